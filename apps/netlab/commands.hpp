@@ -1,0 +1,32 @@
+#pragma once
+// One registration function per verb; each lives in cmd_<verb>.cpp and its
+// callback stores the exit code in Globals::exit_code.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace netlab::app {
+
+/// Flags shared by every verb, filled by CLI11 before a callback runs.
+struct Globals {
+  bool json = false;    ///< machine-readable output on stdout
+  int verbose = 0;      ///< -v count
+  bool quiet = false;   ///< only errors
+  int exit_code = 0;    ///< set by the verb's callback
+};
+
+void add_validate(CLI::App& app, Globals& g);
+void add_graph(CLI::App& app, Globals& g);
+void add_up(CLI::App& app, Globals& g);
+void add_plan(CLI::App& app, Globals& g);
+void add_down(CLI::App& app, Globals& g);
+void add_status(CLI::App& app, Globals& g);
+void add_list(CLI::App& app, Globals& g);
+void add_test(CLI::App& app, Globals& g);
+void add_exec(CLI::App& app, Globals& g);
+void add_shell(CLI::App& app, Globals& g);
+
+/// Prints an error once, as "netlab: message" on stderr.
+void report_error(const std::string& message);
+
+} // namespace netlab::app

@@ -1,0 +1,45 @@
+#include "commands.hpp"
+
+#include <netlab/util/error.hpp>
+
+#include <cstdio>
+#include <exception>
+
+using namespace netlab::app;
+
+namespace netlab::app {
+void report_error(const std::string& message) { std::fprintf(stderr, "netlab: %s\n", message.c_str()); }
+} // namespace netlab::app
+
+int main(int argc, char** argv) {
+  CLI::App app{"netlab: Linux network labs from a YAML file, reconciled over netlink"};
+  app.set_version_flag("--version", std::string("netlab ") + NETLAB_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Globals g;
+  app.add_flag("--json", g.json, "Machine-readable output");
+  app.add_flag("-v,--verbose", g.verbose, "More detail (repeatable)");
+  app.add_flag("-q,--quiet", g.quiet, "Only errors");
+
+  add_validate(app, g);
+  add_graph(app, g);
+  add_up(app, g);
+  add_plan(app, g);
+  add_down(app, g);
+  add_status(app, g);
+  add_list(app, g);
+  add_test(app, g);
+  add_exec(app, g);
+  add_shell(app, g);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(netlab::ExitCode::usage);
+  } catch (const std::exception& e) {
+    report_error(e.what());
+    return static_cast<int>(netlab::ExitCode::failure);
+  }
+  return g.exit_code;
+}

@@ -1,0 +1,13 @@
+# Every dependency comes from a Debian 12 package (scripts/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-3.0 libnl-route-3.0)
+pkg_check_modules(NFTABLES REQUIRED IMPORTED_TARGET libnftables)
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(Threads REQUIRED)
+if(NETLAB_TESTS)
+  find_package(Catch2 2 REQUIRED)
+  include(Catch)
+endif()

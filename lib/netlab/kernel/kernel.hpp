@@ -1,0 +1,37 @@
+#pragma once
+// The one side-effect boundary of the engine. NetlinkKernel talks to the real
+// kernel; FakeKernel (tests) keeps an Observed in memory and records calls.
+#include <netlab/kernel/state.hpp>
+#include <netlab/plan/action.hpp>
+#include <netlab/util/error.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// What observe() should read besides links, addresses and routes.
+struct ObserveRequest {
+  std::vector<std::string> sysctls; ///< dotted keys to read
+  std::string nat_table;            ///< nft table name to read, "" for none
+};
+
+/// Reads and writes kernel state, one namespace handle at a time.
+class Kernel {
+public:
+  virtual ~Kernel() = default;
+  /// Names in /run/netns (namespaces `ip netns list` shows).
+  virtual Expected<std::vector<std::string>> list_netns() = 0;
+  /// Reads one namespace; a missing named namespace is `exists == false`, not an error.
+  virtual Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) = 0;
+  /// Performs one action. Errors name the object and carry the kernel's errno text.
+  virtual Expected<void> apply(const Action& action) = 0;
+  /// Kinds of link this kernel cannot create (missing driver), with the config option.
+  virtual std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) = 0;
+};
+
+/// The real kernel over netlink (libnl), /proc/sys and libnftables.
+std::unique_ptr<Kernel> make_netlink_kernel();
+
+} // namespace netlab

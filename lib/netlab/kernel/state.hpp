@@ -1,0 +1,72 @@
+#pragma once
+// What observe() reads back from the kernel, in the model's vocabulary.
+#include <netlab/topology/model.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// rtm_protocol netlab stamps on every route it adds (iproute2 shows "proto 99").
+inline constexpr uint8_t k_route_protocol = 99;
+
+/// Prefix of the IFLA_IFALIAS owner tag: "netlab:<lab>".
+inline constexpr std::string_view k_owner_prefix = "netlab:";
+inline std::string owner_tag(std::string_view lab) { return std::string(k_owner_prefix) + std::string(lab); }
+
+/// How to reach a node's namespace.
+struct NsRef {
+  std::string node;            ///< node name (for messages)
+  NodeKind kind = NodeKind::netns;
+  std::string path;            ///< netns: /run/netns/<node>; external: given path; host: empty
+};
+
+/// One link as the kernel reports it.
+struct ObservedLink {
+  std::string name;
+  int ifindex = 0;
+  LinkKind kind = LinkKind::other;
+  std::string alias;                 ///< IFLA_IFALIAS, "" if none
+  std::optional<std::string> master; ///< name of the master link in the same namespace
+  uint32_t mtu = 0;
+  std::string mac;                   ///< lower-case "aa:bb:cc:dd:ee:ff"
+  bool up = false;                   ///< administratively up (IFF_UP)
+  std::vector<Cidr> addresses;       ///< excluding kernel-made link-local v6
+  int peer_ifindex = 0;              ///< veth: IFLA_LINK (index in the peer's namespace)
+  std::optional<Impairment> impair;  ///< root qdisc settings, if netlab-shaped
+};
+
+/// One route of the main table as the kernel reports it.
+struct ObservedRoute {
+  Cidr to;                           ///< network form
+  std::optional<IpAddr> via;
+  std::optional<std::string> dev;
+  uint32_t metric = 0;
+  uint8_t protocol = 0;
+  bool operator==(const ObservedRoute&) const = default;
+};
+
+/// One namespace as observed. `exists == false` means nothing else is filled.
+struct ObservedNs {
+  NsRef ref;
+  bool exists = false;
+  std::string owner;                 ///< alias on its `lo` ("netlab:<lab>"), "" if none
+  bool lo_up = false;
+  std::vector<ObservedLink> links;
+  std::vector<ObservedRoute> routes; ///< only routes with protocol k_route_protocol
+  std::map<std::string, std::string> sysctls; ///< the keys observe was asked for
+  std::optional<std::string> nat_table; ///< the lab's nft table as canonical JSON, if present
+
+  const ObservedLink* find_link(std::string_view name) const;
+  const ObservedLink* find_link(int ifindex) const;
+};
+
+/// Everything observed for one run, keyed by node name.
+struct Observed {
+  std::map<std::string, ObservedNs> nodes;
+};
+
+} // namespace netlab

@@ -1,0 +1,99 @@
+#pragma once
+// The plan's vocabulary: one struct per kernel change. Each carries what the
+// executor needs to perform it and what inverse() needs to undo it.
+#include <netlab/kernel/state.hpp>
+#include <netlab/topology/model.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace netlab {
+
+/// Create a named namespace (as `ip netns add`) and tag its `lo` with `owner`.
+struct CreateNetns {
+  NsRef ns;
+  std::string owner;
+};
+/// Delete a named namespace (as `ip netns del`); its links go with it.
+struct DeleteNetns {
+  NsRef ns;
+  std::string owner;
+};
+/// Create a link, tagged with `owner`, administratively down, without master.
+/// mtu/mac of `iface` are set in the same request when given. For a veth,
+/// `peer_ns`/`peer` describe the other end, created in the same request.
+struct CreateLink {
+  NsRef ns;
+  Interface iface;
+  std::string owner;
+  std::optional<NsRef> peer_ns;
+  std::optional<Interface> peer;
+};
+/// Delete a link (a veth takes its peer with it). `was` allows recreation on undo.
+struct DeleteLink {
+  NsRef ns;
+  ObservedLink was;
+  std::optional<NsRef> peer_ns;        ///< veth: where the peer end lives, if known
+  std::optional<ObservedLink> peer_was;
+};
+/// Enslave to a bridge (master set) or release (master empty).
+struct SetMaster {
+  NsRef ns;
+  std::string link;
+  std::optional<std::string> master, old;
+};
+struct SetMtu {
+  NsRef ns;
+  std::string link;
+  uint32_t mtu = 0, old = 0;
+};
+struct SetMac {
+  NsRef ns;
+  std::string link;
+  std::string mac, old;
+};
+/// Administrative state of a link, including `lo`.
+struct SetUp {
+  NsRef ns;
+  std::string link;
+  bool up = true, old = false;
+};
+struct AddAddress {
+  NsRef ns;
+  std::string link;
+  Cidr cidr;
+};
+struct DelAddress {
+  NsRef ns;
+  std::string link;
+  Cidr cidr;
+};
+/// Add a route with protocol k_route_protocol.
+struct AddRoute {
+  NsRef ns;
+  ObservedRoute route;
+};
+struct DelRoute {
+  NsRef ns;
+  ObservedRoute route;
+};
+/// Write a sysctl under /proc/sys from inside the namespace. `old` restores it.
+struct SetSysctl {
+  NsRef ns;
+  std::string key; ///< dotted: net.ipv4.ip_forward
+  std::string value, old;
+};
+/// Replace the lab's nftables table in one transaction; `want` empty deletes it.
+struct SetNat {
+  NsRef ns;
+  std::string table;                 ///< netlab-<lab>
+  std::vector<NatRule> want;         ///< empty: delete the table
+  std::optional<std::string> old;    ///< previous table as JSON, for undo
+};
+
+using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, SetMaster, SetMtu, SetMac, SetUp,
+                            AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat>;
+
+} // namespace netlab

@@ -1,0 +1,16 @@
+#pragma once
+#include <netlab/topology/raw.hpp>
+#include <netlab/util/error.hpp>
+
+#include <string>
+
+namespace netlab {
+
+/// Reads and parses a topology file. Errors carry "FILE:LINE:COL: message"
+/// (or "FILE: message" when the file cannot be read) and ExitCode::usage.
+Expected<RawTopology> load_file(const std::string& path);
+
+/// Parses YAML text already in memory; `path` only names it in messages.
+Expected<RawTopology> load_string(const std::string& text, const std::string& path);
+
+} // namespace netlab

@@ -1,0 +1,164 @@
+#pragma once
+// The typed, resolved topology: plain values referenced by name. Produced only
+// by validate(); everything downstream (realize, diff, graph, checks) reads it.
+#include <netlab/topology/raw.hpp>
+#include <netlab/util/ip.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// What a node's namespace is and who owns its lifetime.
+enum class NodeKind {
+  netns,    ///< a named namespace netlab creates and deletes (default)
+  host,     ///< the namespace netlab itself runs in: used, never created or deleted
+  external, ///< an existing namespace someone else made: used, never created or deleted
+};
+
+/// Kinds of interface netlab can create.
+enum class LinkKind { veth, bridge, dummy, tun, tap, macvlan, vxlan, vlan, loopback, other };
+
+std::string_view to_string(LinkKind k);
+std::string_view to_string(NodeKind k);
+
+/// "node:interface": one end of a veth pair.
+struct Endpoint {
+  std::string node;
+  std::string iface;
+  std::string str() const { return node + ":" + iface; }
+  auto operator<=>(const Endpoint&) const = default;
+};
+
+/// Traffic shaping / emulation on an interface (tbf/htb rate, netem the rest).
+struct Impairment {
+  std::optional<uint64_t> rate_bps;    ///< bits per second
+  std::optional<uint32_t> delay_us;
+  std::optional<uint32_t> jitter_us;
+  std::optional<double> loss_pct;
+  std::optional<double> duplicate_pct;
+  std::optional<uint32_t> limit_pkts;
+  bool operator==(const Impairment&) const = default;
+};
+
+/// Kind-specific settings; only the fields of the interface's kind are set.
+struct TunOptions {
+  std::optional<std::string> user;  ///< owner user (name or uid)
+  std::optional<std::string> group; ///< owner group (name or gid)
+  bool multi_queue = false;
+  bool operator==(const TunOptions&) const = default;
+};
+struct MacvlanOptions {
+  std::string parent;           ///< link in the same node
+  std::string mode = "bridge";  ///< private|vepa|bridge|passthru|source
+  bool operator==(const MacvlanOptions&) const = default;
+};
+struct VlanOptions {
+  std::string parent;
+  uint16_t id = 0;
+  bool operator==(const VlanOptions&) const = default;
+};
+struct VxlanOptions {
+  uint32_t id = 0;
+  std::optional<IpAddr> remote;
+  std::optional<IpAddr> local;
+  uint16_t dstport = 4789;
+  std::optional<std::string> dev;
+  bool operator==(const VxlanOptions&) const = default;
+};
+
+/// An interface a node declares (or a link endpoint implies).
+struct Interface {
+  std::string name;                  ///< kernel name, 1..15 bytes
+  LinkKind kind = LinkKind::veth;
+  std::optional<Endpoint> peer;      ///< veth only: the other end
+  std::optional<std::string> master; ///< bridge in the same node
+  std::optional<uint32_t> mtu;       ///< unset: kernel default, not compared
+  std::optional<std::string> mac;    ///< lower-case "aa:bb:..", unset: not compared
+  bool up = true;
+  std::vector<Cidr> addresses;       ///< in file order
+  std::optional<Impairment> impair;
+  std::optional<TunOptions> tun;     ///< tun and tap
+  std::optional<MacvlanOptions> macvlan;
+  std::optional<VlanOptions> vlan;
+  std::optional<VxlanOptions> vxlan;
+  Mark mark;
+};
+
+/// A route in a node's main table. Owned routes carry netlab's rtm_protocol.
+struct Route {
+  Cidr to;                         ///< network form (host bits clear); /0 = default
+  std::optional<IpAddr> via;
+  std::optional<std::string> dev;
+  std::optional<uint32_t> metric;
+  Mark mark;
+};
+
+/// One NAT rule of a node; the node gets one nftables table for the lab.
+struct NatRule {
+  enum class Type { masquerade, snat, dnat };
+  Type type = Type::masquerade;
+  std::optional<Cidr> source;      ///< masquerade/snat: match source prefix
+  std::optional<std::string> out;  ///< masquerade/snat: output interface
+  std::optional<std::string> in;   ///< dnat: input interface
+  std::string protocol;            ///< dnat: "tcp" | "udp"
+  uint16_t port_first = 0;         ///< dnat: destination port (range first)
+  uint16_t port_last = 0;          ///< dnat: range last (== first for one port)
+  std::optional<IpAddr> to_addr;   ///< snat: new source; dnat: new destination
+  std::optional<uint16_t> to_port; ///< dnat: new destination port
+  Mark mark;
+};
+
+/// A node: one network namespace and what lives in it.
+struct Node {
+  std::string name;                ///< node name == namespace name for NodeKind::netns
+  NodeKind kind = NodeKind::netns;
+  std::optional<std::string> netns_path; ///< external: /run/netns/X or /proc/PID/ns/net
+  bool loopback_up = true;
+  std::optional<bool> forwarding;  ///< unset: not managed
+  std::vector<Interface> interfaces; ///< declaration order; links add implied veth ends
+  std::vector<Route> routes;
+  std::map<std::string, std::string> sysctls; ///< "net.ipv4.conf.all.rp_filter" -> "0"
+  std::vector<NatRule> nat;
+  Mark mark;
+
+  const Interface* find_interface(std::string_view n) const;
+};
+
+/// A veth pair between two nodes.
+struct Link {
+  Endpoint a, b;
+  std::optional<Impairment> impair; ///< applied to both ends
+  Mark mark;
+};
+
+/// A connectivity assertion run by `netlab test`.
+struct Check {
+  enum class Type { ping, tcp };
+  std::string from;                ///< node name
+  Type type = Type::ping;
+  IpAddr target;
+  uint16_t port = 0;               ///< tcp only
+  std::optional<std::string> listen; ///< tcp: node that runs a listener for the check
+  bool expect_pass = true;
+  double timeout_s = 2.0;
+  Mark mark;
+};
+
+/// A whole validated lab.
+struct Topology {
+  std::string name;                ///< lab name: owner tag, state dir, nft table
+  std::string source_path;
+  std::string message;
+  std::vector<Node> nodes;         ///< declaration order
+  std::vector<Link> links;
+  std::vector<Check> checks;
+
+  const Node* find_node(std::string_view n) const;
+  const Node* host_node() const;   ///< the kind: host node, if any
+};
+
+} // namespace netlab

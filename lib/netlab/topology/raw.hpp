@@ -1,0 +1,38 @@
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netlab {
+
+/// A position in the source file, 1-based as editors show it.
+struct Mark {
+  int line = 0;
+  int col = 0;
+};
+
+/// One YAML value with its position: the loader's whole output vocabulary.
+/// Nothing after the loader sees yaml-cpp; the validator walks this tree.
+struct RawNode {
+  enum class Type { null, scalar, sequence, mapping };
+  Type type = Type::null;
+  Mark mark;
+  std::string scalar;                                   ///< Type::scalar
+  std::vector<RawNode> items;                           ///< Type::sequence
+  std::vector<std::pair<RawNode, RawNode>> entries;     ///< Type::mapping, in file order
+
+  bool is_scalar() const { return type == Type::scalar; }
+  bool is_sequence() const { return type == Type::sequence; }
+  bool is_mapping() const { return type == Type::mapping; }
+  bool is_null() const { return type == Type::null; }
+  /// The value for `key` in a mapping, or nullptr.
+  const RawNode* find(std::string_view key) const;
+};
+
+/// A loaded but unchecked topology file.
+struct RawTopology {
+  std::string path; ///< as given by the user; prefixes every diagnostic
+  RawNode root;
+};
+
+} // namespace netlab

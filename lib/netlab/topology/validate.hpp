@@ -1,0 +1,24 @@
+#pragma once
+#include <netlab/topology/model.hpp>
+#include <netlab/topology/raw.hpp>
+
+#include <expected>
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// One problem in a topology file.
+struct Diagnostic {
+  std::string path;
+  Mark mark;
+  std::string message;
+  /// "FILE:LINE:COL: message"
+  std::string str() const;
+};
+
+/// Checks a loaded file and resolves it into a Topology. Reports every problem
+/// found, not only the first; touches nothing outside memory.
+std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw);
+
+} // namespace netlab

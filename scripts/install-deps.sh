@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything netlab needs to build, test and run, from Debian 12
+# packages only. Idempotent: already-installed packages are left alone.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libspdlog-dev
+  libcli11-dev nlohmann-json3-dev catch2
+  iproute2 nftables iputils-ping
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
