@@ -1,0 +1,37 @@
+#include <netlab/util/netns.hpp>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sched.h>
+#include <thread>
+
+namespace netlab {
+
+NsRef ns_ref_for(const Node& node) {
+  NsRef ref{node.name, node.kind, {}};
+  if (node.kind == NodeKind::netns) ref.path = std::string(k_netns_dir) + "/" + node.name;
+  if (node.kind == NodeKind::external) ref.path = node.netns_path.value_or("");
+  return ref;
+}
+
+Expected<UniqueFd> open_netns(const NsRef& ns) {
+  std::string path = ns.kind == NodeKind::host ? "/proc/self/ns/net" : ns.path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("namespace '" + ns.node + "' (" + path + "): " + errno_text(errno));
+  return UniqueFd(fd);
+}
+
+Expected<void> run_in_netns(int netns_fd, const std::function<Expected<void>()>& fn) {
+  Expected<void> result;
+  std::thread worker([&] {
+    if (setns(netns_fd, CLONE_NEWNET) != 0) {
+      result = fail(std::string("setns: ") + errno_text(errno));
+      return;
+    }
+    result = fn();
+  });
+  worker.join();
+  return result;
+}
+
+} // namespace netlab
