@@ -90,7 +90,8 @@ struct SetNat {
   NsRef ns;
   std::string table;                 ///< netlab-<lab>
   std::vector<NatRule> want;         ///< empty: delete the table
-  std::optional<std::string> old;    ///< previous table as JSON, for undo
+  std::optional<std::string> old;    ///< previous table (canonical form), for undo
+  bool restore = false;              ///< undo: put `old` back (nft_restore_table) instead of `want`
 };
 
 using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, SetMaster, SetMtu, SetMac, SetUp,

@@ -1,0 +1,175 @@
+#include <netlab/plan/describe.hpp>
+
+#include <netlab/kernel/nft.hpp>
+
+#include <algorithm>
+
+namespace netlab {
+
+namespace {
+
+template <class... Ts> struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+std::string at(const NsRef& ns, const std::string& link) { return ns.node + ":" + link; }
+
+/// The `ip` prefix that targets a namespace: `ip`, `ip -n ns1`, `nsenter --net=P ip`.
+std::string ip(const NsRef& ns) {
+  switch (ns.kind) {
+  case NodeKind::host: return "ip";
+  case NodeKind::netns: return "ip -n " + ns.node;
+  case NodeKind::external: return "nsenter --net=" + ns.path + " ip";
+  }
+  return "ip";
+}
+
+/// A prefix that runs any command inside the namespace.
+std::string in_ns(const NsRef& ns) {
+  switch (ns.kind) {
+  case NodeKind::host: return "";
+  case NodeKind::netns: return "ip netns exec " + ns.node + " ";
+  case NodeKind::external: return "nsenter --net=" + ns.path + " ";
+  }
+  return "";
+}
+
+std::string link_type_args(const Interface& i) {
+  switch (i.kind) {
+  case LinkKind::bridge: return "type bridge";
+  case LinkKind::dummy: return "type dummy";
+  case LinkKind::macvlan:
+    return "link " + (i.macvlan ? i.macvlan->parent : "?") + " type macvlan mode " + (i.macvlan ? i.macvlan->mode : "bridge");
+  case LinkKind::vlan:
+    return "link " + (i.vlan ? i.vlan->parent : "?") + " type vlan id " + std::to_string(i.vlan ? i.vlan->id : 0);
+  case LinkKind::vxlan: return "type vxlan id " + std::to_string(i.vxlan ? i.vxlan->id : 0);
+  default: return "type " + std::string(to_string(i.kind));
+  }
+}
+
+std::string sysctl_path(const std::string& key) {
+  std::string p = key;
+  std::ranges::replace(p, '.', '/');
+  return "/proc/sys/" + p;
+}
+
+std::string describe_create(const CreateLink& c) {
+  if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns)
+    return "+ veth " + at(c.ns, c.iface.name) + " <-> " + at(*c.peer_ns, c.peer->name);
+  return "+ " + std::string(to_string(c.iface.kind)) + " " + at(c.ns, c.iface.name);
+}
+
+std::vector<std::string> explain_create(const CreateLink& c) {
+  std::string extra;
+  if (c.iface.mtu) extra += " mtu " + std::to_string(*c.iface.mtu);
+  if (c.iface.mac) extra += " address " + *c.iface.mac;
+  if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns) {
+    std::string peer_extra;
+    if (c.peer->mtu) peer_extra += " mtu " + std::to_string(*c.peer->mtu);
+    if (c.peer->mac) peer_extra += " address " + *c.peer->mac;
+    std::string peer_ns = c.peer_ns->kind == NodeKind::netns ? " netns " + c.peer_ns->node : "";
+    return {ip(c.ns) + " link add " + c.iface.name + extra + " type veth peer name " + c.peer->name + peer_extra +
+                peer_ns,
+            ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner,
+            ip(*c.peer_ns) + " link set " + c.peer->name + " alias " + c.owner};
+  }
+  return {ip(c.ns) + " link add " + c.iface.name + extra + " " + link_type_args(c.iface),
+          ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner};
+}
+
+std::vector<std::string> explain_nat(const SetNat& n) {
+  if (n.want.empty()) return {in_ns(n.ns) + "nft delete table ip " + n.table};
+  std::vector<std::string> out{in_ns(n.ns) + "nft add table ip " + n.table + "   # then, in one transaction:"};
+  // TODO(nat): per-rule nft and iptables text once the NAT module provides it.
+  return out;
+}
+
+} // namespace
+
+std::string describe_route(const ObservedRoute& r) {
+  std::string s = r.to.is_default() ? "default" : r.to.str();
+  if (r.via) s += " via " + r.via->str();
+  if (r.dev) s += " dev " + *r.dev;
+  uint32_t default_metric = r.to.addr.family == Family::v6 ? 1024 : 0;
+  if (r.metric != default_metric) s += " metric " + std::to_string(r.metric);
+  return s;
+}
+
+const NsRef& action_ns(const Action& a) {
+  return std::visit([](const auto& x) -> const NsRef& { return x.ns; }, a);
+}
+
+std::string describe(const Action& a) {
+  return std::visit(
+      Overloaded{
+          [](const CreateNetns& x) { return "+ netns " + x.ns.node; },
+          [](const DeleteNetns& x) { return "- netns " + x.ns.node; },
+          [](const CreateLink& x) { return describe_create(x); },
+          [](const DeleteLink& x) {
+            std::string s = "- " + std::string(to_string(x.was.kind)) + " " + at(x.ns, x.was.name);
+            if (x.peer_ns && x.peer_was) s += " <-> " + at(*x.peer_ns, x.peer_was->name);
+            return s;
+          },
+          [](const SetMaster& x) {
+            return "~ " + at(x.ns, x.link) + (x.master ? " master " + *x.master : std::string(" nomaster"));
+          },
+          [](const SetMtu& x) {
+            return "~ " + at(x.ns, x.link) + " mtu " + std::to_string(x.mtu) + " (was " + std::to_string(x.old) + ")";
+          },
+          [](const SetMac& x) { return "~ " + at(x.ns, x.link) + " address " + x.mac + " (was " + x.old + ")"; },
+          [](const SetUp& x) { return "~ " + at(x.ns, x.link) + (x.up ? " up" : " down"); },
+          [](const AddAddress& x) { return "+ address " + at(x.ns, x.link) + " " + x.cidr.str(); },
+          [](const DelAddress& x) { return "- address " + at(x.ns, x.link) + " " + x.cidr.str(); },
+          [](const AddRoute& x) { return "+ route " + x.ns.node + ": " + describe_route(x.route); },
+          [](const DelRoute& x) { return "- route " + x.ns.node + ": " + describe_route(x.route); },
+          [](const SetSysctl& x) {
+            return "~ sysctl " + x.ns.node + ": " + x.key + " = " + x.value + (x.old.empty() ? "" : " (was " + x.old + ")");
+          },
+          [](const SetNat& x) {
+            if (x.restore) return "~ nat " + x.ns.node + ": restore table " + x.table;
+            if (x.want.empty()) return "- nat " + x.ns.node + ": table " + x.table;
+            return std::string(x.old ? "~" : "+") + " nat " + x.ns.node + ": table " + x.table + " (" +
+                   std::to_string(x.want.size()) + (x.want.size() == 1 ? " rule)" : " rules)");
+          },
+      },
+      a);
+}
+
+std::vector<std::string> explain(const Action& a) {
+  using V = std::vector<std::string>;
+  return std::visit(
+      Overloaded{
+          [](const CreateNetns& x) -> V {
+            return {"ip netns add " + x.ns.node, "ip -n " + x.ns.node + " link set lo alias " + x.owner};
+          },
+          [](const DeleteNetns& x) -> V { return {"ip netns del " + x.ns.node}; },
+          [](const CreateLink& x) -> V { return explain_create(x); },
+          [](const DeleteLink& x) -> V { return {ip(x.ns) + " link del " + x.was.name}; },
+          [](const SetMaster& x) -> V {
+            return {ip(x.ns) + " link set " + x.link + (x.master ? " master " + *x.master : std::string(" nomaster"))};
+          },
+          [](const SetMtu& x) -> V { return {ip(x.ns) + " link set " + x.link + " mtu " + std::to_string(x.mtu)}; },
+          [](const SetMac& x) -> V { return {ip(x.ns) + " link set " + x.link + " address " + x.mac}; },
+          [](const SetUp& x) -> V { return {ip(x.ns) + " link set " + x.link + (x.up ? " up" : " down")}; },
+          [](const AddAddress& x) -> V {
+            return {ip(x.ns) + " addr add " + x.cidr.str() + " dev " + x.link +
+                    (x.cidr.addr.family == Family::v6 ? " nodad" : "")};
+          },
+          [](const DelAddress& x) -> V { return {ip(x.ns) + " addr del " + x.cidr.str() + " dev " + x.link}; },
+          [](const AddRoute& x) -> V {
+            return {ip(x.ns) + (x.route.to.addr.family == Family::v6 ? " -6" : "") + " route add " +
+                    describe_route(x.route) + " proto " + std::to_string(k_route_protocol)};
+          },
+          [](const DelRoute& x) -> V {
+            return {ip(x.ns) + (x.route.to.addr.family == Family::v6 ? " -6" : "") + " route del " +
+                    describe_route(x.route) + " proto " + std::to_string(k_route_protocol)};
+          },
+          [](const SetSysctl& x) -> V {
+            return {in_ns(x.ns) + "sysctl -w " + x.key + "=" + x.value + "   # " + sysctl_path(x.key)};
+          },
+          [](const SetNat& x) -> V { return explain_nat(x); },
+      },
+      a);
+}
+
+} // namespace netlab

@@ -1,0 +1,503 @@
+#include <netlab/plan/diff.hpp>
+
+#include <netlab/kernel/nft.hpp>
+#include <netlab/plan/describe.hpp>
+#include <netlab/util/netns.hpp>
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+namespace netlab {
+
+std::string_view to_string(Finding::State s) {
+  switch (s) {
+  case Finding::State::ok: return "ok";
+  case Finding::State::missing: return "missing";
+  case Finding::State::different: return "different";
+  case Finding::State::extra: return "extra";
+  case Finding::State::conflict: return "conflict";
+  }
+  return "ok";
+}
+
+const NsRef* LabState::find_node(std::string_view name) const {
+  for (const auto& n : nodes)
+    if (n.node == name) return &n;
+  return nullptr;
+}
+
+std::map<std::string, std::string> wanted_sysctls(const Node& node) {
+  std::map<std::string, std::string> out = node.sysctls;
+  if (node.forwarding) {
+    std::string v = *node.forwarding ? "1" : "0";
+    out.emplace("net.ipv4.ip_forward", v);
+    bool has_v6 = std::ranges::any_of(node.interfaces, [](const Interface& i) {
+      return std::ranges::any_of(i.addresses, [](const Cidr& c) { return c.addr.family == Family::v6; });
+    });
+    if (has_v6) out.emplace("net.ipv6.conf.all.forwarding", v);
+  }
+  return out;
+}
+
+namespace {
+
+/// Execution phases of creations; deletions run through them backwards.
+enum Phase : size_t {
+  p_netns,
+  p_bridge,
+  p_link,
+  p_stacked, ///< links on top of other links (macvlan, vlan, vxlan)
+  p_master,
+  p_settings, ///< mtu, mac
+  p_up,
+  p_address,
+  p_route,
+  p_sysctl,
+  p_nat,
+  p_count
+};
+
+Phase link_phase(LinkKind k) {
+  switch (k) {
+  case LinkKind::bridge: return p_bridge;
+  case LinkKind::macvlan:
+  case LinkKind::vlan:
+  case LinkKind::vxlan: return p_stacked;
+  default: return p_link;
+  }
+}
+
+std::string normalize_value(std::string_view v) {
+  std::string out;
+  bool space = false;
+  for (char ch : v) {
+    if (ch == ' ' || ch == '\t' || ch == '\n') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += ch;
+  }
+  return out;
+}
+
+uint32_t default_metric(const Cidr& to) { return to.addr.family == Family::v6 ? 1024 : 0; }
+
+ObservedRoute want_route(const Route& r) {
+  return ObservedRoute{r.to, r.via, r.dev, r.metric.value_or(default_metric(r.to)), k_route_protocol};
+}
+
+bool same_key(const ObservedRoute& a, const ObservedRoute& b) { return a.to == b.to && a.metric == b.metric; }
+
+/// A route matches the file when the file's fields agree; an unset dev is not compared.
+bool route_matches(const ObservedRoute& want, const ObservedRoute& have) {
+  return same_key(want, have) && want.via == have.via && (!want.dev || want.dev == have.dev);
+}
+
+const ObservedNs k_empty_ns{};
+
+class Differ {
+public:
+  Differ(const Topology& want, const Observed& have, const LabState& memory)
+      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)) {}
+
+  Plan run() {
+    mark_deleted_namespaces();
+    for (const auto& node : m_want.nodes) diff_node(&node, ns_ref_for(node));
+    for (const auto& ref : m_memory.nodes)
+      if (!m_want.find_node(ref.node)) diff_node(nullptr, ref);
+    for (const auto& link : m_want.links) diff_veth(link);
+    for (const auto& node : m_want.nodes) sweep_links(node.name);
+    for (const auto& ref : m_memory.nodes)
+      if (!m_want.find_node(ref.node)) sweep_links(ref.node);
+    return assemble();
+  }
+
+private:
+  const Topology& m_want;
+  const Observed& m_have;
+  const LabState& m_memory;
+  std::string m_tag;
+  std::array<std::vector<Action>, p_count> m_create, m_remove;
+  std::vector<Action> m_netns_delete;
+  std::set<std::string> m_doomed_ns;                        ///< namespaces to be deleted
+  std::set<std::string> m_fresh_ns;                         ///< namespaces to be created
+  std::set<std::pair<std::string, std::string>> m_handled;  ///< (node, link) decided already
+  Plan m_plan;
+
+  const ObservedNs& observed(const std::string& node) const {
+    if (m_fresh_ns.contains(node)) return k_empty_ns;
+    auto it = m_have.nodes.find(node);
+    return it == m_have.nodes.end() ? k_empty_ns : it->second;
+  }
+
+  NsRef ref_of(const std::string& node) const {
+    if (const Node* n = m_want.find_node(node)) return ns_ref_for(*n);
+    if (const NsRef* r = m_memory.find_node(node)) return *r;
+    return NsRef{node, NodeKind::netns, std::string(k_netns_dir) + "/" + node};
+  }
+
+  void note(Finding::State s, std::string path, std::string want = {}, std::string have = {}) {
+    m_plan.findings.push_back({s, std::move(path), std::move(want), std::move(have)});
+  }
+
+  std::string owner_text(const std::string& alias) const {
+    if (alias.empty()) return "not created by netlab";
+    if (alias.starts_with(k_owner_prefix)) return "owned by lab '" + alias.substr(k_owner_prefix.size()) + "'";
+    return "alias '" + alias + "'";
+  }
+
+  void conflict(const std::string& path, const std::string& what, const std::string& alias) {
+    m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + "; lab '" + m_want.name +
+                               "' will not touch it");
+    note(Finding::State::conflict, path, "owned by lab '" + m_want.name + "'", owner_text(alias));
+  }
+
+  void mark_deleted_namespaces() {
+    for (const auto& ref : m_memory.nodes) {
+      if (ref.kind != NodeKind::netns || m_want.find_node(ref.node)) continue;
+      auto it = m_have.nodes.find(ref.node);
+      if (it != m_have.nodes.end() && it->second.exists && it->second.owner == m_tag) m_doomed_ns.insert(ref.node);
+    }
+  }
+
+  // ---- namespaces -------------------------------------------------------
+
+  void diff_node(const Node* want, const NsRef& ref) {
+    const auto it = m_have.nodes.find(ref.node);
+    const ObservedNs& have = it == m_have.nodes.end() ? k_empty_ns : it->second;
+    if (!want) return remove_node(ref, have);
+    if (want->kind == NodeKind::netns) {
+      if (!have.exists) {
+        m_fresh_ns.insert(want->name);
+        note(Finding::State::missing, want->name, "netns");
+        m_create[p_netns].push_back(CreateNetns{ref, m_tag});
+      } else if (have.owner != m_tag) {
+        return conflict(want->name, "namespace '" + want->name + "'", have.owner);
+      } else {
+        note(Finding::State::ok, want->name);
+      }
+    } else if (want->kind == NodeKind::external && !have.exists) {
+      m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
+                                 ") does not exist");
+      note(Finding::State::conflict, want->name, "exists", "missing");
+      return;
+    }
+    diff_content(*want, ref, observed(want->name));
+  }
+
+  void remove_node(const NsRef& ref, const ObservedNs& have) {
+    if (!have.exists) return;
+    if (ref.kind == NodeKind::netns) {
+      if (have.owner != m_tag) return; // someone else's now: never ours to delete
+      note(Finding::State::extra, ref.node, {}, "netns");
+      m_netns_delete.push_back(DeleteNetns{ref, m_tag});
+      return;
+    }
+    Node nothing;
+    nothing.name = ref.node;
+    nothing.kind = ref.kind;
+    diff_content(nothing, ref, have, /*declared=*/false);
+  }
+
+  void diff_content(const Node& want, const NsRef& ref, const ObservedNs& have, bool declared = true) {
+    if (declared) diff_loopback(want, ref, have);
+    for (const auto& iface : want.interfaces)
+      if (iface.kind != LinkKind::veth) diff_plain_link(want, ref, iface);
+    diff_routes(want, ref, have);
+    diff_sysctls(want, ref, have);
+    diff_nat(want, ref, have);
+  }
+
+  void diff_loopback(const Node& want, const NsRef& ref, const ObservedNs& have) {
+    // The loopback of a namespace netlab did not create is the owner's business.
+    if (want.kind != NodeKind::netns) return;
+    bool have_up = have.exists && have.lo_up;
+    if (want.loopback_up == have_up) return;
+    note(Finding::State::different, want.name + "/lo/state", want.loopback_up ? "up" : "down",
+         have_up ? "up" : "down");
+    m_create[p_up].push_back(SetUp{ref, "lo", want.loopback_up, have_up});
+  }
+
+  // ---- links --------------------------------------------------------------
+
+  bool owned(const ObservedLink& l) const { return l.alias == m_tag; }
+
+  void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
+                   const Interface* peer = nullptr) {
+    CreateLink c{ref, iface, m_tag, peer_ns, {}};
+    if (peer) c.peer = *peer;
+    m_create[link_phase(iface.kind)].push_back(std::move(c));
+  }
+
+  void delete_link(const NsRef& ref, const ObservedLink& l) {
+    DeleteLink d{ref, l, {}, {}};
+    if (auto peer = find_peer(ref.node, l)) {
+      d.peer_ns = ref_of(peer->first);
+      d.peer_was = *peer->second;
+      m_handled.emplace(peer->first, peer->second->name);
+    }
+    m_handled.emplace(ref.node, l.name);
+    m_remove[link_phase(l.kind)].push_back(std::move(d));
+  }
+
+  /// The other end of an observed veth, matched by mutual ifindex.
+  std::optional<std::pair<std::string, const ObservedLink*>> find_peer(const std::string& node,
+                                                                       const ObservedLink& l) const {
+    if (l.kind != LinkKind::veth || l.peer_ifindex == 0) return std::nullopt;
+    for (const auto& [name, ns] : m_have.nodes) {
+      if (m_fresh_ns.contains(name)) continue;
+      for (const auto& cand : ns.links)
+        if (cand.ifindex == l.peer_ifindex && cand.peer_ifindex == l.ifindex && cand.kind == LinkKind::veth &&
+            !(name == node && cand.name == l.name))
+          return std::make_pair(name, &cand);
+    }
+    return std::nullopt;
+  }
+
+  void diff_plain_link(const Node& node, const NsRef& ref, const Interface& want) {
+    const std::string path = node.name + "/" + want.name;
+    m_handled.emplace(node.name, want.name);
+    const ObservedLink* have = observed(node.name).find_link(want.name);
+    if (have && !owned(*have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
+    if (have && have->kind != want.kind) {
+      note(Finding::State::different, path + "/kind", std::string(to_string(want.kind)),
+           std::string(to_string(have->kind)));
+      delete_link(ref, *have);
+      have = nullptr;
+    } else if (!have) {
+      note(Finding::State::missing, path, std::string(to_string(want.kind)));
+    }
+    if (!have) create_link(ref, want);
+    diff_link_settings(node.name, ref, want, have);
+  }
+
+  void diff_veth(const Link& link) {
+    const Node& na = *m_want.find_node(link.a.node);
+    const Node& nb = *m_want.find_node(link.b.node);
+    const Interface& wa = *na.find_interface(link.a.iface);
+    const Interface& wb = *nb.find_interface(link.b.iface);
+    if (has_conflict(na.name) || has_conflict(nb.name)) return;
+    m_handled.emplace(na.name, wa.name);
+    m_handled.emplace(nb.name, wb.name);
+    NsRef ra = ns_ref_for(na), rb = ns_ref_for(nb);
+    const ObservedLink* ha = observed(na.name).find_link(wa.name);
+    const ObservedLink* hb = observed(nb.name).find_link(wb.name);
+    const std::string pa = na.name + "/" + wa.name, pb = nb.name + "/" + wb.name;
+    if (ha && !owned(*ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
+    if (hb && !owned(*hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
+    bool paired = ha && hb && ha->kind == LinkKind::veth && hb->kind == LinkKind::veth &&
+                  ha->peer_ifindex == hb->ifindex && hb->peer_ifindex == ha->ifindex;
+    if (!paired) {
+      if (ha || hb)
+        note(Finding::State::different, pa + "/peer", link.b.str(), ha ? "other peer" : "missing");
+      else
+        note(Finding::State::missing, pa, "veth peer " + link.b.str());
+      if (ha) delete_link(ra, *ha);
+      if (hb && !pairs_with(*hb, ha)) delete_link(rb, *hb);
+      create_link(ra, wa, rb, &wb);
+      ha = hb = nullptr;
+    }
+    diff_link_settings(na.name, ra, wa, ha);
+    diff_link_settings(nb.name, rb, wb, hb);
+  }
+
+  bool has_conflict(const std::string& node) const {
+    return std::ranges::any_of(m_plan.findings, [&](const Finding& f) {
+      return f.state == Finding::State::conflict && f.path == node;
+    });
+  }
+
+  /// True when deleting `other` already takes `l` with it (they are a pair).
+  static bool pairs_with(const ObservedLink& l, const ObservedLink* other) {
+    return other && other->kind == LinkKind::veth && other->peer_ifindex == l.ifindex &&
+           l.peer_ifindex == other->ifindex;
+  }
+
+  /// Compares everything but existence; `have == nullptr` means "about to be created".
+  void diff_link_settings(const std::string& node, const NsRef& ref, const Interface& want,
+                          const ObservedLink* have) {
+    const std::string path = node + "/" + want.name;
+    size_t before = m_plan.findings.size();
+    auto differ = [&](const std::string& field, const std::string& w, const std::string& h) {
+      if (have) note(Finding::State::different, path + "/" + field, w, h);
+    };
+    std::optional<std::string> have_master = have ? have->master : std::nullopt;
+    if (want.master != have_master) {
+      differ("master", want.master.value_or("(none)"), have_master.value_or("(none)"));
+      m_create[p_master].push_back(SetMaster{ref, want.name, want.master, have_master});
+    }
+    if (have && want.mtu && *want.mtu != have->mtu) {
+      differ("mtu", std::to_string(*want.mtu), std::to_string(have->mtu));
+      m_create[p_settings].push_back(SetMtu{ref, want.name, *want.mtu, have->mtu});
+    }
+    if (have && want.mac && *want.mac != have->mac) {
+      differ("mac", *want.mac, have->mac);
+      m_create[p_settings].push_back(SetMac{ref, want.name, *want.mac, have->mac});
+    }
+    bool have_up = have && have->up;
+    if (want.up != have_up) {
+      differ("state", want.up ? "up" : "down", have_up ? "up" : "down");
+      m_create[p_up].push_back(SetUp{ref, want.name, want.up, have_up});
+    }
+    diff_addresses(path, ref, want, have);
+    if (have && m_plan.findings.size() == before) note(Finding::State::ok, path);
+  }
+
+  void diff_addresses(const std::string& path, const NsRef& ref, const Interface& want, const ObservedLink* have) {
+    static const std::vector<Cidr> none;
+    const auto& have_addrs = have ? have->addresses : none;
+    for (const auto& c : want.addresses) {
+      if (std::ranges::find(have_addrs, c) != have_addrs.end()) continue;
+      if (have) note(Finding::State::missing, path + "/addresses/" + c.str(), c.str());
+      m_create[p_address].push_back(AddAddress{ref, want.name, c});
+    }
+    for (const auto& c : have_addrs) {
+      if (std::ranges::find(want.addresses, c) != want.addresses.end()) continue;
+      note(Finding::State::extra, path + "/addresses/" + c.str(), {}, c.str());
+      m_remove[p_address].push_back(DelAddress{ref, want.name, c});
+    }
+  }
+
+  /// Owned links nobody declared any more: delete, unless their namespace goes anyway.
+  void sweep_links(const std::string& node) {
+    if (m_doomed_ns.contains(node) || m_fresh_ns.contains(node)) return;
+    auto it = m_have.nodes.find(node);
+    if (it == m_have.nodes.end() || !it->second.exists) return;
+    for (const auto& l : it->second.links) {
+      if (!owned(l) || m_handled.contains({node, l.name})) continue;
+      if (auto peer = find_peer(node, l); peer && m_doomed_ns.contains(peer->first)) continue;
+      note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
+      delete_link(ref_of(node), l);
+    }
+  }
+
+  // ---- routes, sysctls, NAT -----------------------------------------------
+
+  /// In namespaces netlab does not own, a proto-99 route is this lab's only if
+  /// it goes out of a link the lab owns or the lab remembers adding it.
+  bool route_is_ours(const Node& node, const ObservedNs& have, const ObservedRoute& r) const {
+    if (node.kind == NodeKind::netns) return true;
+    if (r.dev)
+      if (const ObservedLink* l = have.find_link(*r.dev); l && owned(*l)) return true;
+    auto it = m_memory.foreign_ns_routes.find(node.name);
+    return it != m_memory.foreign_ns_routes.end() && std::ranges::find(it->second, r) != it->second.end();
+  }
+
+  void diff_routes(const Node& want, const NsRef& ref, const ObservedNs& have) {
+    std::vector<bool> used(have.routes.size(), false);
+    for (const auto& r : want.routes) {
+      ObservedRoute w = want_route(r);
+      const std::string path = want.name + "/routes/" + describe_route(w);
+      auto it = std::ranges::find_if(have.routes, [&](const ObservedRoute& h) { return same_key(w, h); });
+      if (it == have.routes.end()) {
+        note(Finding::State::missing, path, describe_route(w));
+        m_create[p_route].push_back(AddRoute{ref, w});
+        continue;
+      }
+      used[it - have.routes.begin()] = true;
+      if (!route_is_ours(want, have, *it)) {
+        m_plan.conflicts.push_back("route '" + describe_route(*it) + "' in node '" + want.name +
+                                   "' belongs to another lab or user; lab '" + m_want.name + "' will not touch it");
+        note(Finding::State::conflict, path, describe_route(w), describe_route(*it));
+        continue;
+      }
+      if (route_matches(w, *it)) {
+        note(Finding::State::ok, path);
+        continue;
+      }
+      note(Finding::State::different, path, describe_route(w), describe_route(*it));
+      m_remove[p_route].push_back(DelRoute{ref, *it});
+      m_create[p_route].push_back(AddRoute{ref, w});
+    }
+    for (size_t i = 0; i < have.routes.size(); ++i) {
+      if (used[i] || !route_is_ours(want, have, have.routes[i])) continue;
+      note(Finding::State::extra, want.name + "/routes/" + describe_route(have.routes[i]), {},
+           describe_route(have.routes[i]));
+      m_remove[p_route].push_back(DelRoute{ref, have.routes[i]});
+    }
+  }
+
+  void diff_sysctls(const Node& want, const NsRef& ref, const ObservedNs& have) {
+    auto wanted = wanted_sysctls(want);
+    for (const auto& [key, value] : wanted) {
+      const std::string path = want.name + "/sysctls/" + key;
+      auto it = have.sysctls.find(key);
+      std::string have_v = it == have.sysctls.end() ? std::string() : normalize_value(it->second);
+      if (it != have.sysctls.end() && have_v == normalize_value(value)) {
+        note(Finding::State::ok, path);
+        continue;
+      }
+      if (have.exists) note(Finding::State::different, path, value, it == have.sysctls.end() ? "(unreadable)" : have_v);
+      m_create[p_sysctl].push_back(SetSysctl{ref, key, value, have_v});
+    }
+    auto saved = m_memory.saved_sysctls.find(want.name);
+    if (saved == m_memory.saved_sysctls.end() || !have.exists) return;
+    for (const auto& [key, original] : saved->second) {
+      if (wanted.contains(key)) continue;
+      auto it = have.sysctls.find(key);
+      if (it == have.sysctls.end() || normalize_value(it->second) == normalize_value(original)) continue;
+      note(Finding::State::extra, want.name + "/sysctls/" + key, original, normalize_value(it->second));
+      m_remove[p_sysctl].push_back(SetSysctl{ref, key, original, normalize_value(it->second)});
+    }
+  }
+
+  void diff_nat(const Node& want, const NsRef& ref, const ObservedNs& have) {
+    const std::string table = nat_table_name(m_want.name);
+    const std::string path = want.name + "/nat";
+    if (want.nat.empty()) {
+      if (!have.nat_table) return;
+      note(Finding::State::extra, path, {}, "table " + table);
+      m_remove[p_nat].push_back(SetNat{ref, table, {}, have.nat_table, false});
+      return;
+    }
+    if (have.nat_table && *have.nat_table == nat_canonical(table, want.nat)) {
+      note(Finding::State::ok, path);
+      return;
+    }
+    if (have.exists)
+      note(have.nat_table ? Finding::State::different : Finding::State::missing, path,
+           std::to_string(want.nat.size()) + " rules", have.nat_table ? "table edited" : "");
+    m_create[p_nat].push_back(SetNat{ref, table, want.nat, have.nat_table, false});
+  }
+
+  Plan assemble() {
+    if (!m_plan.conflicts.empty()) return std::move(m_plan);
+    for (size_t p = p_count; p-- > 0;)
+      for (auto& a : m_remove[p]) m_plan.actions.push_back(std::move(a));
+    for (auto& bucket : m_create)
+      for (auto& a : bucket) m_plan.actions.push_back(std::move(a));
+    for (auto& a : m_netns_delete) m_plan.actions.push_back(std::move(a));
+    return std::move(m_plan);
+  }
+};
+
+} // namespace
+
+Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
+  return Differ(want, have, memory).run();
+}
+
+std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory) {
+  std::vector<ObserveTarget> out;
+  auto add = [&](const NsRef& ref, const Node* node) {
+    ObserveTarget t{ref, {}, false};
+    std::set<std::string> keys;
+    if (node)
+      for (const auto& [k, v] : wanted_sysctls(*node)) keys.insert(k);
+    if (auto it = memory.saved_sysctls.find(ref.node); it != memory.saved_sysctls.end())
+      for (const auto& [k, v] : it->second) keys.insert(k);
+    t.sysctls.assign(keys.begin(), keys.end());
+    t.nat = (node && !node->nat.empty()) || std::ranges::find(memory.nat_nodes, ref.node) != memory.nat_nodes.end() ||
+            ref.kind == NodeKind::host;
+    out.push_back(std::move(t));
+  };
+  for (const auto& n : want.nodes) add(ns_ref_for(n), &n);
+  for (const auto& ref : memory.nodes)
+    if (!want.find_node(ref.node)) add(ref, nullptr);
+  return out;
+}
+
+} // namespace netlab

@@ -1,0 +1,51 @@
+#pragma once
+// diff: the pure heart of netlab. (want, have, memory) -> ordered actions plus
+// a per-object verdict. No I/O, no logging; unit-tested with hand-built values.
+#include <netlab/kernel/state.hpp>
+#include <netlab/plan/action.hpp>
+#include <netlab/plan/lab_state.hpp>
+#include <netlab/topology/model.hpp>
+
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// One declared (or owned) object and how the kernel compares with the file.
+struct Finding {
+  enum class State { ok, missing, different, extra, conflict };
+  State state = State::ok;
+  std::string path; ///< "ns2/vethD/mtu", "host/routes/default", "ns1"
+  std::string want; ///< for different / missing
+  std::string have; ///< for different / extra / conflict
+};
+
+std::string_view to_string(Finding::State s);
+
+/// What `up` would do. Non-empty `conflicts` means: refuse, change nothing.
+struct Plan {
+  std::vector<Action> actions;      ///< in execution order
+  std::vector<Finding> findings;    ///< every object, ok included (for status)
+  std::vector<std::string> conflicts;
+  bool empty() const { return actions.empty(); }
+};
+
+/// Sysctl keys a node manages, including those implied by `forwarding`.
+std::map<std::string, std::string> wanted_sysctls(const Node& node);
+
+/// Computes the plan that makes `have` match `want` for lab `want.name`.
+/// `memory` is the lab's previous LabState (empty on first run). Objects owned
+/// by the lab but not in `want` are deleted; objects owned by anyone else are
+/// never touched: declaring one is a conflict.
+Plan diff(const Topology& want, const Observed& have, const LabState& memory);
+
+/// The kernel namespaces diff needs observed: the wanted nodes plus those the
+/// lab touched before, with the sysctl keys and NAT table to read.
+struct ObserveTarget {
+  NsRef ref;
+  std::vector<std::string> sysctls;
+  bool nat = false;
+};
+std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory);
+
+} // namespace netlab

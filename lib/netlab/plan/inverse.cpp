@@ -1,0 +1,74 @@
+#include <netlab/plan/inverse.hpp>
+
+namespace netlab {
+
+namespace {
+
+template <class... Ts> struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+Interface interface_from(const ObservedLink& l) {
+  Interface i;
+  i.name = l.name;
+  i.kind = l.kind;
+  i.mtu = l.mtu;
+  i.mac = l.mac;
+  i.up = l.up;
+  i.addresses = l.addresses;
+  return i;
+}
+
+/// Master, state and addresses that recreating a deleted link must restore.
+void restore_settings(std::vector<Action>& out, const NsRef& ns, const ObservedLink& l) {
+  if (l.master) out.push_back(SetMaster{ns, l.name, l.master, std::nullopt});
+  if (l.up) out.push_back(SetUp{ns, l.name, true, false});
+  for (const auto& c : l.addresses) out.push_back(AddAddress{ns, l.name, c});
+}
+
+std::vector<Action> undo_delete(const DeleteLink& d) {
+  std::vector<Action> out;
+  CreateLink c{d.ns, interface_from(d.was), d.was.alias, std::nullopt, std::nullopt};
+  if (d.peer_ns && d.peer_was) {
+    c.peer_ns = d.peer_ns;
+    c.peer = interface_from(*d.peer_was);
+  }
+  out.push_back(std::move(c));
+  restore_settings(out, d.ns, d.was);
+  if (d.peer_ns && d.peer_was) restore_settings(out, *d.peer_ns, *d.peer_was);
+  return out;
+}
+
+} // namespace
+
+std::vector<Action> inverse(const Action& a) {
+  using V = std::vector<Action>;
+  return std::visit(
+      Overloaded{
+          [](const CreateNetns& x) -> V { return {DeleteNetns{x.ns, x.owner}}; },
+          [](const DeleteNetns&) -> V { return {}; },
+          [](const CreateLink& x) -> V {
+            ObservedLink was;
+            was.name = x.iface.name;
+            was.kind = x.iface.kind;
+            return {DeleteLink{x.ns, was, {}, {}}};
+          },
+          [](const DeleteLink& x) -> V { return undo_delete(x); },
+          [](const SetMaster& x) -> V { return {SetMaster{x.ns, x.link, x.old, x.master}}; },
+          [](const SetMtu& x) -> V { return {SetMtu{x.ns, x.link, x.old, x.mtu}}; },
+          [](const SetMac& x) -> V { return {SetMac{x.ns, x.link, x.old, x.mac}}; },
+          [](const SetUp& x) -> V { return {SetUp{x.ns, x.link, x.old, x.up}}; },
+          [](const AddAddress& x) -> V { return {DelAddress{x.ns, x.link, x.cidr}}; },
+          [](const DelAddress& x) -> V { return {AddAddress{x.ns, x.link, x.cidr}}; },
+          [](const AddRoute& x) -> V { return {DelRoute{x.ns, x.route}}; },
+          [](const DelRoute& x) -> V { return {AddRoute{x.ns, x.route}}; },
+          [](const SetSysctl& x) -> V {
+            if (x.old.empty()) return {}; // unknown before (fresh namespace): goes with it
+            return {SetSysctl{x.ns, x.key, x.old, x.value}};
+          },
+          [](const SetNat& x) -> V { return {SetNat{x.ns, x.table, {}, x.old, true}}; },
+      },
+      a);
+}
+
+} // namespace netlab

@@ -1,0 +1,28 @@
+#pragma once
+// What a lab remembers between runs (persisted in /run/netlab/<lab>/state.json).
+// The kernel marks are the source of truth for ownership; this adds what the
+// kernel cannot hold: which nodes the lab used, and host values it overwrote.
+#include <netlab/kernel/state.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// A lab's memory of its last applied run.
+struct LabState {
+  std::string lab;
+  std::string source_path;                  ///< topology file last applied
+  std::vector<NsRef> nodes;                 ///< every node the lab has touched
+  /// node -> sysctl key -> value before netlab first changed it (restored on removal).
+  std::map<std::string, std::map<std::string, std::string>> saved_sysctls;
+  /// node -> routes added in namespaces netlab does not own (host, external).
+  std::map<std::string, std::vector<ObservedRoute>> foreign_ns_routes;
+  /// nodes that got a NAT table
+  std::vector<std::string> nat_nodes;
+
+  const NsRef* find_node(std::string_view name) const;
+};
+
+} // namespace netlab
