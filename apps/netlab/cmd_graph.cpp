@@ -1,14 +1,46 @@
 #include "commands.hpp"
 
+#include <netlab/topology/graph.hpp>
+#include <netlab/topology/load.hpp>
+#include <netlab/topology/validate.hpp>
+
+#include <cstdio>
+#include <memory>
+
 namespace netlab::app {
+namespace {
+
+struct GraphArgs {
+  std::string file;
+  std::string format = "mermaid";
+};
+
+int run_graph(const GraphArgs& args) {
+  auto raw = load_file(args.file);
+  if (!raw) {
+    report_error(raw.error().message);
+    return static_cast<int>(raw.error().code);
+  }
+  auto topo = validate(*raw);
+  if (!topo) {
+    for (const auto& d : topo.error()) std::fprintf(stderr, "%s\n", d.str().c_str());
+    if (topo.error().empty()) report_error(args.file + ": invalid topology");
+    return static_cast<int>(ExitCode::usage);
+  }
+  std::string text = args.format == "dot" ? render_dot(*topo) : render_mermaid(*topo);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return static_cast<int>(ExitCode::ok);
+}
+
+} // namespace
 
 void add_graph(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("graph", "(graph: not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&g] {
-    report_error("'graph' is not built yet");
-    g.exit_code = 1;
-  });
+  auto args = std::make_shared<GraphArgs>();
+  auto* cmd = app.add_subcommand("graph", "Print a picture of the lab as Mermaid or Graphviz DOT");
+  cmd->add_option("FILE", args->file, "Topology file")->required();
+  cmd->add_option("--format", args->format, "mermaid (default) or dot (render: dot -Tpng)")
+      ->check(CLI::IsMember({"mermaid", "dot"}));
+  cmd->callback([&g, args] { g.exit_code = run_graph(*args); });
 }
 
 } // namespace netlab::app
