@@ -1,0 +1,169 @@
+#include <netlab/apply/engine.hpp>
+
+#include <netlab/apply/state_store.hpp>
+#include <netlab/kernel/nft.hpp>
+#include <netlab/util/netns.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace netlab {
+
+namespace {
+
+std::vector<LinkKind> kinds_to_create(const Plan& plan) {
+  std::set<LinkKind> kinds;
+  for (const auto& a : plan.actions)
+    if (const auto* c = std::get_if<CreateLink>(&a)) kinds.insert(c->iface.kind);
+  return {kinds.begin(), kinds.end()};
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+bool has_node(const std::vector<NsRef>& nodes, const std::string& name) {
+  return std::ranges::any_of(nodes, [&](const NsRef& r) { return r.node == name; });
+}
+
+/// The memory written before applying: the old one plus every node about to be
+/// touched, so a crash mid-run still leaves `down` able to find everything.
+LabState intent_state(const LabState& memory, const Topology& want) {
+  LabState s = memory;
+  s.lab = want.name;
+  if (!want.source_path.empty()) s.source_path = want.source_path;
+  for (const auto& n : want.nodes)
+    if (!has_node(s.nodes, n.name)) s.nodes.push_back(ns_ref_for(n));
+  for (const auto& n : want.nodes)
+    if (!n.nat.empty() && std::ranges::find(s.nat_nodes, n.name) == s.nat_nodes.end()) s.nat_nodes.push_back(n.name);
+  return s;
+}
+
+Expected<void> restore_memory(const LabState& memory) {
+  if (memory.nodes.empty()) return remove_lab_state(memory.lab);
+  return save_lab_state(memory);
+}
+
+} // namespace
+
+Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory) {
+  Observed out;
+  const std::string table = nat_table_name(want.name);
+  for (const auto& t : observe_targets(want, memory)) {
+    ObserveRequest req{t.sysctls, t.nat ? table : std::string()};
+    auto ns = kernel.observe(t.ref, req);
+    if (!ns) return std::unexpected(ns.error());
+    out.nodes.emplace(t.ref.node, std::move(*ns));
+  }
+  return out;
+}
+
+Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory) {
+  auto have = observe_lab(kernel, want, memory);
+  if (!have) return std::unexpected(have.error());
+  Plan plan = diff(want, *have, memory);
+  if (!plan.conflicts.empty()) return fail(join_lines(plan.conflicts));
+  std::vector<std::string> missing;
+  for (const auto& [kind, option] : kernel.unsupported(kinds_to_create(plan)))
+    missing.push_back("interface kind '" + std::string(to_string(kind)) +
+                      "' is not supported by this kernel (needs " + option + "); nothing was changed");
+  if (!missing.empty()) return fail(join_lines(missing));
+  return plan;
+}
+
+LabState next_lab_state(const LabState& memory, const Topology& want, const std::vector<Action>& applied) {
+  LabState s;
+  s.lab = want.name;
+  s.source_path = want.source_path.empty() ? memory.source_path : want.source_path;
+  for (const auto& n : want.nodes) s.nodes.push_back(ns_ref_for(n));
+  for (const auto& n : want.nodes)
+    if (!n.nat.empty()) s.nat_nodes.push_back(n.name);
+  // Original values survive as long as the node still manages the key.
+  for (const auto& n : want.nodes) {
+    if (n.kind == NodeKind::netns) continue;
+    auto wanted = wanted_sysctls(n);
+    if (auto it = memory.saved_sysctls.find(n.name); it != memory.saved_sysctls.end())
+      for (const auto& [k, v] : it->second)
+        if (wanted.contains(k)) s.saved_sysctls[n.name][k] = v;
+    for (const auto& r : n.routes)
+      s.foreign_ns_routes[n.name].push_back(
+          ObservedRoute{r.to, r.via, r.dev, r.metric.value_or(r.to.addr.family == Family::v6 ? 1024u : 0u),
+                        k_route_protocol});
+  }
+  for (const auto& a : applied) {
+    const auto* set = std::get_if<SetSysctl>(&a);
+    if (!set || set->ns.kind == NodeKind::netns || set->old.empty()) continue;
+    const Node* n = want.find_node(set->ns.node);
+    if (n && wanted_sysctls(*n).contains(set->key)) s.saved_sysctls[set->ns.node].emplace(set->key, set->old);
+  }
+  return s;
+}
+
+Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const StepObserver& on_step) {
+  auto start = std::chrono::steady_clock::now();
+  auto memory = load_lab_state(want.name);
+  if (!memory) return std::unexpected(memory.error());
+  ReconcileReport report;
+  auto plan = plan_lab(kernel, want, *memory);
+  if (!plan) return std::unexpected(plan.error());
+  report.plan = std::move(*plan);
+  if (!report.plan.empty()) {
+    if (auto r = save_lab_state(intent_state(*memory, want)); !r) return std::unexpected(r.error());
+    report.applied = apply_plan(kernel, report.plan.actions, on_step);
+    if (!report.applied.ok()) {
+      (void)restore_memory(*memory);
+      report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      return report;
+    }
+  }
+  LabState next = next_lab_state(*memory, want, report.plan.actions);
+  auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
+  if (!saved) return std::unexpected(saved.error());
+  if (!report.plan.empty()) {
+    auto check = plan_lab(kernel, want, next);
+    if (!check) return std::unexpected(check.error());
+    for (const auto& f : check->findings)
+      if (f.state != Finding::State::ok) report.unconverged.push_back(f);
+  }
+  report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab) {
+  auto memory = load_lab_state(lab);
+  if (!memory) return std::unexpected(memory.error());
+  auto names = kernel.list_netns();
+  if (!names) return std::unexpected(names.error());
+  const std::string tag = owner_tag(lab);
+  for (const auto& name : *names) {
+    if (has_node(memory->nodes, name)) continue;
+    NsRef ref{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name};
+    auto ns = kernel.observe(ref, {});
+    if (ns && ns->exists && ns->owner == tag) memory->nodes.push_back(ref);
+  }
+  if (!std::ranges::any_of(memory->nodes, [](const NsRef& r) { return r.kind == NodeKind::host; }))
+    memory->nodes.push_back(NsRef{"host", NodeKind::host, {}});
+  if (std::ranges::find(memory->nat_nodes, "host") == memory->nat_nodes.end()) memory->nat_nodes.push_back("host");
+  return memory;
+}
+
+Expected<std::vector<std::string>> discover_labs(Kernel& kernel) {
+  std::set<std::string> labs;
+  for (const auto& l : list_lab_states()) labs.insert(l);
+  auto names = kernel.list_netns();
+  if (!names) return std::unexpected(names.error());
+  for (const auto& name : *names) {
+    auto ns = kernel.observe(NsRef{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name}, {});
+    if (ns && ns->owner.starts_with(k_owner_prefix)) labs.insert(ns->owner.substr(k_owner_prefix.size()));
+  }
+  auto host = kernel.observe(NsRef{"host", NodeKind::host, {}}, {});
+  if (host)
+    for (const auto& l : host->links)
+      if (l.alias.starts_with(k_owner_prefix)) labs.insert(l.alias.substr(k_owner_prefix.size()));
+  return std::vector<std::string>(labs.begin(), labs.end());
+}
+
+} // namespace netlab

@@ -1,0 +1,44 @@
+#pragma once
+// The reconcile loop behind up / plan / status / down:
+// observe -> diff -> (check) -> apply -> verify. Commands call these and print.
+#include <netlab/apply/apply.hpp>
+#include <netlab/kernel/kernel.hpp>
+#include <netlab/plan/diff.hpp>
+#include <netlab/plan/lab_state.hpp>
+#include <netlab/topology/model.hpp>
+
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// Reads every namespace diff needs for `want` (plus what `memory` says the lab touched).
+Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory);
+
+/// observe + diff. Fails (exit 1) naming every conflict, or a link kind the
+/// kernel lacks, before anything changes.
+Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
+
+/// The LabState to remember after `applied` (a prefix of `plan`) ran for `want`.
+LabState next_lab_state(const LabState& memory, const Topology& want, const std::vector<Action>& applied);
+
+/// What `up` (or `down`) did.
+struct ReconcileReport {
+  Plan plan;
+  ApplyResult applied;
+  std::vector<Finding> unconverged; ///< verify: what still differs afterwards
+  double elapsed_ms = 0;
+};
+
+/// Makes the kernel match `want`: plan, record intent in the state dir, apply
+/// (undo on failure), remember, verify. An empty `want` (no nodes) tears down.
+Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const StepObserver& on_step = {});
+
+/// What `down -l LAB` / `down --all` know without a file: the lab's memory
+/// completed from the kernel marks (namespaces whose lo carries the tag).
+Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab);
+
+/// Every lab that has a state dir or a tagged namespace.
+Expected<std::vector<std::string>> discover_labs(Kernel& kernel);
+
+} // namespace netlab
