@@ -1,14 +1,51 @@
-#include "commands.hpp"
+#include "common.hpp"
+
+#include <netlab/apply/engine.hpp>
+#include <netlab/apply/state_store.hpp>
+#include <netlab/report/report.hpp>
+
+#include <cstdio>
 
 namespace netlab::app {
 
+namespace {
+
+struct PlanOptions {
+  std::string file;
+  bool explain = false;
+};
+
+int run_plan(const PlanOptions& o, Globals& g) {
+  auto topo = load_topology(o.file, g);
+  if (!topo) return g.exit_code;
+  auto lock = RunLock::acquire();
+  if (!lock) return report(lock.error());
+  auto memory = load_lab_state(topo->name);
+  if (!memory) return report(memory.error());
+  auto kernel = make_netlink_kernel();
+  auto plan = plan_lab(*kernel, *topo, *memory);
+  if (!plan) return report(plan.error());
+  if (g.json) {
+    nlohmann::json actions = nlohmann::json::array();
+    for (const auto& a : plan->actions) actions.push_back(action_json(a, o.explain));
+    std::printf("%s\n", nlohmann::json{{"lab", topo->name}, {"changes", actions}}.dump(2).c_str());
+    return 0;
+  }
+  for (const auto& a : plan->actions) print_action(a, o.explain);
+  if (!g.quiet)
+    std::printf("%s\n", plan->empty() ? "no changes: the kernel matches the file"
+                                      : (std::to_string(plan->actions.size()) + " changes planned, none applied").c_str());
+  return 0;
+}
+
+} // namespace
+
 void add_plan(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("plan", "(plan: not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&g] {
-    report_error("'plan' is not built yet");
-    g.exit_code = 1;
-  });
+  auto opts = std::make_shared<PlanOptions>();
+  auto* cmd = app.add_subcommand("plan", "Show what `up FILE` would change, without changing anything");
+  cmd->add_option("file", opts->file, "Topology file")->required();
+  cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  cmd->callback([opts, &g] { g.exit_code = run_plan(*opts, g); });
 }
 
 } // namespace netlab::app

@@ -1,14 +1,64 @@
-#include "commands.hpp"
+#include "common.hpp"
+
+#include <netlab/apply/engine.hpp>
+#include <netlab/apply/state_store.hpp>
+#include <netlab/report/report.hpp>
+
+#include <cstdio>
 
 namespace netlab::app {
 
+namespace {
+
+struct StatusOptions {
+  std::string file;
+  std::string lab;
+};
+
+int run_status(const StatusOptions& o, Globals& g) {
+  if (o.file.empty() == o.lab.empty()) {
+    report_error("status needs exactly one of FILE or -l LAB");
+    return static_cast<int>(ExitCode::usage);
+  }
+  std::string file = o.file;
+  if (file.empty()) {
+    auto memory = load_lab_state(o.lab);
+    if (!memory) return report(memory.error());
+    if (memory->source_path.empty()) return report(Error{"lab '" + o.lab + "' is not up (no state in /run/netlab)"});
+    file = memory->source_path;
+  }
+  auto topo = load_topology(file, g);
+  if (!topo) return g.exit_code;
+  auto memory = load_lab_state(topo->name);
+  if (!memory) return report(memory.error());
+  auto kernel = make_netlink_kernel();
+  auto have = observe_lab(*kernel, *topo, *memory);
+  if (!have) return report(have.error());
+  Plan plan = diff(*topo, *have, *memory);
+  size_t drift = std::ranges::count_if(plan.findings, [](const Finding& f) { return f.state != Finding::State::ok; });
+  if (g.json) {
+    std::printf("%s\n", status_json(topo->name, plan).dump(2).c_str());
+  } else {
+    for (const auto& f : plan.findings)
+      if (g.verbose > 0 || f.state != Finding::State::ok || !g.quiet) std::printf("%s\n", format_finding(f).c_str());
+    std::printf("lab '%s': %s\n", topo->name.c_str(),
+                drift == 0 ? ("converged, " + std::to_string(plan.findings.size()) + " objects ok").c_str()
+                           : (std::to_string(drift) + " of " + std::to_string(plan.findings.size()) +
+                              " objects differ from the file")
+                                 .c_str());
+  }
+  return drift == 0 ? 0 : static_cast<int>(ExitCode::drift);
+}
+
+} // namespace
+
 void add_status(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("status", "(status: not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&g] {
-    report_error("'status' is not built yet");
-    g.exit_code = 1;
-  });
+  auto opts = std::make_shared<StatusOptions>();
+  auto* cmd = app.add_subcommand("status", "Compare the kernel with FILE: every object ok, missing, different or extra");
+  cmd->add_option("file", opts->file, "Topology file");
+  cmd->add_option("-l,--lab", opts->lab, "Lab name (uses the file it was brought up from)");
+  cmd->footer("Exit: 0 converged, 3 drift found, 1 failure, 2 invalid file.");
+  cmd->callback([opts, &g] { g.exit_code = run_status(*opts, g); });
 }
 
 } // namespace netlab::app

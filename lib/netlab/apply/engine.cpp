@@ -102,24 +102,23 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
   return s;
 }
 
-Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const StepObserver& on_step) {
+Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
+                                    const StepObserver& on_step) {
   auto start = std::chrono::steady_clock::now();
-  auto memory = load_lab_state(want.name);
-  if (!memory) return std::unexpected(memory.error());
   ReconcileReport report;
-  auto plan = plan_lab(kernel, want, *memory);
+  auto plan = plan_lab(kernel, want, memory);
   if (!plan) return std::unexpected(plan.error());
   report.plan = std::move(*plan);
   if (!report.plan.empty()) {
-    if (auto r = save_lab_state(intent_state(*memory, want)); !r) return std::unexpected(r.error());
+    if (auto r = save_lab_state(intent_state(memory, want)); !r) return std::unexpected(r.error());
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
-      (void)restore_memory(*memory);
+      (void)restore_memory(memory);
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
   }
-  LabState next = next_lab_state(*memory, want, report.plan.actions);
+  LabState next = next_lab_state(memory, want, report.plan.actions);
   auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
   if (!report.plan.empty()) {

@@ -31,8 +31,10 @@ struct ReconcileReport {
 };
 
 /// Makes the kernel match `want`: plan, record intent in the state dir, apply
-/// (undo on failure), remember, verify. An empty `want` (no nodes) tears down.
-Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const StepObserver& on_step = {});
+/// (undo on failure), remember, verify. `memory` is the lab's LabState
+/// (load_lab_state or discover_lab). An empty `want` (no nodes) tears down.
+Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
+                                    const StepObserver& on_step = {});
 
 /// What `down -l LAB` / `down --all` know without a file: the lab's memory
 /// completed from the kernel marks (namespaces whose lo carries the tag).

@@ -1,0 +1,38 @@
+#include "common.hpp"
+
+#include <netlab/plan/describe.hpp>
+#include <netlab/topology/load.hpp>
+#include <netlab/topology/validate.hpp>
+
+#include <cstdio>
+
+namespace netlab::app {
+
+std::optional<Topology> load_topology(const std::string& path, Globals& g) {
+  auto raw = load_file(path);
+  if (!raw) {
+    std::fprintf(stderr, "%s\n", raw.error().message.c_str());
+    g.exit_code = static_cast<int>(ExitCode::usage);
+    return std::nullopt;
+  }
+  auto topo = validate(*raw);
+  if (!topo) {
+    for (const auto& d : topo.error()) std::fprintf(stderr, "%s\n", d.str().c_str());
+    g.exit_code = static_cast<int>(ExitCode::usage);
+    return std::nullopt;
+  }
+  return std::move(*topo);
+}
+
+void print_action(const Action& a, bool explain_it) {
+  std::printf("%s\n", describe(a).c_str());
+  if (!explain_it) return;
+  for (const auto& cmd : explain(a)) std::printf("    $ %s\n", cmd.c_str());
+}
+
+int report(const Error& e) {
+  report_error(e.message);
+  return static_cast<int>(e.code);
+}
+
+} // namespace netlab::app

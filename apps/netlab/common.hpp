@@ -1,0 +1,24 @@
+#pragma once
+// Helpers shared by the verbs: loading a file with diagnostics printed once,
+// and printing plans.
+#include "commands.hpp"
+
+#include <netlab/plan/action.hpp>
+#include <netlab/topology/model.hpp>
+#include <netlab/util/error.hpp>
+
+#include <optional>
+#include <string>
+
+namespace netlab::app {
+
+/// Loads and validates `path`; on failure prints every diagnostic, sets exit 2.
+std::optional<Topology> load_topology(const std::string& path, Globals& g);
+
+/// "+ veth ns1:vethB <-> host:vethA" and, with explain, the commands under it.
+void print_action(const Action& a, bool explain);
+
+/// Maps an Error to its exit code after printing it.
+int report(const Error& e);
+
+} // namespace netlab::app
