@@ -1,24 +1,30 @@
 #pragma once
 // NAT through libnftables' JSON API. Every function acts on the network
 // namespace of the *calling thread*; callers enter the namespace first
-// (run_in_netns). One table per lab per namespace, named by nat_table_name().
+// (run_in_netns). One table per lab per namespace, named by nat_table_name(),
+// in family k_nat_family ("inet": one table holds IPv4 and IPv6 NAT).
 #include <netlab/topology/model.hpp>
 #include <netlab/util/error.hpp>
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netlab {
 
-/// "netlab-<lab>": the nftables table (family ip / ip6 / inet as chosen by nft.cpp).
+/// nftables family of every lab table: inet (NAT in inet needs Linux >= 5.2).
+inline constexpr std::string_view k_nat_family = "inet";
+
+/// "netlab-<lab>": the nftables table (family k_nat_family).
 std::string nat_table_name(std::string_view lab);
 
 /// Reads the lab's table in canonical form (comparable with nat_canonical()),
 /// or nullopt if no such table exists.
 Expected<std::optional<std::string>> nft_read_table(const std::string& table);
 
-/// The canonical form nft_read_table() would return once `rules` are applied.
+/// The canonical form nft_read_table() would return once `rules` are applied
+/// ("" for empty `rules`: no table at all).
 std::string nat_canonical(const std::string& table, const std::vector<NatRule>& rules);
 
 /// Replaces the whole table with `rules` in one atomic transaction
@@ -27,5 +33,19 @@ Expected<void> nft_replace_table(const std::string& table, const std::vector<Nat
 
 /// Restores a table from what nft_read_table() returned (undo).
 Expected<void> nft_restore_table(const std::string& table, const std::optional<std::string>& canonical);
+
+/// Ways the calling namespace silently defeats `node`'s NAT or forwarding
+/// (ip_forward off, br_netfilter on a bridge, a foreign forward chain with policy drop);
+/// each warning names the fix. Reads only; never changes anything.
+std::vector<std::string> nat_preflight_warnings(const Node& node);
+
+/// The `nft` commands that create the lab table and its three chains (for --explain).
+std::vector<std::string> nat_table_nft(std::string_view table);
+
+/// The `nft add rule ...` command(s) equivalent to `rule` (dnat: prerouting and output; one per line).
+std::string nat_rule_nft(const NatRule& rule, std::string_view table = {});
+
+/// The `iptables -t nat -A ...` command(s) a tutorial would use for `rule` (ip6tables for IPv6).
+std::string nat_rule_iptables(const NatRule& rule);
 
 } // namespace netlab
