@@ -1,14 +1,60 @@
+// `netlab exec NODE [-f FILE] -- CMD...`: run a command inside a node's namespace.
+// The process enters the namespace itself and execs CMD, so CMD's exit code is ours.
 #include "commands.hpp"
+
+#include <netlab/check/enter.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
+#include <vector>
 
 namespace netlab::app {
 
+namespace {
+
+struct ExecOptions {
+  std::string node;
+  std::string file;
+  std::vector<std::string> command;
+};
+
+/// 127 when the command does not exist, 126 when it cannot run (shell convention).
+int exec_failed(const std::string& command, int err) {
+  report_error("cannot run '" + command + "': " + errno_text(err));
+  return err == ENOENT ? 127 : 126;
+}
+
+int exec_in_node(const ExecOptions& o) {
+  auto target = resolve_node(o.node, o.file);
+  if (!target) {
+    report_error(target.error().message);
+    return static_cast<int>(target.error().code);
+  }
+  if (auto entered = enter_node(*target); !entered) {
+    report_error(entered.error().message);
+    return static_cast<int>(entered.error().code);
+  }
+  export_node_env(*target);
+  std::vector<char*> argv;
+  for (const auto& arg : o.command) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  ::execvp(argv[0], argv.data());
+  return exec_failed(o.command.front(), errno);
+}
+
+} // namespace
+
 void add_exec(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("exec", "(exec: not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&g] {
-    report_error("'exec' is not built yet");
-    g.exit_code = 1;
-  });
+  auto* cmd = app.add_subcommand("exec", "Run a command inside a node's namespace: exec NODE -- CMD...");
+  auto o = std::make_shared<ExecOptions>();
+  cmd->add_option("-f,--file", o->file, "Topology file: resolve NODE through it (host and external nodes work)");
+  cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f)")->required();
+  cmd->add_option("command", o->command, "Command and its arguments, after --")->required();
+  cmd->footer("Example: netlab exec ns1 -- ip addr");
+  cmd->callback([&g, o] { g.exit_code = exec_in_node(*o); });
 }
 
 } // namespace netlab::app
