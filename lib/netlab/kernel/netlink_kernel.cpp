@@ -1,0 +1,418 @@
+// The real Kernel: one libnl socket per namespace, opened inside it on a helper
+// thread and kept for the whole run; sysctls and nftables through a thread that
+// has entered the namespace. Nothing here ever changes the calling thread's namespace.
+#include <netlab/kernel/kernel.hpp>
+#include <netlab/kernel/netlink_read.hpp>
+#include <netlab/kernel/netlink_socket.hpp>
+#include <netlab/kernel/netlink_write.hpp>
+#include <netlab/kernel/netns_named.hpp>
+#include <netlab/kernel/netns_sysctl.hpp>
+#include <netlab/kernel/netns_tun.hpp>
+#include <netlab/kernel/nft.hpp>
+#include <netlab/util/netns.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <mutex>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+namespace netlab {
+
+namespace {
+
+/// An open namespace: its file (so we can tell if the path now names another one) and its socket.
+struct NsHandle {
+  UniqueFd fd;
+  NlSocket sock;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+std::string ns_key(const NsRef& ns) { return ns.kind == NodeKind::host ? std::string() : ns.path; }
+std::string where(const NsRef& ns) { return "namespace '" + ns.node + "'"; }
+std::string veth_label(const CreateLink& a) {
+  return a.ns.node + ":" + a.iface.name + " <-> " + (a.peer_ns ? a.peer_ns->node : "?") + ":" +
+         (a.peer ? a.peer->name : "?");
+}
+
+std::string route_text(const ObservedRoute& r) {
+  std::string out = r.to.prefix == 0 && r.to.addr.family == Family::v4 ? "default" : r.to.network().str();
+  if (r.via) out += " via " + r.via->str();
+  if (r.dev) out += " dev " + *r.dev;
+  if (r.metric) out += " metric " + std::to_string(r.metric);
+  return out;
+}
+
+/// fail() with "<context>: <what went wrong>".
+std::unexpected<Error> fail_in(const std::string& context, const std::string& detail) {
+  return fail(context + ": " + detail);
+}
+
+/// Kernel config option behind each kind a driver provides.
+const char* config_option(LinkKind kind) {
+  switch (kind) {
+  case LinkKind::veth: return "CONFIG_VETH";
+  case LinkKind::bridge: return "CONFIG_BRIDGE";
+  case LinkKind::dummy: return "CONFIG_DUMMY";
+  case LinkKind::tun:
+  case LinkKind::tap: return "CONFIG_TUN";
+  case LinkKind::macvlan: return "CONFIG_MACVLAN";
+  case LinkKind::vxlan: return "CONFIG_VXLAN";
+  case LinkKind::vlan: return "CONFIG_VLAN_8021Q";
+  default: return nullptr;
+  }
+}
+
+/// The kernel's answer when no driver provides a link kind.
+bool missing_driver(const NlError& e) {
+  return e.code == EOPNOTSUPP || e.text.find("Unknown device type") != std::string::npos;
+}
+
+/// 1000-namespace labs hold two descriptors per namespace.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+class NetlinkKernel final : public Kernel {
+public:
+  Expected<std::vector<std::string>> list_netns() override { return list_named_netns(); }
+  Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) override;
+  Expected<void> apply(const Action& action) override {
+    return std::visit([this](const auto& a) { return run(a); }, action);
+  }
+  std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
+
+private:
+  Expected<NsHandle*> handle(const NsRef& ns);
+  Expected<NsHandle> open_handle(const NsRef& ns, std::optional<NlSocket> sock = std::nullopt);
+  void forget(const NsRef& ns) { m_handles.erase(ns_key(ns)); }
+  Expected<void> read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out);
+  /// Runs `fn(handle)`; its NlError becomes "namespace 'x': <doing>: <errno text>".
+  template <class Fn> Expected<void> in_ns(const NsRef& ns, const std::string& doing, Fn&& fn);
+  Expected<void> tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner);
+
+  Expected<void> run(const CreateNetns& a);
+  Expected<void> run(const DeleteNetns& a);
+  Expected<void> run(const CreateLink& a);
+  Expected<void> create_veth_pair(const CreateLink& a);
+  Expected<void> create_tun(const CreateLink& a);
+  Expected<void> run(const DeleteLink& a);
+  Expected<void> run(const SetMaster& a);
+  Expected<void> run(const SetMtu& a);
+  Expected<void> run(const SetMac& a);
+  Expected<void> run(const SetUp& a);
+  Expected<void> run(const AddAddress& a);
+  Expected<void> run(const DelAddress& a);
+  Expected<void> run(const AddRoute& a);
+  Expected<void> run(const DelRoute& a);
+  Expected<void> run(const SetSysctl& a);
+  Expected<void> run(const SetNat& a);
+
+  std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
+  bool m_netns_dir_ready = false;
+};
+
+// ---- namespace handles -------------------------------------------------------
+
+Expected<NsHandle> NetlinkKernel::open_handle(const NsRef& ns, std::optional<NlSocket> sock) {
+  auto fd = open_netns(ns);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st{};
+  if (fstat(fd->get(), &st) != 0) return fail_in(where(ns), "fstat: " + errno_text(errno));
+  if (!sock) {
+    auto opened = run_in_netns(fd->get(), [&]() -> Expected<void> {
+      auto s = NlSocket::open();
+      if (!s) return std::unexpected(s.error());
+      sock = std::move(*s);
+      return {};
+    });
+    if (!opened) return fail_in(where(ns), opened.error().message);
+  }
+  return NsHandle{std::move(*fd), std::move(*sock), st.st_dev, st.st_ino};
+}
+
+Expected<NsHandle*> NetlinkKernel::handle(const NsRef& ns) {
+  std::string key = ns_key(ns);
+  if (auto it = m_handles.find(key); it != m_handles.end()) {
+    struct stat st{};
+    // The path may now name another namespace (deleted and re-made behind our back).
+    if (key.empty() || (stat(key.c_str(), &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino))
+      return &it->second;
+    m_handles.erase(it);
+  }
+  auto opened = open_handle(ns);
+  if (!opened) return std::unexpected(opened.error());
+  return &m_handles.insert_or_assign(key, std::move(*opened)).first->second;
+}
+
+template <class Fn> Expected<void> NetlinkKernel::in_ns(const NsRef& ns, const std::string& doing, Fn&& fn) {
+  auto h = handle(ns);
+  if (!h) return std::unexpected(h.error());
+  NlExpected<void> done = fn(**h);
+  if (!done) return fail_in(where(ns), doing + ": " + done.error().text);
+  return {};
+}
+
+Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner) {
+  if (owner.empty()) return {};
+  // The kernel ignores IFLA_IFALIAS in RTM_NEWLINK, so the tag is a separate RTM_SETLINK.
+  auto tagged = set_link(h.sock, name, LinkChange{.alias = owner});
+  if (!tagged) return fail_in(where(ns), "tag " + name + " with " + owner + ": " + tagged.error().text);
+  return {};
+}
+
+// ---- observe -----------------------------------------------------------------
+
+Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
+  if (what.sysctls.empty() && what.nat_table.empty()) return {};
+  return run_in_netns(h.fd.get(), [&]() -> Expected<void> {
+    for (const auto& key : what.sysctls) {
+      auto value = read_sysctl(key);
+      if (!value) return std::unexpected(value.error());
+      if (*value) out.sysctls[key] = **value;
+    }
+    if (what.nat_table.empty()) return {};
+    auto table = nft_read_table(what.nat_table);
+    if (!table) return std::unexpected(table.error());
+    out.nat_table = *table;
+    return {};
+  });
+}
+
+Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveRequest& what) {
+  ObservedNs out;
+  out.ref = ns;
+  struct stat st{};
+  if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return fail_in(where(ns), ns.path + ": " + errno_text(errno));
+    forget(ns);
+    return out;
+  }
+  auto h = handle(ns);
+  if (!h) return std::unexpected(h.error());
+  out.exists = true;
+  if (auto read = read_netlink_state((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
+  if (auto read = read_in_netns(**h, what, out); !read) return fail_in(where(ns), read.error().message);
+  return out;
+}
+
+// ---- namespaces ----------------------------------------------------------------
+
+Expected<void> NetlinkKernel::run(const CreateNetns& a) {
+  std::string context = "create namespace '" + a.ns.node + "'";
+  if (a.ns.kind != NodeKind::netns) return fail_in(context, "only named namespaces are created");
+  if (!m_netns_dir_ready) {
+    if (auto ready = prepare_netns_dir(); !ready) return fail_in(context, ready.error().message);
+    m_netns_dir_ready = true;
+  }
+  forget(a.ns);
+  std::optional<NlSocket> sock;
+  auto made = create_named_netns(a.ns.path, [&]() -> Expected<void> {
+    // Open the namespace's socket while we are inside anyway, and mark it as ours.
+    auto s = NlSocket::open();
+    if (!s) return std::unexpected(s.error());
+    if (!a.owner.empty())
+      if (auto tagged = set_link(*s, "lo", LinkChange{.alias = a.owner}); !tagged)
+        return fail("tag lo with " + a.owner + ": " + tagged.error().text);
+    sock = std::move(*s);
+    return {};
+  });
+  if (!made) return fail_in(context, made.error().message);
+  auto opened = open_handle(a.ns, std::move(sock));
+  if (!opened) return fail_in(context, opened.error().message);
+  m_handles.insert_or_assign(ns_key(a.ns), std::move(*opened));
+  return {};
+}
+
+Expected<void> NetlinkKernel::run(const DeleteNetns& a) {
+  std::string context = "delete namespace '" + a.ns.node + "'";
+  if (a.ns.kind != NodeKind::netns) return fail_in(context, "only named namespaces are deleted");
+  forget(a.ns); // our socket would keep the namespace alive
+  if (auto gone = delete_named_netns(a.ns.path); !gone) return fail_in(context, gone.error().message);
+  return {};
+}
+
+// ---- links ---------------------------------------------------------------------------
+
+Expected<void> NetlinkKernel::create_veth_pair(const CreateLink& a) {
+  std::string context = "create veth " + veth_label(a);
+  if (!a.peer_ns || !a.peer) return fail_in(context, "no peer given");
+  auto h = handle(a.ns);
+  if (!h) return fail_in(context, h.error().message);
+  auto p = handle(*a.peer_ns);
+  if (!p) return fail_in(context, p.error().message);
+  // Both ends are born in their own namespaces: no name ever shows up in ours.
+  auto made = create_veth((*h)->sock, VethEnd{&a.iface, (*h)->fd.get()}, VethEnd{&*a.peer, (*p)->fd.get()});
+  if (!made) return fail_in(context, made.error().text);
+  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
+  if (tagged) tagged = tag_link(**p, *a.peer_ns, a.peer->name, a.owner);
+  if (!tagged) {
+    (void)delete_link((*h)->sock, a.iface.name); // an untagged link would never be cleaned up
+    return tagged;
+  }
+  return {};
+}
+
+Expected<void> NetlinkKernel::create_tun(const CreateLink& a) {
+  std::string doing = "create " + std::string(to_string(a.iface.kind)) + " " + a.iface.name;
+  auto h = handle(a.ns);
+  if (!h) return std::unexpected(h.error());
+  // TUNSETIFF attaches to an existing device of that name instead of failing.
+  if ((*h)->sock.ifindex(a.iface.name)) return fail_in(where(a.ns), doing + ": " + errno_text(EEXIST));
+  auto made = run_in_netns((*h)->fd.get(), [&] { return create_persistent_tun(a.iface); });
+  if (!made) return fail_in(where(a.ns), doing + ": " + made.error().message);
+  LinkChange settings{.mtu = a.iface.mtu, .mac = a.iface.mac};
+  if (settings.mtu || settings.mac)
+    if (auto set = set_link((*h)->sock, a.iface.name, settings); !set) {
+      (void)delete_link((*h)->sock, a.iface.name);
+      return fail_in(where(a.ns), doing + ": " + set.error().text);
+    }
+  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
+  if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
+  return tagged;
+}
+
+Expected<void> NetlinkKernel::run(const CreateLink& a) {
+  if (a.iface.kind == LinkKind::veth) return create_veth_pair(a);
+  if (a.iface.kind == LinkKind::tun || a.iface.kind == LinkKind::tap) return create_tun(a);
+  std::string doing = "create " + std::string(to_string(a.iface.kind)) + " " + a.iface.name;
+  if (auto made = in_ns(a.ns, doing, [&](NsHandle& h) { return create_link(h.sock, a.iface); }); !made) return made;
+  auto h = handle(a.ns);
+  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
+  if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
+  return tagged;
+}
+
+Expected<void> NetlinkKernel::run(const DeleteLink& a) {
+  return in_ns(a.ns, "delete link " + a.was.name, [&](NsHandle& h) { return delete_link(h.sock, a.was.name); });
+}
+
+Expected<void> NetlinkKernel::run(const SetMaster& a) {
+  std::string doing = a.master && !a.master->empty() ? "set master of " + a.link + " to " + *a.master
+                                                      : "release " + a.link + " from its master";
+  return in_ns(a.ns, doing, [&](NsHandle& h) {
+    return set_link(h.sock, a.link, LinkChange{.master = a.master.value_or("")});
+  });
+}
+
+Expected<void> NetlinkKernel::run(const SetMtu& a) {
+  return in_ns(a.ns, "set mtu " + std::to_string(a.mtu) + " on " + a.link,
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.mtu = a.mtu}); });
+}
+
+Expected<void> NetlinkKernel::run(const SetMac& a) {
+  return in_ns(a.ns, "set mac " + a.mac + " on " + a.link,
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.mac = a.mac}); });
+}
+
+Expected<void> NetlinkKernel::run(const SetUp& a) {
+  return in_ns(a.ns, "set " + a.link + (a.up ? " up" : " down"),
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.up = a.up}); });
+}
+
+// ---- addresses, routes ---------------------------------------------------------------
+
+Expected<void> NetlinkKernel::run(const AddAddress& a) {
+  return in_ns(a.ns, "add address " + a.cidr.str() + " to " + a.link,
+               [&](NsHandle& h) { return change_address(h.sock, a.link, a.cidr, true); });
+}
+
+Expected<void> NetlinkKernel::run(const DelAddress& a) {
+  return in_ns(a.ns, "delete address " + a.cidr.str() + " from " + a.link,
+               [&](NsHandle& h) { return change_address(h.sock, a.link, a.cidr, false); });
+}
+
+Expected<void> NetlinkKernel::run(const AddRoute& a) {
+  return in_ns(a.ns, "add route " + route_text(a.route),
+               [&](NsHandle& h) { return change_route(h.sock, a.route, true); });
+}
+
+Expected<void> NetlinkKernel::run(const DelRoute& a) {
+  return in_ns(a.ns, "delete route " + route_text(a.route),
+               [&](NsHandle& h) { return change_route(h.sock, a.route, false); });
+}
+
+// ---- sysctls, NAT ----------------------------------------------------------------------
+
+Expected<void> NetlinkKernel::run(const SetSysctl& a) {
+  auto h = handle(a.ns);
+  if (!h) return std::unexpected(h.error());
+  auto set = run_in_netns((*h)->fd.get(), [&] { return write_sysctl(a.key, a.value); });
+  if (!set) return fail_in(where(a.ns), set.error().message);
+  return {};
+}
+
+Expected<void> NetlinkKernel::run(const SetNat& a) {
+  auto h = handle(a.ns);
+  if (!h) return std::unexpected(h.error());
+  auto set = run_in_netns((*h)->fd.get(), [&] { return nft_replace_table(a.table, a.want); });
+  if (!set) return fail_in(where(a.ns), set.error().message);
+  return {};
+}
+
+// ---- driver probe ----------------------------------------------------------------------
+
+Interface probe_interface(const std::string& name, LinkKind kind) {
+  Interface probe;
+  probe.name = name;
+  probe.kind = kind;
+  probe.macvlan.emplace().parent = "probe0";
+  probe.vlan.emplace().parent = "probe0";
+  probe.vlan->id = 5;
+  probe.vxlan.emplace().id = 42;
+  return probe;
+}
+
+/// Tries each kind in the calling thread's (throwaway) namespace.
+std::vector<LinkKind> probe_missing(NlSocket& sock, const std::vector<LinkKind>& kinds) {
+  std::vector<LinkKind> missing;
+  Interface a = probe_interface("probe0", LinkKind::veth), b = probe_interface("probe1", LinkKind::veth);
+  NlExpected<void> parent = std::unexpected(NlError{}); // probe0: parent of the macvlan/vlan probes
+  auto make_parent = [&] {
+    if (!parent) parent = create_veth(sock, {&a, -1}, {&b, -1});
+    return parent;
+  };
+  for (LinkKind kind : kinds) {
+    if (!config_option(kind) || std::find(missing.begin(), missing.end(), kind) != missing.end()) continue;
+    NlExpected<void> made;
+    if (kind == LinkKind::tun || kind == LinkKind::tap) {
+      if (!tun_available()) missing.push_back(kind);
+      continue;
+    }
+    if (kind == LinkKind::veth) made = make_parent();
+    else if ((kind == LinkKind::macvlan || kind == LinkKind::vlan) && !make_parent()) continue; // cannot tell
+    else made = create_link(sock, probe_interface("probe" + std::string(to_string(kind)), kind));
+    if (!made && missing_driver(made.error())) missing.push_back(kind);
+  }
+  return missing;
+}
+
+std::vector<std::pair<LinkKind, std::string>> NetlinkKernel::unsupported(const std::vector<LinkKind>& kinds) {
+  std::vector<LinkKind> missing;
+  // A fresh namespace that dies with its thread: probing never touches a real one.
+  (void)run_in_new_netns([&]() -> Expected<void> {
+    auto sock = NlSocket::open();
+    if (!sock) return std::unexpected(sock.error());
+    missing = probe_missing(*sock, kinds);
+    return {};
+  });
+  std::vector<std::pair<LinkKind, std::string>> out;
+  for (LinkKind kind : missing) out.emplace_back(kind, config_option(kind));
+  return out;
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> make_netlink_kernel() {
+  static std::once_flag raised;
+  std::call_once(raised, raise_fd_limit);
+  return std::make_unique<NetlinkKernel>();
+}
+
+} // namespace netlab

@@ -1,0 +1,78 @@
+#pragma once
+// RAII for libnl objects and one NETLINK_ROUTE socket that reports the
+// kernel's own errno and extended-ack text instead of libnl's coarse codes.
+#include <netlab/util/error.hpp>
+#include <netlab/util/ip.hpp>
+
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/handlers.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <netlink/socket.h>
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace netlab {
+
+/// Calls a libnl release function; lets unique_ptr own libnl objects.
+template <auto Release> struct NlRelease {
+  template <class T> void operator()(T* p) const { Release(p); }
+};
+using NlSockPtr = std::unique_ptr<nl_sock, NlRelease<nl_socket_free>>;
+using NlCbPtr = std::unique_ptr<nl_cb, NlRelease<nl_cb_put>>;
+using NlMsgPtr = std::unique_ptr<nl_msg, NlRelease<nlmsg_free>>;
+using NlCachePtr = std::unique_ptr<nl_cache, NlRelease<nl_cache_free>>;
+using NlAddrPtr = std::unique_ptr<nl_addr, NlRelease<nl_addr_put>>;
+using RtnlLinkPtr = std::unique_ptr<rtnl_link, NlRelease<rtnl_link_put>>;
+using RtnlAddrPtr = std::unique_ptr<rtnl_addr, NlRelease<rtnl_addr_put>>;
+using RtnlRoutePtr = std::unique_ptr<rtnl_route, NlRelease<rtnl_route_put>>;
+
+/// A failed netlink request: the kernel's errno and a printable text.
+struct NlError {
+  int code = 0;     ///< positive errno as the kernel reported it (0 if libnl failed locally)
+  std::string text; ///< strerror, plus the kernel's extended-ack message in parentheses
+};
+template <class T> using NlExpected = std::expected<T, NlError>;
+
+/// Text for a negative libnl return code (NLE_*).
+std::string nl_error_text(int nl_code);
+
+/// A NETLINK_ROUTE socket; it stays in the namespace of the thread that opened it.
+class NlSocket {
+public:
+  /// Opens and connects a socket in the calling thread's network namespace.
+  static Expected<NlSocket> open();
+
+  nl_sock* get() const { return m_sock.get(); }
+  /// Sends one request and waits for its ack; replies before the ack go to `on_reply`.
+  NlExpected<void> request(nl_msg* msg, const std::function<void(nl_msg*)>& on_reply = {});
+  /// Dumps of links, addresses and routes (all families, all tables).
+  Expected<NlCachePtr> dump_links();
+  Expected<NlCachePtr> dump_addrs();
+  Expected<NlCachePtr> dump_routes();
+  /// Index of the link called `name` (ENODEV if none).
+  NlExpected<int> ifindex(const std::string& name);
+
+private:
+  NlSockPtr m_sock;
+  NlCbPtr m_cb; ///< ack/error callbacks for request()
+};
+
+/// nl_addr <-> IpAddr / Cidr.
+NlAddrPtr to_nl_addr(const IpAddr& a, int prefix);
+std::optional<IpAddr> from_nl_addr(nl_addr* a);
+/// "aa:bb:cc:dd:ee:ff" -> AF_LLC nl_addr; null if malformed.
+NlAddrPtr mac_to_nl_addr(std::string_view mac);
+/// Lower-case "aa:bb:..." of a link-layer address.
+std::string mac_string(nl_addr* a);
+
+} // namespace netlab
