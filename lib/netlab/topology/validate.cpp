@@ -1,5 +1,83 @@
+#include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
+#include <netlab/topology/validate_sections.hpp>
+
+#include <array>
+#include <limits>
+
 namespace netlab {
-std::string Diagnostic::str() const { return path + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.col) + ": " + message; }
-std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw) { (void)raw; return std::unexpected(std::vector<Diagnostic>{}); }
+
+namespace vdetail {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> k_top_keys{"name", "version", "message", "nodes", "links", "checks"};
+
+void parse_name(Ctx& c, const RawNode& root) {
+  auto f = field(root, "name");
+  if (!f) return c.diags.error(root.mark, "missing required key 'name' (the lab name)");
+  auto name = read_string(c.diags, *f);
+  if (!name) return;
+  if (auto problem = lab_name_problem(*name)) return c.diags.error(f->mark, *problem);
+  c.topo.name = *name;
 }
+
+void parse_version(Ctx& c, const RawNode& root) {
+  auto f = field(root, "version");
+  if (!f) return;
+  auto v = read_int(c.diags, *f, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+  if (v && *v != 1)
+    c.diags.error(f->mark, "'version' must be 1 (the only format this netlab reads), got " + std::to_string(*v));
+}
+
+void parse_nodes(Ctx& c, const RawNode& root) {
+  auto f = field(root, "nodes");
+  if (!f) return c.diags.error(root.mark, "missing required key 'nodes'");
+  const RawNode* nodes = read_mapping(c.diags, *f);
+  if (!nodes) return;
+  if (nodes->entries.empty()) return c.diags.error(f->mark, "'nodes' is empty: a lab needs at least one node");
+  for (const auto* entry : unique_entries(c.diags, *nodes, "node")) parse_node(c, entry->first, entry->second);
+}
+
+} // namespace
+
+void parse_top(Ctx& c, const RawNode& root) {
+  if (!root.is_mapping())
+    return c.diags.error(root.mark, "a topology must be a mapping with 'name' and 'nodes', got " + describe(root));
+  check_keys(c.diags, root, k_top_keys);
+  parse_name(c, root);
+  parse_version(c, root);
+  if (auto f = field(root, "message"))
+    if (auto text = read_string(c.diags, *f)) c.topo.message = *text;
+  parse_nodes(c, root);
+  if (auto f = field(root, "links")) parse_links(c, *f);
+  if (auto f = field(root, "checks")) parse_checks(c, *f);
+}
+
+} // namespace vdetail
+
+std::string Diagnostic::str() const {
+  return path + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.col) + ": " + message;
+}
+
+std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw) {
+  vdetail::Ctx c{vdetail::Diags(raw.path), {}, {}};
+  c.topo.source_path = raw.path;
+  vdetail::parse_top(c, raw.root);
+  vdetail::resolve(c); // parse errors leave marks in Sources that keep it from cascading
+  auto problems = c.diags.take_sorted();
+  if (!problems.empty()) return std::unexpected(std::move(problems));
+  return std::move(c.topo);
+}
+
+std::expected<Topology, std::string> load_and_validate(const std::string& path) {
+  auto raw = load_file(path);
+  if (!raw) return std::unexpected(raw.error().message);
+  auto topo = validate(*raw);
+  if (topo) return std::move(*topo);
+  std::string text;
+  for (const auto& d : topo.error()) text += (text.empty() ? "" : "\n") + d.str();
+  return std::unexpected(text);
+}
+
+} // namespace netlab

@@ -21,4 +21,8 @@ struct Diagnostic {
 /// found, not only the first; touches nothing outside memory.
 std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw);
 
+/// load_file() then validate(): the topology, or every problem as "FILE:LINE:COL: message"
+/// lines joined by newlines (a file that cannot be read or parsed gives its one message).
+std::expected<Topology, std::string> load_and_validate(const std::string& path);
+
 } // namespace netlab

@@ -1,0 +1,229 @@
+#include <netlab/topology/validate_common.hpp>
+#include <netlab/util/suggest.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+
+namespace netlab::vdetail {
+
+namespace {
+
+constexpr std::size_t k_quote_max = 40; // longer user text is cut in messages
+
+std::string at_text(Mark m) { return std::to_string(m.line) + ":" + std::to_string(m.col); }
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string join(Keys words, std::string_view sep) {
+  std::string out;
+  for (auto w : words) out += (out.empty() ? "" : std::string(sep)) + std::string(w);
+  return out;
+}
+
+// Shared rule of lab and node names: what a path component, an nft table and `ip netns` accept.
+std::optional<std::string> simple_name_problem(std::string_view what, std::string_view name, std::size_t max) {
+  if (name.empty()) return std::string(what) + " must not be empty";
+  if (name.size() > max)
+    return std::string(what) + " " + quoted(name) + " is " + std::to_string(name.size()) +
+           " characters; at most " + std::to_string(max) + " are allowed";
+  bool chars_ok = is_alnum(name[0]) && std::all_of(name.begin(), name.end(), [](char c) {
+                    return is_alnum(c) || c == '_' || c == '.' || c == '-';
+                  });
+  if (!chars_ok)
+    return std::string(what) + " " + quoted(name) +
+           " must start with a letter or digit and contain only letters, digits, '_', '.' and '-'";
+  return std::nullopt;
+}
+
+} // namespace
+
+void Diags::error(Mark at, std::string message) { m_list.push_back(Diagnostic{m_path, at, std::move(message)}); }
+
+std::vector<Diagnostic> Diags::take_sorted() {
+  auto key = [](const Diagnostic& x) { return std::tie(x.mark.line, x.mark.col, x.message); };
+  std::stable_sort(m_list.begin(), m_list.end(), [&](const auto& x, const auto& y) { return key(x) < key(y); });
+  m_list.erase(std::unique(m_list.begin(), m_list.end(), [&](const auto& x, const auto& y) { return key(x) == key(y); }),
+               m_list.end());
+  return std::move(m_list);
+}
+
+Mark value_mark(const RawNode& key, const RawNode& value) { return value.is_null() ? key.mark : value.mark; }
+
+std::optional<Field> field(const RawNode& map, std::string_view key) {
+  for (const auto& [k, v] : map.entries)
+    if (k.is_scalar() && k.scalar == key) return Field{key, v, value_mark(k, v), k.mark};
+  return std::nullopt;
+}
+
+std::string quoted(std::string_view text) {
+  if (text.size() <= k_quote_max) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, k_quote_max)) + "...'";
+}
+
+std::string describe(const RawNode& n) {
+  switch (n.type) {
+  case RawNode::Type::scalar: return quoted(n.scalar);
+  case RawNode::Type::sequence: return "a list";
+  case RawNode::Type::mapping: return "a mapping";
+  case RawNode::Type::null: break;
+  }
+  return "an empty value";
+}
+
+std::vector<const std::pair<RawNode, RawNode>*> unique_entries(Diags& d, const RawNode& map, std::string_view noun,
+                                                               std::string_view where) {
+  std::vector<const std::pair<RawNode, RawNode>*> out;
+  std::map<std::string, Mark, std::less<>> first;
+  for (const auto& entry : map.entries) {
+    const RawNode& k = entry.first;
+    if (!k.is_scalar()) {
+      d.error(k.mark, std::string(noun) + " names must be plain text, got " + describe(k));
+      continue;
+    }
+    auto [it, inserted] = first.emplace(k.scalar, k.mark);
+    if (!inserted) {
+      d.error(k.mark, "duplicate " + std::string(noun) + " " + quoted(k.scalar) + std::string(where) +
+                          " (first defined at " + at_text(it->second) + ")");
+      continue;
+    }
+    out.push_back(&entry);
+  }
+  return out;
+}
+
+void check_keys(Diags& d, const RawNode& map, Keys allowed) {
+  for (const auto* entry : unique_entries(d, map, "key")) {
+    const std::string& k = entry->first.scalar;
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    d.error(entry->first.mark, "unknown key " + quoted(k) + did_you_mean(k, allowed));
+  }
+}
+
+std::optional<std::string> read_string(Diags& d, const Field& f) {
+  if (f.value.is_scalar()) return f.value.scalar;
+  d.error(f.mark, "'" + std::string(f.key) + "' must be a string, got " + describe(f.value));
+  return std::nullopt;
+}
+
+std::optional<int64_t> read_int(Diags& d, const Field& f, int64_t lo, int64_t hi) {
+  std::string_view text = f.value.is_scalar() ? std::string_view(f.value.scalar) : std::string_view();
+  std::string_view digits = (!text.empty() && text[0] == '-') ? text.substr(1) : text;
+  if (!f.value.is_scalar() || digits.empty() || !std::all_of(digits.begin(), digits.end(), is_digit)) {
+    d.error(f.mark, "'" + std::string(f.key) + "' must be an integer, got " + describe(f.value));
+    return std::nullopt;
+  }
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || v < lo || v > hi) {
+    d.error(f.mark, "'" + std::string(f.key) + "' must be between " + std::to_string(lo) + " and " +
+                        std::to_string(hi) + ", got " + (text.size() <= 20 ? std::string(text) : quoted(text)));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> read_bool(Diags& d, const Field& f) {
+  if (f.value.is_scalar()) {
+    const std::string& s = f.value.scalar;
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+  }
+  d.error(f.mark, "'" + std::string(f.key) + "' must be true or false, got " + describe(f.value));
+  return std::nullopt;
+}
+
+std::optional<std::string> read_choice(Diags& d, const Field& f, Keys choices) {
+  if (f.value.is_scalar() && std::find(choices.begin(), choices.end(), f.value.scalar) != choices.end())
+    return f.value.scalar;
+  std::string hint = f.value.is_scalar() ? did_you_mean(f.value.scalar, choices) : "";
+  d.error(f.mark, "'" + std::string(f.key) + "' must be one of " + join(choices, ", ") + "; got " +
+                      describe(f.value) + hint);
+  return std::nullopt;
+}
+
+const RawNode* read_mapping(Diags& d, const Field& f) {
+  static const RawNode k_empty{RawNode::Type::mapping, {}, {}, {}, {}};
+  if (f.value.is_mapping()) return &f.value;
+  if (f.value.is_null()) return &k_empty;
+  d.error(f.mark, "'" + std::string(f.key) + "' must be a mapping, got " + describe(f.value));
+  return nullptr;
+}
+
+const RawNode* read_sequence(Diags& d, const Field& f) {
+  static const RawNode k_empty{RawNode::Type::sequence, {}, {}, {}, {}};
+  if (f.value.is_sequence()) return &f.value;
+  if (f.value.is_null()) return &k_empty;
+  d.error(f.mark, "'" + std::string(f.key) + "' must be a list, got " + describe(f.value));
+  return nullptr;
+}
+
+std::optional<std::string> read_ifname(Diags& d, const Field& f) {
+  auto name = read_string(d, f);
+  if (!name) return std::nullopt;
+  if (auto problem = ifname_problem(*name)) {
+    d.error(f.mark, "'" + std::string(f.key) + "': " + *problem);
+    return std::nullopt;
+  }
+  return name;
+}
+
+std::optional<IpAddr> read_ip(Diags& d, const Field& f) {
+  auto text = read_string(d, f);
+  if (!text) return std::nullopt;
+  auto ip = text->find('\0') == std::string::npos ? IpAddr::parse(*text) : std::nullopt;
+  if (!ip) d.error(f.mark, "'" + std::string(f.key) + "' must be an IP address, got " + quoted(*text));
+  return ip;
+}
+
+std::optional<uint64_t> parse_unsigned(std::string_view text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit)) return std::nullopt;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_decimal(std::string_view text) {
+  auto dot = text.find('.');
+  auto whole = text.substr(0, dot);
+  auto frac = dot == std::string_view::npos ? std::string_view("0") : text.substr(dot + 1);
+  auto digits = [](std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); };
+  if (!digits(whole) || !digits(frac)) return std::nullopt;
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<std::string> ifname_problem(std::string_view name) {
+  constexpr std::size_t k_ifname_max = 15; // IFNAMSIZ - 1
+  if (name.empty()) return "interface name must not be empty";
+  if (name.size() > k_ifname_max)
+    return "interface name " + quoted(name) + " is " + std::to_string(name.size()) +
+           " bytes; Linux allows at most 15";
+  if (name == "." || name == "..") return "interface name " + quoted(name) + " is not allowed";
+  if (name.find('/') != std::string_view::npos) return "interface name " + quoted(name) + " must not contain '/'";
+  if (name.find(':') != std::string_view::npos) return "interface name " + quoted(name) + " must not contain ':'";
+  if (std::any_of(name.begin(), name.end(), is_space))
+    return "interface name " + quoted(name) + " must not contain whitespace";
+  if (std::any_of(name.begin(), name.end(), is_control))
+    return "interface name " + quoted(name) + " must not contain control characters";
+  return std::nullopt;
+}
+
+std::optional<std::string> lab_name_problem(std::string_view name) {
+  if (auto p = simple_name_problem("lab name", name, 32)) return p;
+  if (name.find("..") != std::string_view::npos) return "lab name " + quoted(name) + " must not contain '..'";
+  return std::nullopt;
+}
+
+std::optional<std::string> node_name_problem(std::string_view name) {
+  return simple_name_problem("node name", name, 64);
+}
+
+} // namespace netlab::vdetail

@@ -1,0 +1,209 @@
+// The resolve pass: with every node, interface and link collected, check the
+// references between them and complete the model (implied veth ends, peers).
+#include <netlab/topology/validate_sections.hpp>
+#include <netlab/util/suggest.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace netlab::vdetail {
+
+namespace {
+
+std::string at_text(Mark m) { return std::to_string(m.line) + ":" + std::to_string(m.col); }
+
+std::vector<std::string_view> node_names(const Topology& t) {
+  std::vector<std::string_view> names;
+  for (const auto& n : t.nodes) names.push_back(n.name);
+  return names;
+}
+
+std::vector<std::string_view> iface_names(const Node& n) {
+  std::vector<std::string_view> names;
+  for (const auto& i : n.interfaces) names.push_back(i.name);
+  return names;
+}
+
+std::optional<std::size_t> node_index(const Topology& t, std::string_view name) {
+  for (std::size_t i = 0; i < t.nodes.size(); ++i)
+    if (t.nodes[i].name == name) return i;
+  return std::nullopt;
+}
+
+std::optional<std::size_t> iface_index(const Node& n, std::string_view name) {
+  for (std::size_t i = 0; i < n.interfaces.size(); ++i)
+    if (n.interfaces[i].name == name) return i;
+  return std::nullopt;
+}
+
+// Puts one end of a link into its node: adds the implied veth, or marks the declared one.
+void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const std::optional<Impairment>& impair) {
+  std::size_t n = *node_index(c.topo, self.node);
+  Node& node = c.topo.nodes[n];
+  NodeSrc& src = c.src.nodes[n];
+  auto i = iface_index(node, self.iface);
+  if (!i) {
+    Interface implied;
+    implied.name = self.iface;
+    implied.mark = at;
+    node.interfaces.push_back(std::move(implied));
+    src.ifaces.emplace_back().name = at;
+    i = node.interfaces.size() - 1;
+  }
+  Interface& ifc = node.interfaces[*i];
+  if (src.ifaces[*i].kind_given && ifc.kind != LinkKind::veth)
+    return c.diags.error(at, "link endpoint " + quoted(self.str()) + " is a " + std::string(to_string(ifc.kind)) +
+                                 "; a link end must be a veth (leave out 'kind' or set it to veth)");
+  ifc.peer = peer;
+  if (!impair) return;
+  if (src.ifaces[*i].impair)
+    return c.diags.error(*src.ifaces[*i].impair, "interface " + quoted(self.str()) +
+                                                      " has its own 'impair' and so does its link; keep one");
+  ifc.impair = impair; // the link's shaping applies to both ends
+}
+
+// Reports an endpoint naming no node or an interface already in another link.
+bool endpoint_ok(Ctx& c, const Endpoint& e, Mark at, Mark link_mark, std::map<Endpoint, Mark>& used) {
+  if (!node_index(c.topo, e.node)) {
+    auto names = node_names(c.topo);
+    c.diags.error(at, "link endpoint " + quoted(e.str()) + " names no node" + did_you_mean(e.node, names));
+    return false;
+  }
+  auto [it, inserted] = used.emplace(e, link_mark);
+  if (inserted) return true;
+  c.diags.error(at, "interface " + quoted(e.str()) + " is already in the link at " + at_text(it->second));
+  return false;
+}
+
+void resolve_links(Ctx& c) {
+  std::map<Endpoint, Mark> used;
+  for (std::size_t k = 0; k < c.topo.links.size(); ++k) {
+    const Link& link = c.topo.links[k];
+    const LinkSrc& src = c.src.links[k];
+    if (!src.ok) continue;
+    bool a_ok = endpoint_ok(c, link.a, src.a, link.mark, used);
+    bool b_ok = endpoint_ok(c, link.b, src.b, link.mark, used);
+    if (!a_ok || !b_ok) continue;
+    attach(c, link.a, link.b, src.a, link.impair);
+    attach(c, link.b, link.a, src.b, link.impair);
+  }
+}
+
+void check_master(Ctx& c, const Node& node, const Interface& ifc, Mark at) {
+  const std::string& name = *ifc.master;
+  std::string what = "interface " + quoted(ifc.name) + ": master " + quoted(name);
+  if (name == ifc.name) return c.diags.error(at, "interface " + quoted(ifc.name) + " cannot be its own master");
+  const Interface* target = node.find_interface(name);
+  if (!target) {
+    auto elsewhere = std::find_if(c.topo.nodes.begin(), c.topo.nodes.end(), [&](const Node& other) {
+      return &other != &node && other.find_interface(name);
+    });
+    std::string hint = elsewhere != c.topo.nodes.end()
+                           ? " (it is in node " + quoted(elsewhere->name) + "; a master must be in the same node)"
+                           : did_you_mean(name, iface_names(node));
+    return c.diags.error(at, what + " is not an interface of node " + quoted(node.name) + hint);
+  }
+  if (target->kind != LinkKind::bridge)
+    return c.diags.error(at, what + " is a " + std::string(to_string(target->kind)) + ", not a bridge");
+  if (ifc.kind == LinkKind::bridge)
+    c.diags.error(at, "interface " + quoted(ifc.name) + " is a bridge; a bridge cannot be a port of another bridge");
+}
+
+// parent (macvlan, vlan) or dev (vxlan): must exist in a namespace netlab creates, since
+// nothing else is in it; in the host or an external namespace it may be a physical NIC.
+void check_lower(Ctx& c, const Node& node, const Interface& ifc, const std::string& name, std::string_view key,
+                 Mark at) {
+  if (name.empty()) return;
+  if (name == ifc.name)
+    return c.diags.error(at, "interface " + quoted(ifc.name) + " cannot be its own " + std::string(key));
+  if (node.kind != NodeKind::netns || node.find_interface(name)) return;
+  c.diags.error(at, "interface " + quoted(ifc.name) + ": " + std::string(key) + " " + quoted(name) +
+                        " is not an interface of node " + quoted(node.name) + did_you_mean(name, iface_names(node)));
+}
+
+void check_interface(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src) {
+  if (!src.kind_given && !ifc.peer)
+    c.diags.error(src.name, "interface " + quoted(ifc.name) + " has no kind and is in no link");
+  if (src.kind_given && ifc.kind == LinkKind::veth && !ifc.peer)
+    c.diags.error(src.kind, "interface " + quoted(ifc.name) + " is a veth but is in no link; add it to 'links'");
+  if (ifc.master && src.master) check_master(c, node, ifc, *src.master);
+  if (ifc.macvlan && src.parent) check_lower(c, node, ifc, ifc.macvlan->parent, "parent", *src.parent);
+  if (ifc.vlan && src.parent) check_lower(c, node, ifc, ifc.vlan->parent, "parent", *src.parent);
+  if (ifc.vxlan && ifc.vxlan->dev && src.dev) check_lower(c, node, ifc, *ifc.vxlan->dev, "dev", *src.dev);
+}
+
+void check_addresses(Ctx& c, const Node& node, const NodeSrc& src) {
+  std::map<IpAddr, Mark> seen;
+  for (std::size_t i = 0; i < node.interfaces.size(); ++i)
+    for (std::size_t k = 0; k < src.ifaces[i].addresses.size(); ++k) {
+      Mark at = src.ifaces[i].addresses[k];
+      auto [it, inserted] = seen.emplace(node.interfaces[i].addresses[k].addr, at);
+      if (!inserted)
+        c.diags.error(at, "address " + it->first.str() + " is already used in node " + quoted(node.name) + " (at " +
+                              at_text(it->second) + ")");
+    }
+}
+
+bool reaches(const Node& node, const Route& r) {
+  auto on = [&](const Interface& i) {
+    return std::any_of(i.addresses.begin(), i.addresses.end(), [&](const Cidr& a) { return a.contains(*r.via); });
+  };
+  if (!r.dev) return std::any_of(node.interfaces.begin(), node.interfaces.end(), on);
+  if (r.via->family == Family::v6 && r.via->is_link_local()) return true; // every link has an fe80::/64
+  const Interface* dev = node.find_interface(*r.dev);
+  return dev && on(*dev);
+}
+
+void check_route(Ctx& c, const Node& node, const NodeSrc& nsrc, const Route& r, const RouteSrc& src) {
+  std::string prefix = "route '" + src.text + "': ";
+  if (r.dev && *r.dev != "lo" && !node.find_interface(*r.dev))
+    return c.diags.error(*src.dev, prefix + "dev " + quoted(*r.dev) + " is not an interface of node " +
+                                       quoted(node.name) + did_you_mean(*r.dev, iface_names(node)));
+  if (!r.via || !nsrc.addresses_ok || reaches(node, r)) return;
+  std::string where = r.dev ? "no subnet on " + quoted(*r.dev) + " of node " : "no connected subnet of node ";
+  c.diags.error(*src.via, prefix + where + quoted(node.name) + " reaches " + r.via->str());
+}
+
+void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
+  std::map<std::pair<Cidr, std::optional<uint32_t>>, Mark> seen;
+  for (std::size_t k = 0; k < node.routes.size(); ++k) {
+    const Route& r = node.routes[k];
+    if (!src.routes[k].ok) continue;
+    check_route(c, node, src, r, src.routes[k]);
+    auto [it, inserted] = seen.emplace(std::pair{r.to, r.metric}, r.mark);
+    if (!inserted)
+      c.diags.error(r.mark, "route '" + src.routes[k].text + "' has the same destination and metric as the route at " +
+                                at_text(it->second));
+  }
+}
+
+void check_node_ref(Ctx& c, std::string_view key, const std::string& name, Mark at) {
+  if (node_index(c.topo, name)) return;
+  auto names = node_names(c.topo);
+  c.diags.error(at, "'" + std::string(key) + "': no node named " + quoted(name) + did_you_mean(name, names));
+}
+
+void resolve_checks(Ctx& c) {
+  for (std::size_t k = 0; k < c.topo.checks.size(); ++k) {
+    const Check& chk = c.topo.checks[k];
+    const CheckSrc& src = c.src.checks[k];
+    if (src.from) check_node_ref(c, "from", chk.from, *src.from);
+    if (src.listen && chk.listen) check_node_ref(c, "listen", *chk.listen, *src.listen);
+  }
+}
+
+} // namespace
+
+void resolve(Ctx& c) {
+  resolve_links(c);
+  for (std::size_t n = 0; n < c.topo.nodes.size(); ++n) {
+    const Node& node = c.topo.nodes[n];
+    const NodeSrc& src = c.src.nodes[n];
+    for (std::size_t i = 0; i < node.interfaces.size(); ++i) check_interface(c, node, node.interfaces[i], src.ifaces[i]);
+    check_addresses(c, node, src);
+    check_routes(c, node, src);
+  }
+  resolve_checks(c);
+}
+
+} // namespace netlab::vdetail

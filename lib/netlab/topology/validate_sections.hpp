@@ -1,0 +1,82 @@
+#pragma once
+// Internal to validate(): one function per section of the file. The parse pass
+// fills a Topology plus, in parallel, where each reference was written (Sources);
+// the resolve pass then checks the references against the whole collection.
+#include <netlab/topology/model.hpp>
+#include <netlab/topology/validate_common.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netlab::vdetail {
+
+/// Where an interface's references were written.
+struct IfaceSrc {
+  Mark name;
+  bool kind_given = false;
+  Mark kind;
+  std::optional<Mark> master, parent, dev, impair;
+  std::vector<Mark> addresses; ///< parallel to Interface::addresses
+};
+
+/// Where a route was written, and its text for messages ("default via 10.0.0.1").
+struct RouteSrc {
+  bool ok = false; ///< parsed without error; only such routes are resolved
+  std::string text;
+  Mark to;
+  std::optional<Mark> via, dev;
+};
+
+/// Parallel to Node: positions of what the resolve pass checks.
+struct NodeSrc {
+  bool addresses_ok = true; ///< false: some address was rejected, so reachability is not judged
+  std::vector<IfaceSrc> ifaces; ///< parallel to Node::interfaces
+  std::vector<RouteSrc> routes; ///< parallel to Node::routes
+};
+
+/// Where a link's endpoints were written.
+struct LinkSrc {
+  bool ok = false; ///< both endpoints parsed
+  Mark a, b;
+};
+
+/// Where a check's node references were written.
+struct CheckSrc {
+  std::optional<Mark> from, listen;
+};
+
+/// Positions for the resolve pass, parallel to the Topology being built.
+struct Sources {
+  std::vector<NodeSrc> nodes;
+  std::vector<LinkSrc> links;
+  std::vector<CheckSrc> checks;
+  std::optional<Mark> host_kind; ///< `kind: host` of the first host node
+};
+
+/// Everything validate() builds while walking the file.
+struct Ctx {
+  Diags diags;
+  Topology topo;
+  Sources src;
+};
+
+/// The top-level mapping: name, version, message, nodes, links, checks.
+void parse_top(Ctx& c, const RawNode& root);
+/// One entry of `nodes`.
+void parse_node(Ctx& c, const RawNode& key, const RawNode& value);
+/// One entry of a node's `interfaces`.
+void parse_interface(Ctx& c, Node& node, NodeSrc& src, const RawNode& key, const RawNode& value);
+/// A node's `routes` list.
+void parse_routes(Ctx& c, Node& node, NodeSrc& src, const Field& f);
+/// A node's `nat` list.
+void parse_nat(Ctx& c, Node& node, const Field& f);
+/// The top-level `links` list.
+void parse_links(Ctx& c, const Field& f);
+/// The top-level `checks` list.
+void parse_checks(Ctx& c, const Field& f);
+
+/// Cross-reference checks once everything is collected: links, masters, routes, checks.
+void resolve(Ctx& c);
+
+} // namespace netlab::vdetail
