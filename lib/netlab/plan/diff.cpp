@@ -367,7 +367,8 @@ private:
     auto it = m_have.nodes.find(node);
     if (it == m_have.nodes.end() || !it->second.exists) return;
     for (const auto& l : it->second.links) {
-      if (!owned(l) || m_handled.contains({node, l.name})) continue;
+      // lo carries the namespace's tag but belongs to the namespace itself.
+      if (!owned(l) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name})) continue;
       if (auto peer = find_peer(node, l); peer && m_doomed_ns.contains(peer->first)) continue;
       note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
       delete_link(ref_of(node), l);

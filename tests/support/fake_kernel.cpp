@@ -1,0 +1,253 @@
+#include "fake_kernel.hpp"
+
+#include <netlab/kernel/nft.hpp>
+
+#include <algorithm>
+
+namespace netlab::test {
+
+namespace {
+
+template <class... Ts> struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+ObservedLink loopback() {
+  ObservedLink lo;
+  lo.name = "lo";
+  lo.ifindex = 1;
+  lo.kind = LinkKind::loopback;
+  lo.mtu = 65536;
+  lo.mac = "00:00:00:00:00:00";
+  return lo;
+}
+
+} // namespace
+
+FakeKernel::FakeKernel() {
+  ObservedNs host;
+  host.ref = {"host", NodeKind::host, {}};
+  host.exists = true;
+  host.lo_up = true;
+  host.links.push_back(loopback());
+  host.links.back().up = true;
+  host.sysctls = {{"net.ipv4.ip_forward", "0"}};
+  nodes["host"] = host;
+}
+
+ObservedLink* FakeKernel::link(const std::string& node, const std::string& name) {
+  auto it = nodes.find(node);
+  if (it == nodes.end()) return nullptr;
+  for (auto& l : it->second.links)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+ObservedNs* FakeKernel::ns(const NsRef& ref) {
+  auto it = nodes.find(ref.node);
+  return it == nodes.end() || !it->second.exists ? nullptr : &it->second;
+}
+
+Expected<std::vector<std::string>> FakeKernel::list_netns() {
+  std::vector<std::string> out;
+  for (const auto& [name, n] : nodes)
+    if (n.ref.kind == NodeKind::netns && n.exists) out.push_back(name);
+  return out;
+}
+
+Expected<ObservedNs> FakeKernel::observe(const NsRef& ref, const ObserveRequest& what) {
+  ObservedNs out;
+  out.ref = ref;
+  const ObservedNs* n = ns(ref);
+  if (!n) return out;
+  out = *n;
+  out.sysctls.clear();
+  for (const auto& k : what.sysctls) {
+    if (!known_sysctls.contains(k)) continue;
+    auto it = n->sysctls.find(k);
+    out.sysctls[k] = it == n->sysctls.end() ? "0" : it->second;
+  }
+  if (what.nat_table.empty()) out.nat_table.reset();
+  return out;
+}
+
+std::vector<std::pair<LinkKind, std::string>> FakeKernel::unsupported(const std::vector<LinkKind>& kinds) {
+  std::vector<std::pair<LinkKind, std::string>> out;
+  for (auto k : kinds)
+    if (missing_drivers.contains(k)) out.emplace_back(k, k == LinkKind::dummy ? "CONFIG_DUMMY" : "CONFIG_VLAN_8021Q");
+  return out;
+}
+
+Expected<void> FakeKernel::apply(const Action& action) {
+  if (fail_write && m_attempts++ == *fail_write) return fail("injected failure");
+  auto r = do_apply(action);
+  if (r) ++writes;
+  return r;
+}
+
+void FakeKernel::drop_link(ObservedNs& n, const std::string& name) {
+  auto it = std::ranges::find_if(n.links, [&](const ObservedLink& l) { return l.name == name; });
+  if (it == n.links.end()) return;
+  std::erase_if(n.routes, [&](const ObservedRoute& r) { return r.dev == name; });
+  for (auto& l : n.links)
+    if (l.master == name) l.master.reset();
+  n.links.erase(it);
+}
+
+Expected<void> FakeKernel::do_apply(const Action& action) {
+  auto no_ns = [](const NsRef& r) { return fail("namespace '" + r.node + "': No such file or directory"); };
+  auto no_link = [](const std::string& l) { return fail("link '" + l + "': No such device"); };
+  return std::visit(
+      Overloaded{
+          [&](const CreateNetns& x) -> Expected<void> {
+            if (ns(x.ns)) return fail("namespace '" + x.ns.node + "': File exists");
+            ObservedNs n;
+            n.ref = x.ns;
+            n.exists = true;
+            n.owner = x.owner;
+            n.links.push_back(loopback());
+            n.links.back().alias = x.owner;
+            nodes[x.ns.node] = n;
+            return {};
+          },
+          [&](const DeleteNetns& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            std::set<int> gone;
+            for (const auto& l : n->links) gone.insert(l.ifindex);
+            nodes.erase(x.ns.node);
+            for (auto& [name, other] : nodes)
+              for (size_t i = other.links.size(); i-- > 0;)
+                if (other.links[i].kind == LinkKind::veth && gone.contains(other.links[i].peer_ifindex))
+                  drop_link(other, other.links[i].name);
+            return {};
+          },
+          [&](const CreateLink& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            ObservedNs* pn = x.peer_ns ? ns(*x.peer_ns) : nullptr;
+            if (x.peer_ns && !pn) return no_ns(*x.peer_ns);
+            if (n->find_link(x.iface.name) || (pn && pn->find_link(x.peer->name)))
+              return fail("create " + x.iface.name + ": File exists");
+            auto make = [&](const Interface& i) {
+              ObservedLink l;
+              l.name = i.name;
+              l.ifindex = m_next_ifindex++;
+              l.kind = i.kind;
+              l.alias = x.owner;
+              l.mtu = i.mtu.value_or(1500);
+              l.mac = i.mac.value_or("02:00:00:00:00:" + std::to_string(l.ifindex % 100));
+              return l;
+            };
+            ObservedLink a = make(x.iface);
+            if (pn) {
+              ObservedLink b = make(*x.peer);
+              a.peer_ifindex = b.ifindex;
+              b.peer_ifindex = a.ifindex;
+              pn->links.push_back(b);
+              n = ns(x.ns);
+            }
+            n->links.push_back(a);
+            return {};
+          },
+          [&](const DeleteLink& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            const ObservedLink* l = n->find_link(x.was.name);
+            if (!l) return no_link(x.was.name);
+            int idx = l->ifindex, peer = l->peer_ifindex;
+            bool veth = l->kind == LinkKind::veth;
+            drop_link(*n, x.was.name);
+            if (veth)
+              for (auto& [name, other] : nodes)
+                for (size_t i = other.links.size(); i-- > 0;)
+                  if (other.links[i].ifindex == peer && other.links[i].peer_ifindex == idx)
+                    drop_link(other, other.links[i].name);
+            return {};
+          },
+          [&](const SetMaster& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            if (x.master) {
+              ObservedLink* m = link(x.ns.node, *x.master);
+              if (!m || m->kind != LinkKind::bridge) return no_link(*x.master);
+            }
+            l->master = x.master;
+            return {};
+          },
+          [&](const SetMtu& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            l->mtu = x.mtu;
+            return {};
+          },
+          [&](const SetMac& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            l->mac = x.mac;
+            return {};
+          },
+          [&](const SetUp& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            l->up = x.up;
+            if (x.link == "lo") nodes[x.ns.node].lo_up = x.up;
+            return {};
+          },
+          [&](const AddAddress& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            if (std::ranges::find(l->addresses, x.cidr) != l->addresses.end()) return fail("File exists");
+            l->addresses.push_back(x.cidr);
+            return {};
+          },
+          [&](const DelAddress& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            if (!std::erase(l->addresses, x.cidr)) return fail("Cannot assign requested address");
+            return {};
+          },
+          [&](const AddRoute& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            for (const auto& r : n->routes)
+              if (r.to == x.route.to && r.metric == x.route.metric) return fail("File exists");
+            ObservedRoute r = x.route;
+            for (const auto& l : n->links) // the kernel picks the link whose subnet reaches via
+              for (const auto& c : l.addresses)
+                if (!r.dev && r.via && c.contains(*r.via)) r.dev = l.name;
+            if (!r.dev) return fail("Network is unreachable");
+            n->routes.push_back(r);
+            return {};
+          },
+          [&](const DelRoute& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            // Like RTM_DELROUTE: unset attributes of the request match anything.
+            auto match = [&](const ObservedRoute& r) {
+              return r.to == x.route.to && r.metric == x.route.metric && (!x.route.via || r.via == x.route.via) &&
+                     (!x.route.dev || r.dev == x.route.dev);
+            };
+            if (!std::erase_if(n->routes, match)) return fail("No such process");
+            return {};
+          },
+          [&](const SetSysctl& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            if (!known_sysctls.contains(x.key)) return fail("sysctl " + x.key + ": No such file or directory");
+            n->sysctls[x.key] = x.value;
+            return {};
+          },
+          [&](const SetNat& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            if (x.restore) n->nat_table = x.old;
+            else if (x.want.empty()) n->nat_table.reset();
+            else n->nat_table = nat_canonical(x.table, x.want);
+            return {};
+          },
+      },
+      action);
+}
+
+} // namespace netlab::test

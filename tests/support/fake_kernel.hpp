@@ -1,0 +1,42 @@
+#pragma once
+// An in-memory Kernel for unit tests of pure logic: applies actions to an
+// Observed the way the real kernel would, counts writes, and can be told to
+// fail the Nth write.
+#include <netlab/kernel/kernel.hpp>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace netlab::test {
+
+class FakeKernel : public Kernel {
+public:
+  FakeKernel();
+
+  Expected<std::vector<std::string>> list_netns() override;
+  Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) override;
+  Expected<void> apply(const Action& action) override;
+  std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
+
+  /// The namespace state keyed by node name ("host" always exists).
+  std::map<std::string, ObservedNs> nodes;
+  /// Sysctl keys that exist in every namespace (others fail with ENOENT).
+  std::set<std::string> known_sysctls{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding",
+                                      "net.ipv4.conf.all.rp_filter"};
+  size_t writes = 0;                 ///< successful apply() calls
+  std::optional<size_t> fail_write;  ///< make the write with this 0-based number fail
+  std::set<LinkKind> missing_drivers{LinkKind::dummy, LinkKind::vlan};
+
+  ObservedLink* link(const std::string& node, const std::string& name);
+
+private:
+  int m_next_ifindex = 100;
+  size_t m_attempts = 0;
+  Expected<void> do_apply(const Action& action);
+  ObservedNs* ns(const NsRef& ref);
+  void drop_link(ObservedNs& ns, const std::string& name);
+};
+
+} // namespace netlab::test

@@ -1,0 +1,229 @@
+// The reconcile engine against the in-memory FakeKernel: plan shapes, order,
+// convergence, idempotence, drift, sweep, conflicts and rollback.
+#include <catch2/catch.hpp>
+
+#include "fake_kernel.hpp"
+
+#include <netlab/apply/apply.hpp>
+#include <netlab/apply/engine.hpp>
+#include <netlab/plan/describe.hpp>
+#include <netlab/topology/load.hpp>
+#include <netlab/topology/validate.hpp>
+
+using namespace netlab;
+using netlab::test::FakeKernel;
+
+namespace {
+
+Topology parse(const std::string& yaml) {
+  auto raw = load_string(yaml, "t.yaml");
+  REQUIRE(raw);
+  auto topo = validate(*raw);
+  if (!topo)
+    for (const auto& d : topo.error()) FAIL(d.str());
+  return *topo;
+}
+
+const char* k_bridge_lab = R"(
+name: lab1
+nodes:
+  host:
+    kind: host
+    forwarding: true
+    interfaces:
+      br0: {kind: bridge, addresses: [192.168.10.1/24]}
+      vethA: {master: br0}
+      vethC: {master: br0}
+  ns1:
+    interfaces:
+      vethB: {addresses: [192.168.10.2/24]}
+    routes: [default via 192.168.10.1]
+  ns2:
+    interfaces:
+      vethD: {addresses: [192.168.10.3/24], mtu: 1400}
+    routes:
+      - {to: default, via: 192.168.10.1}
+links:
+  - [ns1:vethB, host:vethA]
+  - [ns2:vethD, host:vethC]
+)";
+
+std::vector<std::string> lines(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& a : p.actions) out.push_back(describe(a));
+  return out;
+}
+
+/// plan + apply + remember, like `up`, without the state dir.
+struct Lab {
+  FakeKernel kernel;
+  LabState memory;
+
+  Plan up(const Topology& t) {
+    auto plan = plan_lab(kernel, t, memory);
+    REQUIRE(plan);
+    auto r = apply_plan(kernel, plan->actions);
+    REQUIRE(r.ok());
+    memory = next_lab_state(memory, t, plan->actions);
+    return *plan;
+  }
+  Plan plan(const Topology& t) {
+    auto p = plan_lab(kernel, t, memory);
+    REQUIRE(p);
+    return *p;
+  }
+};
+
+size_t index_of(const std::vector<std::string>& v, const std::string& s) {
+  auto it = std::ranges::find(v, s);
+  INFO("looking for: " << s);
+  REQUIRE(it != v.end());
+  return it - v.begin();
+}
+
+} // namespace
+
+TEST_CASE("first up creates everything in dependency order", "[engine]") {
+  Lab lab;
+  Plan p = lab.plan(parse(k_bridge_lab));
+  auto l = lines(p);
+  CHECK(index_of(l, "+ netns ns1") < index_of(l, "+ bridge host:br0"));
+  CHECK(index_of(l, "+ bridge host:br0") < index_of(l, "+ veth ns1:vethB <-> host:vethA"));
+  CHECK(index_of(l, "+ veth ns1:vethB <-> host:vethA") < index_of(l, "~ host:vethA master br0"));
+  CHECK(index_of(l, "~ host:vethA master br0") < index_of(l, "~ host:vethA up"));
+  CHECK(index_of(l, "~ ns1:lo up") < index_of(l, "+ address ns1:vethB 192.168.10.2/24"));
+  CHECK(index_of(l, "+ address ns1:vethB 192.168.10.2/24") < index_of(l, "+ route ns1: default via 192.168.10.1"));
+  CHECK(index_of(l, "+ route ns1: default via 192.168.10.1") <
+        index_of(l, "~ sysctl host: net.ipv4.ip_forward = 1 (was 0)"));
+  CHECK(p.conflicts.empty());
+}
+
+TEST_CASE("up converges and a second up changes nothing", "[engine]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  lab.up(t);
+  size_t writes = lab.kernel.writes;
+  Plan again = lab.plan(t);
+  CHECK(lines(again).empty());
+  for (const auto& f : again.findings) CHECK(f.state == Finding::State::ok);
+  CHECK(lab.kernel.writes == writes);
+  CHECK(lab.kernel.link("ns2", "vethD")->mtu == 1400);
+  CHECK(lab.kernel.link("host", "vethA")->master == "br0");
+}
+
+TEST_CASE("drift by hand is reported and repaired exactly", "[engine]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  lab.up(t);
+  lab.kernel.link("ns2", "vethD")->up = false;
+  lab.kernel.link("ns1", "vethB")->addresses = {*Cidr::parse("192.168.10.9/24")};
+  Plan p = lab.plan(t);
+  CHECK(lines(p) == std::vector<std::string>{"- address ns1:vethB 192.168.10.9/24", "~ ns2:vethD up",
+                                             "+ address ns1:vethB 192.168.10.2/24"});
+  std::vector<std::string> drift;
+  for (const auto& f : p.findings)
+    if (f.state != Finding::State::ok) drift.push_back(std::string(to_string(f.state)) + " " + f.path);
+  CHECK(drift == std::vector<std::string>{"missing ns1/vethB/addresses/192.168.10.2/24",
+                                          "extra ns1/vethB/addresses/192.168.10.9/24", "different ns2/vethD/state"});
+  lab.up(t);
+  CHECK(lab.plan(t).actions.empty());
+}
+
+TEST_CASE("a deleted veth is recreated with its settings", "[engine]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  lab.up(t);
+  auto del = lab.kernel.apply(DeleteLink{{"ns1", NodeKind::netns, "/run/netns/ns1"}, *lab.kernel.link("ns1", "vethB"), {}, {}});
+  REQUIRE(del);
+  auto l = lines(lab.plan(t));
+  CHECK(std::ranges::find(l, "+ veth ns1:vethB <-> host:vethA") != l.end());
+  CHECK(std::ranges::find(l, "~ host:vethA master br0") != l.end());
+  CHECK(std::ranges::find(l, "+ route ns1: default via 192.168.10.1") != l.end());
+  lab.up(t);
+  CHECK(lab.plan(t).actions.empty());
+}
+
+TEST_CASE("an edited file applies only the delta and sweeps what was removed", "[engine]") {
+  Lab lab;
+  lab.up(parse(k_bridge_lab));
+  std::string edited = k_bridge_lab;
+  // remove ns2 and its link; add ns3 on the bridge
+  edited.replace(edited.find("  ns2:"), edited.find("links:") - edited.find("  ns2:"),
+                 "  ns3:\n    interfaces:\n      vethF: {addresses: [192.168.10.4/24]}\n");
+  edited.replace(edited.find("  - [ns2:vethD, host:vethC]"), std::string("  - [ns2:vethD, host:vethC]").size(),
+                 "  - [ns3:vethF, host:vethC]");
+  Plan p = lab.plan(parse(edited));
+  auto l = lines(p);
+  CHECK(std::ranges::find(l, "+ netns ns3") != l.end());
+  CHECK(std::ranges::find(l, "- netns ns2") != l.end());
+  CHECK(l.back() == "- netns ns2"); // irreversible deletions run last
+  CHECK(std::ranges::find(l, "+ netns ns1") == l.end());
+  CHECK(std::ranges::find(l, "+ route ns1: default via 192.168.10.1") == l.end());
+  lab.up(parse(edited));
+  CHECK(lab.plan(parse(edited)).actions.empty());
+  CHECK_FALSE(lab.kernel.nodes.contains("ns2"));
+}
+
+TEST_CASE("down removes everything owned and restores host sysctls", "[engine]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  lab.up(t);
+  CHECK(lab.kernel.nodes["host"].sysctls["net.ipv4.ip_forward"] == "1");
+  Topology nothing;
+  nothing.name = "lab1";
+  lab.up(nothing);
+  CHECK(lab.kernel.nodes["host"].sysctls["net.ipv4.ip_forward"] == "0");
+  CHECK_FALSE(lab.kernel.nodes.contains("ns1"));
+  CHECK(lab.kernel.nodes["host"].links.size() == 1); // only lo
+  CHECK(lab.memory.nodes.empty());
+}
+
+TEST_CASE("foreign objects are conflicts, never touched", "[engine]") {
+  Lab lab;
+  ObservedNs foreign;
+  foreign.ref = {"ns1", NodeKind::netns, "/run/netns/ns1"};
+  foreign.exists = true;
+  lab.kernel.nodes["ns1"] = foreign;
+  ObservedLink user_link;
+  user_link.name = "br0";
+  user_link.kind = LinkKind::bridge;
+  user_link.ifindex = 7;
+  lab.kernel.nodes["host"].links.push_back(user_link);
+  auto plan = plan_lab(lab.kernel, parse(k_bridge_lab), lab.memory);
+  REQUIRE_FALSE(plan);
+  CHECK_THAT(plan.error().message, Catch::Contains("namespace 'ns1' already exists and is not created by netlab"));
+  CHECK_THAT(plan.error().message, Catch::Contains("link host:br0 already exists and is not created by netlab"));
+  CHECK(lab.kernel.writes == 0);
+}
+
+TEST_CASE("a failure mid-way undoes every completed change", "[engine]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  auto before = lab.kernel.nodes;
+  auto plan = plan_lab(lab.kernel, t, lab.memory);
+  REQUIRE(plan);
+  lab.kernel.fail_write = plan->actions.size() - 2;
+  auto r = apply_plan(lab.kernel, plan->actions);
+  CHECK_FALSE(r.ok());
+  CHECK(r.rolled_back);
+  for (const auto& e : r.undo_errors) FAIL_CHECK(e);
+  CHECK(lab.kernel.nodes.size() == before.size());
+  CHECK(lab.kernel.nodes["host"].links.size() == before["host"].links.size());
+  CHECK(lab.kernel.nodes["host"].sysctls == before["host"].sysctls);
+}
+
+TEST_CASE("a kind the kernel lacks stops the run before any change", "[engine]") {
+  Lab lab;
+  auto plan = plan_lab(lab.kernel, parse(R"(
+name: d
+nodes:
+  n1:
+    interfaces:
+      d0: {kind: dummy, addresses: [10.9.0.1/24]}
+)"),
+                       lab.memory);
+  REQUIRE_FALSE(plan);
+  CHECK(plan.error().message ==
+        "interface kind 'dummy' is not supported by this kernel (needs CONFIG_DUMMY); nothing was changed");
+  CHECK(lab.kernel.writes == 0);
+}
