@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -60,6 +61,10 @@ Expected<RawTopology> load_string(const std::string& text, const std::string& pa
 }
 
 Expected<RawTopology> load_file(const std::string& path) {
+  // An ifstream opens a directory without complaint; only the read would fail, obscurely.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return fail(path + ": cannot read file: " + errno_text(EISDIR), ExitCode::usage);
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(path + ": cannot read file: " + errno_text(errno), ExitCode::usage);
   std::ostringstream text;

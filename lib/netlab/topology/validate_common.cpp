@@ -10,14 +10,20 @@ namespace netlab::vdetail {
 
 namespace {
 
-constexpr std::size_t k_quote_max = 40; // longer user text is cut in messages
-
 std::string at_text(Mark m) { return std::to_string(m.line) + ":" + std::to_string(m.col); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+// A character for a message: 'x', or a description of what cannot be shown.
+std::string char_text(char c) {
+  if (is_space(c)) return "whitespace";
+  if (is_control(c)) return "a control character";
+  if (static_cast<unsigned char>(c) >= 0x80) return "a non-ASCII character";
+  return "'" + std::string(1, c) + "'";
+}
 
 std::string join(Keys words, std::string_view sep) {
   std::string out;
@@ -31,12 +37,11 @@ std::optional<std::string> simple_name_problem(std::string_view what, std::strin
   if (name.size() > max)
     return std::string(what) + " " + quoted(name) + " is " + std::to_string(name.size()) +
            " characters; at most " + std::to_string(max) + " are allowed";
-  bool chars_ok = is_alnum(name[0]) && std::all_of(name.begin(), name.end(), [](char c) {
-                    return is_alnum(c) || c == '_' || c == '.' || c == '-';
-                  });
-  if (!chars_ok)
-    return std::string(what) + " " + quoted(name) +
-           " must start with a letter or digit and contain only letters, digits, '_', '.' and '-'";
+  if (!is_alnum(name[0])) return std::string(what) + " " + quoted(name) + " must start with a letter or digit";
+  auto bad = std::find_if(name.begin(), name.end(), [](char c) { return !is_alnum(c) && c != '_' && c != '.' && c != '-'; });
+  if (bad != name.end())
+    return std::string(what) + " " + quoted(name) + " contains " + char_text(*bad) +
+           "; only letters, digits, '_', '.' and '-' are allowed";
   return std::nullopt;
 }
 
@@ -60,9 +65,18 @@ std::optional<Field> field(const RawNode& map, std::string_view key) {
   return std::nullopt;
 }
 
-std::string quoted(std::string_view text) {
-  if (text.size() <= k_quote_max) return "'" + std::string(text) + "'";
-  return "'" + std::string(text.substr(0, k_quote_max)) + "...'";
+std::string quoted(std::string_view text, std::size_t max) {
+  // Escaped so that one diagnostic stays one printable line whatever the file holds.
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (std::size_t i = 0; i < text.size() && i < max; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + k_hex[c >> 4] + k_hex[c & 0xf];
+    else out += static_cast<char>(c);
+  }
+  return out + (text.size() > max ? "...'" : "'");
 }
 
 std::string describe(const RawNode& n) {

@@ -51,8 +51,8 @@ std::optional<Field> field(const RawNode& map, std::string_view key);
 /// "'abc'" for a scalar, "a mapping", "a list", "an empty value": what a message says it got.
 std::string describe(const RawNode& n);
 
-/// Quotes user text for a message, cut to a readable length.
-std::string quoted(std::string_view text);
+/// Quotes user text for a message: control characters escaped, cut after `max` bytes.
+std::string quoted(std::string_view text, std::size_t max = 40);
 
 /// The entries of a name-keyed mapping, first occurrences only. Reports repeated names as
 /// "duplicate <noun> 'x'<where> (first defined at L:C)" and keys that are not plain names.

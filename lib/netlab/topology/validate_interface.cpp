@@ -38,6 +38,7 @@ bool key_fits_kind(std::string_view key, LinkKind kind) {
 std::string iface_text(const Interface& i) { return "interface " + quoted(i.name); }
 
 void check_kind_keys(Ctx& c, const Interface& ifc, const RawNode& map) {
+  if (ifc.kind == LinkKind::other) return;
   auto common_end = k_iface_keys.begin() + k_common_key_count;
   for (const auto& [k, v] : map.entries) {
     if (!k.is_scalar() || std::find(k_iface_keys.begin(), k_iface_keys.end(), k.scalar) == k_iface_keys.end()) continue;
@@ -53,7 +54,7 @@ void parse_kind(Ctx& c, Interface& ifc, IfaceSrc& src, const RawNode& map) {
   src.kind_given = true;
   src.kind = f->mark;
   auto kind = read_choice(c.diags, *f, k_iface_kinds);
-  if (!kind) return;
+  if (!kind) return void(ifc.kind = LinkKind::other); // reported; keeps kind checks from piling on
   auto at = std::find(k_iface_kinds.begin(), k_iface_kinds.end(), *kind) - k_iface_kinds.begin();
   ifc.kind = k_iface_kind_values[static_cast<std::size_t>(at)];
 }

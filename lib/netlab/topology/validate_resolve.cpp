@@ -51,6 +51,7 @@ void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const s
     i = node.interfaces.size() - 1;
   }
   Interface& ifc = node.interfaces[*i];
+  if (ifc.kind == LinkKind::other) return; // its bad kind is reported already
   if (src.ifaces[*i].kind_given && ifc.kind != LinkKind::veth)
     return c.diags.error(at, "link endpoint " + quoted(self.str()) + " is a " + std::string(to_string(ifc.kind)) +
                                  "; a link end must be a veth (leave out 'kind' or set it to veth)");
@@ -81,11 +82,9 @@ void resolve_links(Ctx& c) {
     const Link& link = c.topo.links[k];
     const LinkSrc& src = c.src.links[k];
     if (!src.ok) continue;
-    bool a_ok = endpoint_ok(c, link.a, src.a, link.mark, used);
-    bool b_ok = endpoint_ok(c, link.b, src.b, link.mark, used);
-    if (!a_ok || !b_ok) continue;
-    attach(c, link.a, link.b, src.a, link.impair);
-    attach(c, link.b, link.a, src.b, link.impair);
+    // Each good end is attached even if the other is bad, so it is not reported as linkless too.
+    if (endpoint_ok(c, link.a, src.a, link.mark, used)) attach(c, link.a, link.b, src.a, link.impair);
+    if (endpoint_ok(c, link.b, src.b, link.mark, used)) attach(c, link.b, link.a, src.b, link.impair);
   }
 }
 
@@ -155,7 +154,7 @@ bool reaches(const Node& node, const Route& r) {
 }
 
 void check_route(Ctx& c, const Node& node, const NodeSrc& nsrc, const Route& r, const RouteSrc& src) {
-  std::string prefix = "route '" + src.text + "': ";
+  std::string prefix = "route " + quoted(src.text, k_route_text_max) + ": ";
   if (r.dev && *r.dev != "lo" && !node.find_interface(*r.dev))
     return c.diags.error(*src.dev, prefix + "dev " + quoted(*r.dev) + " is not an interface of node " +
                                        quoted(node.name) + did_you_mean(*r.dev, iface_names(node)));
@@ -172,7 +171,7 @@ void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
     check_route(c, node, src, r, src.routes[k]);
     auto [it, inserted] = seen.emplace(std::pair{r.to, r.metric}, r.mark);
     if (!inserted)
-      c.diags.error(r.mark, "route '" + src.routes[k].text + "' has the same destination and metric as the route at " +
+      c.diags.error(r.mark, "route " + quoted(src.routes[k].text, k_route_text_max) + " has the same destination and metric as the route at " +
                                 at_text(it->second));
   }
 }

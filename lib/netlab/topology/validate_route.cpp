@@ -29,6 +29,12 @@ struct RouteSpec {
   Mark via_mark, dev_mark, metric_mark;
 };
 
+// " (did you mean 'x'?)" when a word is close, else " (expected a, b or c)".
+std::string or_expected(std::string_view word, Keys choices, std::string_view list) {
+  std::string hint = did_you_mean(word, choices);
+  return hint.empty() ? " (expected " + std::string(list) + ")" : hint;
+}
+
 std::vector<std::string_view> words_of(std::string_view text) {
   std::vector<std::string_view> words;
   std::size_t i = 0;
@@ -52,14 +58,14 @@ std::optional<RouteSpec> spec_from_text(Ctx& c, const RawNode& item) {
   RouteSpec s{{}, item.mark, {}, item.mark, {}, {}, {}, item.mark, item.mark, item.mark};
   for (auto w : words) s.text += (s.text.empty() ? "" : " ") + std::string(w);
   if (words.empty()) return c.diags.error(item.mark, "a route must not be empty"), std::nullopt;
-  std::string prefix = "route '" + s.text + "': ";
+  std::string prefix = "route " + quoted(s.text, k_route_text_max) + ": ";
   s.to = words[0];
   for (std::size_t i = 1; i < words.size(); i += 2) {
     auto* slot = route_slot(s, words[i]);
     std::string word(words[i]);
     if (!slot)
-      return c.diags.error(item.mark, prefix + "unknown word " + quoted(word) + " (expected via, dev or metric)" +
-                                          did_you_mean(word, k_route_words)),
+      return c.diags.error(item.mark, prefix + "unknown word " + quoted(word) +
+                                          or_expected(word, k_route_words, "via, dev or metric")),
              std::nullopt;
     if (i + 1 >= words.size()) return c.diags.error(item.mark, prefix + "'" + word + "' needs a value"), std::nullopt;
     if (*slot) return c.diags.error(item.mark, prefix + "'" + word + "' is given twice"), std::nullopt;
@@ -99,7 +105,7 @@ void check_route_family(Ctx& c, const RouteSpec& s, const Route& r, const std::s
 
 void build_route(Ctx& c, Node& node, NodeSrc& src, const RouteSpec& s) {
   std::size_t before = c.diags.count();
-  std::string prefix = "route '" + s.text + "': ";
+  std::string prefix = "route " + quoted(s.text, k_route_text_max) + ": ";
   Route r;
   r.mark = s.mark;
   if (s.via) {
@@ -170,8 +176,8 @@ void parse_nat_rule(Ctx& c, Node& node, const RawNode& item) {
   const auto& [k, v] = item.entries[0];
   auto type = std::find(k_nat_types.begin(), k_nat_types.end(), k.scalar);
   if (type == k_nat_types.end())
-    return c.diags.error(k.mark, "unknown NAT rule " + quoted(k.scalar) + " (expected masquerade, snat or dnat)" +
-                                     did_you_mean(k.scalar, k_nat_types));
+    return c.diags.error(k.mark, "unknown NAT rule " + quoted(k.scalar) +
+                                     or_expected(k.scalar, k_nat_types, "masquerade, snat or dnat"));
   const RawNode* map = read_mapping(c.diags, Field{k.scalar, v, value_mark(k, v), k.mark});
   if (!map) return;
   NatRule rule;

@@ -20,6 +20,9 @@ struct IfaceSrc {
   std::vector<Mark> addresses; ///< parallel to Interface::addresses
 };
 
+/// Longest route text quoted whole in a message.
+inline constexpr std::size_t k_route_text_max = 120;
+
 /// Where a route was written, and its text for messages ("default via 10.0.0.1").
 struct RouteSrc {
   bool ok = false; ///< parsed without error; only such routes are resolved

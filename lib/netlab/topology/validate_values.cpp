@@ -79,7 +79,7 @@ Parsed<std::string> parse_mac(std::string_view text) {
   }
   if (!ok) return std::unexpected("'mac' must look like 'aa:bb:cc:dd:ee:ff', got " + quoted(text));
   if (std::stoi(mac.substr(0, 2), nullptr, 16) & 1)
-    return std::unexpected("'mac' " + quoted(text) + " is a multicast address (its first byte is odd)");
+    return std::unexpected("mac " + quoted(text) + " is a multicast address (its first byte is odd)");
   if (mac == "00:00:00:00:00:00") return std::unexpected("'mac' must not be all zeros");
   return mac;
 }

@@ -1,0 +1,114 @@
+// The loader's failure modes on real files, and load_and_validate() joining diagnostics.
+#include <catch2/catch.hpp>
+#include <netlab/topology/load.hpp>
+#include <netlab/topology/validate.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace netlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A private temporary directory, removed with everything in it.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "netlab-load-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name, std::ios::binary) << text;
+    return (path / name).string();
+  }
+};
+
+} // namespace
+
+TEST_CASE("load_file reads a topology from disk", "[validate]") {
+  TempDir dir;
+  auto path = dir.write("topo.yaml", "name: lab\nnodes:\n  ns1:\n");
+  auto raw = load_file(path);
+  REQUIRE(raw);
+  CHECK(raw->path == path);
+  REQUIRE(raw->root.is_mapping());
+  CHECK(raw->root.find("name")->scalar == "lab");
+  CHECK(raw->root.find("nodes")->mark.line == 3);
+}
+
+TEST_CASE("load_file: a missing file", "[validate]") {
+  TempDir dir;
+  auto path = (dir.path / "nope.yaml").string();
+  auto raw = load_file(path);
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message == path + ": cannot read file: No such file or directory");
+  CHECK(raw.error().code == ExitCode::usage);
+}
+
+TEST_CASE("load_file: an unreadable file", "[validate]") {
+  TempDir dir;
+  auto file = dir.write("topo.yaml", "name: lab\n");
+  SECTION("a path through a regular file") {
+    auto raw = load_file(file + "/x.yaml");
+    REQUIRE_FALSE(raw);
+    CHECK(raw.error().message == file + "/x.yaml: cannot read file: Not a directory");
+  }
+  SECTION("no read permission") {
+    if (::geteuid() == 0) return; // root reads anything
+    ::chmod(file.c_str(), 0);
+    auto raw = load_file(file);
+    REQUIRE_FALSE(raw);
+    CHECK(raw.error().message == file + ": cannot read file: Permission denied");
+  }
+}
+
+TEST_CASE("load_file: a directory fails cleanly", "[validate]") {
+  TempDir dir;
+  auto raw = load_file(dir.path.string());
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message == dir.path.string() + ": cannot read file: Is a directory");
+  CHECK(raw.error().code == ExitCode::usage);
+}
+
+TEST_CASE("load_file: text that is not YAML", "[validate]") {
+  TempDir dir;
+  auto path = dir.write("bad.yaml", "name: lab\nnodes: [ns1,\n");
+  auto raw = load_file(path);
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message.starts_with(path + ":3:1: not valid YAML: "));
+  CHECK(raw.error().code == ExitCode::usage);
+}
+
+TEST_CASE("load_file: an empty file, or one with only comments", "[validate]") {
+  TempDir dir;
+  auto empty = dir.write("empty.yaml", "");
+  auto comments = dir.write("comments.yaml", "# nothing here\n\n");
+  CHECK(load_file(empty).error().message == empty + ": file is empty");
+  CHECK(load_file(comments).error().message == comments + ": file is empty");
+}
+
+TEST_CASE("load_and_validate returns the topology or every problem, one per line", "[validate]") {
+  TempDir dir;
+  auto good = dir.write("good.yaml", "name: lab\nnodes:\n  ns1:\n");
+  auto topo = load_and_validate(good);
+  REQUIRE(topo);
+  CHECK(topo->name == "lab");
+  CHECK(topo->source_path == good);
+
+  auto bad = dir.write("bad.yaml", "name: a/b\nnodes:\n  ns1: {kind: hots}\n");
+  auto err = load_and_validate(bad);
+  REQUIRE_FALSE(err);
+  CHECK(err.error() ==
+        bad + ":1:7: lab name 'a/b' contains '/'; only letters, digits, '_', '.' and '-' are allowed\n" + bad +
+            ":3:15: 'kind' must be one of netns, host, external; got 'hots' (did you mean 'host'?)");
+
+  CHECK(load_and_validate(dir.path.string()).error() == dir.path.string() + ": cannot read file: Is a directory");
+}
