@@ -22,6 +22,13 @@ std::string trimmed(const char* text) {
   return s;
 }
 
+// JSON input has no line numbers, so nft prefixes each error with a dummy location.
+std::string without_location(std::string s) {
+  constexpr std::string_view k_dummy = "internal:0:0-0: ";
+  for (auto at = s.find(k_dummy); at != std::string::npos; at = s.find(k_dummy, at)) s.erase(at, k_dummy.size());
+  return s;
+}
+
 } // namespace
 
 Expected<nlohmann::json> nft_run_json(const nlohmann::json& batch) {
@@ -34,7 +41,7 @@ Expected<nlohmann::json> nft_run_json(const nlohmann::json& batch) {
     return fail("nft: cannot buffer libnftables output");
   const std::string text = batch.dump();
   if (nft_run_cmd_from_buffer(ctx.get(), text.c_str()) != 0) {
-    std::string err = trimmed(nft_ctx_get_error_buffer(ctx.get()));
+    std::string err = without_location(trimmed(nft_ctx_get_error_buffer(ctx.get())));
     return fail("nft: " + (err.empty() ? std::string("command failed") : err));
   }
   std::string out = trimmed(nft_ctx_get_output_buffer(ctx.get()));
