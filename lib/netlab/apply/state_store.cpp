@@ -62,7 +62,8 @@ LabState from_json(const json& j) {
   for (const auto& n : j.at("nodes"))
     s.nodes.push_back({n.at("node").get<std::string>(), kind_from(n.value("kind", "netns")), n.value("path", "")});
   s.saved_sysctls = j.value("saved_sysctls", decltype(s.saved_sysctls){});
-  for (const auto& [node, rs] : j.value("foreign_ns_routes", json::object()).items())
+  const json routes = j.value("foreign_ns_routes", json::object()); // items() must not outlive it
+  for (const auto& [node, rs] : routes.items())
     for (const auto& r : rs) s.foreign_ns_routes[node].push_back(route_from_json(r));
   s.nat_nodes = j.value("nat_nodes", std::vector<std::string>{});
   return s;

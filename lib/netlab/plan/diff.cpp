@@ -362,6 +362,9 @@ private:
   }
 
   /// Owned links nobody declared any more: delete, unless their namespace goes anyway.
+  /// A veth whose peer's namespace is deleted is still deleted explicitly: the
+  /// kernel tears namespaces down asynchronously, and `down` must leave nothing
+  /// behind by the time it returns.
   void sweep_links(const std::string& node) {
     if (m_doomed_ns.contains(node) || m_fresh_ns.contains(node)) return;
     auto it = m_have.nodes.find(node);
@@ -369,7 +372,6 @@ private:
     for (const auto& l : it->second.links) {
       // lo carries the namespace's tag but belongs to the namespace itself.
       if (!owned(l) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name})) continue;
-      if (auto peer = find_peer(node, l); peer && m_doomed_ns.contains(peer->first)) continue;
       note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
       delete_link(ref_of(node), l);
     }
