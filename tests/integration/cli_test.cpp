@@ -1,0 +1,310 @@
+// End-to-end: the netlab binary against the real kernel, inside the sandbox
+// that sandbox_main.cpp made for this process (each TEST_CASE is its own
+// process under ctest, so each gets a fresh sandbox).
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int rc = -1;
+  std::string out; ///< stdout and stderr together
+};
+
+Run sh(const std::string& cmd) {
+  Run r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Run netlab(const std::string& args) {
+  Run r = sh(std::string(NETLAB_BINARY) + " " + args);
+  UNSCOPED_INFO("$ netlab " << args << "  -> " << r.rc << "\n" << r.out);
+  return r;
+}
+
+std::string topology(const std::string& name) { return std::string(NETLAB_SOURCE_DIR) + "/topologies/" + name; }
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+/// The change lines of an `up`/`down` run (+, - and ~), in order.
+std::vector<std::string> changes(const std::string& out) {
+  std::vector<std::string> c;
+  for (const auto& l : lines_of(out))
+    if (l.size() > 2 && (l[0] == '+' || l[0] == '-' || l[0] == '~') && l[1] == ' ') c.push_back(l);
+  return c;
+}
+
+/// No namespace, no tagged link, no nft table, no state dir: the lab left nothing.
+void require_nothing_left() {
+  std::error_code ec;
+  CHECK(fs::is_empty("/run/netns", ec));
+  CHECK(sh("ip netns list").out.empty());
+  CHECK(sh("ip -o link show | grep -c 'alias netlab' || true").out == "0\n");
+  CHECK(sh("nft list tables | grep -c netlab || true").out == "0\n");
+  for (const auto& e : fs::directory_iterator("/run/netlab")) CHECK(e.path().filename() == ".lock");
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  fs::path p = fs::temp_directory_path() / ("netlab-it-" + std::to_string(getpid()) + "-" + name);
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// up -> checks pass -> second up changes nothing -> status converged -> down -> nothing left.
+void lifecycle(const std::string& file) {
+  Run up = netlab("up " + topology(file));
+  REQUIRE(up.rc == 0);
+  CHECK_FALSE(changes(up.out).empty());
+  Run test = netlab("test " + topology(file));
+  CHECK(test.rc == 0);
+  CHECK_THAT(test.out, Catch::Contains(" 0 failed"));
+  Run again = netlab("up " + topology(file));
+  CHECK(again.rc == 0);
+  CHECK(changes(again.out).empty());
+  CHECK_THAT(again.out, Catch::Contains("no changes"));
+  Run status = netlab("status " + topology(file));
+  CHECK(status.rc == 0);
+  Run down = netlab("down " + topology(file));
+  CHECK(down.rc == 0);
+  require_nothing_left();
+}
+
+} // namespace
+
+TEST_CASE("lab veth-pair: lifecycle", "[cli][lab]") { lifecycle("veth-pair.yaml"); }
+TEST_CASE("lab bridge-gateway: lifecycle", "[cli][lab]") { lifecycle("bridge-gateway.yaml"); }
+TEST_CASE("lab bridge-two-ns: lifecycle", "[cli][lab]") { lifecycle("bridge-two-ns.yaml"); }
+TEST_CASE("lab bridge-nat: lifecycle", "[cli][lab]") { lifecycle("bridge-nat.yaml"); }
+TEST_CASE("lab docker-style: lifecycle", "[cli][lab]") { lifecycle("docker-style.yaml"); }
+TEST_CASE("lab loopback: lifecycle", "[cli][lab]") { lifecycle("loopback.yaml"); }
+TEST_CASE("lab router: lifecycle", "[cli][lab]") { lifecycle("router.yaml"); }
+TEST_CASE("lab veth-host-routes: lifecycle", "[cli][lab]") { lifecycle("veth-host-routes.yaml"); }
+
+TEST_CASE("every shipped topology has a lifecycle test", "[cli]") {
+  const std::string self = read_file(std::string(NETLAB_SOURCE_DIR) + "/tests/integration/cli_test.cpp");
+  for (const auto& e : fs::directory_iterator(std::string(NETLAB_SOURCE_DIR) + "/topologies")) {
+    if (e.path().extension() != ".yaml") continue;
+    INFO(e.path().filename().string());
+    CHECK_THAT(self, Catch::Contains("lifecycle(\"" + e.path().filename().string() + "\")"));
+  }
+}
+
+TEST_CASE("drift by hand: status names it, up repairs exactly it", "[cli][drift]") {
+  const std::string file = topology("bridge-gateway.yaml");
+  REQUIRE(netlab("up " + file).rc == 0);
+  REQUIRE(sh("ip link del vethE && ip -n ns1 addr del 192.168.10.2/24 dev vethB && "
+             "ip -n ns1 addr add 192.168.10.22/24 dev vethB && ip -n ns2 link set vethD down")
+              .rc == 0);
+
+  Run status = netlab("status " + file);
+  CHECK(status.rc == 3);
+  std::vector<std::string> drift;
+  for (const auto& l : lines_of(status.out))
+    if (!l.starts_with("ok ") && !l.starts_with("lab ")) drift.push_back(std::regex_replace(l, std::regex(" +"), " "));
+  std::ranges::sort(drift);
+  CHECK(drift == std::vector<std::string>{
+                     "different ns2/vethD/state: want up, have down",
+                     "extra ns1/vethB/addresses/192.168.10.22/24: 192.168.10.22/24 (owned, no longer declared)",
+                     "missing ns1/routes/default via 192.168.10.1: want default via 192.168.10.1",
+                     "missing ns1/vethB/addresses/192.168.10.2/24: want 192.168.10.2/24",
+                     "missing ns2/routes/default via 192.168.10.1: want default via 192.168.10.1",
+                     "missing ns3/routes/default via 192.168.10.1: want default via 192.168.10.1",
+                     "missing ns3/vethF: want veth peer host:vethE",
+                 });
+
+  Run repair = netlab("up " + file);
+  REQUIRE(repair.rc == 0);
+  auto c = changes(repair.out);
+  std::ranges::sort(c);
+  CHECK(c == std::vector<std::string>{
+                 "+ address ns1:vethB 192.168.10.2/24",
+                 "+ address ns3:vethF 192.168.10.4/24",
+                 "+ route ns1: default via 192.168.10.1",
+                 "+ route ns2: default via 192.168.10.1",
+                 "+ route ns3: default via 192.168.10.1",
+                 "+ veth ns3:vethF <-> host:vethE",
+                 "- address ns1:vethB 192.168.10.22/24",
+                 "~ host:vethE master mybridge",
+                 "~ host:vethE up",
+                 "~ ns2:vethD up",
+                 "~ ns3:vethF up",
+             });
+  CHECK(netlab("status " + file).rc == 0);
+  CHECK(netlab("test " + file).rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("an edited file applies only the delta", "[cli][edit]") {
+  std::string text = read_file(topology("bridge-gateway.yaml"));
+  const std::string file = write_temp("edit.yaml", text);
+  REQUIRE(netlab("up " + file).rc == 0);
+  // remove the ns3 link (and ns3 with it), add ns4 on the bridge
+  text = std::regex_replace(text, std::regex("  ns3:\n(    .*\n)*"),
+                            "  ns4:\n    interfaces:\n      vethH: {addresses: [192.168.10.5/24]}\n"
+                            "    routes: [default via 192.168.10.1]\n");
+  text = std::regex_replace(text, std::regex("  - \\[ns3:vethF, host:vethE\\]"), "  - [ns4:vethH, host:vethE]");
+  text = std::regex_replace(text, std::regex("  - \\{from: ns3.*\n"), "");
+  text = std::regex_replace(text, std::regex("listen: ns3"), "listen: ns4");
+  text = std::regex_replace(text, std::regex("192.168.10.4:8080"), "192.168.10.5:8080");
+  std::ofstream(file) << text;
+  Run edit = netlab("up " + file);
+  REQUIRE(edit.rc == 0);
+  auto c = changes(edit.out);
+  std::ranges::sort(c);
+  CHECK(c == std::vector<std::string>{
+                 "+ address ns4:vethH 192.168.10.5/24",
+                 "+ netns ns4",
+                 "+ route ns4: default via 192.168.10.1",
+                 "+ veth ns4:vethH <-> host:vethE",
+                 "- netns ns3",
+                 "- veth host:vethE <-> ns3:vethF",
+                 "~ host:vethE master mybridge",
+                 "~ host:vethE up",
+                 "~ ns4:lo up",
+                 "~ ns4:vethH up",
+             });
+  CHECK(netlab("test " + file).rc == 0);
+  CHECK(changes(netlab("up " + file).out).empty());
+  // The file disappears: down still finds everything from the state dir and the marks.
+  fs::remove(file);
+  REQUIRE(netlab("down -l bridge-gateway").rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("plan shows changes and applies none", "[cli]") {
+  Run plan = netlab("plan --explain " + topology("veth-pair.yaml"));
+  CHECK(plan.rc == 0);
+  CHECK_THAT(plan.out, Catch::Contains("+ netns"));
+  CHECK_THAT(plan.out, Catch::Contains("$ ip netns add"));
+  require_nothing_left();
+}
+
+TEST_CASE("a foreign namespace blocks up and survives down", "[cli][ownership]") {
+  REQUIRE(sh("ip netns add ns2 && ip -n ns2 link add vethD type veth peer name x").rc == 0);
+  Run up = netlab("up " + topology("bridge-gateway.yaml"));
+  CHECK(up.rc == 1);
+  CHECK_THAT(up.out, Catch::Contains("namespace 'ns2' already exists and is not created by netlab"));
+  CHECK(sh("ip netns list").out == "ns2\n"); // nothing else was created
+  CHECK(netlab("down " + topology("bridge-gateway.yaml")).rc == 0);
+  CHECK(sh("ip -n ns2 -o link show vethD").rc == 0);
+  REQUIRE(sh("ip netns del ns2").rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("a foreign link in the host blocks up and survives down", "[cli][ownership]") {
+  REQUIRE(sh("ip link add mybridge type bridge").rc == 0);
+  Run up = netlab("up " + topology("bridge-gateway.yaml"));
+  CHECK(up.rc == 1);
+  CHECK_THAT(up.out, Catch::Contains("link host:mybridge already exists and is not created by netlab"));
+  CHECK(netlab("down " + topology("bridge-gateway.yaml")).rc == 0);
+  CHECK(sh("ip -o link show mybridge").rc == 0);
+  REQUIRE(sh("ip link del mybridge").rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("a failure in the middle of up is undone completely", "[cli][rollback]") {
+  // The sysctl key passes validation but does not exist in the kernel, so the
+  // write fails after namespaces, links, addresses and routes were created.
+  const std::string file = write_temp("fail.yaml", R"(name: failing
+nodes:
+  host:
+    kind: host
+    interfaces:
+      br0: {kind: bridge, addresses: [10.20.0.1/24]}
+      v1: {master: br0}
+  n1:
+    interfaces:
+      e1: {addresses: [10.20.0.2/24]}
+    routes: [default via 10.20.0.1]
+    sysctls: {net.ipv4.no_such_key: 1}
+links:
+  - [n1:e1, host:v1]
+)");
+  Run up = netlab("up " + file);
+  CHECK(up.rc == 1);
+  CHECK_THAT(up.out, Catch::Contains("failed: ~ sysctl n1: net.ipv4.no_such_key = 1"));
+  CHECK_THAT(up.out, Catch::Contains("No such file or directory"));
+  CHECK_THAT(up.out, Catch::Contains("the kernel is as it was before"));
+  require_nothing_left();
+  fs::remove(file);
+}
+
+TEST_CASE("a kind the kernel lacks is refused before any change", "[cli][kinds]") {
+  const std::string file = write_temp("dummy.yaml", R"(name: dummies
+nodes:
+  n1:
+    interfaces:
+      d0: {kind: dummy, addresses: [10.30.0.1/24]}
+)");
+  bool has_dummy = sh("ip link add nltest0 type dummy && ip link del nltest0").rc == 0;
+  Run up = netlab("up " + file);
+  if (!has_dummy) {
+    CHECK(up.rc == 1);
+    CHECK_THAT(up.out, Catch::Contains("interface kind 'dummy' is not supported by this kernel (needs CONFIG_DUMMY)"));
+  } else {
+    CHECK(up.rc == 0);
+    CHECK(netlab("status " + file).rc == 0);
+    CHECK(netlab("down " + file).rc == 0);
+  }
+  require_nothing_left();
+  fs::remove(file);
+}
+
+TEST_CASE("invalid input changes nothing and exits 2", "[cli][input]") {
+  const std::string file = write_temp("bad.yaml", R"(name: bad
+nodes:
+  n1:
+    interfaces:
+      this-name-is-too-long: {kind: bridge}
+)");
+  Run up = netlab("up " + file);
+  CHECK(up.rc == 2);
+  CHECK_THAT(up.out, Catch::Contains(":5:7:"));
+  require_nothing_left();
+  fs::remove(file);
+}
+
+TEST_CASE("status --json and list", "[cli][json]") {
+  const std::string file = topology("veth-pair.yaml");
+  REQUIRE(netlab("up " + file).rc == 0);
+  auto status = nlohmann::json::parse(netlab("--json status " + file).out);
+  CHECK(status["converged"] == true);
+  CHECK(status["objects"].size() > 0);
+  for (const auto& o : status["objects"]) CHECK(o["state"] == "ok");
+  Run list = netlab("list");
+  CHECK_THAT(list.out, Catch::Contains("veth-pair"));
+  REQUIRE(netlab("down --all").rc == 0);
+  require_nothing_left();
+}
