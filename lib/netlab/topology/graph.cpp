@@ -234,6 +234,16 @@ std::string mermaid_label(const std::vector<std::string>& lines) {
   return "\"" + join(escaped, "<br/>") + "\"";
 }
 
+// The title sits in the YAML front matter, where single quotes escape only themselves.
+std::string yaml_single_quoted(std::string_view s) {
+  std::string out = "'";
+  for (char ch : s) {
+    if (ch == '\'') out += '\'';
+    out += static_cast<unsigned char>(ch) < 0x20 ? ' ' : ch;
+  }
+  return out + "'";
+}
+
 std::string mermaid_box(const Box& b) {
   std::string label = mermaid_label(b.lines);
   switch (b.shape) {
@@ -255,10 +265,10 @@ std::string mermaid_edge(const Edge& e) {
 
 std::string render_mermaid(const Topology& topo) {
   Picture pic = build_picture(topo);
-  std::string out = "---\ntitle: " + mermaid_label({pic.title}) + "\n---\nflowchart LR\n";
+  std::string out = "---\ntitle: " + yaml_single_quoted(pic.title) + "\n---\nflowchart LR\n";
   std::vector<std::string> bridges, infos, loopbacks, hosts;
   for (auto& c : pic.clusters) {
-    out += "  subgraph " + c.id + "[" + mermaid_label({c.title}) + "]\n";
+    out += "  subgraph " + c.id + " [" + mermaid_label({c.title}) + "]\n";
     // Mermaid draws a multi-line subgraph title over the nodes (mermaid
     // issue 3806), so the summary goes in a note box inside the subgraph.
     if (!c.summary.empty()) c.boxes.push_back({c.id + "_info", Shape::info, c.summary});
