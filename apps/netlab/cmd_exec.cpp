@@ -48,13 +48,24 @@ int exec_in_node(const ExecOptions& o) {
 } // namespace
 
 void add_exec(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("exec", "Run a command inside a node's namespace: exec NODE -- CMD...");
+  auto* cmd = app.add_subcommand("exec", "Run a command inside a node's namespace: exec NODE [-f FILE] -- CMD...");
   auto o = std::make_shared<ExecOptions>();
   cmd->add_option("-f,--file", o->file, "Topology file: resolve NODE through it (host and external nodes work)");
   cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f)")->required();
-  cmd->add_option("command", o->command, "Command and its arguments, after --")->required();
-  cmd->footer("Example: netlab exec ns1 -- ip addr");
-  cmd->callback([&g, o] { g.exit_code = exec_in_node(*o); });
+  cmd->add_option("command", o->command, "The command and its arguments");
+  // Once NODE is seen, everything after it is the command, options included; "--" is optional.
+  cmd->positionals_at_end();
+  cmd->footer("Options of netlab go before NODE; everything after NODE is the command.\n"
+              "Example: netlab exec ns1 -- ip -br addr");
+  cmd->callback([&g, o] {
+    if (!o->command.empty() && o->command.front() == "--") o->command.erase(o->command.begin());
+    if (o->command.empty()) {
+      report_error("exec: no command given (netlab exec NODE -- CMD...)");
+      g.exit_code = static_cast<int>(ExitCode::usage);
+      return;
+    }
+    g.exit_code = exec_in_node(*o);
+  });
 }
 
 } // namespace netlab::app
