@@ -1,5 +1,18 @@
 // The lab's nftables table, read and written through libnftables' JSON API in
 // the calling thread's namespace (see nft_ctx.hpp for why a fresh context per call).
+//
+// Design:
+// - Family inet: one table carries IPv4 and IPv6 NAT (needs Linux >= 5.2; the
+//   snat/dnat statements name their family, so each applies to its own packets).
+// - Three base chains, always present: postrouting (srcnat: masquerade, snat),
+//   prerouting (dstnat: dnat) and output (-100: dnat for the node's own
+//   connections to its local addresses, as Docker does).
+// - Canonical form: the JSON objects `list table` prints (table, chains, rules,
+//   and anything else found in the table), handles dropped, counters zeroed,
+//   dumped compact with sorted keys. nat_canonical() builds the same objects
+//   without asking the kernel, so any edit by hand compares different.
+// - Every write is one batch: add + delete table (so a missing table is no
+//   error), then the new objects: the kernel applies all of it or nothing.
 #include <netlab/kernel/nft.hpp>
 #include <netlab/kernel/nft_ctx.hpp>
 #include <netlab/kernel/nft_json.hpp>

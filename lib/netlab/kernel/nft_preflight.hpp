@@ -1,7 +1,8 @@
 #pragma once
 // Host settings that silently defeat a lab's NAT or forwarding. Reading them
 // (read_nat_host_facts) is split from judging them (nat_preflight_warnings) so
-// the judgement is unit-tested without a kernel.
+// the judgement is unit-tested without a kernel. Forward chains are read
+// through nftables, so iptables-legacy rules (invisible to nft) are not seen.
 #include <netlab/topology/model.hpp>
 
 #include <optional>
