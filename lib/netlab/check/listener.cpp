@@ -14,7 +14,7 @@ namespace {
 
 /// Any address: a dual-stack IPv6 socket when the namespace has IPv6, else IPv4.
 Expected<UniqueFd> any_socket(uint16_t port) {
-  UniqueFd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd) {
     int off = 0;
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -25,7 +25,7 @@ Expected<UniqueFd> any_socket(uint16_t port) {
     if (::bind(fd.get(), sa.get(), sa.len) == 0) return fd;
     if (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL) return fail("bind [::]:" + std::to_string(port) + ": " + errno_text(errno));
   }
-  fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return fail("TCP socket: " + errno_text(errno));
   int on = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -35,7 +35,7 @@ Expected<UniqueFd> any_socket(uint16_t port) {
 }
 
 Expected<UniqueFd> bound_socket(const IpAddr& addr, uint16_t port) {
-  UniqueFd fd(::socket(af_of(addr.family), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(af_of(addr.family), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return fail("TCP socket: " + errno_text(errno));
   int on = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -46,6 +46,7 @@ Expected<UniqueFd> bound_socket(const IpAddr& addr, uint16_t port) {
 }
 
 /// Creates, binds and listens; the socket stays in the namespace it was made in.
+/// Non-blocking, so a connection reset between poll() and accept() cannot hang the thread.
 Expected<UniqueFd> listening_socket(std::optional<IpAddr> addr, uint16_t port) {
   auto fd = addr ? bound_socket(*addr, port) : any_socket(port);
   if (!fd) return fd;

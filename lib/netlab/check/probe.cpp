@@ -108,6 +108,16 @@ std::string v6_error_text(uint8_t type, uint8_t code) {
   }
 }
 
+/// The bytes of `pkt` after `offset`; empty when a bogus header length points past the end.
+std::span<const uint8_t> after(std::span<const uint8_t> pkt, std::size_t offset) {
+  return offset <= pkt.size() ? pkt.subspan(offset) : std::span<const uint8_t>{};
+}
+
+/// The payload of an IPv4 packet, skipping its header (IHL words).
+std::span<const uint8_t> ip4_payload(std::span<const uint8_t> pkt) {
+  return pkt.size() < 20 ? std::span<const uint8_t>{} : after(pkt, static_cast<std::size_t>(pkt[0] & 0x0f) * 4);
+}
+
 /// Matches an echo (request) header quoted inside an ICMP error against ours.
 bool quotes_our_echo(std::span<const uint8_t> echo, uint8_t request_type, uint16_t id) {
   return echo.size() >= k_echo_header && echo[0] == request_type && be16(&echo[4]) == id;
@@ -115,15 +125,14 @@ bool quotes_our_echo(std::span<const uint8_t> echo, uint8_t request_type, uint16
 
 /// IPv4 raw sockets deliver the IP header too; an error quotes our IP header and echo.
 Received parse_v4(std::span<const uint8_t> pkt, const IpAddr& source, const IpAddr& target, uint16_t id) {
-  if (pkt.size() < 20) return {};
-  auto icmp = pkt.subspan(static_cast<std::size_t>(pkt[0] & 0x0f) * 4);
+  auto icmp = ip4_payload(pkt);
   if (icmp.size() < k_echo_header) return {};
   if (icmp[0] == k_v4_echo_reply && source == target && be16(&icmp[4]) == id)
     return {Received::Kind::reply, be16(&icmp[6]), {}};
   if (icmp[0] != k_v4_unreachable && icmp[0] != k_v4_time_exceeded) return {};
   auto inner = icmp.subspan(k_echo_header);
   if (inner.size() < 20 || !std::equal(inner.begin() + 16, inner.begin() + 20, target.bytes.begin())) return {};
-  if (!quotes_our_echo(inner.subspan(static_cast<std::size_t>(inner[0] & 0x0f) * 4), k_v4_echo_request, id)) return {};
+  if (!quotes_our_echo(ip4_payload(inner), k_v4_echo_request, id)) return {};
   return {Received::Kind::error, 0, v4_error_text(icmp[0], icmp[1]) + " (from " + source.str() + ")"};
 }
 
@@ -136,7 +145,7 @@ Received parse_v6(std::span<const uint8_t> icmp, const IpAddr& source, const IpA
   auto inner = icmp.subspan(k_echo_header);
   constexpr std::size_t k_ip6_header = 40;
   if (inner.size() < k_ip6_header || !std::equal(inner.begin() + 24, inner.begin() + 40, target.bytes.begin())) return {};
-  if (!quotes_our_echo(inner.subspan(k_ip6_header), k_v6_echo_request, id)) return {};
+  if (!quotes_our_echo(after(inner, k_ip6_header), k_v6_echo_request, id)) return {};
   return {Received::Kind::error, 0, v6_error_text(icmp[0], icmp[1]) + " (from " + source.str() + ")"};
 }
 
