@@ -50,6 +50,7 @@ int run_up(const UpOptions& o, Globals& g) {
   if (!memory) return report(memory.error());
   auto kernel = make_netlink_kernel();
   bool live = !g.json && !g.quiet;
+  for (const auto& w : preflight_warnings(*topo)) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
   auto result = reconcile(*kernel, *topo, *memory, [&](const Action& a, const Expected<void>& r) {
     if (live && r) print_action(a, o.explain);
   });

@@ -27,7 +27,7 @@ std::optional<Topology> load_topology(const std::string& path, Globals& g) {
 void print_action(const Action& a, bool explain_it) {
   std::printf("%s\n", describe(a).c_str());
   if (!explain_it) return;
-  for (const auto& cmd : explain(a)) std::printf("    $ %s\n", cmd.c_str());
+  for (const auto& cmd : explain(a)) std::printf("    %s%s\n", cmd.starts_with('#') ? "" : "$ ", cmd.c_str());
 }
 
 int report(const Error& e) {

@@ -131,6 +131,20 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   return report;
 }
 
+std::vector<std::string> preflight_warnings(const Topology& want) {
+  std::vector<std::string> out;
+  for (const auto& node : want.nodes) {
+    if (node.nat.empty() && node.forwarding != true) continue;
+    auto fd = open_netns(ns_ref_for(node));
+    if (!fd) continue; // created by this run: nothing foreign in it yet
+    (void)run_in_netns(fd->get(), [&]() -> Expected<void> {
+      for (auto& w : nat_preflight_warnings(node)) out.push_back("node '" + node.name + "': " + w);
+      return {};
+    });
+  }
+  return out;
+}
+
 Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab) {
   auto memory = load_lab_state(lab);
   if (!memory) return std::unexpected(memory.error());

@@ -36,6 +36,11 @@ struct ReconcileReport {
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
                                     const StepObserver& on_step = {});
 
+/// Host conditions that silently defeat the lab's NAT or forwarding (ip_forward
+/// off, br_netfilter, a foreign forward chain with policy drop), read in every
+/// existing namespace of a node with NAT or forwarding. Each names its fix.
+std::vector<std::string> preflight_warnings(const Topology& want);
+
 /// What `down -l LAB` / `down --all` know without a file: the lab's memory
 /// completed from the kernel marks (namespaces whose lo carries the tag).
 Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab);

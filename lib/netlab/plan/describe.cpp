@@ -3,6 +3,7 @@
 #include <netlab/kernel/nft.hpp>
 
 #include <algorithm>
+#include <sstream>
 
 namespace netlab {
 
@@ -78,9 +79,17 @@ std::vector<std::string> explain_create(const CreateLink& c) {
 }
 
 std::vector<std::string> explain_nat(const SetNat& n) {
-  if (n.want.empty()) return {in_ns(n.ns) + "nft delete table ip " + n.table};
-  std::vector<std::string> out{in_ns(n.ns) + "nft add table ip " + n.table + "   # then, in one transaction:"};
-  // TODO(nat): per-rule nft and iptables text once the NAT module provides it.
+  if (n.want.empty()) return {in_ns(n.ns) + "nft delete table inet " + n.table};
+  std::vector<std::string> out;
+  for (const auto& cmd : nat_table_nft(n.table)) out.push_back(in_ns(n.ns) + cmd);
+  auto add_lines = [&](const std::string& text, const std::string& prefix) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(prefix + in_ns(n.ns) + line);
+  };
+  for (const auto& r : n.want) {
+    add_lines(nat_rule_nft(r, n.table), "");
+    add_lines(nat_rule_iptables(r), "# iptables form: ");
+  }
   return out;
 }
 
