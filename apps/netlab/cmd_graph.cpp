@@ -1,8 +1,8 @@
 #include "commands.hpp"
 
 #include <netlab/topology/graph.hpp>
-#include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
+#include <netlab/util/error.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -16,15 +16,10 @@ struct GraphArgs {
 };
 
 int run_graph(const GraphArgs& args) {
-  auto raw = load_file(args.file);
-  if (!raw) {
-    report_error(raw.error().message);
-    return static_cast<int>(raw.error().code);
-  }
-  auto topo = validate(*raw);
+  auto topo = load_and_validate(args.file);
   if (!topo) {
-    for (const auto& d : topo.error()) std::fprintf(stderr, "%s\n", d.str().c_str());
-    if (topo.error().empty()) report_error(args.file + ": invalid topology");
+    // Diagnostics are already "FILE:LINE:COL: message" lines, as compilers print them.
+    std::fprintf(stderr, "%s\n", topo.error().c_str());
     return static_cast<int>(ExitCode::usage);
   }
   std::string text = args.format == "dot" ? render_dot(*topo) : render_mermaid(*topo);
