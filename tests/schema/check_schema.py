@@ -2,16 +2,20 @@
 """Checks schema/topology.schema.json against the shipped topologies.
 
 Every topologies/*.yaml must be valid under the schema; a set of snippets that
-format v1 accepts must be valid; a set it rejects must be invalid. Exit 0 when
-all hold, 1 otherwise, 77 (ctest: skipped) when python3-yaml or
-python3-jsonschema is missing.
+format v1 accepts must be valid; a set it rejects must be invalid. Given the
+netlab binary, the snippets also go through `netlab validate`, so the schema
+and the validator are checked to agree. Exit 0 when all hold, 1 otherwise, 77
+(ctest: skipped) when python3-yaml or python3-jsonschema is missing.
 
-Usage: check_schema.py [SOURCE_DIR]   (default: the repository this file is in)
+Usage: check_schema.py [SOURCE_DIR [NETLAB_BINARY]]
+  SOURCE_DIR defaults to the repository this file is in.
 """
 import glob
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import textwrap
 
 try:
@@ -31,7 +35,7 @@ VALID = {
           r:
             forwarding: true
             interfaces:
-              eth0: {addresses: [10.0.0.1/24, "2001:db8::1/64"], mtu: 1400, mac: "02:00:00:00:00:01"}
+              eth0: {kind: dummy, addresses: [10.0.0.1/24, "2001:db8::1/64"], mtu: 1400, mac: "02:00:00:00:00:01"}
             routes:
               - default via 10.0.0.254
               - 192.0.2.0/24 dev eth0 metric 10
@@ -135,8 +139,21 @@ def lab(snippet):
     return doc
 
 
+def netlab_accepts(netlab, doc):
+    """True when `netlab validate` accepts the document (exit 0), False on exit 2."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump(doc, f)
+        f.flush()
+        result = subprocess.run([netlab, "validate", f.name], capture_output=True, text=True)
+    if result.returncode not in (0, 2):
+        raise RuntimeError(f"netlab validate exited {result.returncode}: {result.stderr.strip()}")
+    return result.returncode == 0
+
+
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(here))
+    netlab = sys.argv[2] if len(sys.argv) > 2 else None
     with open(os.path.join(root, "schema", "topology.schema.json")) as f:
         schema = json.load(f)
     jsonschema.Draft7Validator.check_schema(schema)
@@ -149,17 +166,27 @@ def main():
     for path in files:
         with open(path) as f:
             for e in validator.iter_errors(yaml.safe_load(f)):
+                e = jsonschema.exceptions.best_match([e])  # the deepest cause, not "not valid under any of"
                 problems.append(f"{os.path.relpath(path, root)}: /{'/'.join(map(str, e.absolute_path))}: {e.message}")
     for title, snippet in VALID.items():
         for e in validator.iter_errors(lab(snippet)):
+            e = jsonschema.exceptions.best_match([e])
             problems.append(f"valid snippet '{title}' rejected: /{'/'.join(map(str, e.absolute_path))}: {e.message}")
     for title, snippet in INVALID.items():
         if validator.is_valid(lab(snippet)):
             problems.append(f"invalid snippet '{title}' accepted")
+    if netlab:
+        for title, snippet in VALID.items():
+            if not netlab_accepts(netlab, lab(snippet)):
+                problems.append(f"valid snippet '{title}' rejected by netlab validate")
+        for title, snippet in INVALID.items():
+            if netlab_accepts(netlab, lab(snippet)):
+                problems.append(f"invalid snippet '{title}' accepted by netlab validate")
 
     for p in problems:
         print(p)
-    print(f"check_schema: {len(files)} topologies, {len(VALID)} valid and {len(INVALID)} invalid snippets, "
+    against = " (schema and netlab validate)" if netlab else ""
+    print(f"check_schema: {len(files)} topologies, {len(VALID)} valid and {len(INVALID)} invalid snippets{against}, "
           f"{len(problems)} problem(s)")
     return 1 if problems else 0
 
