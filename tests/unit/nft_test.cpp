@@ -51,7 +51,7 @@ TEST_CASE("masquerade becomes a postrouting rule", "[nat]") {
   CHECK(rules[0].text == R"(ip saddr 10.0.1.0/24 oifname "up0" masquerade)");
 }
 
-TEST_CASE("masquerade without a source stays IPv4; host bits and /32 are normalised", "[nat]") {
+TEST_CASE("masquerade without a source stays IPv4, host bits and /32 are normalised", "[nat]") {
   CHECK(expr_of(masquerade({}, {})) == json::parse(R"([
     {"match":{"op":"==","left":{"meta":{"key":"nfproto"}},"right":"ipv4"}},{"masquerade":null}])"));
   CHECK(nat_nft_rules(masquerade("10.0.1.9/24", {}))[0].text == "ip saddr 10.0.1.0/24 masquerade");
