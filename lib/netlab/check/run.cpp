@@ -2,6 +2,7 @@
 #include <netlab/check/run.hpp>
 #include <netlab/util/netns.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -23,12 +24,29 @@ std::string success_text(const Check& check, const ProbeResult& probe) {
   return (check.type == Check::Type::ping ? "reply" : "connected") + rtt;
 }
 
+/// The port a listener on `server` must bind for `check`: where a DNAT rule of
+/// the lab delivers the connection when one translates the check's port to an
+/// address of that node (with the range offset kept), else the check's port.
+uint16_t listen_port(const Topology& topo, const Check& check, const Node& server) {
+  auto owns = [&](const IpAddr& a) {
+    return std::ranges::any_of(server.interfaces, [&](const Interface& i) {
+      return std::ranges::any_of(i.addresses, [&](const Cidr& c) { return c.addr == a; });
+    });
+  };
+  for (const auto& node : topo.nodes)
+    for (const auto& r : node.nat)
+      if (r.type == NatRule::Type::dnat && r.to_addr && r.to_port && owns(*r.to_addr) &&
+          check.port >= r.port_first && check.port <= r.port_last)
+        return static_cast<uint16_t>(*r.to_port + (check.port - r.port_first));
+  return check.port;
+}
+
 ProbeResult probe_tcp(const Topology& topo, const Check& check, const NsRef& from) {
   std::unique_ptr<TcpListener> listener; // lives exactly as long as the connect
   if (check.listen) {
     const Node* server = topo.find_node(*check.listen);
     if (!server) return probe_error("listen: no node '" + *check.listen + "'");
-    auto started = TcpListener::start(ns_ref_for(*server), std::nullopt, check.port);
+    auto started = TcpListener::start(ns_ref_for(*server), std::nullopt, listen_port(topo, check, *server));
     if (!started) return probe_error(started.error().message);
     listener = std::move(*started);
   }
