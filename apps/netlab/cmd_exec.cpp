@@ -52,13 +52,11 @@ void add_exec(CLI::App& app, Globals& g) {
   auto o = std::make_shared<ExecOptions>();
   cmd->add_option("-f,--file", o->file, "Topology file: resolve NODE through it (host and external nodes work)");
   cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f)")->required();
-  cmd->add_option("command", o->command, "The command and its arguments");
-  // Once NODE is seen, everything after it is the command, options included; "--" is optional.
-  cmd->positionals_at_end();
-  cmd->footer("Options of netlab go before NODE; everything after NODE is the command.\n"
+  cmd->add_option("command", o->command, "The command (words after NODE; use -- before options of the command)");
+  cmd->footer("Everything after -- is the command, passed as is.\n"
               "Example: netlab exec ns1 -- ip -br addr");
   cmd->callback([&g, o] {
-    if (!o->command.empty() && o->command.front() == "--") o->command.erase(o->command.begin());
+    o->command.insert(o->command.end(), g.passthrough.begin(), g.passthrough.end());
     if (o->command.empty()) {
       report_error("exec: no command given (netlab exec NODE -- CMD...)");
       g.exit_code = static_cast<int>(ExitCode::usage);

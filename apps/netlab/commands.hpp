@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace netlab::app {
 
@@ -13,6 +14,9 @@ struct Globals {
   int verbose = 0;      ///< -v count
   bool quiet = false;   ///< only errors
   int exit_code = 0;    ///< set by the verb's callback
+  /// Everything after the first "--" on the command line, untouched by CLI11
+  /// (the command of `exec NODE -- CMD...`).
+  std::vector<std::string> passthrough;
 };
 
 void add_validate(CLI::App& app, Globals& g);

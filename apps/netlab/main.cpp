@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 using namespace netlab::app;
 
@@ -32,8 +33,15 @@ int main(int argc, char** argv) {
   add_exec(app, g);
   add_shell(app, g);
 
+  int cli_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    g.passthrough.assign(argv + i + 1, argv + argc);
+    cli_argc = i;
+    break;
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(cli_argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(netlab::ExitCode::usage);
