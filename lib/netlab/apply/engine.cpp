@@ -138,7 +138,7 @@ std::vector<std::string> preflight_warnings(const Topology& want) {
     auto fd = open_netns(ns_ref_for(node));
     if (!fd) continue; // created by this run: nothing foreign in it yet
     (void)run_in_netns(fd->get(), [&]() -> Expected<void> {
-      for (auto& w : nat_preflight_warnings(node)) out.push_back("node '" + node.name + "': " + w);
+      for (auto& w : nat_preflight_warnings(node)) out.push_back(std::move(w));
       return {};
     });
   }
