@@ -509,6 +509,14 @@ TEST_CASE("control characters in names are escaped in messages", "[validate]") {
               "are allowed"});
 }
 
+TEST_CASE("fuzz: a suggested name with a newline stays on one line", "[validate]") {
+  // Found by fuzz/load_validate_fuzz: the suggestion was printed unescaped.
+  CHECK(problems("name: lab\nnodes:\n  \"b\\ns1\":\nlinks:\n  - [ns1:veth0, b:veth0]\n") ==
+        Lines{"t.yaml:3:3: node name 'b\\ns1' contains whitespace; only letters, digits, '_', '.' and '-' are allowed",
+              "t.yaml:5:6: link endpoint 'ns1:veth0' names no node (did you mean 'b\\ns1'?)",
+              "t.yaml:5:17: link endpoint 'b:veth0' names no node"});
+}
+
 TEST_CASE("edit distance and did-you-mean", "[validate]") {
   CHECK(edit_distance("", "") == 0);
   CHECK(edit_distance("kitten", "sitting") == 3);

@@ -79,6 +79,11 @@ std::string quoted(std::string_view text, std::size_t max) {
   return out + (text.size() > max ? "...'" : "'");
 }
 
+std::string suggest(std::string_view word, Keys candidates) {
+  auto match = closest_match(word, candidates);
+  return match ? " (did you mean " + quoted(*match) + "?)" : std::string();
+}
+
 std::string describe(const RawNode& n) {
   switch (n.type) {
   case RawNode::Type::scalar: return quoted(n.scalar);
@@ -114,7 +119,7 @@ void check_keys(Diags& d, const RawNode& map, Keys allowed) {
   for (const auto* entry : unique_entries(d, map, "key")) {
     const std::string& k = entry->first.scalar;
     if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-    d.error(entry->first.mark, "unknown key " + quoted(k) + did_you_mean(k, allowed));
+    d.error(entry->first.mark, "unknown key " + quoted(k) + suggest(k, allowed));
   }
 }
 
@@ -154,7 +159,7 @@ std::optional<bool> read_bool(Diags& d, const Field& f) {
 std::optional<std::string> read_choice(Diags& d, const Field& f, Keys choices) {
   if (f.value.is_scalar() && std::find(choices.begin(), choices.end(), f.value.scalar) != choices.end())
     return f.value.scalar;
-  std::string hint = f.value.is_scalar() ? did_you_mean(f.value.scalar, choices) : "";
+  std::string hint = f.value.is_scalar() ? suggest(f.value.scalar, choices) : "";
   d.error(f.mark, "'" + std::string(f.key) + "' must be one of " + join(choices, ", ") + "; got " +
                       describe(f.value) + hint);
   return std::nullopt;

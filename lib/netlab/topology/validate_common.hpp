@@ -48,6 +48,9 @@ Mark value_mark(const RawNode& key, const RawNode& value);
 /// The first `key` entry of `map`, if present.
 std::optional<Field> field(const RawNode& map, std::string_view key);
 
+/// " (did you mean 'x'?)" for the closest of `candidates`, quoted like any user text; or "".
+std::string suggest(std::string_view word, Keys candidates);
+
 /// "'abc'" for a scalar, "a mapping", "a list", "an empty value": what a message says it got.
 std::string describe(const RawNode& n);
 

@@ -1,7 +1,6 @@
 // The resolve pass: with every node, interface and link collected, check the
 // references between them and complete the model (implied veth ends, peers).
 #include <netlab/topology/validate_sections.hpp>
-#include <netlab/util/suggest.hpp>
 
 #include <algorithm>
 #include <map>
@@ -67,7 +66,7 @@ void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const s
 bool endpoint_ok(Ctx& c, const Endpoint& e, Mark at, Mark link_mark, std::map<Endpoint, Mark>& used) {
   if (!node_index(c.topo, e.node)) {
     auto names = node_names(c.topo);
-    c.diags.error(at, "link endpoint " + quoted(e.str()) + " names no node" + did_you_mean(e.node, names));
+    c.diags.error(at, "link endpoint " + quoted(e.str()) + " names no node" + suggest(e.node, names));
     return false;
   }
   auto [it, inserted] = used.emplace(e, link_mark);
@@ -99,7 +98,7 @@ void check_master(Ctx& c, const Node& node, const Interface& ifc, Mark at) {
     });
     std::string hint = elsewhere != c.topo.nodes.end()
                            ? " (it is in node " + quoted(elsewhere->name) + "; a master must be in the same node)"
-                           : did_you_mean(name, iface_names(node));
+                           : suggest(name, iface_names(node));
     return c.diags.error(at, what + " is not an interface of node " + quoted(node.name) + hint);
   }
   if (target->kind != LinkKind::bridge)
@@ -117,7 +116,7 @@ void check_lower(Ctx& c, const Node& node, const Interface& ifc, const std::stri
     return c.diags.error(at, "interface " + quoted(ifc.name) + " cannot be its own " + std::string(key));
   if (node.kind != NodeKind::netns || node.find_interface(name)) return;
   c.diags.error(at, "interface " + quoted(ifc.name) + ": " + std::string(key) + " " + quoted(name) +
-                        " is not an interface of node " + quoted(node.name) + did_you_mean(name, iface_names(node)));
+                        " is not an interface of node " + quoted(node.name) + suggest(name, iface_names(node)));
 }
 
 void check_interface(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src) {
@@ -157,7 +156,7 @@ void check_route(Ctx& c, const Node& node, const NodeSrc& nsrc, const Route& r, 
   std::string prefix = "route " + quoted(src.text, k_route_text_max) + ": ";
   if (r.dev && *r.dev != "lo" && !node.find_interface(*r.dev))
     return c.diags.error(*src.dev, prefix + "dev " + quoted(*r.dev) + " is not an interface of node " +
-                                       quoted(node.name) + did_you_mean(*r.dev, iface_names(node)));
+                                       quoted(node.name) + suggest(*r.dev, iface_names(node)));
   if (!r.via || !nsrc.addresses_ok || reaches(node, r)) return;
   std::string where = r.dev ? "no subnet on " + quoted(*r.dev) + " of node " : "no connected subnet of node ";
   c.diags.error(*src.via, prefix + where + quoted(node.name) + " reaches " + r.via->str());
@@ -179,7 +178,7 @@ void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
 void check_node_ref(Ctx& c, std::string_view key, const std::string& name, Mark at) {
   if (node_index(c.topo, name)) return;
   auto names = node_names(c.topo);
-  c.diags.error(at, "'" + std::string(key) + "': no node named " + quoted(name) + did_you_mean(name, names));
+  c.diags.error(at, "'" + std::string(key) + "': no node named " + quoted(name) + suggest(name, names));
 }
 
 void resolve_checks(Ctx& c) {

@@ -1,7 +1,6 @@
 // Routes (iproute2-like string or mapping) and NAT rules of a node.
 #include <netlab/topology/validate_sections.hpp>
 #include <netlab/topology/validate_values.hpp>
-#include <netlab/util/suggest.hpp>
 
 #include <algorithm>
 #include <array>
@@ -31,7 +30,7 @@ struct RouteSpec {
 
 // " (did you mean 'x'?)" when a word is close, else " (expected a, b or c)".
 std::string or_expected(std::string_view word, Keys choices, std::string_view list) {
-  std::string hint = did_you_mean(word, choices);
+  std::string hint = suggest(word, choices);
   return hint.empty() ? " (expected " + std::string(list) + ")" : hint;
 }
 
