@@ -112,3 +112,18 @@ TEST_CASE("load_and_validate returns the topology or every problem, one per line
 
   CHECK(load_and_validate(dir.path.string()).error() == dir.path.string() + ": cannot read file: Is a directory");
 }
+
+TEST_CASE("load_string: aliases cannot expand into billions of values", "[validate]") {
+  // Each line multiplies the one before by ten: 10^7 values from 7 short lines.
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'g'; ++c) {
+    std::string prev(1, static_cast<char>(c - 1));
+    text += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) text += (i ? ", *" : "*") + prev;
+    text += "]\n";
+  }
+  auto raw = load_string(text, "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message.find("not valid YAML: more than 1000000 values once aliases are expanded") !=
+        std::string::npos);
+}

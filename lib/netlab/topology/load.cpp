@@ -19,11 +19,16 @@ const RawNode* RawNode::find(std::string_view key) const {
 namespace {
 
 constexpr int k_max_depth = 64; // deeper YAML is not a topology; stops stack exhaustion
+// Aliases let a few lines name billions of values ("billion laughs"); no topology is this big.
+constexpr std::size_t k_max_values = 1'000'000;
 
 Mark mark_of(const YAML::Node& n) { return {n.Mark().line + 1, n.Mark().column + 1}; }
 
-RawNode convert(const YAML::Node& n, int depth) {
+RawNode convert(const YAML::Node& n, int depth, std::size_t& budget) {
   if (depth > k_max_depth) throw YAML::ParserException(n.Mark(), "nesting deeper than 64 levels");
+  if (budget == 0)
+    throw YAML::ParserException(n.Mark(), "more than " + std::to_string(k_max_values) + " values once aliases are expanded");
+  --budget;
   RawNode out;
   out.mark = mark_of(n);
   switch (n.Type()) {
@@ -33,11 +38,12 @@ RawNode convert(const YAML::Node& n, int depth) {
     break;
   case YAML::NodeType::Sequence:
     out.type = RawNode::Type::sequence;
-    for (const auto& item : n) out.items.push_back(convert(item, depth + 1));
+    for (const auto& item : n) out.items.push_back(convert(item, depth + 1, budget));
     break;
   case YAML::NodeType::Map:
     out.type = RawNode::Type::mapping;
-    for (const auto& kv : n) out.entries.emplace_back(convert(kv.first, depth + 1), convert(kv.second, depth + 1));
+    for (const auto& kv : n)
+      out.entries.emplace_back(convert(kv.first, depth + 1, budget), convert(kv.second, depth + 1, budget));
     break;
   default:
     out.type = RawNode::Type::null;
@@ -50,7 +56,8 @@ RawNode convert(const YAML::Node& n, int depth) {
 Expected<RawTopology> load_string(const std::string& text, const std::string& path) {
   try {
     YAML::Node root = YAML::Load(text);
-    RawTopology raw{path, convert(root, 0)};
+    std::size_t budget = k_max_values;
+    RawTopology raw{path, convert(root, 0, budget)};
     if (raw.root.is_null()) return fail(path + ": file is empty", ExitCode::usage);
     return raw;
   } catch (const YAML::Exception& e) {

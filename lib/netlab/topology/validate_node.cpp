@@ -142,6 +142,7 @@ void parse_node(Ctx& c, const RawNode& key, const RawNode& value) {
     parse_node_body(c, node, src, value);
   else if (!value.is_null()) // `ns1:` alone is a plain, empty netns
     c.diags.error(value.mark, node_text(node) + " must be a mapping, got " + describe(value));
+  c.src.node_index.emplace(node.name, c.topo.nodes.size());
   c.topo.nodes.push_back(std::move(node));
   c.src.nodes.push_back(std::move(src));
 }

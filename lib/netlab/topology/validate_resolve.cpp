@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace netlab::vdetail {
 
@@ -23,10 +24,9 @@ std::vector<std::string_view> iface_names(const Node& n) {
   return names;
 }
 
-std::optional<std::size_t> node_index(const Topology& t, std::string_view name) {
-  for (std::size_t i = 0; i < t.nodes.size(); ++i)
-    if (t.nodes[i].name == name) return i;
-  return std::nullopt;
+std::optional<std::size_t> node_index(const Ctx& c, std::string_view name) {
+  auto it = c.src.node_index.find(name);
+  return it == c.src.node_index.end() ? std::nullopt : std::optional(it->second);
 }
 
 std::optional<std::size_t> iface_index(const Node& n, std::string_view name) {
@@ -37,7 +37,7 @@ std::optional<std::size_t> iface_index(const Node& n, std::string_view name) {
 
 // Puts one end of a link into its node: adds the implied veth, or marks the declared one.
 void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const std::optional<Impairment>& impair) {
-  std::size_t n = *node_index(c.topo, self.node);
+  std::size_t n = *node_index(c, self.node);
   Node& node = c.topo.nodes[n];
   NodeSrc& src = c.src.nodes[n];
   auto i = iface_index(node, self.iface);
@@ -64,7 +64,7 @@ void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const s
 
 // Reports an endpoint naming no node or an interface already in another link.
 bool endpoint_ok(Ctx& c, const Endpoint& e, Mark at, Mark link_mark, std::map<Endpoint, Mark>& used) {
-  if (!node_index(c.topo, e.node)) {
+  if (!node_index(c, e.node)) {
     auto names = node_names(c.topo);
     c.diags.error(at, "link endpoint " + quoted(e.str()) + " names no node" + suggest(e.node, names));
     return false;
@@ -142,32 +142,51 @@ void check_addresses(Ctx& c, const Node& node, const NodeSrc& src) {
     }
 }
 
-bool reaches(const Node& node, const Route& r) {
-  auto on = [&](const Interface& i) {
-    return std::any_of(i.addresses.begin(), i.addresses.end(), [&](const Cidr& a) { return a.contains(*r.via); });
-  };
-  if (!r.dev) return std::any_of(node.interfaces.begin(), node.interfaces.end(), on);
-  if (r.via->family == Family::v6 && r.via->is_link_local()) return true; // every link has an fe80::/64
-  const Interface* dev = node.find_interface(*r.dev);
-  return dev && on(*dev);
+/// The distinct subnets of a node's addresses, in all and per interface: aliases in a
+/// file can repeat an address list many times, so reachability must not scan copies.
+struct Subnets {
+  std::set<Cidr> all;
+  std::map<std::string, std::set<Cidr>, std::less<>> by_iface;
+};
+
+Subnets subnets_of(const Node& node) {
+  Subnets s;
+  for (const auto& i : node.interfaces)
+    for (const auto& a : i.addresses) {
+      s.all.insert(a.network());
+      s.by_iface[i.name].insert(a.network());
+    }
+  return s;
 }
 
-void check_route(Ctx& c, const Node& node, const NodeSrc& nsrc, const Route& r, const RouteSrc& src) {
+bool reaches(const Subnets& subnets, const Route& r) {
+  auto any = [&](const std::set<Cidr>& nets) {
+    return std::any_of(nets.begin(), nets.end(), [&](const Cidr& net) { return net.contains(*r.via); });
+  };
+  if (!r.dev) return any(subnets.all);
+  if (r.via->family == Family::v6 && r.via->is_link_local()) return true; // every link has an fe80::/64
+  auto it = subnets.by_iface.find(*r.dev);
+  return it != subnets.by_iface.end() && any(it->second);
+}
+
+void check_route(Ctx& c, const Node& node, const NodeSrc& nsrc, const Subnets& subnets, const Route& r,
+                 const RouteSrc& src) {
   std::string prefix = "route " + quoted(src.text, k_route_text_max) + ": ";
   if (r.dev && *r.dev != "lo" && !node.find_interface(*r.dev))
     return c.diags.error(*src.dev, prefix + "dev " + quoted(*r.dev) + " is not an interface of node " +
                                        quoted(node.name) + suggest(*r.dev, iface_names(node)));
-  if (!r.via || !nsrc.addresses_ok || reaches(node, r)) return;
+  if (!r.via || !nsrc.addresses_ok || reaches(subnets, r)) return;
   std::string where = r.dev ? "no subnet on " + quoted(*r.dev) + " of node " : "no connected subnet of node ";
   c.diags.error(*src.via, prefix + where + quoted(node.name) + " reaches " + r.via->str());
 }
 
 void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
   std::map<std::pair<Cidr, std::optional<uint32_t>>, Mark> seen;
+  Subnets subnets = subnets_of(node);
   for (std::size_t k = 0; k < node.routes.size(); ++k) {
     const Route& r = node.routes[k];
     if (!src.routes[k].ok) continue;
-    check_route(c, node, src, r, src.routes[k]);
+    check_route(c, node, src, subnets, r, src.routes[k]);
     auto [it, inserted] = seen.emplace(std::pair{r.to, r.metric}, r.mark);
     if (!inserted)
       c.diags.error(r.mark, "route " + quoted(src.routes[k].text, k_route_text_max) + " has the same destination and metric as the route at " +
@@ -176,7 +195,7 @@ void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
 }
 
 void check_node_ref(Ctx& c, std::string_view key, const std::string& name, Mark at) {
-  if (node_index(c.topo, name)) return;
+  if (node_index(c, name)) return;
   auto names = node_names(c.topo);
   c.diags.error(at, "'" + std::string(key) + "': no node named " + quoted(name) + suggest(name, names));
 }

@@ -5,6 +5,7 @@
 #include <netlab/topology/model.hpp>
 #include <netlab/topology/validate_common.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,7 @@ struct Sources {
   std::vector<LinkSrc> links;
   std::vector<CheckSrc> checks;
   std::optional<Mark> host_kind; ///< `kind: host` of the first host node
+  std::map<std::string, std::size_t, std::less<>> node_index; ///< node name -> index in Topology::nodes
 };
 
 /// Everything validate() builds while walking the file.
