@@ -80,7 +80,7 @@ struct Interface {
   std::optional<std::string> mac;    ///< lower-case "aa:bb:..", unset: not compared
   bool up = true;
   std::vector<Cidr> addresses;       ///< in file order
-  std::optional<Impairment> impair;
+  std::optional<Impairment> impair;  ///< its own, or its link's (validate copies a link's impair to both ends)
   std::optional<TunOptions> tun;     ///< tun and tap
   std::optional<MacvlanOptions> macvlan;
   std::optional<VlanOptions> vlan;
