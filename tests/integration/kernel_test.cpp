@@ -1,0 +1,389 @@
+// The netlink Kernel against the real kernel, inside the per-test sandbox.
+// Every case builds through make_netlink_kernel(), reads back with observe(),
+// cross-checks with iproute2 where students would, and ends by proving that
+// nothing is left (no /run/netns entries, no tagged links).
+#include <catch2/catch.hpp>
+#include <netlab/kernel/kernel.hpp>
+#include <netlab/util/netns.hpp>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace netlab;
+
+namespace {
+
+const std::string k_owner = owner_tag("ktest");
+
+NsRef named(const std::string& name) { return NsRef{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name}; }
+NsRef host() { return NsRef{"host", NodeKind::host, {}}; }
+
+Interface iface(const std::string& name, LinkKind kind = LinkKind::veth) {
+  Interface i;
+  i.name = name;
+  i.kind = kind;
+  return i;
+}
+
+Cidr cidr(const std::string& text) { return Cidr::parse(text).value(); }
+IpAddr ip(const std::string& text) { return IpAddr::parse(text).value(); }
+
+std::string sh_out(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen((cmd + " 2>&1").c_str(), "r")) {
+    char buf[512];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+/// Applies and fails the test with the kernel's message if the action fails.
+void ok(Kernel& k, const Action& action) {
+  auto done = k.apply(action);
+  INFO((done ? std::string() : done.error().message));
+  REQUIRE(done);
+}
+
+/// Applies an action that must fail and returns its message.
+std::string error_of(Kernel& k, const Action& action) {
+  auto done = k.apply(action);
+  REQUIRE_FALSE(done);
+  return done.error().message;
+}
+
+ObservedNs look(Kernel& k, const NsRef& ns, const ObserveRequest& what = {}) {
+  auto seen = k.observe(ns, what);
+  INFO((seen ? std::string() : seen.error().message));
+  REQUIRE(seen);
+  return *seen;
+}
+
+CreateLink veth(const NsRef& a, const std::string& a_name, const NsRef& b, const std::string& b_name) {
+  return CreateLink{a, iface(a_name), k_owner, b, iface(b_name)};
+}
+
+/// Links tagged by any netlab lab in the sandbox's own namespace.
+std::vector<std::string> tagged_host_links(Kernel& k) {
+  std::vector<std::string> names;
+  for (const auto& l : look(k, host()).links)
+    if (l.alias.starts_with(k_owner_prefix)) names.push_back(l.name);
+  return names;
+}
+
+/// Nothing of ours may survive a test. Namespace teardown runs in a kernel
+/// worker, so a veth end in the host can outlive `ip netns del` briefly.
+void expect_clean(Kernel& k) {
+  auto names = k.list_netns();
+  REQUIRE(names);
+  CHECK(names->empty());
+  CHECK(sh_out("ip netns list").empty());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!tagged_host_links(k).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(tagged_host_links(k).empty());
+}
+
+/// A socket created by a thread inside `ns`; it stays in that namespace.
+int socket_in(const NsRef& ns) {
+  auto fd = open_netns(ns);
+  REQUIRE(fd);
+  int s = -1;
+  auto made = run_in_netns(fd->get(), [&]() -> Expected<void> {
+    s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return fail(errno_text(errno));
+    return {};
+  });
+  REQUIRE(made);
+  return s;
+}
+
+/// Two namespaces joined by a veth, addressed 10.0.0.1/24 (ns1:eth0) and 10.0.0.2/24 (ns2:eth0), all up.
+void build_pair(Kernel& k) {
+  ok(k, CreateNetns{named("ns1"), k_owner});
+  ok(k, CreateNetns{named("ns2"), k_owner});
+  ok(k, veth(named("ns1"), "eth0", named("ns2"), "eth0"));
+  ok(k, AddAddress{named("ns1"), "eth0", cidr("10.0.0.1/24")});
+  ok(k, AddAddress{named("ns2"), "eth0", cidr("10.0.0.2/24")});
+  for (const char* ns : {"ns1", "ns2"}) {
+    ok(k, SetUp{named(ns), "eth0", true, false});
+    ok(k, SetUp{named(ns), "lo", true, false});
+  }
+}
+
+void drop_pair(Kernel& k) {
+  ok(k, DeleteNetns{named("ns1"), k_owner});
+  ok(k, DeleteNetns{named("ns2"), k_owner});
+}
+
+} // namespace
+
+TEST_CASE("namespaces are created and deleted like ip netns add/del", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  ok(*k, CreateNetns{named("ns2"), k_owner});
+
+  CHECK(k->list_netns().value() == std::vector<std::string>{"ns1", "ns2"});
+  std::string listed = sh_out("ip netns list");
+  CHECK(listed.find("ns1") != std::string::npos);
+  CHECK(listed.find("ns2") != std::string::npos);
+  // `ip netns exec` enters it: another namespace, whose lo carries our tag and is down.
+  CHECK(sh_out("ip netns exec ns1 readlink /proc/self/ns/net") != sh_out("readlink /proc/self/ns/net"));
+  std::string lo = sh_out("ip netns exec ns1 ip -o link show lo");
+  CHECK(lo.find("alias " + k_owner) != std::string::npos);
+  CHECK(lo.find("state DOWN") != std::string::npos);
+
+  ObservedNs ns1 = look(*k, named("ns1"));
+  CHECK(ns1.exists);
+  CHECK(ns1.owner == k_owner);
+  CHECK_FALSE(ns1.lo_up);
+  REQUIRE(ns1.links.size() == 1);
+  CHECK(ns1.links[0].kind == LinkKind::loopback);
+
+  ok(*k, SetUp{named("ns1"), "lo", true, false});
+  CHECK(look(*k, named("ns1")).lo_up);
+  CHECK(sh_out("ip netns exec ns1 ip -o addr show lo").find("127.0.0.1/8") != std::string::npos);
+
+  drop_pair(*k);
+  CHECK_FALSE(look(*k, named("ns1")).exists);
+  expect_clean(*k);
+}
+
+TEST_CASE("namespace errors name the namespace and carry the errno text", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  CHECK(error_of(*k, CreateNetns{named("ns1"), k_owner}) ==
+        "create namespace 'ns1': /run/netns/ns1 already exists");
+  ok(*k, DeleteNetns{named("ns1"), k_owner});
+  CHECK(error_of(*k, DeleteNetns{named("ns1"), k_owner}) ==
+        "delete namespace 'ns1': /run/netns/ns1: No such file or directory");
+  CHECK(error_of(*k, SetUp{named("ns1"), "lo", true, false}).find("No such file or directory") != std::string::npos);
+  expect_clean(*k);
+}
+
+TEST_CASE("a veth between two namespaces is created in one request", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  ok(*k, CreateNetns{named("ns2"), k_owner});
+  CreateLink pair = veth(named("ns1"), "vethA", named("ns2"), "vethB");
+  pair.iface.mtu = 1400;
+  pair.peer->mac = "02:00:00:00:00:0b";
+  ok(*k, pair);
+
+  ObservedNs ns1 = look(*k, named("ns1")), ns2 = look(*k, named("ns2"));
+  const ObservedLink* a = ns1.find_link("vethA");
+  const ObservedLink* b = ns2.find_link("vethB");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->kind == LinkKind::veth);
+  CHECK(a->alias == k_owner);
+  CHECK(b->alias == k_owner);
+  CHECK(a->mtu == 1400);
+  CHECK(b->mac == "02:00:00:00:00:0b");
+  CHECK_FALSE(a->up);
+  CHECK_FALSE(a->master);
+  CHECK(a->peer_ifindex == b->ifindex);
+  CHECK(b->peer_ifindex == a->ifindex);
+  CHECK_FALSE(look(*k, host()).find_link("vethA"));
+  CHECK_FALSE(look(*k, host()).find_link("vethB"));
+
+  CHECK(error_of(*k, pair) == "create veth ns1:vethA <-> ns2:vethB: File exists");
+  ok(*k, DeleteLink{named("ns1"), *a, named("ns2"), *b});
+  CHECK_FALSE(look(*k, named("ns2")).find_link("vethB"));
+  CHECK(error_of(*k, DeleteLink{named("ns1"), *a, {}, {}}) == "namespace 'ns1': delete link vethA: No such device");
+  drop_pair(*k);
+  expect_clean(*k);
+}
+
+TEST_CASE("a bridge in the host namespace takes a veth port and keeps mtu mac and up", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  ok(*k, CreateLink{host(), iface("br0", LinkKind::bridge), k_owner, {}, {}});
+  ok(*k, veth(host(), "port0", named("ns1"), "eth0"));
+  ok(*k, SetMaster{host(), "port0", "br0", {}});
+  ok(*k, SetMtu{host(), "port0", 1450, 1500});
+  ok(*k, SetMac{host(), "port0", "02:aa:bb:cc:dd:ee", ""});
+  ok(*k, SetUp{host(), "port0", true, false});
+  ok(*k, SetUp{host(), "br0", true, false});
+
+  ObservedNs h = look(*k, host());
+  const ObservedLink* br = h.find_link("br0");
+  const ObservedLink* port = h.find_link("port0");
+  REQUIRE(br);
+  REQUIRE(port);
+  CHECK(br->kind == LinkKind::bridge);
+  CHECK(br->alias == k_owner);
+  CHECK(port->master == std::optional<std::string>("br0"));
+  CHECK(port->mtu == 1450);
+  CHECK(port->mac == "02:aa:bb:cc:dd:ee");
+  CHECK(port->up);
+  CHECK(sh_out("ip -o link show port0").find("master br0") != std::string::npos);
+
+  ok(*k, SetMaster{host(), "port0", std::nullopt, "br0"});
+  CHECK_FALSE(look(*k, host()).find_link("port0")->master);
+  CHECK(error_of(*k, SetMaster{host(), "port0", "nope0", {}}) ==
+        "namespace 'host': set master of port0 to nope0: No such device");
+  CHECK(error_of(*k, SetMtu{host(), "port0", 10, 1450}).starts_with("namespace 'host': set mtu 10 on port0: Invalid argument"));
+
+  ok(*k, DeleteLink{host(), *port, {}, {}});
+  ok(*k, DeleteLink{host(), *br, {}, {}});
+  ok(*k, DeleteNetns{named("ns1"), k_owner});
+  expect_clean(*k);
+}
+
+TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
+  auto k = make_netlink_kernel();
+  build_pair(*k);
+  ok(*k, AddAddress{named("ns1"), "eth0", cidr("fd00::1/64")});
+  ok(*k, AddAddress{named("ns2"), "eth0", cidr("fd00::2/64")});
+  ObservedRoute v4_default{cidr("0.0.0.0/0"), ip("10.0.0.2"), std::nullopt, 0, k_route_protocol};
+  ObservedRoute v4_dev{cidr("10.9.0.0/16"), std::nullopt, "eth0", 50, k_route_protocol};
+  ObservedRoute v6_default{cidr("::/0"), ip("fd00::2"), std::nullopt, 1024, k_route_protocol};
+  ObservedRoute v6_dev{cidr("fd10::/64"), std::nullopt, "eth0", 7, k_route_protocol};
+  for (const auto& r : {v4_default, v4_dev, v6_default, v6_dev}) ok(*k, AddRoute{named("ns1"), r});
+
+  ObservedNs ns1 = look(*k, named("ns1"));
+  const ObservedLink* eth0 = ns1.find_link("eth0");
+  REQUIRE(eth0);
+  // fe80:: is the kernel's, not ours: left out.
+  CHECK(eth0->addresses == std::vector<Cidr>{cidr("10.0.0.1/24"), cidr("fd00::1/64")});
+  REQUIRE(ns1.routes.size() == 4);
+  // The kernel resolves the gateway's device; what we asked for is there field by field.
+  auto has = [&](ObservedRoute want, const std::string& dev) {
+    want.dev = dev;
+    return std::find(ns1.routes.begin(), ns1.routes.end(), want) != ns1.routes.end();
+  };
+  CHECK(has(v4_default, "eth0"));
+  CHECK(has(v4_dev, "eth0"));
+  CHECK(has(v6_default, "eth0"));
+  CHECK(has(v6_dev, "eth0"));
+  CHECK(sh_out("ip netns exec ns1 ip -N route show default").find("proto 99") != std::string::npos);
+
+  CHECK(error_of(*k, AddRoute{named("ns1"), ObservedRoute{cidr("0.0.0.0/0"), ip("192.168.77.1"), {}, 5, 0}}) ==
+        "namespace 'ns1': add route default via 192.168.77.1 metric 5: Network is unreachable (Nexthop has invalid gateway)");
+  CHECK(error_of(*k, AddRoute{named("ns1"), v4_dev}) ==
+        "namespace 'ns1': add route 10.9.0.0/16 dev eth0 metric 50: File exists");
+  CHECK(error_of(*k, AddAddress{named("ns1"), "eth0", cidr("10.0.0.1/24")}) ==
+        "namespace 'ns1': add address 10.0.0.1/24 to eth0: File exists (ipv4: Address already assigned)");
+  CHECK(error_of(*k, AddAddress{named("ns1"), "eth9", cidr("10.0.0.1/24")}) ==
+        "namespace 'ns1': add address 10.0.0.1/24 to eth9: No such device");
+  CHECK(error_of(*k, DelAddress{named("ns1"), "eth0", cidr("10.0.0.77/24")}) ==
+        "namespace 'ns1': delete address 10.0.0.77/24 from eth0: Cannot assign requested address (ipv4: Address not found)");
+
+  for (const auto& r : {v4_default, v4_dev, v6_default, v6_dev}) ok(*k, DelRoute{named("ns1"), r});
+  ok(*k, DelAddress{named("ns1"), "eth0", cidr("fd00::1/64")});
+  ns1 = look(*k, named("ns1"));
+  CHECK(ns1.routes.empty());
+  CHECK(ns1.find_link("eth0")->addresses == std::vector<Cidr>{cidr("10.0.0.1/24")});
+  drop_pair(*k);
+  expect_clean(*k);
+}
+
+TEST_CASE("sysctls are read and written inside the namespace", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  ObserveRequest what{{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.no.such.key"}, ""};
+  std::string host_before = look(*k, host(), what).sysctls.at("net.ipv4.ip_forward");
+
+  ok(*k, SetSysctl{named("ns1"), "net.ipv4.ip_forward", "1", "0"});
+  ObservedNs ns1 = look(*k, named("ns1"), what);
+  CHECK(ns1.sysctls.at("net.ipv4.ip_forward") == "1");
+  CHECK(ns1.sysctls.at("net.ipv6.conf.all.forwarding") == "0");
+  CHECK_FALSE(ns1.sysctls.contains("net.no.such.key"));
+  CHECK(look(*k, host(), what).sysctls.at("net.ipv4.ip_forward") == host_before);
+  CHECK(sh_out("ip netns exec ns1 cat /proc/sys/net/ipv4/ip_forward") == "1\n");
+  CHECK(error_of(*k, SetSysctl{named("ns1"), "net.no.such.key", "1", ""}) ==
+        "namespace 'ns1': set sysctl net.no.such.key = 1: No such file or directory");
+
+  ok(*k, DeleteNetns{named("ns1"), k_owner});
+  expect_clean(*k);
+}
+
+TEST_CASE("a TCP connection crosses the veth between two namespaces", "[kernel]") {
+  auto k = make_netlink_kernel();
+  build_pair(*k);
+
+  int server = socket_in(named("ns2"));
+  int client = socket_in(named("ns1"));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(5555);
+  inet_pton(AF_INET, "10.0.0.2", &addr.sin_addr);
+  REQUIRE(::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(server, 1) == 0);
+  timeval timeout{2, 0};
+  setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  INFO(errno_text(errno));
+  REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int conn = ::accept(server, nullptr, nullptr);
+  REQUIRE(conn >= 0);
+  REQUIRE(::write(client, "hello", 5) == 5);
+  char buf[8] = {};
+  REQUIRE(::read(conn, buf, sizeof buf) == 5);
+  CHECK(std::string(buf) == "hello");
+  for (int fd : {conn, client, server}) ::close(fd);
+
+  drop_pair(*k);
+  expect_clean(*k);
+}
+
+TEST_CASE("tun tap macvlan and vxlan links are created and tagged", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  ok(*k, veth(named("ns1"), "eth0", host(), "peer0"));
+  Interface tun = iface("tun0", LinkKind::tun), tap = iface("tap0", LinkKind::tap);
+  tap.mtu = 1300;
+  Interface mv = iface("mv0", LinkKind::macvlan);
+  mv.macvlan.emplace().parent = "eth0";
+  Interface vx = iface("vx0", LinkKind::vxlan);
+  vx.vxlan.emplace().id = 42;
+  for (const auto& i : {tun, tap, mv, vx}) ok(*k, CreateLink{named("ns1"), i, k_owner, {}, {}});
+  CHECK(error_of(*k, CreateLink{named("ns1"), tun, k_owner, {}, {}}) == "namespace 'ns1': create tun tun0: File exists");
+
+  ObservedNs ns1 = look(*k, named("ns1"));
+  for (const auto& i : {tun, tap, mv, vx}) {
+    const ObservedLink* l = ns1.find_link(i.name);
+    REQUIRE(l);
+    CHECK(l->kind == i.kind);
+    CHECK(l->alias == k_owner);
+    CHECK_FALSE(l->up);
+  }
+  CHECK(ns1.find_link("tap0")->mtu == 1300);
+  CHECK(sh_out("ip netns exec ns1 ip -d link show vx0").find("dstport 4789") != std::string::npos);
+  ok(*k, DeleteNetns{named("ns1"), k_owner});
+  expect_clean(*k);
+}
+
+TEST_CASE("unsupported() finds missing drivers in a throwaway namespace", "[kernel]") {
+  auto k = make_netlink_kernel();
+  std::vector<LinkKind> kinds{LinkKind::veth,    LinkKind::bridge, LinkKind::dummy, LinkKind::tun,
+                              LinkKind::macvlan, LinkKind::vxlan,  LinkKind::vlan};
+  auto missing = k->unsupported(kinds);
+  // Cross-check with iproute2 in a namespace of its own.
+  auto ip_can = [](const std::string& args) {
+    return sh_out("unshare -n sh -c 'ip link add p0 type veth peer name p1 && ip link add " + args + " && echo OK'")
+               .find("OK") != std::string::npos;
+  };
+  auto reported = [&](LinkKind kind, const std::string& option) {
+    return std::find(missing.begin(), missing.end(), std::pair{kind, option}) != missing.end();
+  };
+  CHECK(reported(LinkKind::dummy, "CONFIG_DUMMY") == !ip_can("d0 type dummy"));
+  CHECK(reported(LinkKind::vlan, "CONFIG_VLAN_8021Q") == !ip_can("link p0 name v0 type vlan id 5"));
+  CHECK(reported(LinkKind::macvlan, "CONFIG_MACVLAN") == !ip_can("link p0 name m0 type macvlan"));
+  CHECK(reported(LinkKind::vxlan, "CONFIG_VXLAN") == !ip_can("x0 type vxlan id 5 dstport 4789"));
+  CHECK_FALSE(reported(LinkKind::veth, "CONFIG_VETH"));
+  CHECK_FALSE(reported(LinkKind::bridge, "CONFIG_BRIDGE"));
+  for (const auto& [kind, option] : missing) std::cout << "unsupported here: " << to_string(kind) << " (" << option << ")\n";
+  // The probe left no trace in the sandbox.
+  CHECK(look(*k, host()).links.size() == 1);
+  expect_clean(*k);
+}
