@@ -3,6 +3,8 @@
 // host namespace, an address and a default route). Everything runs in a private
 // network + mount namespace, so nothing the benchmark creates is visible on the
 // machine, and all of it vanishes when the process exits.
+#include "sandbox.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,20 +14,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <net/if.h>
-#include <optional>
-#include <sched.h>
 #include <string>
 #include <string_view>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
@@ -48,6 +43,7 @@ constexpr double k_max_down_s = 1.0;
 constexpr double k_max_rss_mib = 64.0;
 constexpr double k_max_scaling_exponent = 1.2; ///< t ~ N^e; 1.0 is linear, 2.0 quadratic
 constexpr auto k_settle_limit = std::chrono::seconds(180);
+constexpr auto k_load_wait_limit = std::chrono::seconds(600);
 
 struct Options {
   std::vector<int> sizes;
@@ -56,20 +52,24 @@ struct Options {
   bool json = false;
   int repeat = 1;
   bool keep = false;
+  double max_load = 0; ///< > 0: wait (bounded) for the 1-minute load average to drop this low before each run
 };
 
 /// Times of one star-N lab; with --repeat, the best of each column.
 struct Row {
   int n = 0;
   double ip_s = 0, up_s = 0, noop_s = 0, status_s = 0, down_s = 0;
+  double up_cpu = 0, noop_cpu = 0, status_cpu = 0, down_cpu = 0; ///< netlab's user+sys seconds
   double rss_mib = 0; ///< the max over every netlab run (never the best-of)
   double settle_s = 0; ///< waiting for the kernel's namespace cleanup after down (not a netlab cost)
+  double load = 0;     ///< 1-minute load average when the (last) run started
 };
 
 /// One finished child process.
 struct ProcResult {
   int status = 0;        ///< wait4 status
   double seconds = 0;
+  double cpu_seconds = 0; ///< user + system time of the child
   long maxrss_kib = 0;
   std::string out;       ///< stdout, when captured
 };
@@ -80,32 +80,6 @@ struct ProcResult {
 }
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
-
-// ---------------------------------------------------------------- sandbox
-
-void loopback_up() {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ifreq ifr{};
-  std::strcpy(ifr.ifr_name, "lo");
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-    ifr.ifr_flags |= IFF_UP;
-    ioctl(fd, SIOCSIFFLAGS, &ifr);
-  }
-  close(fd);
-}
-
-/// The same sandbox tests/integration/sandbox_main.cpp builds for each test case.
-void enter_sandbox() {
-  if (geteuid() != 0) die("needs root (it creates namespaces, in a private sandbox)");
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) die(errno_text("unshare(CLONE_NEWNET|CLONE_NEWNS)"));
-  if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die(errno_text("make / private"));
-  for (const char* dir : {"/run/netns", "/run/netlab"}) {
-    mkdir(dir, 0755);
-    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) die(errno_text(dir));
-  }
-  loopback_up();
-  setenv("NETLAB_SANDBOX", "1", 1);
-}
 
 // ---------------------------------------------------------------- processes
 
@@ -139,6 +113,8 @@ ProcResult run(const std::vector<std::string>& argv, bool capture = false) {
   if (wait4(pid, &r.status, 0, &ru) != pid) die(errno_text("wait4"));
   r.seconds = since(start);
   r.maxrss_kib = ru.ru_maxrss;
+  auto secs = [](timeval t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  r.cpu_seconds = secs(ru.ru_utime) + secs(ru.ru_stime);
   return r;
 }
 
@@ -263,6 +239,21 @@ void check_nothing_left(const Options& o) {
   if (links.out.find("alias netlab") != std::string::npos) die("after netlab down: a link with alias netlab is left");
 }
 
+/// The machine's 1-minute load average (other processes compete for 2 cores and the global RTNL lock).
+double load_average() {
+  double load = 0;
+  std::ifstream("/proc/loadavg") >> load;
+  return load;
+}
+
+/// With --max-load, waits (bounded) until the machine is quiet enough; returns the load at the start.
+double wait_for_quiet(const Options& o) {
+  auto start = Clock::now();
+  while (o.max_load > 0 && load_average() > o.max_load && Clock::now() - start < k_load_wait_limit)
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+  return load_average();
+}
+
 // ---------------------------------------------------------------- one measurement
 
 ProcResult must_run(const std::vector<std::string>& argv, const std::string& what) {
@@ -282,11 +273,12 @@ double time_ip_script(const Options& o, const LabFiles& f) {
   return s;
 }
 
-/// Runs netlab VERB FILE, which must exit 0; folds its peak RSS into row.rss_mib.
-double time_netlab(const Options& o, const std::string& verb, const LabFiles& f, Row& row) {
+/// Runs netlab VERB FILE, which must exit 0; sets its CPU time, folds its peak RSS into row.rss_mib.
+double time_netlab(const Options& o, const std::string& verb, const LabFiles& f, Row& row, double& cpu) {
   ProcResult r = run({o.netlab, "-q", verb, f.yaml});
   if (!succeeded(r)) die("netlab " + verb + " " + f.yaml.string() + " failed (" + status_text(r) + ")");
   row.rss_mib = std::max(row.rss_mib, double(r.maxrss_kib) / 1024.0);
+  cpu = r.cpu_seconds;
   return r.seconds;
 }
 
@@ -301,12 +293,13 @@ void check_converged(const Options& o, const LabFiles& f) {
 Row measure_once(const Options& o, int n, const LabFiles& f) {
   Row row{.n = n};
   settle("the previous run");
+  row.load = wait_for_quiet(o);
   row.ip_s = time_ip_script(o, f);
-  row.up_s = time_netlab(o, "up", f, row);
-  row.noop_s = time_netlab(o, "up", f, row);
+  row.up_s = time_netlab(o, "up", f, row, row.up_cpu);
+  row.noop_s = time_netlab(o, "up", f, row, row.noop_cpu);
   check_converged(o, f);
-  row.status_s = time_netlab(o, "status", f, row);
-  row.down_s = time_netlab(o, "down", f, row);
+  row.status_s = time_netlab(o, "status", f, row, row.status_cpu);
+  row.down_s = time_netlab(o, "down", f, row, row.down_cpu);
   check_nothing_left(o);
   row.settle_s = settle("netlab down");
   return row;
@@ -322,9 +315,11 @@ Row measure(const Options& o, int n) {
       best = row;
       continue;
     }
-    for (auto m : {&Row::ip_s, &Row::up_s, &Row::noop_s, &Row::status_s, &Row::down_s, &Row::settle_s})
+    for (auto m : {&Row::ip_s, &Row::up_s, &Row::noop_s, &Row::status_s, &Row::down_s, &Row::settle_s, &Row::up_cpu,
+                   &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu})
       best.*m = std::min(best.*m, row.*m);
     best.rss_mib = std::max(best.rss_mib, row.rss_mib);
+    best.load = row.load;
   }
   if (!o.keep) fs::remove_all(f.dir);
   return best;
@@ -389,6 +384,10 @@ void print_table(const std::vector<Row>& rows, const std::vector<Target>& ts) {
   for (const auto& r : rows)
     std::printf("| %d | %.3f | %.3f | %.1fx | %.3f | %.3f | %.3f | %.1f |\n", r.n, r.ip_s, r.up_s, r.ip_s / r.up_s,
                 r.noop_s, r.status_s, r.down_s, r.rss_mib);
+  std::printf("\nnetlab CPU time (user+sys) s, the rest of the wall time is waiting (kernel RCU, other processes):\n");
+  std::printf("| N | up | no-op up | status | down |\n|---:|---:|---:|---:|---:|\n");
+  for (const auto& r : rows)
+    std::printf("| %d | %.3f | %.3f | %.3f | %.3f |\n", r.n, r.up_cpu, r.noop_cpu, r.status_cpu, r.down_cpu);
   const Row& a = rows.front();
   const Row& b = rows.back();
   if (b.n > a.n) {
@@ -403,6 +402,8 @@ void print_table(const std::vector<Row>& rows, const std::vector<Target>& ts) {
                 t.at_least ? ">=" : "<=", t.limit);
   std::printf("\nafter each down, the kernel's asynchronous namespace cleanup took (not counted):");
   for (const auto& r : rows) std::printf(" star-%d %.2f s", r.n, r.settle_s);
+  std::printf("\n1-minute load average when the last run of each size started:");
+  for (const auto& r : rows) std::printf(" star-%d %.2f", r.n, r.load);
   std::printf("\n");
 }
 
@@ -411,7 +412,9 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
   for (const auto& r : rows)
     j["runs"].push_back({{"n", r.n}, {"ip_script_s", r.ip_s}, {"up_s", r.up_s}, {"ratio", r.ip_s / r.up_s},
                          {"noop_up_s", r.noop_s}, {"status_s", r.status_s}, {"down_s", r.down_s},
-                         {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}});
+                         {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}, {"load", r.load},
+                         {"cpu_s", {{"up", r.up_cpu}, {"noop_up", r.noop_cpu}, {"status", r.status_cpu},
+                                    {"down", r.down_cpu}}}});
   const Row& a = rows.front();
   const Row& b = rows.back();
   if (b.n > a.n)
@@ -427,11 +430,12 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
 // ---------------------------------------------------------------- main
 
 void usage() {
-  std::printf("usage: netlab_bench [--netlab PATH] [--ip PATH] [--repeat R] [--json] [--keep] [N...]\n"
+  std::printf("usage: netlab_bench [--netlab PATH] [--ip PATH] [--repeat R] [--max-load L] [--json] [--keep] [N...]\n"
               "  Times the iproute2 script and netlab up/no-op up/status/down on star-N labs\n"
               "  (default N: 100 500 1000), in a private network namespace. Needs root.\n"
-              "  --repeat R  run each size R times, report the best time of each column\n"
-              "  --keep      keep the generated YAML and ip batch files in /tmp/netlab-bench-*\n");
+              "  --repeat R    run each size R times, report the best time of each column\n"
+              "  --max-load L  before each run, wait (up to 10 min) for the 1-minute load average to be <= L\n"
+              "  --keep        keep the generated YAML and ip batch files in /tmp/netlab-bench-*\n");
 }
 
 Options parse(int argc, char** argv) {
@@ -453,6 +457,8 @@ Options parse(int argc, char** argv) {
       o.json = true;
     } else if (a == "--keep") {
       o.keep = true;
+    } else if (a == "--max-load") {
+      o.max_load = std::atof(value().c_str());
     } else if (a == "--repeat") {
       o.repeat = std::atoi(value().c_str());
       if (o.repeat < 1) die("--repeat needs a positive count");
@@ -473,7 +479,7 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
-  enter_sandbox();
+  netlab::bench::enter_sandbox("netlab_bench");
   std::vector<Row> rows;
   for (int n : o.sizes) rows.push_back(measure(o, n));
   auto ts = targets(rows);
