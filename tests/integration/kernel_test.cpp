@@ -387,3 +387,50 @@ TEST_CASE("unsupported() finds missing drivers in a throwaway namespace", "[kern
   CHECK(look(*k, host()).links.size() == 1);
   expect_clean(*k);
 }
+
+// Hidden ([.]): run by hand to measure; NETLAB_SCALE_N sets the size (default 1000).
+TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a default route", "[.][kernel][scale]") {
+  const char* env = std::getenv("NETLAB_SCALE_N");
+  const int n = env ? std::atoi(env) : 1000;
+  auto k = make_netlink_kernel();
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - since).count();
+  };
+  auto name = [](int i) { return "n" + std::to_string(i); };
+
+  auto t0 = clock::now();
+  ok(*k, CreateLink{host(), iface("br0", LinkKind::bridge), k_owner, {}, {}});
+  ok(*k, AddAddress{host(), "br0", cidr("10.128.0.1/16")});
+  ok(*k, SetUp{host(), "br0", true, false});
+  for (int i = 0; i < n; ++i) ok(*k, CreateNetns{named(name(i)), k_owner});
+  auto namespaces_ms = ms(t0);
+  for (int i = 0; i < n; ++i) {
+    NsRef ns = named(name(i));
+    std::string port = "p" + std::to_string(i);
+    ok(*k, veth(ns, "eth0", host(), port));
+    ok(*k, SetMaster{host(), port, "br0", {}});
+    ok(*k, SetUp{host(), port, true, false});
+    ok(*k, SetUp{ns, "lo", true, false});
+    ok(*k, SetUp{ns, "eth0", true, false});
+    ok(*k, AddAddress{ns, "eth0", cidr("10.128." + std::to_string(1 + i / 250) + "." + std::to_string(1 + i % 250) + "/16")});
+    ok(*k, AddRoute{ns, ObservedRoute{cidr("0.0.0.0/0"), ip("10.128.0.1"), {}, 0, k_route_protocol}});
+  }
+  auto build_ms = ms(t0);
+
+  auto t1 = clock::now();
+  for (int i = 0; i < n; ++i) REQUIRE(look(*k, named(name(i))).routes.size() == 1);
+  REQUIRE(tagged_host_links(*k).size() == static_cast<size_t>(n + 1));
+  auto observe_ms = ms(t1);
+
+  auto t2 = clock::now();
+  for (int i = 0; i < n; ++i) ok(*k, DeleteNetns{named(name(i)), k_owner});
+  ok(*k, DeleteLink{host(), *look(*k, host()).find_link("br0"), {}, {}});
+  auto delete_ms = ms(t2);
+  auto t3 = clock::now();
+  expect_clean(*k);
+  auto settle_ms = ms(t3);
+  std::cout << n << " namespaces: create " << namespaces_ms << " ms, +veth/bridge/addr/route " << build_ms
+            << " ms total; observe all " << observe_ms << " ms; delete " << delete_ms << " ms; host veths gone after "
+            << settle_ms << " ms more\n";
+}
