@@ -4,6 +4,7 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
+#include <netlab/util/netns.hpp>
 
 #include <cstdio>
 
@@ -24,9 +25,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   if (!memory) return report(memory.error());
   if (file)
     for (const auto& n : file->nodes)
-      if (!memory->find_node(n.name)) memory->nodes.push_back(NsRef{n.name, n.kind, n.kind == NodeKind::netns
-                                                                                       ? "/run/netns/" + n.name
-                                                                                       : n.netns_path.value_or("")});
+      if (!memory->find_node(n.name)) memory->nodes.push_back(ns_ref_for(n));
   Topology nothing;
   nothing.name = lab;
   bool live = !g.json && !g.quiet;

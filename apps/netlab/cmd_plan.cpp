@@ -16,19 +16,14 @@ struct PlanOptions {
 };
 
 int run_plan(const PlanOptions& o, Globals& g) {
-  auto topo = load_topology(o.file, g);
-  if (!topo) return g.exit_code;
-  auto lock = RunLock::acquire();
-  if (!lock) return report(lock.error());
-  auto memory = load_lab_state(topo->name);
-  if (!memory) return report(memory.error());
-  auto kernel = make_netlink_kernel();
-  auto plan = plan_lab(*kernel, *topo, *memory);
+  auto lab = open_lab(o.file, g);
+  if (!lab) return g.exit_code;
+  auto plan = plan_lab(*lab->kernel, lab->topo, lab->memory);
   if (!plan) return report(plan.error());
   if (g.json) {
     nlohmann::json actions = nlohmann::json::array();
     for (const auto& a : plan->actions) actions.push_back(action_json(a, o.explain));
-    std::printf("%s\n", nlohmann::json{{"lab", topo->name}, {"changes", actions}}.dump(2).c_str());
+    std::printf("%s\n", nlohmann::json{{"lab", lab->topo.name}, {"changes", actions}}.dump(2).c_str());
     return 0;
   }
   for (const auto& a : plan->actions) print_action(a, o.explain);

@@ -42,20 +42,15 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
 }
 
 int run_up(const UpOptions& o, Globals& g) {
-  auto topo = load_topology(o.file, g);
-  if (!topo) return g.exit_code;
-  auto lock = RunLock::acquire();
-  if (!lock) return report(lock.error());
-  auto memory = load_lab_state(topo->name);
-  if (!memory) return report(memory.error());
-  auto kernel = make_netlink_kernel();
+  auto lab = open_lab(o.file, g);
+  if (!lab) return g.exit_code;
   bool live = !g.json && !g.quiet;
-  for (const auto& w : preflight_warnings(*topo)) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
-  auto result = reconcile(*kernel, *topo, *memory, [&](const Action& a, const Expected<void>& r) {
+  for (const auto& w : preflight_warnings(lab->topo)) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
+  auto result = reconcile(*lab->kernel, lab->topo, lab->memory, [&](const Action& a, const Expected<void>& r) {
     if (live && r) print_action(a, o.explain);
   });
   if (!result) return report(result.error());
-  return finish(topo->name, *result, g, topo->message);
+  return finish(lab->topo.name, *result, g, lab->topo.message);
 }
 
 } // namespace

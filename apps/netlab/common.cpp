@@ -24,6 +24,22 @@ std::optional<Topology> load_topology(const std::string& path, Globals& g) {
   return std::move(*topo);
 }
 
+std::optional<LabSession> open_lab(const std::string& file, Globals& g) {
+  auto topo = load_topology(file, g);
+  if (!topo) return std::nullopt;
+  auto lock = RunLock::acquire();
+  if (!lock) {
+    g.exit_code = report(lock.error());
+    return std::nullopt;
+  }
+  auto memory = load_lab_state(topo->name);
+  if (!memory) {
+    g.exit_code = report(memory.error());
+    return std::nullopt;
+  }
+  return LabSession{std::move(*topo), std::move(*lock), std::move(*memory), make_netlink_kernel()};
+}
+
 void print_action(const Action& a, bool explain_it) {
   std::printf("%s\n", describe(a).c_str());
   if (!explain_it) return;

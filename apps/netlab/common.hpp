@@ -3,10 +3,13 @@
 // and printing plans.
 #include "commands.hpp"
 
+#include <netlab/apply/state_store.hpp>
+#include <netlab/kernel/kernel.hpp>
 #include <netlab/plan/action.hpp>
 #include <netlab/topology/model.hpp>
 #include <netlab/util/error.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +17,18 @@ namespace netlab::app {
 
 /// Loads and validates `path`; on failure prints every diagnostic, sets exit 2.
 std::optional<Topology> load_topology(const std::string& path, Globals& g);
+
+/// What a verb that reconciles one lab works with, the run lock held.
+struct LabSession {
+  Topology topo;
+  RunLock lock;
+  LabState memory;
+  std::unique_ptr<Kernel> kernel;
+};
+
+/// Loads FILE, takes the run lock, reads the lab's memory and opens the kernel.
+/// On failure prints the problem and returns nullopt with g.exit_code set.
+std::optional<LabSession> open_lab(const std::string& file, Globals& g);
 
 /// "+ veth ns1:vethB <-> host:vethA" and, with explain, the commands under it.
 void print_action(const Action& a, bool explain);
