@@ -24,8 +24,12 @@ namespace {
 
 const std::string k_owner = owner_tag("ktest");
 
-NsRef named(const std::string& name) { return NsRef{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name}; }
-NsRef host() { return NsRef{"host", NodeKind::host, {}}; }
+NsRef named(const std::string& name) {
+  return NsRef{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name};
+}
+NsRef host() {
+  return NsRef{"host", NodeKind::host, {}};
+}
 
 Interface iface(const std::string& name, LinkKind kind = LinkKind::veth) {
   Interface i;
@@ -34,14 +38,19 @@ Interface iface(const std::string& name, LinkKind kind = LinkKind::veth) {
   return i;
 }
 
-Cidr cidr(const std::string& text) { return Cidr::parse(text).value(); }
-IpAddr ip(const std::string& text) { return IpAddr::parse(text).value(); }
+Cidr cidr(const std::string& text) {
+  return Cidr::parse(text).value();
+}
+IpAddr ip(const std::string& text) {
+  return IpAddr::parse(text).value();
+}
 
 std::string sh_out(const std::string& cmd) {
   std::string out;
   if (FILE* p = ::popen((cmd + " 2>&1").c_str(), "r")) {
     char buf[512];
-    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    while (size_t n = std::fread(buf, 1, sizeof buf, p))
+      out.append(buf, n);
     ::pclose(p);
   }
   return out;
@@ -161,12 +170,25 @@ TEST_CASE("namespaces are created and deleted like ip netns add/del", "[kernel]"
 TEST_CASE("namespace errors name the namespace and carry the errno text", "[kernel]") {
   auto k = make_netlink_kernel();
   ok(*k, CreateNetns{named("ns1"), k_owner});
-  CHECK(error_of(*k, CreateNetns{named("ns1"), k_owner}) ==
-        "create namespace 'ns1': /run/netns/ns1 already exists");
+  CHECK(error_of(*k, CreateNetns{named("ns1"), k_owner}) == "create namespace 'ns1': /run/netns/ns1 already exists");
   ok(*k, DeleteNetns{named("ns1"), k_owner});
   CHECK(error_of(*k, DeleteNetns{named("ns1"), k_owner}) ==
         "delete namespace 'ns1': /run/netns/ns1: No such file or directory");
   CHECK(error_of(*k, SetUp{named("ns1"), "lo", true, false}).find("No such file or directory") != std::string::npos);
+  expect_clean(*k);
+}
+
+TEST_CASE("a namespace re-made behind our back gets a fresh socket", "[kernel]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  REQUIRE(look(*k, named("ns1")).owner == k_owner); // the socket is cached now
+  REQUIRE(sh_out("ip netns del ns1 && ip netns add ns1 && echo done") == "done\n");
+  // The cached socket still points at the old (now unreachable) namespace; writes must not go there.
+  ok(*k, SetUp{named("ns1"), "lo", true, false});
+  CHECK(sh_out("ip netns exec ns1 ip -o link show lo").find("LOOPBACK,UP") != std::string::npos);
+  CHECK(look(*k, named("ns1")).owner.empty());
+  ok(*k, DeleteNetns{named("ns1"), k_owner});
+  CHECK_FALSE(look(*k, named("ns1")).exists);
   expect_clean(*k);
 }
 
@@ -232,7 +254,8 @@ TEST_CASE("a bridge in the host namespace takes a veth port and keeps mtu mac an
   CHECK_FALSE(look(*k, host()).find_link("port0")->master);
   CHECK(error_of(*k, SetMaster{host(), "port0", "nope0", {}}) ==
         "namespace 'host': set master of port0 to nope0: No such device");
-  CHECK(error_of(*k, SetMtu{host(), "port0", 10, 1450}).starts_with("namespace 'host': set mtu 10 on port0: Invalid argument"));
+  CHECK(error_of(*k, SetMtu{host(), "port0", 10, 1450})
+            .starts_with("namespace 'host': set mtu 10 on port0: Invalid argument"));
 
   ok(*k, DeleteLink{host(), *port, {}, {}});
   ok(*k, DeleteLink{host(), *br, {}, {}});
@@ -249,7 +272,8 @@ TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
   ObservedRoute v4_dev{cidr("10.9.0.0/16"), std::nullopt, "eth0", 50, k_route_protocol};
   ObservedRoute v6_default{cidr("::/0"), ip("fd00::2"), std::nullopt, 1024, k_route_protocol};
   ObservedRoute v6_dev{cidr("fd10::/64"), std::nullopt, "eth0", 7, k_route_protocol};
-  for (const auto& r : {v4_default, v4_dev, v6_default, v6_dev}) ok(*k, AddRoute{named("ns1"), r});
+  for (const auto& r : {v4_default, v4_dev, v6_default, v6_dev})
+    ok(*k, AddRoute{named("ns1"), r});
 
   ObservedNs ns1 = look(*k, named("ns1"));
   const ObservedLink* eth0 = ns1.find_link("eth0");
@@ -269,7 +293,8 @@ TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
   CHECK(sh_out("ip netns exec ns1 ip -N route show default").find("proto 99") != std::string::npos);
 
   CHECK(error_of(*k, AddRoute{named("ns1"), ObservedRoute{cidr("0.0.0.0/0"), ip("192.168.77.1"), {}, 5, 0}}) ==
-        "namespace 'ns1': add route default via 192.168.77.1 metric 5: Network is unreachable (Nexthop has invalid gateway)");
+        "namespace 'ns1': add route default via 192.168.77.1 metric 5: Network is unreachable (Nexthop has invalid "
+        "gateway)");
   CHECK(error_of(*k, AddRoute{named("ns1"), v4_dev}) ==
         "namespace 'ns1': add route 10.9.0.0/16 dev eth0 metric 50: File exists");
   CHECK(error_of(*k, AddAddress{named("ns1"), "eth0", cidr("10.0.0.1/24")}) ==
@@ -277,9 +302,11 @@ TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
   CHECK(error_of(*k, AddAddress{named("ns1"), "eth9", cidr("10.0.0.1/24")}) ==
         "namespace 'ns1': add address 10.0.0.1/24 to eth9: No such device");
   CHECK(error_of(*k, DelAddress{named("ns1"), "eth0", cidr("10.0.0.77/24")}) ==
-        "namespace 'ns1': delete address 10.0.0.77/24 from eth0: Cannot assign requested address (ipv4: Address not found)");
+        "namespace 'ns1': delete address 10.0.0.77/24 from eth0: Cannot assign requested address (ipv4: Address not "
+        "found)");
 
-  for (const auto& r : {v4_default, v4_dev, v6_default, v6_dev}) ok(*k, DelRoute{named("ns1"), r});
+  for (const auto& r : {v4_default, v4_dev, v6_default, v6_dev})
+    ok(*k, DelRoute{named("ns1"), r});
   ok(*k, DelAddress{named("ns1"), "eth0", cidr("fd00::1/64")});
   ns1 = look(*k, named("ns1"));
   CHECK(ns1.routes.empty());
@@ -330,7 +357,8 @@ TEST_CASE("a TCP connection crosses the veth between two namespaces", "[kernel]"
   char buf[8] = {};
   REQUIRE(::read(conn, buf, sizeof buf) == 5);
   CHECK(std::string(buf) == "hello");
-  for (int fd : {conn, client, server}) ::close(fd);
+  for (int fd : {conn, client, server})
+    ::close(fd);
 
   drop_pair(*k);
   expect_clean(*k);
@@ -346,8 +374,10 @@ TEST_CASE("tun tap macvlan and vxlan links are created and tagged", "[kernel]") 
   mv.macvlan.emplace().parent = "eth0";
   Interface vx = iface("vx0", LinkKind::vxlan);
   vx.vxlan.emplace().id = 42;
-  for (const auto& i : {tun, tap, mv, vx}) ok(*k, CreateLink{named("ns1"), i, k_owner, {}, {}});
-  CHECK(error_of(*k, CreateLink{named("ns1"), tun, k_owner, {}, {}}) == "namespace 'ns1': create tun tun0: File exists");
+  for (const auto& i : {tun, tap, mv, vx})
+    ok(*k, CreateLink{named("ns1"), i, k_owner, {}, {}});
+  CHECK(error_of(*k, CreateLink{named("ns1"), tun, k_owner, {}, {}}) ==
+        "namespace 'ns1': create tun tun0: File exists");
 
   ObservedNs ns1 = look(*k, named("ns1"));
   for (const auto& i : {tun, tap, mv, vx}) {
@@ -382,14 +412,15 @@ TEST_CASE("unsupported() finds missing drivers in a throwaway namespace", "[kern
   CHECK(reported(LinkKind::vxlan, "CONFIG_VXLAN") == !ip_can("x0 type vxlan id 5 dstport 4789"));
   CHECK_FALSE(reported(LinkKind::veth, "CONFIG_VETH"));
   CHECK_FALSE(reported(LinkKind::bridge, "CONFIG_BRIDGE"));
-  for (const auto& [kind, option] : missing) std::cout << "unsupported here: " << to_string(kind) << " (" << option << ")\n";
+  for (const auto& [kind, option] : missing)
+    std::cout << "unsupported here: " << to_string(kind) << " (" << option << ")\n";
   // The probe left no trace in the sandbox.
   CHECK(look(*k, host()).links.size() == 1);
   expect_clean(*k);
 }
 
 // Hidden ([.]): run by hand to measure; NETLAB_SCALE_N sets the size (default 1000).
-TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a default route", "[.][kernel][scale]") {
+TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a default route", "[.][scale]") {
   const char* env = std::getenv("NETLAB_SCALE_N");
   const int n = env ? std::atoi(env) : 1000;
   auto k = make_netlink_kernel();
@@ -403,7 +434,8 @@ TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a
   ok(*k, CreateLink{host(), iface("br0", LinkKind::bridge), k_owner, {}, {}});
   ok(*k, AddAddress{host(), "br0", cidr("10.128.0.1/16")});
   ok(*k, SetUp{host(), "br0", true, false});
-  for (int i = 0; i < n; ++i) ok(*k, CreateNetns{named(name(i)), k_owner});
+  for (int i = 0; i < n; ++i)
+    ok(*k, CreateNetns{named(name(i)), k_owner});
   auto namespaces_ms = ms(t0);
   for (int i = 0; i < n; ++i) {
     NsRef ns = named(name(i));
@@ -413,18 +445,21 @@ TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a
     ok(*k, SetUp{host(), port, true, false});
     ok(*k, SetUp{ns, "lo", true, false});
     ok(*k, SetUp{ns, "eth0", true, false});
-    ok(*k, AddAddress{ns, "eth0", cidr("10.128." + std::to_string(1 + i / 250) + "." + std::to_string(1 + i % 250) + "/16")});
+    ok(*k, AddAddress{ns, "eth0",
+                      cidr("10.128." + std::to_string(1 + i / 250) + "." + std::to_string(1 + i % 250) + "/16")});
     ok(*k, AddRoute{ns, ObservedRoute{cidr("0.0.0.0/0"), ip("10.128.0.1"), {}, 0, k_route_protocol}});
   }
   auto build_ms = ms(t0);
 
   auto t1 = clock::now();
-  for (int i = 0; i < n; ++i) REQUIRE(look(*k, named(name(i))).routes.size() == 1);
+  for (int i = 0; i < n; ++i)
+    REQUIRE(look(*k, named(name(i))).routes.size() == 1);
   REQUIRE(tagged_host_links(*k).size() == static_cast<size_t>(n + 1));
   auto observe_ms = ms(t1);
 
   auto t2 = clock::now();
-  for (int i = 0; i < n; ++i) ok(*k, DeleteNetns{named(name(i)), k_owner});
+  for (int i = 0; i < n; ++i)
+    ok(*k, DeleteNetns{named(name(i)), k_owner});
   ok(*k, DeleteLink{host(), *look(*k, host()).find_link("br0"), {}, {}});
   auto delete_ms = ms(t2);
   auto t3 = clock::now();

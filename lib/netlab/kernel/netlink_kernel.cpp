@@ -30,8 +30,12 @@ struct NsHandle {
   ino_t ino = 0;
 };
 
-std::string ns_key(const NsRef& ns) { return ns.kind == NodeKind::host ? std::string() : ns.path; }
-std::string where(const NsRef& ns) { return "namespace '" + ns.node + "'"; }
+std::string ns_key(const NsRef& ns) {
+  return ns.kind == NodeKind::host ? std::string() : ns.path;
+}
+std::string where(const NsRef& ns) {
+  return "namespace '" + ns.node + "'";
+}
 std::string veth_label(const CreateLink& a) {
   return a.ns.node + ":" + a.iface.name + " <-> " + (a.peer_ns ? a.peer_ns->node : "?") + ":" +
          (a.peer ? a.peer->name : "?");
@@ -123,7 +127,7 @@ private:
 Expected<NsHandle> NetlinkKernel::open_handle(const NsRef& ns, std::optional<NlSocket> sock) {
   auto fd = open_netns(ns);
   if (!fd) return std::unexpected(fd.error());
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd->get(), &st) != 0) return fail_in(where(ns), "fstat: " + errno_text(errno));
   if (!sock) {
     auto opened = run_in_netns(fd->get(), [&]() -> Expected<void> {
@@ -140,7 +144,7 @@ Expected<NsHandle> NetlinkKernel::open_handle(const NsRef& ns, std::optional<NlS
 Expected<NsHandle*> NetlinkKernel::handle(const NsRef& ns) {
   std::string key = ns_key(ns);
   if (auto it = m_handles.find(key); it != m_handles.end()) {
-    struct stat st{};
+    struct stat st {};
     // The path may now name another namespace (deleted and re-made behind our back).
     if (key.empty() || (stat(key.c_str(), &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino))
       return &it->second;
@@ -159,7 +163,8 @@ template <class Fn> Expected<void> NetlinkKernel::in_ns(const NsRef& ns, const s
   return {};
 }
 
-Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner) {
+Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::string& name,
+                                       const std::string& owner) {
   if (owner.empty()) return {};
   // The kernel ignores IFLA_IFALIAS in RTM_NEWLINK, so the tag is a separate RTM_SETLINK.
   auto tagged = set_link(h.sock, name, LinkChange{.alias = owner});
@@ -188,7 +193,7 @@ Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& w
 Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveRequest& what) {
   ObservedNs out;
   out.ref = ns;
-  struct stat st{};
+  struct stat st {};
   if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) {
     if (errno != ENOENT) return fail_in(where(ns), ns.path + ": " + errno_text(errno));
     forget(ns);
@@ -295,10 +300,9 @@ Expected<void> NetlinkKernel::run(const DeleteLink& a) {
 
 Expected<void> NetlinkKernel::run(const SetMaster& a) {
   std::string doing = a.master && !a.master->empty() ? "set master of " + a.link + " to " + *a.master
-                                                      : "release " + a.link + " from its master";
-  return in_ns(a.ns, doing, [&](NsHandle& h) {
-    return set_link(h.sock, a.link, LinkChange{.master = a.master.value_or("")});
-  });
+                                                     : "release " + a.link + " from its master";
+  return in_ns(a.ns, doing,
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.master = a.master.value_or("")}); });
 }
 
 Expected<void> NetlinkKernel::run(const SetMtu& a) {
@@ -385,9 +389,12 @@ std::vector<LinkKind> probe_missing(NlSocket& sock, const std::vector<LinkKind>&
       if (!tun_available()) missing.push_back(kind);
       continue;
     }
-    if (kind == LinkKind::veth) made = make_parent();
-    else if ((kind == LinkKind::macvlan || kind == LinkKind::vlan) && !make_parent()) continue; // cannot tell
-    else made = create_link(sock, probe_interface("probe" + std::string(to_string(kind)), kind));
+    if (kind == LinkKind::veth)
+      made = make_parent();
+    else if ((kind == LinkKind::macvlan || kind == LinkKind::vlan) && !make_parent())
+      continue; // cannot tell
+    else
+      made = create_link(sock, probe_interface("probe" + std::string(to_string(kind)), kind));
     if (!made && missing_driver(made.error())) missing.push_back(kind);
   }
   return missing;
@@ -403,7 +410,8 @@ std::vector<std::pair<LinkKind, std::string>> NetlinkKernel::unsupported(const s
     return {};
   });
   std::vector<std::pair<LinkKind, std::string>> out;
-  for (LinkKind kind : missing) out.emplace_back(kind, config_option(kind));
+  for (LinkKind kind : missing)
+    out.emplace_back(kind, config_option(kind));
   return out;
 }
 

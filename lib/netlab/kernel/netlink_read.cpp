@@ -2,9 +2,9 @@
 
 #include <netlink/route/nexthop.h>
 
+#include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
-#include <linux/if.h>
 
 #include <map>
 
@@ -13,7 +13,8 @@ namespace netlab {
 namespace {
 
 template <class Fn> void for_each_object(nl_cache* cache, Fn&& fn) {
-  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) fn(o);
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+    fn(o);
 }
 
 ObservedLink to_observed_link(rtnl_link* l) {
@@ -37,7 +38,8 @@ void read_links(nl_cache* links, ObservedNs& out) {
     if (int m = rtnl_link_get_master(l); m > 0) masters[rtnl_link_get_ifindex(l)] = m;
   });
   std::map<int, std::string> names;
-  for (const auto& link : out.links) names[link.ifindex] = link.name;
+  for (const auto& link : out.links)
+    names[link.ifindex] = link.name;
   for (auto& link : out.links) {
     auto m = masters.find(link.ifindex);
     if (m == masters.end()) continue;
@@ -51,7 +53,8 @@ void read_links(nl_cache* links, ObservedNs& out) {
 
 void read_addrs(nl_cache* addrs, ObservedNs& out) {
   std::map<int, ObservedLink*> by_index;
-  for (auto& link : out.links) by_index[link.ifindex] = &link;
+  for (auto& link : out.links)
+    by_index[link.ifindex] = &link;
   for_each_object(addrs, [&](nl_object* o) {
     auto* a = reinterpret_cast<rtnl_addr*>(o);
     auto link = by_index.find(rtnl_addr_get_ifindex(a));
@@ -79,7 +82,8 @@ std::optional<ObservedRoute> to_observed_route(rtnl_route* r, const std::map<int
 
 void read_routes(nl_cache* routes, ObservedNs& out) {
   std::map<int, std::string> names;
-  for (const auto& link : out.links) names[link.ifindex] = link.name;
+  for (const auto& link : out.links)
+    names[link.ifindex] = link.name;
   for_each_object(routes, [&](nl_object* o) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_protocol(r) != k_route_protocol) return;

@@ -5,9 +5,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <linux/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/if.h>
 #include <sys/socket.h>
 
 namespace netlab {
@@ -32,8 +32,8 @@ std::string extack_message(nlmsgerr* e) {
   auto* first = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(e) + skip);
   nlattr* msg = nla_find(first, static_cast<int>(len), NLMSGERR_ATTR_MSG);
   if (!msg || nla_len(msg) <= 0) return {};
-  return std::string(static_cast<const char*>(nla_data(msg)), strnlen(static_cast<const char*>(nla_data(msg)),
-                                                                        static_cast<size_t>(nla_len(msg))));
+  return std::string(static_cast<const char*>(nla_data(msg)),
+                     strnlen(static_cast<const char*>(nla_data(msg)), static_cast<size_t>(nla_len(msg))));
 }
 
 int on_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
@@ -115,7 +115,8 @@ NlExpected<void> NlSocket::request(nl_msg* msg, const std::function<void(nl_msg*
 
 Expected<NlCachePtr> NlSocket::dump_links() {
   nl_cache* c = nullptr;
-  if (int rc = rtnl_link_alloc_cache(m_sock.get(), AF_UNSPEC, &c); rc < 0) return fail("dump links: " + nl_error_text(rc));
+  if (int rc = rtnl_link_alloc_cache(m_sock.get(), AF_UNSPEC, &c); rc < 0)
+    return fail("dump links: " + nl_error_text(rc));
   return NlCachePtr(c);
 }
 
@@ -177,7 +178,10 @@ NlAddrPtr mac_to_nl_addr(std::string_view mac) {
     unsigned value = 0;
     for (int j = 0; j < 2; ++j) {
       char c = mac[static_cast<size_t>(i * 3 + j)];
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int digit = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
       if (digit < 0) return nullptr;
       value = value * 16 + static_cast<unsigned>(digit);
     }

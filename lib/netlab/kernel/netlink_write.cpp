@@ -7,9 +7,9 @@
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/nexthop.h>
 
+#include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
-#include <linux/if.h>
 
 namespace netlab {
 
@@ -93,7 +93,8 @@ NlExpected<RtnlLinkPtr> alloc_link(NlSocket& sock, const Interface& iface) {
   case LinkKind::macvlan: return alloc_macvlan(sock, iface.macvlan.value_or(MacvlanOptions{}));
   case LinkKind::vlan: return alloc_vlan(sock, iface.vlan.value_or(VlanOptions{}));
   case LinkKind::vxlan: return alloc_vxlan(sock, iface.vxlan.value_or(VxlanOptions{}));
-  default: return std::unexpected(local_error(EOPNOTSUPP, std::string(to_string(iface.kind)) + " is not created by netlink"));
+  default:
+    return std::unexpected(local_error(EOPNOTSUPP, std::string(to_string(iface.kind)) + " is not created by netlink"));
   }
 }
 

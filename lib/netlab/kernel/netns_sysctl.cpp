@@ -10,7 +10,8 @@
 namespace netlab {
 
 std::optional<std::string> sysctl_path(const std::string& key) {
-  if (key.empty() || key.front() == '.' || key.front() == '/' || key.find("..") != std::string::npos) return std::nullopt;
+  if (key.empty() || key.front() == '.' || key.front() == '/' || key.find("..") != std::string::npos)
+    return std::nullopt;
   std::string rel = key;
   // sysctl(8): a key that already uses '/' keeps its dots (interface names like eth0.5).
   if (key.find('/') == std::string::npos) std::replace(rel.begin(), rel.end(), '.', '/');
@@ -33,7 +34,8 @@ Expected<std::optional<std::string>> read_sysctl(const std::string& key) {
     if (n == 0) break;
     value.append(buf, static_cast<size_t>(n));
   }
-  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
+    value.pop_back();
   return std::optional<std::string>(std::move(value));
 }
 

@@ -30,8 +30,10 @@ Expected<unsigned> resolve_id(const std::string& text, const char* what, Lookup 
   std::vector<char> buf(16384);
   int rc = lookup(text.c_str(), &entry, buf.data(), buf.size(), &found);
   if (rc != 0 || !found) return fail(std::string("unknown ") + what + " '" + text + "'");
-  if constexpr (std::is_same_v<Entry, passwd>) return found->pw_uid;
-  else return found->gr_gid;
+  if constexpr (std::is_same_v<Entry, passwd>)
+    return found->pw_uid;
+  else
+    return found->gr_gid;
 }
 
 Expected<void> set_owner(int fd, const TunOptions& opts) {
