@@ -133,6 +133,11 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
 
 std::vector<std::string> preflight_warnings(const Topology& want) {
   std::vector<std::string> out;
+  for (const auto& node : want.nodes)
+    for (const auto& i : node.interfaces)
+      if (i.impair)
+        out.push_back("'impair' on " + node.name + ":" + i.name +
+                      " is accepted by the format but not applied yet; the link runs unshaped");
   for (const auto& node : want.nodes) {
     if (node.nat.empty() && node.forwarding != true) continue;
     auto fd = open_netns(ns_ref_for(node));

@@ -39,6 +39,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
 /// Host conditions that silently defeat the lab's NAT or forwarding (ip_forward
 /// off, br_netfilter, a foreign forward chain with policy drop), read in every
 /// existing namespace of a node with NAT or forwarding. Each names its fix.
+/// Also names settings the file may hold that the engine does not apply yet.
 std::vector<std::string> preflight_warnings(const Topology& want);
 
 /// What `down -l LAB` / `down --all` know without a file: the lab's memory
