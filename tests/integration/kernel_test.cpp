@@ -290,7 +290,7 @@ TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
   CHECK(has(v4_dev, "eth0"));
   CHECK(has(v6_default, "eth0"));
   CHECK(has(v6_dev, "eth0"));
-  CHECK(sh_out("ip netns exec ns1 ip -N route show default").find("proto 99") != std::string::npos);
+  CHECK(sh_out("ip netns exec ns1 ip -N route show default").find("proto 78") != std::string::npos);
 
   CHECK(error_of(*k, AddRoute{named("ns1"), ObservedRoute{cidr("0.0.0.0/0"), ip("192.168.77.1"), {}, 5, 0}}) ==
         "namespace 'ns1': add route default via 192.168.77.1 metric 5: Network is unreachable (Nexthop has invalid "

@@ -10,8 +10,9 @@
 
 namespace netlab {
 
-/// rtm_protocol netlab stamps on every route it adds (iproute2 shows "proto 99").
-inline constexpr uint8_t k_route_protocol = 99;
+/// rtm_protocol netlab stamps on every route it adds (`ip route show proto 78`).
+/// Unassigned in the kernel's RTPROT_* list and in iproute2's rt_protos (99 is Open/R).
+inline constexpr uint8_t k_route_protocol = 78;
 
 /// Prefix of the IFLA_IFALIAS owner tag: "netlab:<lab>".
 inline constexpr std::string_view k_owner_prefix = "netlab:";
