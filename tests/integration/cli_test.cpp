@@ -110,6 +110,7 @@ TEST_CASE("lab docker-style: lifecycle", "[cli][lab]") { lifecycle("docker-style
 TEST_CASE("lab loopback: lifecycle", "[cli][lab]") { lifecycle("loopback.yaml"); }
 TEST_CASE("lab router: lifecycle", "[cli][lab]") { lifecycle("router.yaml"); }
 TEST_CASE("lab veth-host-routes: lifecycle", "[cli][lab]") { lifecycle("veth-host-routes.yaml"); }
+TEST_CASE("lab device-kinds: lifecycle", "[cli][lab]") { lifecycle("device-kinds.yaml"); }
 
 TEST_CASE("every shipped topology has a lifecycle test", "[cli]") {
   const std::string self = read_file(std::string(NETLAB_SOURCE_DIR) + "/tests/integration/cli_test.cpp");
