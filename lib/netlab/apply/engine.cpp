@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
+#include <thread>
 
 namespace netlab {
 
@@ -40,6 +42,30 @@ LabState intent_state(const LabState& memory, const Topology& want) {
   for (const auto& n : want.nodes)
     if (!n.nat.empty() && std::ranges::find(s.nat_nodes, n.name) == s.nat_nodes.end()) s.nat_nodes.push_back(n.name);
   return s;
+}
+
+/// Waits until the links that go with deleted namespaces are gone (the kernel
+/// removes them in a batch, asynchronously), so a run returns only when the
+/// kernel shows its result. Stragglers after the deadline are deleted one by one.
+void await_vanishing(Kernel& kernel, const std::vector<Vanishing>& links) {
+  using namespace std::chrono_literals;
+  std::vector<Vanishing> pending = links;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!pending.empty()) {
+    std::map<std::string, ObservedNs> seen;
+    for (const auto& v : pending)
+      if (!seen.contains(v.ns.node))
+        if (auto ns = kernel.observe(v.ns, {})) seen.emplace(v.ns.node, std::move(*ns));
+    std::erase_if(pending, [&](const Vanishing& v) {
+      auto it = seen.find(v.ns.node);
+      const ObservedLink* l = it == seen.end() ? nullptr : it->second.find_link(v.link.name);
+      return !l || l->ifindex != v.link.ifindex;
+    });
+    if (pending.empty()) return;
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  for (const auto& v : pending) (void)kernel.apply(DeleteLink{v.ns, v.link, {}, {}});
 }
 
 Expected<void> restore_memory(const LabState& memory) {
@@ -117,6 +143,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
+    await_vanishing(kernel, report.plan.vanishing);
   }
   LabState next = next_lab_state(memory, want, report.plan.actions);
   auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);

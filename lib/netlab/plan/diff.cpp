@@ -361,10 +361,10 @@ private:
     }
   }
 
-  /// Owned links nobody declared any more: delete, unless their namespace goes anyway.
-  /// A veth whose peer's namespace is deleted is still deleted explicitly: the
-  /// kernel tears namespaces down asynchronously, and `down` must leave nothing
-  /// behind by the time it returns.
+  /// Owned links nobody declared any more: delete, unless their namespace goes
+  /// anyway. A veth whose peer's namespace is deleted goes with it; deleting it
+  /// on its own would cost one RCU grace period per link, while the kernel's
+  /// namespace cleanup removes them all in one batch (apply waits for that).
   void sweep_links(const std::string& node) {
     if (m_doomed_ns.contains(node) || m_fresh_ns.contains(node)) return;
     auto it = m_have.nodes.find(node);
@@ -372,6 +372,11 @@ private:
     for (const auto& l : it->second.links) {
       // lo carries the namespace's tag but belongs to the namespace itself.
       if (!owned(l) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name})) continue;
+      if (auto peer = find_peer(node, l); peer && m_doomed_ns.contains(peer->first)) {
+        note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
+        m_plan.vanishing.push_back({ref_of(node), l});
+        continue;
+      }
       note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
       delete_link(ref_of(node), l);
     }

@@ -22,9 +22,18 @@ struct Finding {
 
 std::string_view to_string(Finding::State s);
 
+/// A link that disappears without an action of its own: its veth peer lives in
+/// a namespace the plan deletes. The kernel tears namespaces down
+/// asynchronously (and in one batch), so apply waits for these to go.
+struct Vanishing {
+  NsRef ns;
+  ObservedLink link;
+};
+
 /// What `up` would do. Non-empty `conflicts` means: refuse, change nothing.
 struct Plan {
   std::vector<Action> actions;      ///< in execution order
+  std::vector<Vanishing> vanishing; ///< links that go with deleted namespaces
   std::vector<Finding> findings;    ///< every object, ok included (for status)
   std::vector<std::string> conflicts;
   bool empty() const { return actions.empty(); }
