@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <net/if.h>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <sys/resource.h>
@@ -44,6 +45,8 @@ constexpr double k_max_rss_mib = 64.0;
 constexpr double k_max_scaling_exponent = 1.2; ///< t ~ N^e; 1.0 is linear, 2.0 quadratic
 constexpr auto k_settle_limit = std::chrono::seconds(180);
 constexpr auto k_load_wait_limit = std::chrono::seconds(600);
+constexpr auto k_chatter_limit = std::chrono::seconds(30);
+constexpr auto k_chatter_sample = std::chrono::milliseconds(500);
 
 struct Options {
   std::vector<int> sizes;
@@ -63,6 +66,8 @@ struct Row {
   double rss_mib = 0; ///< the max over every netlab run (never the best-of)
   double settle_s = 0; ///< waiting for the kernel's namespace cleanup after down (not a netlab cost)
   double load = 0;     ///< 1-minute load average when the (last) run started
+  double noop_hot_s = 0; ///< no-op up straight after up, while the lab's IPv6 start-up traffic still runs
+  double chatter_s = 0;  ///< how long that traffic lasted (waited for before the timed no-op up and status)
 };
 
 /// One finished child process.
@@ -247,11 +252,41 @@ double load_average() {
 }
 
 /// With --max-load, waits (bounded) until the machine is quiet enough; returns the load at the start.
-double wait_for_quiet(const Options& o) {
+double wait_for_idle_machine(const Options& o) {
   auto start = Clock::now();
   while (o.max_load > 0 && load_average() > o.max_load && Clock::now() - start < k_load_wait_limit)
     std::this_thread::sleep_for(std::chrono::seconds(5));
   return load_average();
+}
+
+/// Packets br0 has received so far (/proc/net is the reading thread's namespace: the sandbox's host).
+long bridge_rx_packets() {
+  std::ifstream dev("/proc/net/dev");
+  for (std::string line; std::getline(dev, line);) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos || line.substr(0, colon).find("br0") == std::string::npos) continue;
+    long bytes = 0, packets = 0;
+    std::istringstream(line.substr(colon + 1)) >> bytes >> packets;
+    return packets;
+  }
+  return 0;
+}
+
+/// Right after up, every namespace runs IPv6 duplicate address detection, router
+/// solicitations and MLD reports; the bridge floods each to all N ports (N^2
+/// deliveries, partly under the RTNL lock that netlink dumps need too). Waits,
+/// bounded, until br0 sees almost no packets, so no-op up and status measure a lab at rest.
+double wait_for_lab_quiet(int n) {
+  auto start = Clock::now();
+  const long threshold = std::max(10, n / 50);
+  int calm = 0;
+  for (long before = bridge_rx_packets(); calm < 2 && Clock::now() - start < k_chatter_limit;) {
+    std::this_thread::sleep_for(k_chatter_sample);
+    long now = bridge_rx_packets();
+    calm = now - before < threshold ? calm + 1 : 0;
+    before = now;
+  }
+  return since(start);
 }
 
 // ---------------------------------------------------------------- one measurement
@@ -293,9 +328,12 @@ void check_converged(const Options& o, const LabFiles& f) {
 Row measure_once(const Options& o, int n, const LabFiles& f) {
   Row row{.n = n};
   settle("the previous run");
-  row.load = wait_for_quiet(o);
+  row.load = wait_for_idle_machine(o);
   row.ip_s = time_ip_script(o, f);
   row.up_s = time_netlab(o, "up", f, row, row.up_cpu);
+  double unused_cpu = 0;
+  row.noop_hot_s = time_netlab(o, "up", f, row, unused_cpu);
+  row.chatter_s = wait_for_lab_quiet(n);
   row.noop_s = time_netlab(o, "up", f, row, row.noop_cpu);
   check_converged(o, f);
   row.status_s = time_netlab(o, "status", f, row, row.status_cpu);
@@ -316,7 +354,7 @@ Row measure(const Options& o, int n) {
       continue;
     }
     for (auto m : {&Row::ip_s, &Row::up_s, &Row::noop_s, &Row::status_s, &Row::down_s, &Row::settle_s, &Row::up_cpu,
-                   &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu})
+                   &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu, &Row::noop_hot_s, &Row::chatter_s})
       best.*m = std::min(best.*m, row.*m);
     best.rss_mib = std::max(best.rss_mib, row.rss_mib);
     best.load = row.load;
@@ -402,6 +440,8 @@ void print_table(const std::vector<Row>& rows, const std::vector<Target>& ts) {
                 t.at_least ? ">=" : "<=", t.limit);
   std::printf("\nafter each down, the kernel's asynchronous namespace cleanup took (not counted):");
   for (const auto& r : rows) std::printf(" star-%d %.2f s", r.n, r.settle_s);
+  std::printf("\nno-op up straight after up (during the lab's IPv6 start-up traffic, which lasted):");
+  for (const auto& r : rows) std::printf(" star-%d %.3f s (%.1f s)", r.n, r.noop_hot_s, r.chatter_s);
   std::printf("\n1-minute load average when the last run of each size started:");
   for (const auto& r : rows) std::printf(" star-%d %.2f", r.n, r.load);
   std::printf("\n");
@@ -413,6 +453,7 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
     j["runs"].push_back({{"n", r.n}, {"ip_script_s", r.ip_s}, {"up_s", r.up_s}, {"ratio", r.ip_s / r.up_s},
                          {"noop_up_s", r.noop_s}, {"status_s", r.status_s}, {"down_s", r.down_s},
                          {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}, {"load", r.load},
+                         {"noop_up_right_after_up_s", r.noop_hot_s}, {"ipv6_startup_traffic_s", r.chatter_s},
                          {"cpu_s", {{"up", r.up_cpu}, {"noop_up", r.noop_cpu}, {"status", r.status_cpu},
                                     {"down", r.down_cpu}}}});
   const Row& a = rows.front();
