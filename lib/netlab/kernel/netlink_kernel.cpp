@@ -1,6 +1,8 @@
 // The real Kernel: one libnl socket per namespace, opened inside it on a helper
 // thread and kept for the whole run; sysctls and nftables through a thread that
 // has entered the namespace. Nothing here ever changes the calling thread's namespace.
+// The helper is one long-lived thread per Kernel: a star of 1000 namespaces would
+// otherwise start (and join) a thread per namespace on every observe of the lab.
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/kernel/netlink_read.hpp>
 #include <netlab/kernel/netlink_socket.hpp>
@@ -13,10 +15,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <fcntl.h>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <thread>
 
 namespace netlab {
 
@@ -83,6 +90,74 @@ void raise_fd_limit() {
   }
 }
 
+/// One thread that enters namespaces on request (setns), runs a job there and
+/// returns to the namespace it started in, so it never keeps a deleted one alive.
+/// Started on first use; if it cannot go home, later jobs use a fresh thread each.
+class NsWorker {
+public:
+  NsWorker() = default;
+  NsWorker(const NsWorker&) = delete;
+  NsWorker& operator=(const NsWorker&) = delete;
+  ~NsWorker() {
+    if (!m_thread.joinable()) return;
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+  }
+
+  /// Runs `fn` on the worker after it entered `netns_fd`; the caller's namespace never changes.
+  Expected<void> run_in(int netns_fd, const std::function<Expected<void>()>& fn) {
+    if (!start()) return run_in_netns(netns_fd, fn);
+    std::unique_lock lock(m_mutex);
+    m_job = &fn;
+    m_job_fd = netns_fd;
+    m_result.reset();
+    m_wake.notify_all();
+    m_done.wait(lock, [&] { return m_result.has_value(); });
+    Expected<void> out = std::move(*m_result);
+    m_result.reset();
+    return out;
+  }
+
+private:
+  bool start() {
+    if (m_thread.joinable()) return !m_broken;
+    m_home = UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (m_home.get() < 0) return false;
+    m_thread = std::thread([this] { loop(); });
+    return true;
+  }
+
+  void loop() {
+    std::unique_lock lock(m_mutex);
+    while (true) {
+      m_wake.wait(lock, [&] { return m_stop || m_job; });
+      if (m_stop) return;
+      const auto* job = std::exchange(m_job, nullptr);
+      if (setns(m_job_fd, CLONE_NEWNET) != 0)
+        m_result = fail(std::string("setns: ") + errno_text(errno));
+      else
+        m_result = (*job)();
+      // Going home releases the namespace; every job enters its own first anyway.
+      if (setns(m_home.get(), CLONE_NEWNET) != 0) m_broken = true;
+      m_done.notify_all();
+    }
+  }
+
+  std::mutex m_mutex;
+  std::condition_variable m_wake, m_done;
+  const std::function<Expected<void>()>* m_job = nullptr; ///< guarded by m_mutex
+  int m_job_fd = -1;
+  std::optional<Expected<void>> m_result;
+  bool m_stop = false;
+  bool m_broken = false; ///< could not return home: stop using this thread
+  UniqueFd m_home;       ///< the namespace the worker starts in and returns to
+  std::thread m_thread;
+};
+
 class NetlinkKernel final : public Kernel {
 public:
   Expected<std::vector<std::string>> list_netns() override { return list_named_netns(); }
@@ -118,6 +193,7 @@ private:
   Expected<void> run(const SetSysctl& a);
   Expected<void> run(const SetNat& a);
 
+  NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
   bool m_netns_dir_ready = false;
 };
@@ -130,7 +206,7 @@ Expected<NsHandle> NetlinkKernel::open_handle(const NsRef& ns, std::optional<NlS
   struct stat st {};
   if (fstat(fd->get(), &st) != 0) return fail_in(where(ns), "fstat: " + errno_text(errno));
   if (!sock) {
-    auto opened = run_in_netns(fd->get(), [&]() -> Expected<void> {
+    auto opened = m_worker.run_in(fd->get(), [&]() -> Expected<void> {
       auto s = NlSocket::open();
       if (!s) return std::unexpected(s.error());
       sock = std::move(*s);
@@ -176,7 +252,7 @@ Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::
 
 Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
   if (what.sysctls.empty() && what.nat_table.empty()) return {};
-  return run_in_netns(h.fd.get(), [&]() -> Expected<void> {
+  return m_worker.run_in(h.fd.get(), [&]() -> Expected<void> {
     for (const auto& key : what.sysctls) {
       auto value = read_sysctl(key);
       if (!value) return std::unexpected(value.error());
@@ -270,7 +346,7 @@ Expected<void> NetlinkKernel::create_tun(const CreateLink& a) {
   if (!h) return std::unexpected(h.error());
   // TUNSETIFF attaches to an existing device of that name instead of failing.
   if ((*h)->sock.ifindex(a.iface.name)) return fail_in(where(a.ns), doing + ": " + errno_text(EEXIST));
-  auto made = run_in_netns((*h)->fd.get(), [&] { return create_persistent_tun(a.iface); });
+  auto made = m_worker.run_in((*h)->fd.get(), [&] { return create_persistent_tun(a.iface); });
   if (!made) return fail_in(where(a.ns), doing + ": " + made.error().message);
   LinkChange settings{.mtu = a.iface.mtu, .mac = a.iface.mac};
   if (settings.mtu || settings.mac)
@@ -347,7 +423,7 @@ Expected<void> NetlinkKernel::run(const DelRoute& a) {
 Expected<void> NetlinkKernel::run(const SetSysctl& a) {
   auto h = handle(a.ns);
   if (!h) return std::unexpected(h.error());
-  auto set = run_in_netns((*h)->fd.get(), [&] { return write_sysctl(a.key, a.value); });
+  auto set = m_worker.run_in((*h)->fd.get(), [&] { return write_sysctl(a.key, a.value); });
   if (!set) return fail_in(where(a.ns), set.error().message);
   return {};
 }
@@ -355,7 +431,7 @@ Expected<void> NetlinkKernel::run(const SetSysctl& a) {
 Expected<void> NetlinkKernel::run(const SetNat& a) {
   auto h = handle(a.ns);
   if (!h) return std::unexpected(h.error());
-  auto set = run_in_netns((*h)->fd.get(), [&] { return nft_replace_table(a.table, a.want); });
+  auto set = m_worker.run_in((*h)->fd.get(), [&] { return nft_replace_table(a.table, a.want); });
   if (!set) return fail_in(where(a.ns), set.error().message);
   return {};
 }
@@ -401,6 +477,8 @@ std::vector<LinkKind> probe_missing(NlSocket& sock, const std::vector<LinkKind>&
 }
 
 std::vector<std::pair<LinkKind, std::string>> NetlinkKernel::unsupported(const std::vector<LinkKind>& kinds) {
+  if (std::none_of(kinds.begin(), kinds.end(), [](LinkKind k) { return config_option(k) != nullptr; }))
+    return {}; // nothing to probe: spare the throwaway namespace (and its asynchronous teardown)
   std::vector<LinkKind> missing;
   // A fresh namespace that dies with its thread: probing never touches a real one.
   (void)run_in_new_netns([&]() -> Expected<void> {
