@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace {
@@ -146,8 +147,10 @@ void profile_status(const std::string& path) {
   std::printf("  (%zu findings)\n", plan.findings.size());
 }
 
-/// What one observe() of a namespace is made of: entering it to open a socket
-/// (a thread per namespace), then one dump each of links, addresses, routes.
+/// What one observe() of a namespace is made of: entering it to open a socket,
+/// then one dump each of links, addresses, routes. Entering uses a new thread per
+/// namespace (util's run_in_netns), as the Kernel did before its worker thread:
+/// compare with the status breakdown above to see what the worker saves.
 void profile_observe_parts(const std::string& path) {
   std::map<std::string, Bucket> b;
   Topology topo = load(path, b);
@@ -169,7 +172,7 @@ void profile_observe_parts(const std::string& path) {
       return {};
     });
     if (!opened) die(opened.error().message);
-    add(node.kind == NodeKind::host ? "host: enter + open socket" : "netns: enter + open socket", t);
+    add(node.kind == NodeKind::host ? "host: new thread, enter, open socket" : "netns: new thread, enter, open socket", t);
     const char* pre = node.kind == NodeKind::host ? "host: " : "netns: ";
     t = Clock::now();
     auto links = sock->dump_links();
@@ -214,12 +217,15 @@ void profile_down(const std::string& path) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: netlab_stage_profile FILE.yaml   (e.g. a star-N lab written by netlab_bench --keep)\n");
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: netlab_stage_profile FILE.yaml [REST_SECONDS]\n"
+                         "  FILE: e.g. a star-N lab written by netlab_bench --keep. REST_SECONDS: pause after\n"
+                         "  up, so no-op up and status see a lab at rest (its IPv6 start-up traffic over).\n");
     return 2;
   }
   netlab::bench::enter_sandbox("netlab_stage_profile");
   profile_up("up", argv[1]);
+  if (argc == 3) std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(argv[2])));
   profile_up("no-op up", argv[1]);
   profile_status(argv[1]);
   profile_observe_parts(argv[1]);
