@@ -1,6 +1,6 @@
 // `netlab exec NODE [-f FILE] -- CMD...`: run a command inside a node's namespace.
 // The process enters the namespace itself and execs CMD, so CMD's exit code is ours.
-#include "commands.hpp"
+#include "common.hpp"
 
 #include <netlab/check/enter.hpp>
 
@@ -27,16 +27,8 @@ int exec_failed(const std::string& command, int err) {
 }
 
 int exec_in_node(const ExecOptions& o) {
-  auto target = resolve_node(o.node, o.file);
-  if (!target) {
-    report_error(target.error().message);
-    return static_cast<int>(target.error().code);
-  }
-  if (auto entered = enter_node(*target); !entered) {
-    report_error(entered.error().message);
-    return static_cast<int>(entered.error().code);
-  }
-  export_node_env(*target);
+  auto target = enter_node_for_command(o.node, o.file);
+  if (!target) return report(target.error());
   std::vector<char*> argv;
   for (const auto& arg : o.command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);

@@ -1,6 +1,6 @@
 // `netlab shell NODE [-f FILE]`: an interactive shell inside a node's namespace,
 // its prompt naming the lab and node so students know where they are.
-#include "commands.hpp"
+#include "common.hpp"
 
 #include <netlab/check/enter.hpp>
 
@@ -37,16 +37,8 @@ std::string prompt(const NodeTarget& t, bool bash) {
 }
 
 int shell_in_node(const ShellOptions& o) {
-  auto target = resolve_node(o.node, o.file);
-  if (!target) {
-    report_error(target.error().message);
-    return static_cast<int>(target.error().code);
-  }
-  if (auto entered = enter_node(*target); !entered) {
-    report_error(entered.error().message);
-    return static_cast<int>(entered.error().code);
-  }
-  export_node_env(*target);
+  auto target = enter_node_for_command(o.node, o.file);
+  if (!target) return report(target.error());
   std::string shell = pick_shell();
   bool bash = is_bash(shell);
   // --norc: a user's bashrc usually sets PS1 and would hide which node this is.

@@ -46,6 +46,14 @@ void print_action(const Action& a, bool explain_it) {
   for (const auto& cmd : explain(a)) std::printf("    %s%s\n", cmd.starts_with('#') ? "" : "$ ", cmd.c_str());
 }
 
+Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file) {
+  auto target = resolve_node(node, file);
+  if (!target) return target;
+  if (auto entered = enter_node(*target); !entered) return std::unexpected(entered.error());
+  export_node_env(*target);
+  return target;
+}
+
 int report(const Error& e) {
   report_error(e.message);
   return static_cast<int>(e.code);

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <netlab/apply/state_store.hpp>
+#include <netlab/check/enter.hpp>
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/plan/action.hpp>
 #include <netlab/topology/model.hpp>
@@ -32,6 +33,11 @@ std::optional<LabSession> open_lab(const std::string& file, Globals& g);
 
 /// "+ veth ns1:vethB <-> host:vethA" and, with explain, the commands under it.
 void print_action(const Action& a, bool explain);
+
+/// Resolves NODE (through FILE when given), enters its namespace in this process
+/// and exports NETLAB_NODE / NETLAB_LAB. For exec and shell, which then replace
+/// the process.
+Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file);
 
 /// Maps an Error to its exit code after printing it.
 int report(const Error& e);
