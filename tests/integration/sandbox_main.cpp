@@ -6,15 +6,10 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "../support/sandbox.hpp"
+
 #include <cstdio>
-#include <cstring>
-#include <net/if.h>
-#include <sched.h>
 #include <string_view>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -27,34 +22,6 @@ bool listing_only(int argc, char** argv) {
   return false;
 }
 
-int die(const char* what) {
-  std::fprintf(stderr, "sandbox: %s: %s\n", what, std::strerror(errno));
-  return 1;
-}
-
-void loopback_up() {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ifreq ifr{};
-  std::strcpy(ifr.ifr_name, "lo");
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-    ifr.ifr_flags |= IFF_UP;
-    ioctl(fd, SIOCSIFFLAGS, &ifr);
-  }
-  close(fd);
-}
-
-int enter_sandbox() {
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) return die("unshare(CLONE_NEWNET|CLONE_NEWNS)");
-  if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return die("make / private");
-  for (const char* dir : {"/run/netns", "/run/netlab"}) {
-    mkdir(dir, 0755);
-    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) return die(dir);
-  }
-  loopback_up();
-  setenv("NETLAB_SANDBOX", "1", 1);
-  return 0;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -63,7 +30,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sandbox: integration tests need root; skipped\n");
       return 77;
     }
-    if (int rc = enter_sandbox(); rc != 0) return rc;
+    if (!netlab::sandbox::enter("sandbox")) return 1;
   }
   return Catch::Session().run(argc, argv);
 }
