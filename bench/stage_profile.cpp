@@ -62,6 +62,10 @@ public:
     key += ns.kind == NodeKind::host ? " host" : " netns";
     return timed(key, [&] { return m_inner->observe(ns, what); });
   }
+  Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override {
+    std::string key = std::string(m_applied ? "observe_many (verify)" : "observe_many") + " x" + std::to_string(jobs.size());
+    return timed(key, [&] { return m_inner->observe_many(jobs); });
+  }
   Expected<void> apply(const Action& action) override {
     m_applied = true;
     return timed(std::string("apply ") + k_action_names[action.index()], [&] { return m_inner->apply(action); });

@@ -78,7 +78,7 @@ ObservedNs look(Kernel& k, const NsRef& ns, const ObserveRequest& what = {}) {
 }
 
 CreateLink veth(const NsRef& a, const std::string& a_name, const NsRef& b, const std::string& b_name) {
-  return CreateLink{a, iface(a_name), k_owner, b, iface(b_name)};
+  return CreateLink{.ns = a, .iface = iface(a_name), .owner = k_owner, .peer_ns = b, .peer = iface(b_name)};
 }
 
 /// Links tagged by any netlab lab in the sandbox's own namespace.
@@ -229,7 +229,7 @@ TEST_CASE("a veth between two namespaces is created in one request", "[kernel]")
 TEST_CASE("a bridge in the host namespace takes a veth port and keeps mtu mac and up", "[kernel]") {
   auto k = make_netlink_kernel();
   ok(*k, CreateNetns{named("ns1"), k_owner});
-  ok(*k, CreateLink{host(), iface("br0", LinkKind::bridge), k_owner, {}, {}});
+  ok(*k, CreateLink{.ns = host(), .iface = iface("br0", LinkKind::bridge), .owner = k_owner});
   ok(*k, veth(host(), "port0", named("ns1"), "eth0"));
   ok(*k, SetMaster{host(), "port0", "br0", {}});
   ok(*k, SetMtu{host(), "port0", 1450, 1500});
@@ -375,8 +375,8 @@ TEST_CASE("tun tap macvlan and vxlan links are created and tagged", "[kernel]") 
   Interface vx = iface("vx0", LinkKind::vxlan);
   vx.vxlan.emplace().id = 42;
   for (const auto& i : {tun, tap, mv, vx})
-    ok(*k, CreateLink{named("ns1"), i, k_owner, {}, {}});
-  CHECK(error_of(*k, CreateLink{named("ns1"), tun, k_owner, {}, {}}) ==
+    ok(*k, CreateLink{.ns = named("ns1"), .iface = i, .owner = k_owner});
+  CHECK(error_of(*k, CreateLink{.ns = named("ns1"), .iface = tun, .owner = k_owner}) ==
         "namespace 'ns1': create tun tun0: File exists");
 
   ObservedNs ns1 = look(*k, named("ns1"));
@@ -431,7 +431,7 @@ TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a
   auto name = [](int i) { return "n" + std::to_string(i); };
 
   auto t0 = clock::now();
-  ok(*k, CreateLink{host(), iface("br0", LinkKind::bridge), k_owner, {}, {}});
+  ok(*k, CreateLink{.ns = host(), .iface = iface("br0", LinkKind::bridge), .owner = k_owner});
   ok(*k, AddAddress{host(), "br0", cidr("10.128.0.1/16")});
   ok(*k, SetUp{host(), "br0", true, false});
   for (int i = 0; i < n; ++i)

@@ -107,6 +107,7 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             n.owner = x.owner;
             n.links.push_back(loopback());
             n.links.back().alias = x.owner;
+            n.links.back().up = n.lo_up = x.lo_up;
             nodes[x.ns.node] = n;
             return {};
           },
@@ -140,13 +141,23 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
               return l;
             };
             ObservedLink a = make(x.iface);
+            std::optional<ObservedLink> b;
             if (pn) {
-              ObservedLink b = make(*x.peer);
-              a.peer_ifindex = b.ifindex;
-              b.peer_ifindex = a.ifindex;
-              pn->links.push_back(b);
-              n = ns(x.ns);
+              b = make(*x.peer);
+              a.peer_ifindex = b->ifindex;
+              b->peer_ifindex = a.ifindex;
             }
+            // Like the kernel: master and up only for the end the request names.
+            ObservedLink& named = x.peer_first && b ? *b : a;
+            ObservedNs& named_ns = x.peer_first && pn ? *pn : *n;
+            if (x.master) {
+              const ObservedLink* m = named_ns.find_link(*x.master);
+              if (!m || m->kind != LinkKind::bridge) return no_link(*x.master);
+              named.master = x.master;
+            }
+            named.up = x.up;
+            if (b) pn->links.push_back(*b);
+            n = ns(x.ns);
             n->links.push_back(a);
             return {};
           },
@@ -166,6 +177,7 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             return {};
           },
           [&](const SetMaster& x) -> Expected<void> {
+            if (x.in_create) return {};
             ObservedLink* l = link(x.ns.node, x.link);
             if (!l) return no_link(x.link);
             if (x.master) {
@@ -188,6 +200,7 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             return {};
           },
           [&](const SetUp& x) -> Expected<void> {
+            if (x.in_create) return {};
             ObservedLink* l = link(x.ns.node, x.link);
             if (!l) return no_link(x.link);
             l->up = x.up;

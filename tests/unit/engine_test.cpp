@@ -7,6 +7,7 @@
 #include <netlab/apply/apply.hpp>
 #include <netlab/apply/engine.hpp>
 #include <netlab/plan/describe.hpp>
+#include <netlab/plan/inverse.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 
@@ -226,4 +227,49 @@ nodes:
   CHECK(plan.error().message ==
         "interface kind 'dummy' is not supported by this kernel (needs CONFIG_DUMMY); nothing was changed");
   CHECK(lab.kernel.writes == 0);
+}
+
+/// The first action of type T in `p` that `match` accepts.
+template <class T, class Match> const T& first_of(const Plan& p, Match match) {
+  for (const auto& a : p.actions)
+    if (const auto* x = std::get_if<T>(&a); x && match(*x)) return *x;
+  FAIL("no such action in the plan");
+  std::abort();
+}
+
+TEST_CASE("create requests take the master and up changes that follow them", "[engine][fold]") {
+  Lab lab;
+  Plan p = lab.plan(parse(k_bridge_lab));
+  auto up_of = [&](const std::string& node, const std::string& link) -> const SetUp& {
+    return first_of<SetUp>(p, [&](const SetUp& u) { return u.ns.node == node && u.link == link; });
+  };
+  // The veth is declared ns1-first, but only host:vethA has a master: the request names it.
+  const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
+  CHECK(veth.peer_first);
+  CHECK(veth.master == "br0");
+  CHECK(veth.up);
+  CHECK(first_of<SetMaster>(p, [](const SetMaster& m) { return m.link == "vethA"; }).in_create);
+  CHECK(up_of("host", "vethA").in_create);
+  CHECK_FALSE(up_of("ns1", "vethB").in_create); // a veth's peer cannot be created up
+  const auto& bridge = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "br0"; });
+  CHECK(bridge.up);
+  CHECK_FALSE(bridge.master);
+  CHECK(first_of<CreateNetns>(p, [](const CreateNetns& n) { return n.ns.node == "ns1"; }).lo_up);
+  CHECK(up_of("ns1", "lo").in_create);
+  // Folded changes still print, after their create, and are undone with their link.
+  CHECK(index_of(lines(p), "~ host:vethA master br0") > index_of(lines(p), "+ veth ns1:vethB <-> host:vethA"));
+  CHECK(inverse(up_of("host", "vethA")).empty());
+  CHECK(explain(up_of("host", "vethA")) == std::vector<std::string>{"# done by the create request above"});
+  CHECK(explain(veth)[0] == "ip link add vethA master br0 up type veth peer name vethB netns ns1");
+}
+
+TEST_CASE("a lab built with folded creates converges", "[engine][fold]") {
+  Lab lab;
+  lab.up(parse(k_bridge_lab));
+  const ObservedLink* a = lab.kernel.nodes["host"].find_link("vethA");
+  REQUIRE(a);
+  CHECK(a->master == "br0");
+  CHECK(a->up);
+  CHECK(lab.kernel.nodes["ns1"].lo_up);
+  CHECK(lab.plan(parse(k_bridge_lab)).empty());
 }

@@ -76,14 +76,14 @@ Expected<void> restore_memory(const LabState& memory) {
 } // namespace
 
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory) {
-  Observed out;
   const std::string table = nat_table_name(want.name);
-  for (const auto& t : observe_targets(want, memory)) {
-    ObserveRequest req{t.sysctls, t.nat ? table : std::string()};
-    auto ns = kernel.observe(t.ref, req);
-    if (!ns) return std::unexpected(ns.error());
-    out.nodes.emplace(t.ref.node, std::move(*ns));
-  }
+  std::vector<ObserveJob> jobs;
+  for (auto& t : observe_targets(want, memory))
+    jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string()}});
+  auto seen = kernel.observe_many(jobs);
+  if (!seen) return std::unexpected(seen.error());
+  Observed out;
+  for (size_t i = 0; i < jobs.size(); ++i) out.nodes.emplace(jobs[i].ns.node, std::move((*seen)[i]));
   return out;
 }
 

@@ -17,6 +17,12 @@ struct ObserveRequest {
   std::string nat_table;            ///< nft table name to read, "" for none
 };
 
+/// One namespace to read, and what to read there.
+struct ObserveJob {
+  NsRef ns;
+  ObserveRequest what;
+};
+
 /// Reads and writes kernel state, one namespace handle at a time.
 class Kernel {
 public:
@@ -25,6 +31,18 @@ public:
   virtual Expected<std::vector<std::string>> list_netns() = 0;
   /// Reads one namespace; a missing named namespace is `exists == false`, not an error.
   virtual Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) = 0;
+  /// observe() for many namespaces: entry i answers jobs[i]; the first error wins.
+  /// Implementations may read namespaces concurrently.
+  virtual Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) {
+    std::vector<ObservedNs> out;
+    out.reserve(jobs.size());
+    for (const auto& job : jobs) {
+      auto ns = observe(job.ns, job.what);
+      if (!ns) return std::unexpected(ns.error());
+      out.push_back(std::move(*ns));
+    }
+    return out;
+  }
   /// Performs one action. Errors name the object and carry the kernel's errno text.
   virtual Expected<void> apply(const Action& action) = 0;
   /// Kinds of link this kernel cannot create (missing driver), with the config option.

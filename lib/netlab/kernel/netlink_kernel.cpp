@@ -14,6 +14,7 @@
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <fcntl.h>
@@ -111,6 +112,20 @@ public:
   /// Runs `fn` on the worker after it entered `netns_fd`; the caller's namespace never changes.
   Expected<void> run_in(int netns_fd, const std::function<Expected<void>()>& fn) {
     if (!start()) return run_in_netns(netns_fd, fn);
+    return post(netns_fd, fn);
+  }
+
+  /// Runs `fn` on the worker after it entered a fresh namespace (as `ip netns add`
+  /// does in-process: no thread is started per namespace).
+  Expected<void> run_in_new(const std::function<Expected<void>()>& fn) {
+    if (!start()) return run_in_new_netns(fn);
+    return post(k_new_netns, fn);
+  }
+
+private:
+  static constexpr int k_new_netns = -1; ///< m_job_fd meaning "unshare a new one"
+
+  Expected<void> post(int netns_fd, const std::function<Expected<void>()>& fn) {
     std::unique_lock lock(m_mutex);
     m_job = &fn;
     m_job_fd = netns_fd;
@@ -122,7 +137,6 @@ public:
     return out;
   }
 
-private:
   bool start() {
     if (m_thread.joinable()) return !m_broken;
     m_home = UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
@@ -137,8 +151,8 @@ private:
       m_wake.wait(lock, [&] { return m_stop || m_job; });
       if (m_stop) return;
       const auto* job = std::exchange(m_job, nullptr);
-      if (setns(m_job_fd, CLONE_NEWNET) != 0)
-        m_result = fail(std::string("setns: ") + errno_text(errno));
+      if (m_job_fd == k_new_netns ? unshare(CLONE_NEWNET) != 0 : setns(m_job_fd, CLONE_NEWNET) != 0)
+        m_result = fail(std::string(m_job_fd == k_new_netns ? "unshare" : "setns") + ": " + errno_text(errno));
       else
         m_result = (*job)();
       // Going home releases the namespace; every job enters its own first anyway.
@@ -150,7 +164,7 @@ private:
   std::mutex m_mutex;
   std::condition_variable m_wake, m_done;
   const std::function<Expected<void>()>* m_job = nullptr; ///< guarded by m_mutex
-  int m_job_fd = -1;
+  int m_job_fd = k_new_netns;
   std::optional<Expected<void>> m_result;
   bool m_stop = false;
   bool m_broken = false; ///< could not return home: stop using this thread
@@ -162,6 +176,7 @@ class NetlinkKernel final : public Kernel {
 public:
   Expected<std::vector<std::string>> list_netns() override { return list_named_netns(); }
   Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) override;
+  Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override;
   Expected<void> apply(const Action& action) override {
     return std::visit([this](const auto& a) { return run(a); }, action);
   }
@@ -180,6 +195,8 @@ private:
   Expected<void> run(const DeleteNetns& a);
   Expected<void> run(const CreateLink& a);
   Expected<void> create_veth_pair(const CreateLink& a);
+  /// Master index and up flag for the end a create request names.
+  Expected<CreateExtras> extras_for(NsHandle& h, const CreateLink& a);
   Expected<void> create_tun(const CreateLink& a);
   Expected<void> run(const DeleteLink& a);
   Expected<void> run(const SetMaster& a);
@@ -283,6 +300,62 @@ Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveReques
   return out;
 }
 
+/// Runs fn(i) for i in [0, n) on up to `threads` threads (the caller's included).
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  std::vector<std::jthread> helpers;
+  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+}
+
+/// Threads for reading many namespaces: their dumps mostly run under RCU, not
+/// RTNL, so they overlap. Small labs are not worth starting a thread for.
+unsigned reader_threads(size_t namespaces) {
+  if (namespaces < 32) return 1;
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+}
+
+Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<ObserveJob>& jobs) {
+  std::vector<ObservedNs> out(jobs.size());
+  std::vector<NsHandle*> handles(jobs.size(), nullptr);
+  // Handles first, one by one: opening a socket enters the namespace on the worker.
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const NsRef& ns = jobs[i].ns;
+    out[i].ref = ns;
+    struct stat st {};
+    if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) {
+      if (errno != ENOENT) return fail_in(where(ns), ns.path + ": " + errno_text(errno));
+      forget(ns);
+      continue;
+    }
+    auto h = handle(ns);
+    if (!h) return std::unexpected(h.error());
+    handles[i] = *h;
+    out[i].exists = true;
+  }
+  // The dumps, concurrently: each socket is used by one thread at a time.
+  std::vector<std::optional<Error>> errors(jobs.size());
+  std::vector<std::mutex> guard(jobs.size()); // two nodes may name one namespace
+  std::map<NsHandle*, size_t> owner_of;
+  for (size_t i = 0; i < jobs.size(); ++i)
+    if (handles[i]) owner_of.emplace(handles[i], i);
+  parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
+    if (!handles[i]) return;
+    std::lock_guard lock(guard[owner_of.at(handles[i])]);
+    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read) errors[i] = read.error();
+  });
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
+    if (!handles[i]) continue;
+    if (auto read = read_in_netns(*handles[i], jobs[i].what, out[i]); !read)
+      return fail_in(where(jobs[i].ns), read.error().message);
+  }
+  return out;
+}
+
 // ---- namespaces ----------------------------------------------------------------
 
 Expected<void> NetlinkKernel::run(const CreateNetns& a) {
@@ -298,12 +371,15 @@ Expected<void> NetlinkKernel::run(const CreateNetns& a) {
     // Open the namespace's socket while we are inside anyway, and mark it as ours.
     auto s = NlSocket::open();
     if (!s) return std::unexpected(s.error());
-    if (!a.owner.empty())
-      if (auto tagged = set_link(*s, "lo", LinkChange{.alias = a.owner}); !tagged)
+    if (!a.owner.empty() || a.lo_up) {
+      LinkChange lo{.up = a.lo_up ? std::optional(true) : std::nullopt,
+                    .alias = a.owner.empty() ? std::nullopt : std::optional(a.owner)};
+      if (auto tagged = set_link(*s, "lo", lo); !tagged)
         return fail("tag lo with " + a.owner + ": " + tagged.error().text);
+    }
     sock = std::move(*s);
     return {};
-  });
+  }, [this](const auto& fn) { return m_worker.run_in_new(fn); });
   if (!made) return fail_in(context, made.error().message);
   auto opened = open_handle(a.ns, std::move(sock));
   if (!opened) return fail_in(context, opened.error().message);
@@ -321,20 +397,37 @@ Expected<void> NetlinkKernel::run(const DeleteNetns& a) {
 
 // ---- links ---------------------------------------------------------------------------
 
+Expected<CreateExtras> NetlinkKernel::extras_for(NsHandle& h, const CreateLink& a) {
+  CreateExtras extras{.up = a.up};
+  if (a.master && !a.master->empty()) {
+    auto index = h.sock.ifindex(*a.master);
+    if (!index) return fail("master " + *a.master + ": " + index.error().text);
+    extras.master_index = *index;
+  }
+  return extras;
+}
+
 Expected<void> NetlinkKernel::create_veth_pair(const CreateLink& a) {
   std::string context = "create veth " + veth_label(a);
   if (!a.peer_ns || !a.peer) return fail_in(context, "no peer given");
-  auto h = handle(a.ns);
+  // The request names the end that gets master/up; the other is its peer.
+  const NsRef& first_ns = a.peer_first ? *a.peer_ns : a.ns;
+  const NsRef& second_ns = a.peer_first ? a.ns : *a.peer_ns;
+  const Interface& first = a.peer_first ? *a.peer : a.iface;
+  const Interface& second = a.peer_first ? a.iface : *a.peer;
+  auto h = handle(first_ns);
   if (!h) return fail_in(context, h.error().message);
-  auto p = handle(*a.peer_ns);
+  auto p = handle(second_ns);
   if (!p) return fail_in(context, p.error().message);
+  auto extras = extras_for(**h, a);
+  if (!extras) return fail_in(context, extras.error().message);
   // Both ends are born in their own namespaces: no name ever shows up in ours.
-  auto made = create_veth((*h)->sock, VethEnd{&a.iface, (*h)->fd.get()}, VethEnd{&*a.peer, (*p)->fd.get()});
+  auto made = create_veth((*h)->sock, VethEnd{&first, (*h)->fd.get()}, VethEnd{&second, (*p)->fd.get()}, *extras);
   if (!made) return fail_in(context, made.error().text);
-  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
-  if (tagged) tagged = tag_link(**p, *a.peer_ns, a.peer->name, a.owner);
+  auto tagged = tag_link(**h, first_ns, first.name, a.owner);
+  if (tagged) tagged = tag_link(**p, second_ns, second.name, a.owner);
   if (!tagged) {
-    (void)delete_link((*h)->sock, a.iface.name); // an untagged link would never be cleaned up
+    (void)delete_link((*h)->sock, first.name); // an untagged link would never be cleaned up
     return tagged;
   }
   return {};
@@ -348,8 +441,9 @@ Expected<void> NetlinkKernel::create_tun(const CreateLink& a) {
   if ((*h)->sock.ifindex(a.iface.name)) return fail_in(where(a.ns), doing + ": " + errno_text(EEXIST));
   auto made = m_worker.run_in((*h)->fd.get(), [&] { return create_persistent_tun(a.iface); });
   if (!made) return fail_in(where(a.ns), doing + ": " + made.error().message);
-  LinkChange settings{.mtu = a.iface.mtu, .mac = a.iface.mac};
-  if (settings.mtu || settings.mac)
+  LinkChange settings{.up = a.up ? std::optional(true) : std::nullopt, .mtu = a.iface.mtu, .mac = a.iface.mac,
+                      .master = a.master};
+  if (settings.up || settings.mtu || settings.mac || settings.master)
     if (auto set = set_link((*h)->sock, a.iface.name, settings); !set) {
       (void)delete_link((*h)->sock, a.iface.name);
       return fail_in(where(a.ns), doing + ": " + set.error().text);
@@ -363,18 +457,25 @@ Expected<void> NetlinkKernel::run(const CreateLink& a) {
   if (a.iface.kind == LinkKind::veth) return create_veth_pair(a);
   if (a.iface.kind == LinkKind::tun || a.iface.kind == LinkKind::tap) return create_tun(a);
   std::string doing = "create " + std::string(to_string(a.iface.kind)) + " " + a.iface.name;
-  if (auto made = in_ns(a.ns, doing, [&](NsHandle& h) { return create_link(h.sock, a.iface); }); !made) return made;
   auto h = handle(a.ns);
+  if (!h) return std::unexpected(h.error());
+  auto extras = extras_for(**h, a);
+  if (!extras) return fail_in(where(a.ns), doing + ": " + extras.error().message);
+  if (auto made = in_ns(a.ns, doing, [&](NsHandle& hh) { return create_link(hh.sock, a.iface, *extras); }); !made)
+    return made;
   auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
   if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
   return tagged;
 }
 
 Expected<void> NetlinkKernel::run(const DeleteLink& a) {
+  // A veth's peer goes too, in a namespace whose socket may remember its index.
+  for (auto& [key, h] : m_handles) h.sock.forget_ifindexes();
   return in_ns(a.ns, "delete link " + a.was.name, [&](NsHandle& h) { return delete_link(h.sock, a.was.name); });
 }
 
 Expected<void> NetlinkKernel::run(const SetMaster& a) {
+  if (a.in_create) return {};
   std::string doing = a.master && !a.master->empty() ? "set master of " + a.link + " to " + *a.master
                                                      : "release " + a.link + " from its master";
   return in_ns(a.ns, doing,
@@ -392,6 +493,7 @@ Expected<void> NetlinkKernel::run(const SetMac& a) {
 }
 
 Expected<void> NetlinkKernel::run(const SetUp& a) {
+  if (a.in_create) return {};
   return in_ns(a.ns, "set " + a.link + (a.up ? " up" : " down"),
                [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.up = a.up}); });
 }

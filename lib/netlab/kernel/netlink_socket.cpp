@@ -134,6 +134,7 @@ Expected<NlCachePtr> NlSocket::dump_routes() {
 }
 
 NlExpected<int> NlSocket::ifindex(const std::string& name) {
+  if (auto it = m_ifindex.find(name); it != m_ifindex.end()) return it->second;
   NlMsgPtr msg(nlmsg_alloc_simple(RTM_GETLINK, 0));
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
@@ -147,6 +148,7 @@ NlExpected<int> NlSocket::ifindex(const std::string& name) {
   });
   if (!got) return std::unexpected(got.error());
   if (index <= 0) return std::unexpected(NlError{ENODEV, errno_text(ENODEV)});
+  m_ifindex.emplace(name, index);
   return index;
 }
 

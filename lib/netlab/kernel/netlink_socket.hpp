@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 namespace netlab {
@@ -59,12 +60,18 @@ public:
   Expected<NlCachePtr> dump_links();
   Expected<NlCachePtr> dump_addrs();
   Expected<NlCachePtr> dump_routes();
-  /// Index of the link called `name` (ENODEV if none).
+  /// Index of the link called `name` (ENODEV if none). Remembered for the run:
+  /// the kernel never reuses an index soon, so a stale one can only fail, never
+  /// hit another link; callers that delete links forget them.
   NlExpected<int> ifindex(const std::string& name);
+  /// Drops remembered indexes: of `name`, or all of them.
+  void forget_ifindex(const std::string& name) { m_ifindex.erase(name); }
+  void forget_ifindexes() { m_ifindex.clear(); }
 
 private:
   NlSockPtr m_sock;
   NlCbPtr m_cb; ///< ack/error callbacks for request()
+  std::unordered_map<std::string, int> m_ifindex;
 };
 
 /// nl_addr <-> IpAddr / Cidr.

@@ -80,6 +80,11 @@ NlExpected<RtnlLinkPtr> alloc_vxlan(NlSocket& sock, const VxlanOptions& o) {
   return link;
 }
 
+void set_extras(rtnl_link* link, const CreateExtras& extras) {
+  if (extras.master_index > 0) rtnl_link_set_master(link, extras.master_index);
+  if (extras.up) rtnl_link_set_flags(link, IFF_UP);
+}
+
 NlExpected<RtnlLinkPtr> alloc_typed(const char* type) {
   RtnlLinkPtr link(rtnl_link_alloc());
   if (!link || rtnl_link_set_type(link.get(), type) < 0) return std::unexpected(local_error(ENOMEM));
@@ -131,6 +136,7 @@ NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkCha
 }
 
 NlExpected<void> delete_link(NlSocket& sock, const std::string& name) {
+  sock.forget_ifindex(name);
   NlMsgPtr msg(nlmsg_alloc_simple(RTM_DELLINK, 0));
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
@@ -140,21 +146,23 @@ NlExpected<void> delete_link(NlSocket& sock, const std::string& name) {
   return sock.request(msg.get());
 }
 
-NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b) {
+NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b, const CreateExtras& extras) {
   RtnlLinkPtr link(rtnl_link_veth_alloc());
   if (!link) return std::unexpected(local_error(ENOMEM));
   RtnlLinkPtr peer(rtnl_link_veth_get_peer(link.get())); // an extra reference, released first
   if (auto ok = set_common(link.get(), *a.iface, a.netns_fd); !ok) return ok;
   if (auto ok = set_common(peer.get(), *b.iface, b.netns_fd); !ok) return ok;
+  set_extras(link.get(), extras);
   nl_msg* raw = nullptr;
   int rc = rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, &raw);
   return send_built(sock, rc, raw);
 }
 
-NlExpected<void> create_link(NlSocket& sock, const Interface& iface) {
+NlExpected<void> create_link(NlSocket& sock, const Interface& iface, const CreateExtras& extras) {
   auto link = alloc_link(sock, iface);
   if (!link) return std::unexpected(link.error());
   if (auto ok = set_common(link->get(), iface, -1); !ok) return ok;
+  set_extras(link->get(), extras);
   nl_msg* raw = nullptr;
   int rc = rtnl_link_build_add_request(link->get(), NLM_F_CREATE | NLM_F_EXCL, &raw);
   return send_built(sock, rc, raw);

@@ -24,14 +24,22 @@ struct VethEnd {
   int netns_fd = -1;
 };
 
+/// What a create request applies to the link it names (for a veth: the first
+/// end; the kernel refuses IFF_UP for a peer before the pair exists).
+struct CreateExtras {
+  int master_index = 0; ///< IFLA_MASTER, resolved in the link's own namespace; 0: none
+  bool up = false;      ///< IFF_UP in the request's ifinfomsg
+};
+
 /// Changes link `name` (addressed by name, so no stale index can hit another link).
 NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkChange& change);
 /// Deletes link `name` (a veth takes its peer with it).
 NlExpected<void> delete_link(NlSocket& sock, const std::string& name);
-/// Creates both ends of a veth in one RTM_NEWLINK, each straight in its namespace, down.
-NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b);
-/// Creates a bridge, dummy, macvlan, vlan or vxlan link in the socket's namespace, down.
-NlExpected<void> create_link(NlSocket& sock, const Interface& iface);
+/// Creates both ends of a veth in one RTM_NEWLINK, each straight in its namespace;
+/// `b` starts down, `a` as `extras` say.
+NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b, const CreateExtras& extras = {});
+/// Creates a bridge, dummy, macvlan, vlan or vxlan link in the socket's namespace.
+NlExpected<void> create_link(NlSocket& sock, const Interface& iface, const CreateExtras& extras = {});
 /// Adds / deletes an address on link `name` (IPv6 with IFA_F_NODAD: usable at once).
 NlExpected<void> change_address(NlSocket& sock, const std::string& name, const Cidr& cidr, bool add);
 /// Adds / deletes a main-table route with netlab's protocol.

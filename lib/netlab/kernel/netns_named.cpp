@@ -28,13 +28,14 @@ Expected<void> prepare_netns_dir() {
   return {};
 }
 
-Expected<void> create_named_netns(const std::string& path, const std::function<Expected<void>()>& inside) {
+Expected<void> create_named_netns(const std::string& path, const std::function<Expected<void>()>& inside,
+                                  const NewNetnsRunner& run) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
   if (fd < 0 && errno == EEXIST) return fail(path + " already exists");
   if (fd < 0) return fail(path + ": " + errno_text(errno));
   ::close(fd);
   bool mounted = false;
-  auto made = run_in_new_netns([&]() -> Expected<void> {
+  auto made = run([&]() -> Expected<void> {
     std::string self = "/proc/self/task/" + std::to_string(gettid()) + "/ns/net";
     if (mount(self.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0)
       return fail("bind-mount " + self + " onto " + path + ": " + errno_text(errno));

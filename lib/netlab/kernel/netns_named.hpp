@@ -12,10 +12,14 @@ namespace netlab {
 /// Makes /run/netns exist and be a shared mount point (bind-mounting it onto itself if needed).
 Expected<void> prepare_netns_dir();
 
+/// Runs a job on some thread after that thread entered a fresh namespace.
+using NewNetnsRunner = std::function<Expected<void>(const std::function<Expected<void>()>&)>;
+
 /// Creates the namespace file `path` (must not exist) and bind-mounts a fresh
 /// namespace onto it. `inside` runs on the thread that lives in the new
-/// namespace; if it fails, the namespace is removed again.
-Expected<void> create_named_netns(const std::string& path, const std::function<Expected<void>()>& inside);
+/// namespace (one `run` provides); if it fails, the namespace is removed again.
+Expected<void> create_named_netns(const std::string& path, const std::function<Expected<void>()>& inside,
+                                  const NewNetnsRunner& run);
 
 /// Detaches the bind mount and removes the file; the namespace dies with its last user.
 Expected<void> delete_named_netns(const std::string& path);

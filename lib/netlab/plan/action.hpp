@@ -15,21 +15,28 @@ namespace netlab {
 struct CreateNetns {
   NsRef ns;
   std::string owner;
+  bool lo_up = false; ///< bring `lo` up in the tagging request (a SetUp marked in_create follows)
 };
 /// Delete a named namespace (as `ip netns del`); its links go with it.
 struct DeleteNetns {
   NsRef ns;
   std::string owner;
 };
-/// Create a link, tagged with `owner`, administratively down, without master.
-/// mtu/mac of `iface` are set in the same request when given. For a veth,
-/// `peer_ns`/`peer` describe the other end, created in the same request.
+/// Create a link, tagged with `owner`. mtu/mac of `iface` are set in the same
+/// request when given. For a veth, `peer_ns`/`peer` describe the other end,
+/// created in the same request. `master` and `up` are applied by the create
+/// request itself, to `iface` or, with `peer_first`, to the peer (the kernel
+/// takes them only for the end a request names); the SetMaster/SetUp actions
+/// they stand for stay in the plan, marked in_create. Without them: down, no master.
 struct CreateLink {
   NsRef ns;
   Interface iface;
   std::string owner;
-  std::optional<NsRef> peer_ns;
-  std::optional<Interface> peer;
+  std::optional<NsRef> peer_ns{};
+  std::optional<Interface> peer{};
+  std::optional<std::string> master{};
+  bool up = false;
+  bool peer_first = false;
 };
 /// Delete a link (a veth takes its peer with it). `was` allows recreation on undo.
 struct DeleteLink {
@@ -43,6 +50,7 @@ struct SetMaster {
   NsRef ns;
   std::string link;
   std::optional<std::string> master, old;
+  bool in_create = false; ///< already done by the CreateLink before it: no request of its own
 };
 struct SetMtu {
   NsRef ns;
@@ -59,6 +67,7 @@ struct SetUp {
   NsRef ns;
   std::string link;
   bool up = true, old = false;
+  bool in_create = false; ///< already done by the CreateLink/CreateNetns before it
 };
 struct AddAddress {
   NsRef ns;

@@ -60,23 +60,34 @@ std::string describe_create(const CreateLink& c) {
   return "+ " + std::string(to_string(c.iface.kind)) + " " + at(c.ns, c.iface.name);
 }
 
+/// " mtu 1400 address aa:.." of an interface being created.
+std::string settings_args(const Interface& i) {
+  std::string out;
+  if (i.mtu) out += " mtu " + std::to_string(*i.mtu);
+  if (i.mac) out += " address " + *i.mac;
+  return out;
+}
+
 std::vector<std::string> explain_create(const CreateLink& c) {
-  std::string extra;
-  if (c.iface.mtu) extra += " mtu " + std::to_string(*c.iface.mtu);
-  if (c.iface.mac) extra += " address " + *c.iface.mac;
+  std::string folded = (c.master ? " master " + *c.master : "") + (c.up ? " up" : "");
   if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns) {
-    std::string peer_extra;
-    if (c.peer->mtu) peer_extra += " mtu " + std::to_string(*c.peer->mtu);
-    if (c.peer->mac) peer_extra += " address " + *c.peer->mac;
-    std::string peer_ns = c.peer_ns->kind == NodeKind::netns ? " netns " + c.peer_ns->node : "";
-    return {ip(c.ns) + " link add " + c.iface.name + extra + " type veth peer name " + c.peer->name + peer_extra +
-                peer_ns,
-            ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner,
-            ip(*c.peer_ns) + " link set " + c.peer->name + " alias " + c.owner};
+    // The command names the end the request names: the one that takes master/up.
+    const NsRef& ns1 = c.peer_first ? *c.peer_ns : c.ns;
+    const NsRef& ns2 = c.peer_first ? c.ns : *c.peer_ns;
+    const Interface& end1 = c.peer_first ? *c.peer : c.iface;
+    const Interface& end2 = c.peer_first ? c.iface : *c.peer;
+    std::string netns2 = ns2.kind == NodeKind::netns ? " netns " + ns2.node : "";
+    return {ip(ns1) + " link add " + end1.name + settings_args(end1) + folded + " type veth peer name " + end2.name +
+                settings_args(end2) + netns2,
+            ip(ns1) + " link set " + end1.name + " alias " + c.owner,
+            ip(ns2) + " link set " + end2.name + " alias " + c.owner};
   }
-  return {ip(c.ns) + " link add " + c.iface.name + extra + " " + link_type_args(c.iface),
+  return {ip(c.ns) + " link add " + c.iface.name + settings_args(c.iface) + folded + " " + link_type_args(c.iface),
           ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner};
 }
+
+/// What --explain shows for a change the create request before it already made.
+const std::vector<std::string> k_in_create{"# done by the create request above"};
 
 std::vector<std::string> explain_nat(const SetNat& n) {
   if (n.want.empty()) return {in_ns(n.ns) + "nft delete table inet " + n.table};
@@ -149,17 +160,22 @@ std::vector<std::string> explain(const Action& a) {
   return std::visit(
       Overloaded{
           [](const CreateNetns& x) -> V {
-            return {"ip netns add " + x.ns.node, "ip -n " + x.ns.node + " link set lo alias " + x.owner};
+            return {"ip netns add " + x.ns.node,
+                    "ip -n " + x.ns.node + " link set lo" + (x.lo_up ? " up" : "") + " alias " + x.owner};
           },
           [](const DeleteNetns& x) -> V { return {"ip netns del " + x.ns.node}; },
           [](const CreateLink& x) -> V { return explain_create(x); },
           [](const DeleteLink& x) -> V { return {ip(x.ns) + " link del " + x.was.name}; },
           [](const SetMaster& x) -> V {
+            if (x.in_create) return k_in_create;
             return {ip(x.ns) + " link set " + x.link + (x.master ? " master " + *x.master : std::string(" nomaster"))};
           },
           [](const SetMtu& x) -> V { return {ip(x.ns) + " link set " + x.link + " mtu " + std::to_string(x.mtu)}; },
           [](const SetMac& x) -> V { return {ip(x.ns) + " link set " + x.link + " address " + x.mac}; },
-          [](const SetUp& x) -> V { return {ip(x.ns) + " link set " + x.link + (x.up ? " up" : " down")}; },
+          [](const SetUp& x) -> V {
+            if (x.in_create) return k_in_create;
+            return {ip(x.ns) + " link set " + x.link + (x.up ? " up" : " down")};
+          },
           [](const AddAddress& x) -> V {
             return {ip(x.ns) + " addr add " + x.cidr.str() + " dev " + x.link +
                     (x.cidr.addr.family == Family::v6 ? " nodad" : "")};

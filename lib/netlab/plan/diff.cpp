@@ -1,4 +1,5 @@
 #include <netlab/plan/diff.hpp>
+#include <netlab/plan/fold.hpp>
 
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/describe.hpp>
@@ -227,7 +228,7 @@ private:
 
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
                    const Interface* peer = nullptr) {
-    CreateLink c{ref, iface, m_tag, peer_ns, {}};
+    CreateLink c{.ns = ref, .iface = iface, .owner = m_tag, .peer_ns = peer_ns};
     if (peer) c.peer = *peer;
     m_create[link_phase(iface.kind)].push_back(std::move(c));
   }
@@ -485,7 +486,9 @@ private:
 } // namespace
 
 Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
-  return Differ(want, have, memory).run();
+  Plan plan = Differ(want, have, memory).run();
+  fold_into_creates(plan.actions);
+  return plan;
 }
 
 std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory) {

@@ -28,7 +28,7 @@ void restore_settings(std::vector<Action>& out, const NsRef& ns, const ObservedL
 
 std::vector<Action> undo_delete(const DeleteLink& d) {
   std::vector<Action> out;
-  CreateLink c{d.ns, interface_from(d.was), d.was.alias, std::nullopt, std::nullopt};
+  CreateLink c{.ns = d.ns, .iface = interface_from(d.was), .owner = d.was.alias};
   if (d.peer_ns && d.peer_was) {
     c.peer_ns = d.peer_ns;
     c.peer = interface_from(*d.peer_was);
@@ -54,10 +54,17 @@ std::vector<Action> inverse(const Action& a) {
             return {DeleteLink{x.ns, was, {}, {}}};
           },
           [](const DeleteLink& x) -> V { return undo_delete(x); },
-          [](const SetMaster& x) -> V { return {SetMaster{x.ns, x.link, x.old, x.master}}; },
+          // A change the create request made is undone with the link (or namespace) itself.
+          [](const SetMaster& x) -> V {
+            if (x.in_create) return {};
+            return {SetMaster{x.ns, x.link, x.old, x.master}};
+          },
           [](const SetMtu& x) -> V { return {SetMtu{x.ns, x.link, x.old, x.mtu}}; },
           [](const SetMac& x) -> V { return {SetMac{x.ns, x.link, x.old, x.mac}}; },
-          [](const SetUp& x) -> V { return {SetUp{x.ns, x.link, x.old, x.up}}; },
+          [](const SetUp& x) -> V {
+            if (x.in_create) return {};
+            return {SetUp{x.ns, x.link, x.old, x.up}};
+          },
           [](const AddAddress& x) -> V { return {DelAddress{x.ns, x.link, x.cidr}}; },
           [](const DelAddress& x) -> V { return {AddAddress{x.ns, x.link, x.cidr}}; },
           [](const AddRoute& x) -> V { return {DelRoute{x.ns, x.route}}; },

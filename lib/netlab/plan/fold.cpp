@@ -1,0 +1,73 @@
+#include <netlab/plan/fold.hpp>
+
+#include <map>
+#include <string>
+#include <utility>
+
+namespace netlab {
+
+namespace {
+
+using LinkKey = std::pair<std::string, std::string>; ///< node, link
+
+/// Index of the action that sets each link's master or brings it up.
+struct Pending {
+  std::map<LinkKey, size_t> master, up;
+};
+
+Pending pending_of(const std::vector<Action>& actions) {
+  Pending p;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (const auto* m = std::get_if<SetMaster>(&actions[i]); m && m->master && !m->master->empty())
+      p.master.emplace(LinkKey{m->ns.node, m->link}, i);
+    else if (const auto* u = std::get_if<SetUp>(&actions[i]); u && u->up)
+      p.up.emplace(LinkKey{u->ns.node, u->link}, i);
+  }
+  return p;
+}
+
+/// The index in `from` for `key` if that action comes after `after`.
+const size_t* later(const std::map<LinkKey, size_t>& from, const LinkKey& key, size_t after) {
+  auto it = from.find(key);
+  return it != from.end() && it->second > after ? &it->second : nullptr;
+}
+
+void fold_link(std::vector<Action>& actions, const Pending& p, size_t i) {
+  auto& c = std::get<CreateLink>(actions[i]);
+  LinkKey self{c.ns.node, c.iface.name};
+  // The kernel takes master and IFF_UP for the end a request names, never its peer's.
+  if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns) {
+    LinkKey peer{c.peer_ns->node, c.peer->name};
+    if (!later(p.master, self, i) && later(p.master, peer, i)) {
+      c.peer_first = true;
+      self = peer;
+    }
+  }
+  if (const size_t* m = later(p.master, self, i)) {
+    auto& set = std::get<SetMaster>(actions[*m]);
+    c.master = set.master;
+    set.in_create = true;
+  }
+  if (const size_t* u = later(p.up, self, i)) {
+    c.up = true;
+    std::get<SetUp>(actions[*u]).in_create = true;
+  }
+}
+
+} // namespace
+
+void fold_into_creates(std::vector<Action>& actions) {
+  const Pending p = pending_of(actions);
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (std::holds_alternative<CreateLink>(actions[i])) {
+      fold_link(actions, p, i);
+    } else if (auto* n = std::get_if<CreateNetns>(&actions[i])) {
+      if (const size_t* u = later(p.up, {n->ns.node, "lo"}, i)) {
+        n->lo_up = true;
+        std::get<SetUp>(actions[*u]).in_create = true;
+      }
+    }
+  }
+}
+
+} // namespace netlab
