@@ -66,6 +66,12 @@ public:
     std::string key = std::string(m_applied ? "observe_many (verify)" : "observe_many") + " x" + std::to_string(jobs.size());
     return timed(key, [&] { return m_inner->observe_many(jobs); });
   }
+  std::vector<Expected<void>> apply_many(std::span<const Action> actions) override {
+    m_applied = true;
+    std::string key = std::string("apply_many ") + k_action_names[actions.front().index()] + " x" +
+                      std::to_string(actions.size());
+    return timed(key, [&] { return m_inner->apply_many(actions); });
+  }
   Expected<void> apply(const Action& action) override {
     m_applied = true;
     return timed(std::string("apply ") + k_action_names[action.index()], [&] { return m_inner->apply(action); });

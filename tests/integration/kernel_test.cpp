@@ -15,6 +15,7 @@
 #include <iostream>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -468,4 +469,28 @@ TEST_CASE("scale: namespaces each with a veth to a host bridge, an address and a
   std::cout << n << " namespaces: create " << namespaces_ms << " ms, +veth/bridge/addr/route " << build_ms
             << " ms total; observe all " << observe_ms << " ms; delete " << delete_ms << " ms; host veths gone after "
             << settle_ms << " ms more\n";
+}
+
+TEST_CASE("a stretch of namespaces is created on several threads, each one complete", "[kernel]") {
+  auto k = make_netlink_kernel();
+  struct stat home_before {};
+  REQUIRE(stat("/proc/thread-self/ns/net", &home_before) == 0);
+  std::vector<Action> creates;
+  for (int i = 0; i < 40; ++i) creates.push_back(CreateNetns{named("m" + std::to_string(i)), k_owner, i % 2 == 0});
+  auto outcomes = k->apply_many(creates);
+  REQUIRE(outcomes.size() == creates.size());
+  for (size_t i = 0; i < 40; ++i) {
+    INFO("m" << i);
+    REQUIRE(outcomes[i]);
+    auto ns = k->observe(named("m" + std::to_string(i)), {});
+    REQUIRE(ns);
+    CHECK(ns->exists);
+    CHECK(ns->owner == k_owner);
+    CHECK(ns->lo_up == (i % 2 == 0));
+  }
+  CHECK(sh_out("ip netns list | wc -l") == "40\n");
+  struct stat home_after {};
+  REQUIRE(stat("/proc/thread-self/ns/net", &home_after) == 0);
+  CHECK(home_after.st_ino == home_before.st_ino); // the caller never moved
+  for (int i = 0; i < 40; ++i) ok(*k, DeleteNetns{named("m" + std::to_string(i)), k_owner});
 }

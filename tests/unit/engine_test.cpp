@@ -213,6 +213,26 @@ TEST_CASE("a failure mid-way undoes every completed change", "[engine]") {
   CHECK(lab.kernel.nodes["host"].sysctls == before["host"].sysctls);
 }
 
+TEST_CASE("a failure inside a stretch of namespace creations undoes the others of it too", "[engine]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  auto before = lab.kernel.nodes;
+  auto plan = plan_lab(lab.kernel, t, lab.memory);
+  REQUIRE(plan);
+  REQUIRE(std::holds_alternative<CreateNetns>(plan->actions[0]));
+  REQUIRE(std::holds_alternative<CreateNetns>(plan->actions[1]));
+  lab.kernel.fail_write = 0; // ns1 fails; ns2, in the same stretch, is still made
+  std::vector<std::string> seen;
+  auto r = apply_plan(lab.kernel, plan->actions, [&](const Action& a, const Expected<void>& ok) {
+    seen.push_back(describe(a) + (ok ? "" : " FAILED"));
+  });
+  CHECK(seen == std::vector<std::string>{"+ netns ns1 FAILED", "+ netns ns2"});
+  CHECK(r.failed_index == 0u);
+  CHECK(r.done == 1);
+  CHECK(r.rolled_back);
+  CHECK(lab.kernel.nodes.size() == before.size()); // ns2 undone
+}
+
 TEST_CASE("a kind the kernel lacks stops the run before any change", "[engine]") {
   Lab lab;
   auto plan = plan_lab(lab.kernel, parse(R"(

@@ -3,37 +3,65 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/inverse.hpp>
 
+#include <span>
+
 namespace netlab {
 
 namespace {
 
-/// Reverts `done[0..count)` newest first; returns what could not be reverted.
-std::vector<std::string> undo(Kernel& kernel, const std::vector<Action>& plan, size_t count) {
+/// Reverts the actions at `done` (indexes into `plan`) newest first; returns what could not be reverted.
+std::vector<std::string> undo(Kernel& kernel, const std::vector<Action>& plan, const std::vector<size_t>& done) {
   std::vector<std::string> errors;
-  for (size_t i = count; i-- > 0;) {
-    for (const auto& step : inverse(plan[i])) {
+  for (size_t k = done.size(); k-- > 0;) {
+    for (const auto& step : inverse(plan[done[k]])) {
       if (auto r = kernel.apply(step); !r) errors.push_back(describe(step) + ": " + r.error().message);
     }
   }
   return errors;
 }
 
+/// Actions that never depend on one another when they follow each other in a
+/// plan, so the kernel may run a stretch of them at once.
+bool independent(const Action& a) { return std::holds_alternative<CreateNetns>(a); }
+
+/// End of the stretch that starts at `i`: independent actions run together, any other alone.
+size_t stretch_end(const std::vector<Action>& plan, size_t i) {
+  size_t end = i + 1;
+  if (independent(plan[i]))
+    while (end < plan.size() && independent(plan[end])) ++end;
+  return end;
+}
+
 } // namespace
 
 ApplyResult apply_plan(Kernel& kernel, const std::vector<Action>& plan, const StepObserver& on_step) {
   ApplyResult result;
-  for (size_t i = 0; i < plan.size(); ++i) {
-    auto r = kernel.apply(plan[i]);
-    if (on_step) on_step(plan[i], r);
-    if (!r) {
-      result.failed_index = i;
-      result.error = r.error();
-      result.undo_errors = undo(kernel, plan, i);
+  std::vector<size_t> done;
+  for (size_t i = 0; i < plan.size();) {
+    const size_t end = stretch_end(plan, i);
+    std::vector<Expected<void>> outcomes;
+    if (end - i == 1)
+      outcomes.push_back(kernel.apply(plan[i]));
+    else
+      outcomes = kernel.apply_many(std::span(plan).subspan(i, end - i));
+    for (size_t k = 0; k < outcomes.size(); ++k) {
+      if (on_step) on_step(plan[i + k], outcomes[k]);
+      if (outcomes[k]) {
+        done.push_back(i + k);
+      } else if (!result.failed_index) {
+        result.failed_index = i + k;
+        result.error = outcomes[k].error();
+      }
+    }
+    if (result.failed_index) {
+      result.done = done.size();
+      result.undo_errors = undo(kernel, plan, done);
       result.rolled_back = true;
       return result;
     }
-    ++result.done;
+    i = end;
   }
+  result.done = done.size();
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <netlab/util/error.hpp>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,14 @@ public:
   }
   /// Performs one action. Errors name the object and carry the kernel's errno text.
   virtual Expected<void> apply(const Action& action) = 0;
+  /// Performs actions none of which depends on another, possibly concurrently;
+  /// entry i is the outcome of actions[i] (all are attempted).
+  virtual std::vector<Expected<void>> apply_many(std::span<const Action> actions) {
+    std::vector<Expected<void>> out;
+    out.reserve(actions.size());
+    for (const auto& a : actions) out.push_back(apply(a));
+    return out;
+  }
   /// Kinds of link this kernel cannot create (missing driver), with the config option.
   virtual std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) = 0;
 };

@@ -51,7 +51,8 @@ json status_json(const std::string& lab, const Plan& plan) {
 
 json reconcile_json(const std::string& lab, const ReconcileReport& r) {
   json actions = json::array();
-  for (size_t i = 0; i < r.plan.actions.size() && i < r.applied.done; ++i)
+  const size_t completed = r.applied.failed_index.value_or(r.applied.done); // the stretch before any failure
+  for (size_t i = 0; i < r.plan.actions.size() && i < completed; ++i)
     actions.push_back(action_json(r.plan.actions[i], false));
   json j{{"lab", lab}, {"changes", actions}, {"elapsed_ms", r.elapsed_ms}, {"ok", r.applied.ok()}};
   if (r.applied.error) {
