@@ -221,3 +221,32 @@ TEST_CASE("status --json and list", "[cli][json]") {
   REQUIRE(netlab("down --all").rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("IPv4-only namespaces have no IPv6 on their links until the file gives them some", "[cli][ipv6]") {
+  const std::string v4 = write_temp("v4.yaml", R"(name: v6switch
+nodes:
+  a: {interfaces: {e0: {addresses: [10.0.1.1/24]}}}
+  b: {interfaces: {e0: {addresses: [10.0.1.2/24]}}}
+links: [[a:e0, b:e0]]
+checks: [{from: a, ping: 10.0.1.2}]
+)");
+  REQUIRE(netlab("up " + v4).rc == 0);
+  CHECK(netlab("test " + v4).rc == 0);
+  CHECK(sh("ip -n a -6 -o addr show dev e0").out.empty()); // no link-local, so no DAD/RS/MLD chatter
+  CHECK_THAT(sh("ip -n a -6 -o addr show dev lo").out, Catch::Contains("::1/128"));
+  const std::string v6 = write_temp("v6.yaml", R"(name: v6switch
+nodes:
+  a: {interfaces: {e0: {addresses: [10.0.1.1/24, "fd00::1/64"]}}}
+  b: {interfaces: {e0: {addresses: [10.0.1.2/24, "fd00::2/64"]}}}
+links: [[a:e0, b:e0]]
+checks: [{from: a, ping: "fd00::2"}, {from: b, ping: "fd00::1"}]
+)");
+  Run up = netlab("up " + v6);
+  REQUIRE(up.rc == 0);
+  CHECK_THAT(up.out, Catch::Contains("~ sysctl a: net.ipv6.conf.all.disable_ipv6 = 0 (was 1)"));
+  CHECK(netlab("test " + v6).rc == 0);
+  CHECK_THAT(sh("ip -n a -6 -o addr show dev e0").out, Catch::Contains("fe80::"));
+  CHECK(changes(netlab("up " + v6).out).empty());
+  CHECK(netlab("down " + v6).rc == 0);
+  require_nothing_left();
+}

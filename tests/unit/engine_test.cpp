@@ -293,3 +293,42 @@ TEST_CASE("a lab built with folded creates converges", "[engine][fold]") {
   CHECK(lab.kernel.nodes["ns1"].lo_up);
   CHECK(lab.plan(parse(k_bridge_lab)).empty());
 }
+
+TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit switches it", "[engine][ipv6]") {
+  Lab lab;
+  Topology v4 = parse(k_bridge_lab);
+  Plan p = lab.up(v4);
+  CHECK_FALSE(first_of<CreateNetns>(p, [](const CreateNetns& n) { return n.ns.node == "ns1"; }).ipv6);
+  CHECK(lab.kernel.nodes["ns1"].sysctls[k_ipv6_default_off] == "1");
+  CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns1", "ns2"});
+  CHECK(explain(p.actions[0])[1] == "ip netns exec ns1 sysctl -w net.ipv6.conf.default.disable_ipv6=1");
+
+  // An IPv6 address turns it on before the address is added.
+  Topology v6 = v4;
+  v6.nodes[1].interfaces[0].addresses.push_back(*Cidr::parse("fd00::2/64"));
+  auto l = lines(lab.plan(v6));
+  CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.default.disable_ipv6 = 0 (was 1)") <
+        index_of(l, "+ address ns1:vethB fd00::2/64"));
+  CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.all.disable_ipv6 = 0 (was 1)") <
+        index_of(l, "+ address ns1:vethB fd00::2/64"));
+  CHECK(lab.up(v6).actions.size() == 3);
+  CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns2"});
+  CHECK(lab.plan(v6).empty());
+
+  // `ipv6: false` turns it off again, for the existing link too.
+  Topology off = v6;
+  off.nodes[1].interfaces[0].addresses.pop_back();
+  off.nodes[1].ipv6 = false;
+  l = lines(lab.plan(off));
+  CHECK(std::ranges::find(l, "~ sysctl ns1: net.ipv6.conf.default.disable_ipv6 = 1 (was 0)") != l.end());
+  CHECK(std::ranges::find(l, "~ sysctl ns1: net.ipv6.conf.vethB.disable_ipv6 = 1 (was 0)") != l.end());
+}
+
+TEST_CASE("ipv6 is a key of namespaces netlab creates only", "[engine][ipv6]") {
+  auto raw = load_string("name: t\nnodes:\n  host: {kind: host, ipv6: false}\n  a: {ipv6: true}\n", "t.yaml");
+  REQUIRE(raw);
+  auto topo = validate(*raw);
+  REQUIRE_FALSE(topo);
+  REQUIRE(topo.error().size() == 1);
+  CHECK(topo.error()[0].str() == "t.yaml:3:28: 'ipv6' applies to namespaces netlab creates; node 'host' is kind host");
+}

@@ -41,6 +41,10 @@ LabState intent_state(const LabState& memory, const Topology& want) {
     if (!has_node(s.nodes, n.name)) s.nodes.push_back(ns_ref_for(n));
   for (const auto& n : want.nodes)
     if (!n.nat.empty() && std::ranges::find(s.nat_nodes, n.name) == s.nat_nodes.end()) s.nat_nodes.push_back(n.name);
+  // Off in either run: a crash half-way leaves the next run switching it again, which is harmless.
+  for (const auto& n : want.nodes)
+    if (n.kind == NodeKind::netns && !wants_ipv6(n) && std::ranges::find(s.ipv6_off, n.name) == s.ipv6_off.end())
+      s.ipv6_off.push_back(n.name);
   return s;
 }
 
@@ -107,6 +111,8 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
   for (const auto& n : want.nodes) s.nodes.push_back(ns_ref_for(n));
   for (const auto& n : want.nodes)
     if (!n.nat.empty()) s.nat_nodes.push_back(n.name);
+  for (const auto& n : want.nodes)
+    if (n.kind == NodeKind::netns && !wants_ipv6(n)) s.ipv6_off.push_back(n.name);
   // Original values survive as long as the node still manages the key.
   for (const auto& n : want.nodes) {
     if (n.kind == NodeKind::netns) continue;

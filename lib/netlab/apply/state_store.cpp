@@ -46,7 +46,7 @@ json to_json(const LabState& s) {
   return {{"version", 1},         {"lab", s.lab},
           {"source", s.source_path}, {"nodes", nodes},
           {"saved_sysctls", s.saved_sysctls}, {"foreign_ns_routes", routes},
-          {"nat_nodes", s.nat_nodes}};
+          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}};
 }
 
 NodeKind kind_from(const std::string& k) {
@@ -66,6 +66,7 @@ LabState from_json(const json& j) {
   for (const auto& [node, rs] : routes.items())
     for (const auto& r : rs) s.foreign_ns_routes[node].push_back(route_from_json(r));
   s.nat_nodes = j.value("nat_nodes", std::vector<std::string>{});
+  s.ipv6_off = j.value("ipv6_off", std::vector<std::string>{});
   return s;
 }
 

@@ -428,6 +428,9 @@ Expected<void> NetlinkKernel::make_netns(const CreateNetns& a, std::optional<NlS
     // Open the namespace's socket while we are inside anyway, and mark it as ours.
     auto s = NlSocket::open();
     if (!s) return std::unexpected(s.error());
+    // Before any link exists here, so none of them gets IPv6 (a kernel without IPv6 has no such key).
+    if (!a.ipv6 && sysctl_path(k_ipv6_default_off) && access("/proc/sys/net/ipv6", F_OK) == 0)
+      if (auto off = write_sysctl(k_ipv6_default_off, "1"); !off) return off;
     if (!a.owner.empty() || a.lo_up) {
       LinkChange lo{.up = a.lo_up ? std::optional(true) : std::nullopt,
                     .alias = a.owner.empty() ? std::nullopt : std::optional(a.owner)};

@@ -16,6 +16,7 @@ struct CreateNetns {
   NsRef ns;
   std::string owner;
   bool lo_up = false; ///< bring `lo` up in the tagging request (a SetUp marked in_create follows)
+  bool ipv6 = true;   ///< false: net.ipv6.conf.default.disable_ipv6=1 before any link is made there
 };
 /// Delete a named namespace (as `ip netns del`); its links go with it.
 struct DeleteNetns {

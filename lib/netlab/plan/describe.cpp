@@ -160,8 +160,10 @@ std::vector<std::string> explain(const Action& a) {
   return std::visit(
       Overloaded{
           [](const CreateNetns& x) -> V {
-            return {"ip netns add " + x.ns.node,
-                    "ip -n " + x.ns.node + " link set lo" + (x.lo_up ? " up" : "") + " alias " + x.owner};
+            V out{"ip netns add " + x.ns.node};
+            if (!x.ipv6) out.push_back(in_ns(x.ns) + "sysctl -w " + std::string(k_ipv6_default_off) + "=1");
+            out.push_back("ip -n " + x.ns.node + " link set lo" + (x.lo_up ? " up" : "") + " alias " + x.owner);
+            return out;
           },
           [](const DeleteNetns& x) -> V { return {"ip netns del " + x.ns.node}; },
           [](const CreateLink& x) -> V { return explain_create(x); },

@@ -42,6 +42,14 @@ std::map<std::string, std::string> wanted_sysctls(const Node& node) {
   return out;
 }
 
+bool wants_ipv6(const Node& node) {
+  if (node.ipv6) return *node.ipv6;
+  bool addr = std::ranges::any_of(node.interfaces, [](const Interface& i) {
+    return std::ranges::any_of(i.addresses, [](const Cidr& c) { return c.addr.family == Family::v6; });
+  });
+  return addr || std::ranges::any_of(node.routes, [](const Route& r) { return r.to.addr.family == Family::v6; });
+}
+
 namespace {
 
 /// Execution phases of creations; deletions run through them backwards.
@@ -177,11 +185,12 @@ private:
       if (!have.exists) {
         m_fresh_ns.insert(want->name);
         note(Finding::State::missing, want->name, "netns");
-        m_create[p_netns].push_back(CreateNetns{ref, m_tag});
+        m_create[p_netns].push_back(CreateNetns{ref, m_tag, false, wants_ipv6(*want)});
       } else if (have.owner != m_tag) {
         return conflict(want->name, "namespace '" + want->name + "'", have.owner);
       } else {
         note(Finding::State::ok, want->name);
+        diff_ipv6(*want, ref);
       }
     } else if (want->kind == NodeKind::external && !have.exists) {
       m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
@@ -190,6 +199,23 @@ private:
       return;
     }
     diff_content(*want, ref, observed(want->name));
+  }
+
+  /// Switches IPv6 on or off for an existing namespace. The setting is
+  /// remembered (LabState::ipv6_off), not read back: reading a sysctl means
+  /// entering the namespace, too dear for every `status` of a 1000-node lab.
+  void diff_ipv6(const Node& want, const NsRef& ref) {
+    bool was_on = std::ranges::find(m_memory.ipv6_off, want.name) == m_memory.ipv6_off.end();
+    bool on = wants_ipv6(want);
+    if (on == was_on) return;
+    note(Finding::State::different, want.name + "/ipv6", on ? "on" : "off", was_on ? "on" : "off");
+    // Before any link is made or addressed: new links inherit `default`, `all` reaches the existing ones.
+    std::string v = on ? "0" : "1", old = on ? "1" : "0";
+    m_create[p_netns].push_back(SetSysctl{ref, k_ipv6_default_off, v, old});
+    if (on) return m_create[p_netns].push_back(SetSysctl{ref, "net.ipv6.conf.all.disable_ipv6", v, old});
+    // Off: each declared link too, once it exists (written after creation, before it comes up); lo is spared.
+    for (const auto& i : want.interfaces)
+      m_create[p_settings].push_back(SetSysctl{ref, "net.ipv6.conf." + i.name + ".disable_ipv6", v, old});
   }
 
   void remove_node(const NsRef& ref, const ObservedNs& have) {

@@ -42,6 +42,9 @@ struct Plan {
 /// Sysctl keys a node manages, including those implied by `forwarding`.
 std::map<std::string, std::string> wanted_sysctls(const Node& node);
 
+/// Whether links in the node's namespace get IPv6: Node::ipv6, else whether it has an IPv6 address or route.
+bool wants_ipv6(const Node& node);
+
 /// Computes the plan that makes `have` match `want` for lab `want.name`.
 /// `memory` is the lab's previous LabState (empty on first run). Objects owned
 /// by the lab but not in `want` are deleted; objects owned by anyone else are

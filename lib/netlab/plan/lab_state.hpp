@@ -21,6 +21,8 @@ struct LabState {
   std::map<std::string, std::vector<ObservedRoute>> foreign_ns_routes;
   /// nodes that got a NAT table
   std::vector<std::string> nat_nodes;
+  /// namespaces the lab made (or switched) without IPv6 on their links (Node::ipv6)
+  std::vector<std::string> ipv6_off;
 
   const NsRef* find_node(std::string_view name) const;
 };

@@ -119,6 +119,7 @@ struct Node {
   std::optional<std::string> netns_path; ///< external: /run/netns/X or /proc/PID/ns/net
   bool loopback_up = true;
   std::optional<bool> forwarding;  ///< unset: not managed
+  std::optional<bool> ipv6;        ///< netns only; unset: on iff the node has an IPv6 address or route
   std::vector<Interface> interfaces; ///< declaration order; links add implied veth ends
   std::vector<Route> routes;
   std::map<std::string, std::string> sysctls; ///< "net.ipv4.conf.all.rp_filter" -> "0"

@@ -8,8 +8,8 @@ namespace netlab::vdetail {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> k_node_keys{"kind",       "netns",      "path",   "pid",     "loopback",
-                                                       "forwarding", "interfaces", "routes", "sysctls", "nat"};
+constexpr std::array<std::string_view, 11> k_node_keys{"kind",       "netns",  "path",    "pid", "loopback", "forwarding",
+                                                       "interfaces", "routes", "sysctls", "nat", "ipv6"};
 constexpr std::array<std::string_view, 3> k_node_kinds{"netns", "host", "external"};
 constexpr std::array<std::string_view, 3> k_external_keys{"netns", "path", "pid"};
 constexpr int64_t k_pid_max = 4194304; // PID_MAX_LIMIT on 64-bit kernels
@@ -78,6 +78,12 @@ void parse_loopback(Ctx& c, Node& node, const RawNode& map) {
   if (auto f = field(map, "loopback"))
     if (auto s = read_choice(c.diags, *f, k_states)) node.loopback_up = *s == "up" || *s == "true";
   if (auto f = field(map, "forwarding")) node.forwarding = read_bool(c.diags, *f);
+  if (auto f = field(map, "ipv6")) {
+    node.ipv6 = read_bool(c.diags, *f);
+    if (node.kind != NodeKind::netns)
+      c.diags.error(f->mark, "'ipv6' applies to namespaces netlab creates; " + node_text(node) + " is kind " +
+                                 std::string(to_string(node.kind)));
+  }
 }
 
 void parse_interfaces(Ctx& c, Node& node, NodeSrc& src, const RawNode& map) {
