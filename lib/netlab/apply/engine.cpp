@@ -44,6 +44,19 @@ LabState intent_state(const LabState& memory, const Topology& want) {
   return s;
 }
 
+/// Records which namespace each external node's path names when the lab first
+/// uses it, so a later run can tell when the path has come to name another one
+/// (a pid reused, a namespace deleted and made again) and leave that one alone.
+/// A recorded id is kept: diff refuses to work in a namespace that differs from it.
+LabState with_external_ids(LabState s, const LabState& memory) {
+  for (auto& ref : s.nodes) {
+    if (ref.kind != NodeKind::external) continue;
+    const NsRef* old = memory.find_node(ref.node);
+    ref.ns_id = old && old->path == ref.path && old->ns_id ? old->ns_id : netns_id(ref.path);
+  }
+  return s;
+}
+
 /// Waits until the links that go with deleted namespaces are gone (the kernel
 /// removes them in a batch, asynchronously), so a run returns only when the
 /// kernel shows its result. Stragglers after the deadline are deleted one by one.
@@ -136,7 +149,8 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   if (!plan) return std::unexpected(plan.error());
   report.plan = std::move(*plan);
   if (!report.plan.empty()) {
-    if (auto r = save_lab_state(intent_state(memory, want)); !r) return std::unexpected(r.error());
+    if (auto r = save_lab_state(with_external_ids(intent_state(memory, want), memory)); !r)
+      return std::unexpected(r.error());
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
       (void)restore_memory(memory);
@@ -145,7 +159,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
     }
     await_vanishing(kernel, report.plan.vanishing);
   }
-  LabState next = next_lab_state(memory, want, report.plan.actions);
+  LabState next = with_external_ids(next_lab_state(memory, want, report.plan.actions), memory);
   auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
   if (!report.plan.empty()) {

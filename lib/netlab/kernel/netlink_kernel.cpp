@@ -301,6 +301,7 @@ Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveReques
   auto h = handle(ns);
   if (!h) return std::unexpected(h.error());
   out.exists = true;
+  out.ns_id = ns.kind == NodeKind::host ? 0 : static_cast<uint64_t>(st.st_ino);
   if (auto read = read_netlink_state((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
   if (auto read = read_in_netns(**h, what, out); !read) return fail_in(where(ns), read.error().message);
   return out;
