@@ -63,8 +63,8 @@ private:
 
 /// The lab used by most cases: a namespace the lab creates (lab1) joined to
 /// the external one by a veth, addresses and a route on both sides, a port
-/// probed from lab1 with a listener in the external namespace, and sysctls
-/// (forwarding among them) that must come back on down.
+/// probed from lab1 with a listener in the external namespace, sysctls
+/// (forwarding among them) that must come back on down, and a NAT table.
 std::string lab_text(const std::string& ref) {
   return R"(name: extlab
 nodes:
@@ -81,6 +81,7 @@ nodes:
       vlab: {addresses: [10.50.0.2/24]}
     routes: [10.70.0.0/24 via 10.50.0.1]
     sysctls: {net.ipv4.conf.all.rp_filter: 2}
+    nat: [{masquerade: {source: 10.50.0.0/24, out: pre0}}]
 links:
   - [lab1:eth0, ext:vlab]
 checks:
@@ -91,22 +92,33 @@ checks:
 )";
 }
 
+/// Runs each of `cmds` inside the namespace (`in` is the shell prefix that enters it).
+std::string each_in(const std::string& in, const std::vector<std::string>& cmds, const std::string& sep) {
+  std::string script;
+  for (const auto& c : cmds) script += (script.empty() ? "" : sep) + in + c;
+  return script;
+}
+
 /// What the owner had in the namespace before netlab came: a veth pair with an
-/// address, a gateway route, a static route, lo up, rp_filter 1.
+/// address, a gateway route, a static route, lo up, rp_filter 1, an nft table.
 void populate(const std::string& in) {
-  // No duplicate address detection: a snapshot must not catch an address "tentative".
-  REQUIRE(sh(in + "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 && " + in +
-             "ip link set lo up && " + in + "ip link add pre0 type veth peer name pre1 && " + in +
-             "ip addr add 10.60.0.1/24 dev pre0 && " + in + "ip link set pre0 up && " + in + "ip link set pre1 up && " +
-             in + "ip route add 10.61.0.0/24 via 10.60.0.2 && " + in +
-             "ip route add 10.62.0.0/24 dev pre0 proto static && " + in + "sysctl -qw net.ipv4.conf.all.rp_filter=1")
+  REQUIRE(sh(each_in(in,
+                     {// No duplicate address detection: a snapshot must not catch an address "tentative".
+                      "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0",
+                      "ip link set lo up", "ip link add pre0 type veth peer name pre1",
+                      "ip addr add 10.60.0.1/24 dev pre0", "ip link set pre0 up", "ip link set pre1 up",
+                      "ip route add 10.61.0.0/24 via 10.60.0.2", "ip route add 10.62.0.0/24 dev pre0 proto static",
+                      "sysctl -qw net.ipv4.conf.all.rp_filter=1", "nft add table ip mine"},
+                     " && "))
               .rc == 0);
 }
 
 /// Everything netlab must leave as it found it in the external namespace.
 std::string snapshot(const std::string& in) {
-  return sh(in + "ip -d addr show; " + in + "ip -4 route show table all; " + in + "ip -6 route show table all; " + in +
-            "sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter")
+  return sh(each_in(in,
+                    {"ip -d addr show", "ip -4 route show table all", "ip -6 route show table all",
+                     "sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter", "nft list ruleset"},
+                    "; "))
       .out;
 }
 
@@ -122,6 +134,9 @@ std::vector<std::string> sorted_changes(const std::string& out) {
 void external_lifecycle(const std::string& ref, const std::string& in) {
   populate(in);
   const std::string before = snapshot(in);
+  for (const char* owned_by_owner : {"inet 10.60.0.1/24", "10.62.0.0/24 dev pre0 proto static", "rp_filter = 1",
+                                     "table ip mine"})
+    REQUIRE_THAT(before, Catch::Contains(owned_by_owner));
   const std::string file = write_temp("ext.yaml", lab_text(ref));
 
   Run up = netlab("up " + file);
@@ -129,6 +144,7 @@ void external_lifecycle(const std::string& ref, const std::string& in) {
   CHECK(sorted_changes(up.out) == std::vector<std::string>{
                                       "+ address ext:vlab 10.50.0.2/24",
                                       "+ address lab1:eth0 10.50.0.1/24",
+                                      "+ nat ext: table netlab-extlab (1 rule)",
                                       "+ netns lab1",
                                       "+ route ext: 10.70.0.0/24 via 10.50.0.1",
                                       "+ route lab1: 10.60.0.0/24 via 10.50.0.2",
@@ -141,6 +157,7 @@ void external_lifecycle(const std::string& ref, const std::string& in) {
                                   });
   CHECK(sh(in + "ip -o link show vlab").out.find("alias netlab:extlab") != std::string::npos);
   CHECK(sh(in + "sysctl -n net.ipv4.ip_forward").out == "1\n");
+  CHECK(sh(in + "nft list tables").out == "table ip mine\ntable inet netlab-extlab\n");
 
   Run test = netlab("test " + file);
   CHECK(test.rc == 0);
