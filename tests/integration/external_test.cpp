@@ -95,7 +95,8 @@ checks:
 /// Runs each of `cmds` inside the namespace (`in` is the shell prefix that enters it).
 std::string each_in(const std::string& in, const std::vector<std::string>& cmds, const std::string& sep) {
   std::string script;
-  for (const auto& c : cmds) script += (script.empty() ? "" : sep) + in + c;
+  for (const auto& c : cmds)
+    script += (script.empty() ? "" : sep) + in + c;
   return script;
 }
 
@@ -134,8 +135,8 @@ std::vector<std::string> sorted_changes(const std::string& out) {
 void external_lifecycle(const std::string& ref, const std::string& in) {
   populate(in);
   const std::string before = snapshot(in);
-  for (const char* owned_by_owner : {"inet 10.60.0.1/24", "10.62.0.0/24 dev pre0 proto static", "rp_filter = 1",
-                                     "table ip mine"})
+  for (const char* owned_by_owner :
+       {"inet 10.60.0.1/24", "10.62.0.0/24 dev pre0 proto static", "rp_filter = 1", "table ip mine"})
     REQUIRE_THAT(before, Catch::Contains(owned_by_owner));
   const std::string file = write_temp("ext.yaml", lab_text(ref));
 
