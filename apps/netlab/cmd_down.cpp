@@ -20,20 +20,16 @@ struct DownOptions {
 };
 
 /// What down cannot undo in external namespaces that are gone or were replaced.
-std::vector<std::string> external_notes(const LabState& memory) {
+std::vector<std::string> external_notes(Kernel& kernel, const LabState& memory) {
   std::vector<std::string> notes;
   for (const auto& ref : memory.nodes) {
     if (ref.kind != NodeKind::external) continue;
+    auto seen = kernel.observe(ref, {});
     std::string what = "external namespace of node '" + ref.node + "' (" + ref.path + ")";
-    switch (external_ns_presence(ref)) {
-    case ExternalNsPresence::gone:
+    if (seen && !seen->exists)
       notes.push_back(what + " is gone; what lab '" + memory.lab + "' added there went with it");
-      break;
-    case ExternalNsPresence::replaced:
+    else if (seen && ref.ns_id && seen->ns_id != ref.ns_id)
       notes.push_back(what + " is not the one lab '" + memory.lab + "' set up; left alone");
-      break;
-    case ExternalNsPresence::same: break;
-    }
   }
   return notes;
 }
@@ -48,7 +44,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   Topology nothing;
   nothing.name = lab;
   bool live = !g.json && !g.quiet;
-  const auto notes = external_notes(*memory);
+  const auto notes = external_notes(kernel, *memory);
   auto result = reconcile(kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) {
     if (live && r) print_action(a, o.explain);
   });

@@ -5,7 +5,6 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <thread>
 
 namespace netlab {
@@ -28,16 +27,6 @@ Expected<UniqueFd> open_netns(const NsRef& ns) {
   return owned;
 }
 
-uint64_t netns_id(const std::string& path) {
-  struct stat st {};
-  return !path.empty() && ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
-}
-
-ExternalNsPresence external_ns_presence(const NsRef& ref) {
-  uint64_t now = netns_id(ref.path);
-  if (now == 0) return ExternalNsPresence::gone;
-  return ref.ns_id != 0 && ref.ns_id != now ? ExternalNsPresence::replaced : ExternalNsPresence::same;
-}
 
 Expected<void> run_in_netns(int netns_fd, const std::function<Expected<void>()>& fn) {
   Expected<void> result;

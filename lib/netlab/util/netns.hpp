@@ -5,7 +5,6 @@
 #include <netlab/util/error.hpp>
 #include <netlab/util/fd.hpp>
 
-#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -20,15 +19,6 @@ NsRef ns_ref_for(const Node& node);
 /// Opens the namespace file of `ns` (O_RDONLY|O_CLOEXEC); the host is /proc/self/ns/net.
 /// A missing named namespace fails with errno ENOENT in the message.
 Expected<UniqueFd> open_netns(const NsRef& ns);
-
-/// Identity of the namespace a path names (the inode of its nsfs file); 0 if it cannot be read.
-uint64_t netns_id(const std::string& path);
-
-/// How an external node's namespace compares with the one the lab recorded (NsRef::ns_id).
-enum class ExternalNsPresence { same, gone, replaced };
-
-/// Whether `ref.path` still names the namespace the lab set up in.
-ExternalNsPresence external_ns_presence(const NsRef& ref);
 
 /// Runs `fn` on a new thread that has entered the network namespace `netns_fd`;
 /// returns fn's result. The calling thread's namespace never changes.
