@@ -350,3 +350,12 @@ nodes:
   ctr.stop();
   require_nothing_left();
 }
+
+TEST_CASE("lab external-netns: lifecycle, with its namespace made first", "[cli][lab][external]") {
+  REQUIRE(sh("ip netns add ext").rc == 0);
+  const std::string before = snapshot("ip netns exec ext ");
+  lifecycle("external-netns.yaml");
+  CHECK(snapshot("ip netns exec ext ") == before); // ext survives, as it was
+  REQUIRE(sh("ip netns del ext").rc == 0);
+  require_nothing_left();
+}
