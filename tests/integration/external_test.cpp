@@ -7,11 +7,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <regex>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <thread>
 
 using namespace nltest;
 
@@ -22,14 +24,15 @@ namespace {
 /// Killed by the destructor, and by the kernel if the test dies first.
 class NsProcess {
 public:
-  NsProcess() {
+  /// `own_netns == false`: the process stays in the test's namespace.
+  explicit NsProcess(bool own_netns = true) {
     int ready[2];
     REQUIRE(pipe2(ready, O_CLOEXEC) == 0);
     m_pid = fork();
     REQUIRE(m_pid >= 0);
     if (m_pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (unshare(CLONE_NEWNET) != 0) _exit(126);
+      if (own_netns && unshare(CLONE_NEWNET) != 0) _exit(126);
       char ok = 1;
       if (write(ready[1], &ok, 1) != 1) _exit(126);
       execlp("sleep", "sleep", "1000", static_cast<char*>(nullptr));
@@ -112,6 +115,10 @@ void populate(const std::string& in) {
                       "sysctl -qw net.ipv4.conf.all.rp_filter=1", "nft add table ip mine"},
                      " && "))
               .rc == 0);
+  // Even without DAD an address is "tentative" until a kernel worker runs: wait for that.
+  for (int i = 0; i < 300 && !sh(in + "ip -6 addr show tentative").out.empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(sh(in + "ip -6 addr show tentative").out.empty());
 }
 
 /// Everything netlab must leave as it found it in the external namespace.
@@ -358,4 +365,29 @@ TEST_CASE("lab external-netns: lifecycle, with its namespace made first", "[cli]
   CHECK(snapshot("ip netns exec ext ") == before); // ext survives, as it was
   REQUIRE(sh("ip netns del ext").rc == 0);
   require_nothing_left();
+}
+
+TEST_CASE("an external node whose pid lives in another node's namespace is refused", "[cli][external]") {
+  NsProcess in_host(false); // a process in the test's own ("host") namespace
+  const std::string file = write_temp("same.yaml", R"(name: samens
+nodes:
+  host:
+    kind: host
+    interfaces:
+      br0: {kind: bridge}
+  ext:
+    kind: external
+    pid: )" + in_host.pid() + R"(
+    interfaces:
+      t0: {kind: tap}
+)");
+  Run up = netlab("up " + file);
+  CHECK(up.rc == 1);
+  CHECK_THAT(up.out, Catch::Contains("external namespace of node 'ext' (" + in_host.path() +
+                                     ") is the namespace of node 'host'"));
+  CHECK(changes(up.out).empty());
+  CHECK(netlab("status " + file).rc == 3);
+  in_host.stop();
+  require_nothing_left();
+  fs::remove(file);
 }

@@ -195,6 +195,12 @@ private:
                                  "' set up in " + was->path + "; 'netlab down' it first");
       note(Finding::State::conflict, want->name, "external namespace " + ref.path, "the lab is set up in " + was->path);
       return;
+    } else if (const std::string* other = same_namespace_as(*want, have)) {
+      // Two nodes over one namespace would sweep each other's links.
+      m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
+                                 ") is the namespace of node '" + *other + "'; declare its interfaces there");
+      note(Finding::State::conflict, want->name, "a namespace of its own", "the namespace of node " + *other);
+      return;
     } else if (replaced(ref, have)) {
       m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
                                  ") is not the one lab '" + m_want.name +
@@ -204,6 +210,18 @@ private:
       return;
     }
     diff_content(*want, ref, observed(want->name));
+  }
+
+  /// The other node of the file whose namespace `have` is too (an external
+  /// node given the pid of a process in another node's namespace).
+  const std::string* same_namespace_as(const Node& want, const ObservedNs& have) const {
+    if (want.kind != NodeKind::external || !have.exists || have.ns_id == 0) return nullptr;
+    for (const auto& n : m_want.nodes) {
+      auto it = m_have.nodes.find(n.name);
+      if (n.name != want.name && it != m_have.nodes.end() && it->second.exists && it->second.ns_id == have.ns_id)
+        return &n.name;
+    }
+    return nullptr;
   }
 
   /// An external path that now names another namespace than the one the lab
