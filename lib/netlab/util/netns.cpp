@@ -27,7 +27,6 @@ Expected<UniqueFd> open_netns(const NsRef& ns) {
   return owned;
 }
 
-
 Expected<void> run_in_netns(int netns_fd, const std::function<Expected<void>()>& fn) {
   Expected<void> result;
   std::thread worker([&] {
