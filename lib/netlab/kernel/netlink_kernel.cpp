@@ -353,6 +353,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     if (!h) return std::unexpected(h.error());
     handles[i] = *h;
     out[i].exists = true;
+    out[i].ns_id = namespace_id(**h);
   }
   // The dumps, concurrently: each socket is used by one thread at a time.
   std::vector<std::optional<Error>> errors(jobs.size());
