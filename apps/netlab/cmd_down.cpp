@@ -19,6 +19,21 @@ struct DownOptions {
   bool explain = false;
 };
 
+/// What down cannot undo in external namespaces that are gone or were replaced.
+std::vector<std::string> external_notes(Kernel& kernel, const LabState& memory) {
+  std::vector<std::string> notes;
+  for (const auto& ref : memory.nodes) {
+    if (ref.kind != NodeKind::external) continue;
+    auto seen = kernel.observe(ref, {});
+    std::string what = "external namespace of node '" + ref.node + "' (" + ref.path + ")";
+    if (seen && !seen->exists)
+      notes.push_back(what + " is gone; what lab '" + memory.lab + "' added there went with it");
+    else if (seen && ref.ns_id && seen->ns_id != ref.ns_id)
+      notes.push_back(what + " is not the one lab '" + memory.lab + "' set up; left alone");
+  }
+  return notes;
+}
+
 /// Tears one lab down from its memory and the kernel marks.
 int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g) {
   auto memory = discover_lab(kernel, lab);
@@ -29,6 +44,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   Topology nothing;
   nothing.name = lab;
   bool live = !g.json && !g.quiet;
+  const auto notes = external_notes(kernel, *memory);
   auto result = reconcile(kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) {
     if (live && r) print_action(a, o.explain);
   });
@@ -40,6 +56,8 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
     return static_cast<int>(ExitCode::failure);
   }
   (void)remove_lab_state(lab);
+  if (live)
+    for (const auto& n : notes) std::printf("note: %s\n", n.c_str());
   if (live) std::printf("lab '%s' is down: %s\n", lab.c_str(),
                         summary_line(result->plan.actions.size(), result->elapsed_ms).c_str());
   return 0;

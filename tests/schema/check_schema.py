@@ -62,7 +62,7 @@ VALID = {
         nodes:
           a: {kind: external, netns: other}
           b: {kind: external, path: /proc/1/ns/net}
-          c: {kind: external, pid: 1}
+          c: {kind: external, pid: 2}
           host:
             kind: host
             loopback: true

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -64,11 +65,18 @@ inline std::vector<std::string> changes(const std::string& out) {
   return c;
 }
 
-/// No namespace, no tagged link, no nft table, no state dir: the lab left nothing.
-inline void require_nothing_left() {
+/// The names in /run/netns (what `ip netns list` shows).
+inline std::set<std::string> netns_names() {
+  std::set<std::string> names;
   std::error_code ec;
-  CHECK(fs::is_empty("/run/netns", ec));
-  CHECK(sh("ip netns list").out.empty());
+  for (const auto& e : fs::directory_iterator("/run/netns", ec)) names.insert(e.path().filename().string());
+  return names;
+}
+
+/// No namespace but `kept` (those made before the lab), no tagged link, no nft
+/// table, no state dir: the lab left nothing.
+inline void require_nothing_left(const std::set<std::string>& kept = {}) {
+  CHECK(netns_names() == kept);
   CHECK(sh("ip -o link show | grep -c 'alias netlab' || true").out == "0\n");
   CHECK(sh("nft list tables | grep -c netlab || true").out == "0\n");
   for (const auto& e : fs::directory_iterator("/run/netlab")) CHECK(e.path().filename() == ".lock");
@@ -89,8 +97,10 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
-/// up -> checks pass -> second up changes nothing -> status converged -> down -> nothing left.
+/// up -> checks pass -> second up changes nothing -> status converged -> down ->
+/// nothing left. Namespaces that exist before (for external nodes) must survive.
 inline void lifecycle(const std::string& file) {
+  const std::set<std::string> kept = netns_names();
   Run up = netlab("up " + topology(file));
   REQUIRE(up.rc == 0);
   CHECK_FALSE(changes(up.out).empty());
@@ -105,7 +115,7 @@ inline void lifecycle(const std::string& file) {
   CHECK(status.rc == 0);
   Run down = netlab("down " + topology(file));
   CHECK(down.rc == 0);
-  require_nothing_left();
+  require_nothing_left(kept);
 }
 
 } // namespace nltest

@@ -48,6 +48,24 @@ LabState intent_state(const LabState& memory, const Topology& want) {
   return s;
 }
 
+/// Records which namespace each external node's path names when the lab first
+/// uses it, so a later run can tell when the path has come to name another one
+/// (a pid reused, a namespace deleted and made again) and leave that one alone.
+/// A recorded id is kept: diff refuses to work in a namespace that differs from it.
+LabState with_external_ids(Kernel& kernel, LabState s, const LabState& memory) {
+  for (auto& ref : s.nodes) {
+    if (ref.kind != NodeKind::external) continue;
+    const NsRef* old = memory.find_node(ref.node);
+    if (old && old->path == ref.path && old->ns_id) {
+      ref.ns_id = old->ns_id;
+      continue;
+    }
+    auto seen = kernel.observe(NsRef{ref.node, ref.kind, ref.path}, {});
+    ref.ns_id = seen && seen->exists ? seen->ns_id : 0;
+  }
+  return s;
+}
+
 /// Waits until the links that go with deleted namespaces are gone (the kernel
 /// removes them in a batch, asynchronously), so a run returns only when the
 /// kernel shows its result. Stragglers after the deadline are deleted one by one.
@@ -142,7 +160,8 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   if (!plan) return std::unexpected(plan.error());
   report.plan = std::move(*plan);
   if (!report.plan.empty()) {
-    if (auto r = save_lab_state(intent_state(memory, want)); !r) return std::unexpected(r.error());
+    if (auto r = save_lab_state(with_external_ids(kernel, intent_state(memory, want), memory)); !r)
+      return std::unexpected(r.error());
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
       (void)restore_memory(memory);
@@ -151,7 +170,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
     }
     await_vanishing(kernel, report.plan.vanishing);
   }
-  LabState next = next_lab_state(memory, want, report.plan.actions);
+  LabState next = with_external_ids(kernel, next_lab_state(memory, want, report.plan.actions), memory);
   auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
   if (!report.plan.empty()) {

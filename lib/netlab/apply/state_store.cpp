@@ -36,8 +36,11 @@ ObservedRoute route_from_json(const json& j) {
 
 json to_json(const LabState& s) {
   json nodes = json::array();
-  for (const auto& n : s.nodes)
-    nodes.push_back({{"node", n.node}, {"kind", std::string(to_string(n.kind))}, {"path", n.path}});
+  for (const auto& n : s.nodes) {
+    json node{{"node", n.node}, {"kind", std::string(to_string(n.kind))}, {"path", n.path}};
+    if (n.ns_id) node["ns_id"] = n.ns_id;
+    nodes.push_back(std::move(node));
+  }
   json routes = json::object();
   for (const auto& [node, rs] : s.foreign_ns_routes) {
     routes[node] = json::array();
@@ -60,7 +63,8 @@ LabState from_json(const json& j) {
   s.lab = j.at("lab").get<std::string>();
   s.source_path = j.value("source", "");
   for (const auto& n : j.at("nodes"))
-    s.nodes.push_back({n.at("node").get<std::string>(), kind_from(n.value("kind", "netns")), n.value("path", "")});
+    s.nodes.push_back({n.at("node").get<std::string>(), kind_from(n.value("kind", "netns")), n.value("path", ""),
+                       n.value("ns_id", uint64_t{0})});
   s.saved_sysctls = j.value("saved_sysctls", decltype(s.saved_sysctls){});
   const json routes = j.value("foreign_ns_routes", json::object()); // items() must not outlive it
   for (const auto& [node, rs] : routes.items())

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
 
@@ -80,6 +81,16 @@ const char* config_option(LinkKind kind) {
 /// The kernel's answer when no driver provides a link kind.
 bool missing_driver(const NlError& e) {
   return e.code == EOPNOTSUPP || e.text.find("Unknown device type") != std::string::npos;
+}
+
+/// Which namespace a handle is: its cookie (Linux 5.14+), unique while the
+/// machine runs; else the inode of its namespace file, which a namespace made
+/// after this one is gone may get again.
+uint64_t namespace_id(const NsHandle& h) {
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (getsockopt(nl_socket_get_fd(h.sock.get()), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0 && cookie) return cookie;
+  return static_cast<uint64_t>(h.ino);
 }
 
 /// 1000-namespace labs hold two descriptors per namespace.
@@ -301,6 +312,7 @@ Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveReques
   auto h = handle(ns);
   if (!h) return std::unexpected(h.error());
   out.exists = true;
+  out.ns_id = namespace_id(**h);
   if (auto read = read_netlink_state((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
   if (auto read = read_in_netns(**h, what, out); !read) return fail_in(where(ns), read.error().message);
   return out;
@@ -341,6 +353,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     if (!h) return std::unexpected(h.error());
     handles[i] = *h;
     out[i].exists = true;
+    out[i].ns_id = namespace_id(**h);
   }
   // The dumps, concurrently: each socket is used by one thread at a time.
   std::vector<std::optional<Error>> errors(jobs.size());

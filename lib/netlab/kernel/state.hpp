@@ -26,6 +26,7 @@ struct NsRef {
   std::string node;            ///< node name (for messages)
   NodeKind kind = NodeKind::netns;
   std::string path;            ///< netns: /run/netns/<node>; external: given path; host: empty
+  uint64_t ns_id = 0;          ///< external, in a LabState: ObservedNs::ns_id of the namespace the lab set up in (0: none)
 };
 
 /// One link as the kernel reports it.
@@ -57,6 +58,7 @@ struct ObservedRoute {
 struct ObservedNs {
   NsRef ref;
   bool exists = false;
+  uint64_t ns_id = 0;                ///< which namespace this is: its cookie, never reused (0: not read)
   std::string owner;                 ///< alias on its `lo` ("netlab:<lab>"), "" if none
   bool lo_up = false;
   std::vector<ObservedLink> links;

@@ -194,8 +194,28 @@ private:
       }
     } else if (want->kind == NodeKind::external && !have.exists) {
       m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
-                                 ") does not exist");
-      note(Finding::State::conflict, want->name, "exists", "missing");
+                                 ") does not exist; netlab uses an external namespace but never creates it");
+      note(Finding::State::conflict, want->name, "external namespace " + ref.path, "none");
+      return;
+    } else if (const NsRef* was = m_memory.find_node(want->name);
+               want->kind == NodeKind::external && was && was->kind == NodeKind::external && was->path != ref.path) {
+      // Both would be node `want->name`; what the lab set in the old one must be undone there first.
+      m_plan.conflicts.push_back("node '" + want->name + "' now names " + ref.path + ", but lab '" + m_want.name +
+                                 "' set up in " + was->path + "; 'netlab down' it first");
+      note(Finding::State::conflict, want->name, "external namespace " + ref.path, "the lab is set up in " + was->path);
+      return;
+    } else if (const std::string* other = same_namespace_as(*want, have)) {
+      // Two nodes over one namespace would sweep each other's links.
+      m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
+                                 ") is the namespace of node '" + *other + "'; declare its interfaces there");
+      note(Finding::State::conflict, want->name, "a namespace of its own", "the namespace of node " + *other);
+      return;
+    } else if (replaced(ref, have)) {
+      m_plan.conflicts.push_back("external namespace of node '" + want->name + "' (" + ref.path +
+                                 ") is not the one lab '" + m_want.name +
+                                 "' set up (deleted and made again, or the pid now belongs to another process); "
+                                 "'netlab down' forgets the old one");
+      note(Finding::State::conflict, want->name, "the namespace the lab set up", "another namespace at " + ref.path);
       return;
     }
     diff_content(*want, ref, observed(want->name));
@@ -218,8 +238,28 @@ private:
       m_create[p_settings].push_back(SetSysctl{ref, "net.ipv6.conf." + i.name + ".disable_ipv6", v, old});
   }
 
+  /// The other node of the file whose namespace `have` is too (an external
+  /// node given the pid of a process in another node's namespace).
+  const std::string* same_namespace_as(const Node& want, const ObservedNs& have) const {
+    if (want.kind != NodeKind::external || !have.exists || have.ns_id == 0) return nullptr;
+    for (const auto& n : m_want.nodes) {
+      auto it = m_have.nodes.find(n.name);
+      if (n.name != want.name && it != m_have.nodes.end() && it->second.exists && it->second.ns_id == have.ns_id)
+        return &n.name;
+    }
+    return nullptr;
+  }
+
+  /// An external path that now names another namespace than the one the lab
+  /// recorded: what the lab added went with the old one; the new one is not ours.
+  bool replaced(const NsRef& ref, const ObservedNs& have) const {
+    const NsRef* was = m_memory.find_node(ref.node);
+    return ref.kind == NodeKind::external && was && was->kind == NodeKind::external && was->path == ref.path &&
+           was->ns_id != 0 && have.ns_id != 0 && was->ns_id != have.ns_id;
+  }
+
   void remove_node(const NsRef& ref, const ObservedNs& have) {
-    if (!have.exists) return;
+    if (!have.exists || replaced(ref, have)) return;
     if (ref.kind == NodeKind::netns) {
       if (have.owner != m_tag) return; // someone else's now: never ours to delete
       note(Finding::State::extra, ref.node, {}, "netns");

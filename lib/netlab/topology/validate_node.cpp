@@ -54,7 +54,7 @@ std::optional<std::string> external_path(Ctx& c, const Field& f) {
   return *text;
 }
 
-void parse_external_ref(Ctx& c, Node& node, const RawNode& map) {
+void parse_external_ref(Ctx& c, Node& node, NodeSrc& src, const RawNode& map) {
   std::vector<Field> refs;
   for (auto key : k_external_keys)
     if (auto f = field(map, key)) refs.push_back(*f);
@@ -71,6 +71,7 @@ void parse_external_ref(Ctx& c, Node& node, const RawNode& map) {
     if (&f != &*first)
       c.diags.error(f.key_mark, "external " + node_text(node) + " takes only one of 'netns', 'path' or 'pid'");
   node.netns_path = external_path(c, *first);
+  if (node.netns_path) src.external_ref = first->mark;
 }
 
 void parse_loopback(Ctx& c, Node& node, const RawNode& map) {
@@ -128,7 +129,7 @@ void parse_sysctls(Ctx& c, Node& node, const RawNode& map) {
 void parse_node_body(Ctx& c, Node& node, NodeSrc& src, const RawNode& map) {
   check_keys(c.diags, map, k_node_keys);
   parse_node_kind(c, node, map);
-  parse_external_ref(c, node, map);
+  parse_external_ref(c, node, src, map);
   parse_loopback(c, node, map);
   parse_interfaces(c, node, src, map);
   if (auto f = field(map, "routes")) parse_routes(c, node, src, *f);

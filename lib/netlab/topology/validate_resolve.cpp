@@ -209,9 +209,65 @@ void resolve_checks(Ctx& c) {
   }
 }
 
+/// An absolute path without empty, "." and ".." components ("/run//netns/./x" -> "/run/netns/x").
+std::string normal_path(const std::string& path) {
+  std::vector<std::string> parts;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find('/', start), path.size());
+    std::string part = path.substr(start, end - start);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(std::move(part));
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+/// "/run/netns/x" -> "x"; "" for any other (normalized) path.
+std::string named_netns(const std::string& path) {
+  constexpr std::string_view k_dir = "/run/netns/";
+  if (!path.starts_with(k_dir) || path.find('/', k_dir.size()) != std::string::npos) return {};
+  return path.substr(k_dir.size());
+}
+
+/// An external node must name a namespace of its own: not one a netns node of
+/// this lab creates (down would delete it under the external node), not the
+/// one another external node names, not netlab's own (that is kind host).
+void resolve_external_refs(Ctx& c) {
+  std::map<std::string, std::string> seen; // normalized path -> node
+  for (std::size_t n = 0; n < c.topo.nodes.size(); ++n) {
+    const Node& node = c.topo.nodes[n];
+    const NodeSrc& src = c.src.nodes[n];
+    if (node.kind != NodeKind::external || !node.netns_path || !src.external_ref) continue;
+    const std::string path = normal_path(*node.netns_path);
+    const Mark at = *src.external_ref;
+    std::string name = named_netns(path);
+    auto other = node_index(c, name);
+    if (!name.empty() && other && c.topo.nodes[*other].kind == NodeKind::netns) {
+      c.diags.error(at, "external node " + quoted(node.name) + " names namespace " + quoted(name) +
+                            ", which node " + quoted(name) + " of this lab creates; use that node");
+      continue;
+    }
+    if (path.starts_with("/proc/self/") || path.starts_with("/proc/thread-self/")) {
+      c.diags.error(at, "external node " + quoted(node.name) + ": " + path +
+                            " is netlab's own namespace; use a node of kind host for it");
+      continue;
+    }
+    auto [it, inserted] = seen.emplace(path, node.name);
+    if (!inserted)
+      c.diags.error(at, "external node " + quoted(node.name) + " names the same namespace as node " +
+                            quoted(it->second) + " (" + path + ")");
+  }
+}
+
 } // namespace
 
 void resolve(Ctx& c) {
+  resolve_external_refs(c);
   resolve_links(c);
   for (std::size_t n = 0; n < c.topo.nodes.size(); ++n) {
     const Node& node = c.topo.nodes[n];

@@ -37,6 +37,7 @@ struct NodeSrc {
   bool addresses_ok = true; ///< false: some address was rejected, so reachability is not judged
   std::vector<IfaceSrc> ifaces; ///< parallel to Node::interfaces
   std::vector<RouteSrc> routes; ///< parallel to Node::routes
+  std::optional<Mark> external_ref; ///< the value of an external node's netns/path/pid
 };
 
 /// Where a link's endpoints were written.

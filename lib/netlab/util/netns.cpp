@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <thread>
 
 namespace netlab {
@@ -18,7 +20,11 @@ Expected<UniqueFd> open_netns(const NsRef& ns) {
   std::string path = ns.kind == NodeKind::host ? "/proc/self/ns/net" : ns.path;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail("namespace '" + ns.node + "' (" + path + "): " + errno_text(errno));
-  return UniqueFd(fd);
+  UniqueFd owned(fd);
+  // A path can name any file; setns() would only say EINVAL much later.
+  if (ns.kind != NodeKind::host && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+    return fail("namespace '" + ns.node + "' (" + path + "): not a network namespace");
+  return owned;
 }
 
 Expected<void> run_in_netns(int netns_fd, const std::function<Expected<void>()>& fn) {
