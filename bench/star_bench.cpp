@@ -56,6 +56,7 @@ struct Options {
   int repeat = 1;
   bool keep = false;
   double max_load = 0; ///< > 0: wait (bounded) for the 1-minute load average to drop this low before each run
+  bool ipv6 = false;   ///< `ipv6: true` on every namespace, as the ip script leaves them
 };
 
 /// Times of one star-N lab; with --repeat, the best of each column.
@@ -152,12 +153,12 @@ void write_file(const fs::path& path, const std::string& text) {
   if (!f.flush()) die("cannot write " + path.string());
 }
 
-std::string star_yaml(int n) {
+std::string star_yaml(int n, bool ipv6) {
   std::string y = "name: star-" + std::to_string(n) + "\nversion: 1\nnodes:\n  host:\n    kind: host\n    interfaces:\n";
   y += "      br0: {kind: bridge, addresses: [10.0.0.1/16]}\n";
   for (int i = 0; i < n; ++i) y += "      v" + std::to_string(i) + ": {master: br0}\n";
   for (int i = 0; i < n; ++i) {
-    y += "  " + ns_name(i) + ":\n    interfaces:\n      eth0: {addresses: [" + ns_addr(i) + "/16]}\n";
+    y += "  " + ns_name(i) + ":\n" + (ipv6 ? "    ipv6: true\n" : "") + "    interfaces:\n      eth0: {addresses: [" + ns_addr(i) + "/16]}\n";
     y += "    routes: [default via 10.0.0.1]\n";
   }
   y += "links:\n";
@@ -188,11 +189,11 @@ struct LabFiles {
   std::vector<fs::path> ns;
 };
 
-LabFiles write_lab(int n) {
+LabFiles write_lab(int n, bool ipv6) {
   char tmpl[] = "/tmp/netlab-bench-XXXXXX";
   if (!mkdtemp(tmpl)) die(errno_text("mkdtemp"));
   LabFiles f{tmpl, fs::path(tmpl) / ("star-" + std::to_string(n) + ".yaml"), fs::path(tmpl) / "host.batch", {}};
-  write_file(f.yaml, star_yaml(n));
+  write_file(f.yaml, star_yaml(n, ipv6));
   write_file(f.host, host_batch(n));
   for (int i = 0; i < n; ++i) {
     f.ns.push_back(fs::path(tmpl) / (ns_name(i) + ".batch"));
@@ -346,7 +347,7 @@ Row measure_once(const Options& o, int n, const LabFiles& f) {
 }
 
 Row measure(const Options& o, int n) {
-  LabFiles f = write_lab(n);
+  LabFiles f = write_lab(n, o.ipv6);
   Row best;
   for (int r = 0; r < o.repeat; ++r) {
     if (!o.json) std::fprintf(stderr, "star-%d: run %d/%d\n", n, r + 1, o.repeat);
@@ -476,12 +477,14 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
 // ---------------------------------------------------------------- main
 
 void usage() {
-  std::printf("usage: netlab_bench [--netlab PATH] [--ip PATH] [--repeat R] [--max-load L] [--json] [--keep] [N...]\n"
+  std::printf("usage: netlab_bench [--netlab PATH] [--ip PATH] [--repeat R] [--max-load L] [--json] [--keep] [--ipv6] [N...]\n"
               "  Times the iproute2 script and netlab up/no-op up/status/down on star-N labs\n"
               "  (default N: 100 500 1000), in a private network namespace. Needs root.\n"
               "  --repeat R    run each size R times, report the best time of each column\n"
               "  --max-load L  before each run, wait (up to 10 min) for the 1-minute load average to be <= L\n"
-              "  --keep        keep the generated YAML and ip batch files in /tmp/netlab-bench-*\n");
+              "  --keep        keep the generated YAML and ip batch files in /tmp/netlab-bench-*\n"
+              "  --ipv6        give every namespace IPv6 (`ipv6: true`), as the ip script does; by default\n"
+              "                the IPv4-only star's namespaces get none, netlab's default\n");
 }
 
 Options parse(int argc, char** argv) {
@@ -499,6 +502,8 @@ Options parse(int argc, char** argv) {
       o.netlab = value();
     } else if (a == "--ip") {
       o.ip = value();
+    } else if (a == "--ipv6") {
+      o.ipv6 = true;
     } else if (a == "--json") {
       o.json = true;
     } else if (a == "--keep") {
