@@ -135,6 +135,7 @@ private:
   std::set<std::string> m_fresh_ns;                         ///< namespaces to be created
   std::set<std::pair<std::string, std::string>> m_handled;  ///< (node, link) decided already
   LinkSet m_stacked;                                        ///< links on top of other links
+  LinkSet m_deleted;                                        ///< links deleted already (a veth with its peer)
   Plan m_plan;
 
   const ObservedNs& observed(const std::string& node) const {
@@ -243,11 +244,14 @@ private:
   }
 
   void delete_link(const NsRef& ref, const ObservedLink& l, std::string reason = {}) {
+    // Two links whose veth ends swapped peers both name the same pair: delete it once.
+    if (!m_deleted.emplace(ref.node, l.name).second) return;
     DeleteLink d{ref, l, {}, {}, std::move(reason)};
     if (auto peer = find_peer(ref.node, l)) {
       d.peer_ns = ref_of(peer->first);
       d.peer_was = *peer->second;
       m_handled.emplace(peer->first, peer->second->name);
+      m_deleted.emplace(peer->first, peer->second->name);
     }
     m_handled.emplace(ref.node, l.name);
     m_remove[link_phase(l.kind)].push_back(std::move(d));
