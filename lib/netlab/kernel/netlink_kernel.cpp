@@ -358,7 +358,10 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
     if (!handles[i]) return;
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
-    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read) errors[i] = read.error();
+    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read)
+      errors[i] = read.error();
+    else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
+      errors[i] = more.error();
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
