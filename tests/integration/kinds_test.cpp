@@ -23,7 +23,8 @@ std::string edit(std::string text, const std::string& from, const std::string& t
 /// device-kinds.yaml with `edits` applied, written to a temp file of that name.
 std::string device_kinds(const std::string& name, const std::vector<std::pair<std::string, std::string>>& edits = {}) {
   std::string text = read_file(topology("device-kinds.yaml"));
-  for (const auto& [from, to] : edits) text = edit(text, from, to);
+  for (const auto& [from, to] : edits)
+    text = edit(text, from, to);
   return write_temp(name, text);
 }
 
@@ -87,8 +88,9 @@ TEST_CASE("macvlan: read back, mode changed in the file and by hand, removed", "
   CHECK_THAT(passthru.out, Catch::Contains("- macvlan n1:mv0 (re-created: mode passthru, was vepa)"));
   CHECK(netlab("status " + parent).rc == 0);
 
-  const std::string gone = device_kinds("mv.yaml", {{"      mv0: {kind: macvlan, parent: eth0, mode: bridge, addresses: [10.43.0.1/24]}\n", ""},
-                                                    {"  - {from: n2, ping: 10.43.0.1}", "  - {from: n2, ping: 10.43.0.1, expect: fail}"}});
+  const std::string gone = device_kinds(
+      "mv.yaml", {{"      mv0: {kind: macvlan, parent: eth0, mode: bridge, addresses: [10.43.0.1/24]}\n", ""},
+                  {"  - {from: n2, ping: 10.43.0.1}", "  - {from: n2, ping: 10.43.0.1, expect: fail}"}});
   Run removed = netlab("up " + gone);
   CHECK(changes(removed.out) == std::vector<std::string>{"- macvlan n1:mv0"});
   CHECK(sh("ip -n n1 link show mv0").rc != 0);
@@ -121,8 +123,8 @@ TEST_CASE("vxlan: read back, id and remote changed in the file, re-made by hand,
                                                       {"remote: 10.42.0.2", "remote: 10.42.0.20"},
                                                       {"10.43.0.2/24]", "10.43.0.2/24, 10.42.0.20/24]"}});
   Run moved = netlab("up " + remote);
-  CHECK(changes(moved.out) == std::vector<std::string>{"~ n1:vx0 remote 10.42.0.20 (was 10.42.0.2)",
-                                                       "+ address n2:eth0 10.42.0.20/24"});
+  CHECK(changes(moved.out) ==
+        std::vector<std::string>{"~ n1:vx0 remote 10.42.0.20 (was 10.42.0.2)", "+ address n2:eth0 10.42.0.20/24"});
   CHECK_THAT(link_details("n1", "vx0"), Catch::Contains("remote 10.42.0.20"));
   require_checks_pass(remote);
 
@@ -139,10 +141,14 @@ TEST_CASE("vxlan: read back, id and remote changed in the file, re-made by hand,
   CHECK(netlab("status " + remote).rc == 0);
   require_checks_pass(remote);
 
-  const std::string gone = device_kinds("vx.yaml", {{"      vx0: {kind: vxlan, id: 42, local: 10.42.0.1, remote: 10.42.0.2, dev: eth0, addresses: [10.44.0.1/24]}\n", ""},
-                                                    {"      vx0: {kind: vxlan, id: 42, local: 10.42.0.2, remote: 10.42.0.1, dev: eth0, addresses: [10.44.0.2/24]}\n", ""},
-                                                    {"  - {from: n1, ping: 10.44.0.2}          # through the vxlan tunnel\n", ""},
-                                                    {"  - {from: n2, tcp: \"10.44.0.1:7000\", listen: n1}\n", ""}});
+  const std::string gone = device_kinds(
+      "vx.yaml",
+      {{"      vx0: {kind: vxlan, id: 42, local: 10.42.0.1, remote: 10.42.0.2, dev: eth0, addresses: [10.44.0.1/24]}\n",
+        ""},
+       {"      vx0: {kind: vxlan, id: 42, local: 10.42.0.2, remote: 10.42.0.1, dev: eth0, addresses: [10.44.0.2/24]}\n",
+        ""},
+       {"  - {from: n1, ping: 10.44.0.2}          # through the vxlan tunnel\n", ""},
+       {"  - {from: n2, tcp: \"10.44.0.1:7000\", listen: n1}\n", ""}});
   Run removed = netlab("up " + gone);
   CHECK(changes(removed.out) ==
         std::vector<std::string>{"- address n2:eth0 10.42.0.20/24", "- vxlan n1:vx0", "- vxlan n2:vx0"});
@@ -164,7 +170,8 @@ nodes:
   CHECK(netlab("status " + file).rc == 0); // a name and a number compare by id
 
   std::string text = read_file(file);
-  const std::string owner = write_temp("tun.yaml", edit(text, "user: daemon, group: users", "user: nobody, group: nogroup"));
+  const std::string owner =
+      write_temp("tun.yaml", edit(text, "user: daemon, group: users", "user: nobody, group: nogroup"));
   Run up = netlab("up " + owner);
   CHECK(changes(up.out) == std::vector<std::string>{"~ n1:tap0 user nobody (was daemon), group nogroup (was users)"});
   CHECK_THAT(link_details("n1", "tap0"), Catch::Contains("user nobody group nogroup"));

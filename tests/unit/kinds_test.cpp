@@ -26,13 +26,15 @@ Topology parse(const std::string& yaml) {
   REQUIRE(raw);
   auto topo = validate(*raw);
   if (!topo)
-    for (const auto& d : topo.error()) FAIL(d.str());
+    for (const auto& d : topo.error())
+      FAIL(d.str());
   return *topo;
 }
 
 Lines lines(const Plan& p) {
   Lines out;
-  for (const auto& a : p.actions) out.push_back(describe(a));
+  for (const auto& a : p.actions)
+    out.push_back(describe(a));
   return out;
 }
 
@@ -53,7 +55,13 @@ struct Lab {
     auto plan = plan_lab(kernel, t, memory);
     REQUIRE(plan);
     auto r = apply_plan(kernel, plan->actions);
-    INFO("plan:\n" << [&] { std::string s; for (const auto& a : plan->actions) s += describe(a) + "\n"; return s; }());
+    INFO("plan:\n"
+         << [&] {
+              std::string s;
+              for (const auto& a : plan->actions)
+                s += describe(a) + "\n";
+              return s;
+            }());
     INFO("error: " << (r.error ? r.error->message : ""));
     REQUIRE(r.ok());
     memory = next_lab_state(memory, t, plan->actions);
@@ -122,7 +130,8 @@ TEST_CASE("kind settings read back as created: a second up changes nothing", "[k
   CHECK(vx->vxlan->id == 42u);
   CHECK(lab.kernel.link("n1", "mv0")->macvlan == MacvlanOptions{"eth0", "bridge"});
   CHECK(lab.kernel.link("n1", "tap0")->tun->uid == 1u);
-  for (const auto& f : lab.plan(parse(k_kinds_lab)).findings) CHECK(f.state == Finding::State::ok);
+  for (const auto& f : lab.plan(parse(k_kinds_lab)).findings)
+    CHECK(f.state == Finding::State::ok);
 }
 
 TEST_CASE("macvlan mode and vxlan remote change in place", "[kinds]") {
@@ -144,9 +153,9 @@ TEST_CASE("a vxlan id change re-creates the link with its state, addresses and r
   lab.up(parse(k_kinds_lab));
   Topology t = parse(edit(k_kinds_lab, "id: 42", "id: 43"));
   Plan p = lab.plan(t);
-  CHECK(lines(p) == Lines{"- route n1: 10.99.0.0/16 via 10.44.0.2 dev vx0", "- vxlan n1:vx0 (re-created: id 43, was 42)",
-                          "+ vxlan n1:vx0", "~ n1:vx0 up", "+ address n1:vx0 10.44.0.1/24",
-                          "+ route n1: 10.99.0.0/16 via 10.44.0.2"});
+  CHECK(lines(p) == Lines{"- route n1: 10.99.0.0/16 via 10.44.0.2 dev vx0",
+                          "- vxlan n1:vx0 (re-created: id 43, was 42)", "+ vxlan n1:vx0", "~ n1:vx0 up",
+                          "+ address n1:vx0 10.44.0.1/24", "+ route n1: 10.99.0.0/16 via 10.44.0.2"});
   CHECK(drift(p) == Lines{"different n1/vx0/id: want 43, have 42"});
   lab.up(t);
   CHECK(lab.kernel.link("n1", "vx0")->vxlan->id == 43u);
@@ -221,7 +230,8 @@ TEST_CASE("undoing a re-created vxlan puts back the old one, id and all", "[kind
   lab.kernel.fail_write = plan->actions.size() - 1; // the route, after the link was re-made
   auto r = apply_plan(lab.kernel, plan->actions);
   CHECK(r.rolled_back);
-  for (const auto& e : r.undo_errors) FAIL_CHECK(e);
+  for (const auto& e : r.undo_errors)
+    FAIL_CHECK(e);
   const ObservedLink* vx = lab.kernel.link("n1", "vx0");
   REQUIRE(vx);
   CHECK(vx->vxlan == before["n1"].find_link("vx0")->vxlan);
@@ -270,7 +280,8 @@ TEST_CASE("a port that joins again starts from VLAN 1; the bridge's own VLANs ar
   CHECK(lab.kernel.link("sw", "br0")->vlans == std::vector<BridgeVlan>{{10, 10, true, true}});
   CHECK(lab.plan(t).actions.empty());
   // h1 and h2 swap ports: both veths are re-made and p1, p2 join br0 afresh, in VLAN 1.
-  std::string swapped = edit(edit(self, "[h1:eth0, sw:p1]", "[h1:eth0, sw:p2]"), "[h2:eth0, sw:p2]", "[h2:eth0, sw:p1]");
+  std::string swapped =
+      edit(edit(self, "[h1:eth0, sw:p1]", "[h1:eth0, sw:p2]"), "[h2:eth0, sw:p2]", "[h2:eth0, sw:p1]");
   auto l = lines(lab.plan(parse(swapped)));
   CHECK(std::ranges::find(l, "~ sw:p1 vlans 10 pvid untagged (was 1 pvid untagged)") != l.end());
   CHECK(std::ranges::find(l, "~ sw:p2 vlans 10 pvid untagged, 20 (was 1 pvid untagged)") != l.end());
@@ -283,8 +294,9 @@ TEST_CASE("a kernel without bridge VLAN filtering refuses the file before any ch
   lab.kernel.missing.insert(KernelFeature::bridge_vlan_filtering);
   auto plan = plan_lab(lab.kernel, parse(k_vlan_lab), lab.memory);
   REQUIRE_FALSE(plan);
-  CHECK(plan.error().message ==
-        "bridge sw:br0 vlan_filtering needs CONFIG_BRIDGE_VLAN_FILTERING, which this kernel lacks; nothing was changed");
+  CHECK(
+      plan.error().message ==
+      "bridge sw:br0 vlan_filtering needs CONFIG_BRIDGE_VLAN_FILTERING, which this kernel lacks; nothing was changed");
   CHECK(lab.kernel.writes == 0);
   CHECK(lab.kernel.nodes.size() == 1); // only the host
 }

@@ -66,7 +66,8 @@ AttrTable parse_nested(nlattr* nest, int max) {
 /// IFLA_INFO_DATA of one RTM_NEWLINK reply, parsed up to `max`.
 AttrTable info_data(nlmsghdr* h, int max) {
   AttrTable tb(IFLA_MAX + 1, nullptr);
-  if (nlmsg_parse(h, sizeof(ifinfomsg), tb.data(), IFLA_MAX, nullptr) < 0) return AttrTable(static_cast<size_t>(max) + 1);
+  if (nlmsg_parse(h, sizeof(ifinfomsg), tb.data(), IFLA_MAX, nullptr) < 0)
+    return AttrTable(static_cast<size_t>(max) + 1);
   AttrTable info = parse_nested(tb[IFLA_LINKINFO], IFLA_INFO_MAX);
   return parse_nested(info[IFLA_INFO_DATA], max);
 }
@@ -141,7 +142,8 @@ int on_vlan_reply(nl_msg* msg, void* arg) {
   if (nlmsg_parse(h, sizeof(ifinfomsg), tb.data(), IFLA_MAX, nullptr) < 0) return NL_OK;
   auto* ifi = static_cast<ifinfomsg*>(nlmsg_data(h));
   auto& vlans = static_cast<VlanDump*>(arg)->by_index[ifi->ifi_index];
-  for (const auto& v : parse_vlans(tb[IFLA_AF_SPEC])) vlans.push_back(v);
+  for (const auto& v : parse_vlans(tb[IFLA_AF_SPEC]))
+    vlans.push_back(v);
   return NL_OK;
 }
 
@@ -170,7 +172,8 @@ Expected<void> read_bridge_vlans(NlSocket& sock, ObservedNs& out) {
 }
 
 /// RTM_NEWLINK for an existing link: IFLA_LINKINFO{kind, IFLA_INFO_DATA{...}} filled by `put`.
-template <class Put> NlExpected<void> change_info_data(NlSocket& sock, const std::string& name, const char* kind, Put&& put) {
+template <class Put>
+NlExpected<void> change_info_data(NlSocket& sock, const std::string& name, const char* kind, Put&& put) {
   NlMsgPtr msg(nlmsg_alloc_simple(RTM_NEWLINK, 0));
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
@@ -195,7 +198,8 @@ NlExpected<void> put_vlans(nl_msg* msg, bool self, const std::vector<BridgeVlan>
   if (!spec) return std::unexpected(local_error(ENOMEM));
   if (self && nla_put_u16(msg, IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_SELF) < 0) return std::unexpected(local_error(ENOMEM));
   for (const auto& v : vlans) {
-    auto flags = static_cast<uint16_t>((v.pvid ? BRIDGE_VLAN_INFO_PVID : 0) | (v.untagged ? BRIDGE_VLAN_INFO_UNTAGGED : 0));
+    auto flags =
+        static_cast<uint16_t>((v.pvid ? BRIDGE_VLAN_INFO_PVID : 0) | (v.untagged ? BRIDGE_VLAN_INFO_UNTAGGED : 0));
     bridge_vlan_info first{static_cast<uint16_t>(flags | (v.last != v.id ? BRIDGE_VLAN_INFO_RANGE_BEGIN : 0)), v.id};
     if (nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof first, &first) < 0) return std::unexpected(local_error(ENOMEM));
     if (v.last == v.id) continue;
@@ -236,8 +240,8 @@ void read_kind_options(nl_cache* links, ObservedNs& out) {
     char mode[32];
     switch (link.kind) {
     case LinkKind::macvlan:
-      link.macvlan = MacvlanOptions{parent, rtnl_link_macvlan_mode2str(static_cast<int>(rtnl_link_macvlan_get_mode(l)),
-                                                                        mode, sizeof mode)};
+      link.macvlan = MacvlanOptions{
+          parent, rtnl_link_macvlan_mode2str(static_cast<int>(rtnl_link_macvlan_get_mode(l)), mode, sizeof mode)};
       break;
     case LinkKind::vlan: link.vlan = VlanOptions{parent, static_cast<uint16_t>(rtnl_link_vlan_get_id(l))}; break;
     case LinkKind::vxlan: read_vxlan(l, names, link); break;
@@ -295,7 +299,8 @@ NlExpected<void> change_bridge_vlans(NlSocket& sock, const std::string& link, bo
   // The kernel stops at the first VLAN that is not there: delete the rest one by one.
   for (const auto& v : vlans)
     for (uint32_t id = v.id; id <= v.last; ++id) {
-      auto one = send_vlans(sock, *index, self, {BridgeVlan{static_cast<uint16_t>(id), static_cast<uint16_t>(id)}}, false);
+      auto one =
+          send_vlans(sock, *index, self, {BridgeVlan{static_cast<uint16_t>(id), static_cast<uint16_t>(id)}}, false);
       if (!one && one.error().code != ENOENT) return one;
     }
   return {};

@@ -10,9 +10,15 @@ namespace {
 
 using Diffs = std::vector<KindFieldDiff>;
 
-std::string text_of(const std::optional<IpAddr>& a) { return a ? a->str() : "(none)"; }
-std::string text_of(const std::optional<std::string>& s) { return s ? *s : "(none)"; }
-std::string on_off(bool b) { return b ? "on" : "off"; }
+std::string text_of(const std::optional<IpAddr>& a) {
+  return a ? a->str() : "(none)";
+}
+std::string text_of(const std::optional<std::string>& s) {
+  return s ? *s : "(none)";
+}
+std::string on_off(bool b) {
+  return b ? "on" : "off";
+}
 
 void add_if(Diffs& out, bool differs, std::string field, std::string want, std::string have, bool in_place) {
   if (differs) out.push_back({std::move(field), std::move(want), std::move(have), in_place});
@@ -38,7 +44,8 @@ std::string owner_text(const std::optional<uint32_t>& id, const std::string& nam
 }
 
 /// An address the kernel changes in place only when it has one of the same family already.
-void address_field(Diffs& out, const char* field, const std::optional<IpAddr>& want, const std::optional<IpAddr>& have) {
+void address_field(Diffs& out, const char* field, const std::optional<IpAddr>& want,
+                   const std::optional<IpAddr>& have) {
   bool in_place = want && have && want->family == have->family;
   add_if(out, want != have, field, text_of(want), text_of(have), in_place);
 }
@@ -119,7 +126,9 @@ Diffs compare(const Interface& want, const Interface& have_opts, const ObservedT
   case LinkKind::macvlan:
     macvlan_diffs(out, want.macvlan.value_or(MacvlanOptions{}), have_opts.macvlan.value_or(MacvlanOptions{}));
     break;
-  case LinkKind::vlan: vlan_diffs(out, want.vlan.value_or(VlanOptions{}), have_opts.vlan.value_or(VlanOptions{})); break;
+  case LinkKind::vlan:
+    vlan_diffs(out, want.vlan.value_or(VlanOptions{}), have_opts.vlan.value_or(VlanOptions{}));
+    break;
   case LinkKind::vxlan:
     vxlan_diffs(out, want.vxlan.value_or(VxlanOptions{}), have_opts.vxlan.value_or(VxlanOptions{}));
     break;
@@ -136,7 +145,8 @@ using VlanMap = std::map<uint16_t, std::pair<bool, bool>>; ///< id -> (pvid, unt
 VlanMap vlan_map(const std::vector<BridgeVlan>& vlans) {
   VlanMap out;
   for (const auto& v : vlans)
-    for (uint32_t id = v.id; id <= std::max(v.id, v.last); ++id) out[static_cast<uint16_t>(id)] = {v.pvid, v.untagged};
+    for (uint32_t id = v.id; id <= std::max(v.id, v.last); ++id)
+      out[static_cast<uint16_t>(id)] = {v.pvid, v.untagged};
   return out;
 }
 
@@ -170,11 +180,11 @@ std::vector<KindFieldDiff> kind_option_diffs(const Interface& want, const Observ
   if (want.kind != have.kind) return {};
   // A kernel that reports nothing for a kind (an old one) is not second-guessed.
   bool reported = (want.kind == LinkKind::tun || want.kind == LinkKind::tap) ? have.tun.has_value()
-                  : want.kind == LinkKind::macvlan                          ? have.macvlan.has_value()
-                  : want.kind == LinkKind::vlan                             ? have.vlan.has_value()
-                  : want.kind == LinkKind::vxlan                            ? have.vxlan.has_value()
-                  : want.kind == LinkKind::bridge                           ? have.bridge.has_value()
-                                                                            : false;
+                  : want.kind == LinkKind::macvlan                           ? have.macvlan.has_value()
+                  : want.kind == LinkKind::vlan                              ? have.vlan.has_value()
+                  : want.kind == LinkKind::vxlan                             ? have.vxlan.has_value()
+                  : want.kind == LinkKind::bridge                            ? have.bridge.has_value()
+                                                                             : false;
   if (!reported) return {};
   return compare(want, options_of(have), have.tun ? &*have.tun : nullptr);
 }
@@ -237,7 +247,9 @@ VlanChanges vlan_changes(const std::vector<BridgeVlan>& want, const std::vector<
   return out;
 }
 
-std::vector<BridgeVlan> default_vlans() { return {BridgeVlan{1, 1, true, true}}; }
+std::vector<BridgeVlan> default_vlans() {
+  return {BridgeVlan{1, 1, true, true}};
+}
 
 std::set<std::pair<std::string, std::string>> deleted_links(const std::vector<Action>& actions) {
   std::set<std::pair<std::string, std::string>> out;
@@ -250,7 +262,8 @@ std::set<std::pair<std::string, std::string>> deleted_links(const std::vector<Ac
   return out;
 }
 
-bool depends_on_gone(const Topology& want, const Observed& have, const std::set<std::pair<std::string, std::string>>& gone,
+bool depends_on_gone(const Topology& want, const Observed& have,
+                     const std::set<std::pair<std::string, std::string>>& gone,
                      const std::set<std::pair<std::string, std::string>>& known) {
   auto fresh = [&](const std::string& node, const std::optional<std::string>& link) {
     return link && gone.contains({node, *link}) && !known.contains({node, *link});

@@ -63,7 +63,8 @@ std::set<std::pair<std::string, std::string>> deleted_links(const std::vector<Ac
 /// True when something `want` keeps depends on a link in `gone` that is not in `known`:
 /// a macvlan/vlan/vxlan on it, a port of it, or an observed route through it. Such a plan
 /// must be recomputed knowing that those links go (they take their dependents with them).
-bool depends_on_gone(const Topology& want, const Observed& have, const std::set<std::pair<std::string, std::string>>& gone,
+bool depends_on_gone(const Topology& want, const Observed& have,
+                     const std::set<std::pair<std::string, std::string>>& gone,
                      const std::set<std::pair<std::string, std::string>>& known);
 
 } // namespace netlab

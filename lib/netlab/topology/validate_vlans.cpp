@@ -14,7 +14,9 @@ constexpr std::array<std::string_view, 3> k_vlan_keys{"id", "pvid", "untagged"};
 constexpr std::string_view k_vlan_forms = "a VLAN is ID, \"FIRST-LAST\", optionally followed by 'pvid' and 'untagged', "
                                           "or a mapping {id, pvid, untagged}";
 
-std::string at_text(Mark m) { return std::to_string(m.line) + ":" + std::to_string(m.col); }
+std::string at_text(Mark m) {
+  return std::to_string(m.line) + ":" + std::to_string(m.col);
+}
 
 std::vector<std::string_view> words_of(std::string_view text) {
   std::vector<std::string_view> words;
@@ -56,9 +58,11 @@ Parsed<BridgeVlan> parse_vlan_text(std::string_view text) {
   if (!v) return v;
   for (std::size_t i = 1; i < words.size(); ++i) {
     bool* flag = words[i] == "pvid" ? &v->pvid : words[i] == "untagged" ? &v->untagged : nullptr;
-    if (!flag) return std::unexpected("unknown word '" + std::string(words[i]) + "' in VLAN '" + std::string(text) +
-                                      "' (expected pvid or untagged)");
-    if (*flag) return std::unexpected("'" + std::string(words[i]) + "' is given twice in VLAN '" + std::string(text) + "'");
+    if (!flag)
+      return std::unexpected("unknown word '" + std::string(words[i]) + "' in VLAN '" + std::string(text) +
+                             "' (expected pvid or untagged)");
+    if (*flag)
+      return std::unexpected("'" + std::string(words[i]) + "' is given twice in VLAN '" + std::string(text) + "'");
     *flag = true;
   }
   return v;
@@ -86,7 +90,8 @@ std::optional<BridgeVlan> parse_vlan_item(Diags& d, const RawNode& item) {
 bool check_vlan(Diags& d, const Interface& ifc, const BridgeVlan& v, Mark at, std::map<uint16_t, Mark>& seen,
                 std::optional<std::pair<uint16_t, Mark>>& pvid) {
   if (v.pvid && v.last != v.id)
-    return d.error(at, "'pvid' needs a single VLAN, not the range " + std::to_string(v.id) + "-" + std::to_string(v.last)),
+    return d.error(at,
+                   "'pvid' needs a single VLAN, not the range " + std::to_string(v.id) + "-" + std::to_string(v.last)),
            false;
   if (v.pvid && pvid)
     return d.error(at, "interface " + quoted(ifc.name) + " has two pvids: " + std::to_string(pvid->first) + " (at " +
