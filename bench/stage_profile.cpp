@@ -32,7 +32,8 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 constexpr const char* k_action_names[] = {"CreateNetns", "DeleteNetns", "CreateLink", "DeleteLink", "SetMaster",
                                           "SetMtu",      "SetMac",      "SetUp",      "AddAddress", "DelAddress",
-                                          "AddRoute",    "DelRoute",    "SetSysctl",  "SetNat"};
+                                          "AddRoute",    "DelRoute",    "SetSysctl",  "SetNat",
+                                          "SetLinkOptions", "SetBridgeVlans"};
 static_assert(std::size(k_action_names) == std::variant_size_v<Action>);
 
 /// Seconds and count of one kind of kernel call.

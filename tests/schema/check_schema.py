@@ -56,6 +56,15 @@ VALID = {
               vx0: {kind: vxlan, id: 42, remote: 192.0.2.2, local: 192.0.2.1, dstport: 4789, dev: d0}
               q0: {kind: dummy, impair: {rate: 10mbit, delay: 10ms, jitter: 2ms, loss: 1%, duplicate: 0.5, limit: 1000}}
     """,
+    "bridge vlan filtering and port vlans": """
+        nodes:
+          sw:
+            interfaces:
+              br0: {kind: bridge, vlan_filtering: true, vlans: [1 pvid untagged]}
+              t0: {kind: tap, master: br0, vlans: [10 pvid untagged, 20-29, "30 untagged", 40]}
+              t1: {kind: tap, master: br0, vlans: [{id: 5, pvid: true, untagged: true}, {id: "100-200"}, {id: 300}]}
+              t2: {kind: tap, master: br0, vlans: []}
+    """,
     "external nodes, sysctls, nat, null containers": """
         version: 1
         message: hello
@@ -130,6 +139,10 @@ INVALID = {
     "check without a probe": "checks: [{from: ns1}]",
     "listen on a ping check": "checks: [{from: ns1, ping: 10.0.0.1, listen: ns1}]",
     "version 2": "version: 2",
+    "vlan_filtering on a tap": "nodes: {n: {interfaces: {t: {kind: tap, vlan_filtering: true}}}}",
+    "vlan id out of range on a port": "nodes: {n: {interfaces: {b: {kind: bridge, vlan_filtering: true}, t: {kind: tap, master: b, vlans: [5000]}}}}",
+    "vlan with an unknown word": "nodes: {n: {interfaces: {b: {kind: bridge, vlan_filtering: true}, t: {kind: tap, master: b, vlans: ['10 tagged']}}}}",
+    "vlan mapping without id": "nodes: {n: {interfaces: {b: {kind: bridge, vlan_filtering: true}, t: {kind: tap, master: b, vlans: [{pvid: true}]}}}}",
 }
 
 

@@ -1,6 +1,7 @@
 #include "fake_kernel.hpp"
 
 #include <netlab/kernel/nft.hpp>
+#include <netlab/plan/diff_kinds.hpp>
 
 #include <algorithm>
 
@@ -68,7 +69,54 @@ Expected<ObservedNs> FakeKernel::observe(const NsRef& ref, const ObserveRequest&
     out.sysctls[k] = it == n->sysctls.end() ? "0" : it->second;
   }
   if (what.nat_table.empty()) out.nat_table.reset();
+  if (!what.bridge_vlans)
+    for (auto& l : out.links) l.vlans.reset();
   return out;
+}
+
+std::vector<std::pair<KernelFeature, std::string>> FakeKernel::missing_features(const std::vector<KernelFeature>& wanted) {
+  std::vector<std::pair<KernelFeature, std::string>> out;
+  for (auto f : wanted)
+    if (missing.contains(f)) out.emplace_back(f, "CONFIG_BRIDGE_VLAN_FILTERING");
+  return out;
+}
+
+namespace {
+
+/// A tun owner as the real kernel reports it: the id, and its name when the machine knows one.
+void fake_owner(const std::optional<std::string>& text, const std::map<uint32_t, std::string>& names,
+                std::optional<uint32_t>& id, std::string& name) {
+  id.reset();
+  name.clear();
+  if (!text) return;
+  for (const auto& [n, s] : names)
+    if (s == *text || std::to_string(n) == *text) id = n, name = s;
+  if (!id) id = static_cast<uint32_t>(std::stoul(*text)); // unknown names are not used in tests
+}
+
+} // namespace
+
+void FakeKernel::set_options(ObservedLink& l, const Interface& i) {
+  if (i.kind == LinkKind::tun || i.kind == LinkKind::tap) {
+    TunOptions t = i.tun.value_or(TunOptions{});
+    ObservedTun o;
+    fake_owner(t.user, users, o.uid, o.user);
+    fake_owner(t.group, groups, o.gid, o.group);
+    o.multi_queue = l.tun ? l.tun->multi_queue : t.multi_queue; // fixed at creation
+    l.tun = o;
+  }
+  if (i.kind == LinkKind::macvlan) {
+    MacvlanOptions m = i.macvlan.value_or(MacvlanOptions{});
+    if (l.macvlan) m.parent = l.macvlan->parent; // fixed at creation
+    l.macvlan = m;
+  }
+  if (i.kind == LinkKind::vlan && !l.vlan) l.vlan = i.vlan.value_or(VlanOptions{});
+  if (i.kind == LinkKind::vxlan) {
+    VxlanOptions v = i.vxlan.value_or(VxlanOptions{});
+    if (l.vxlan) v.id = l.vxlan->id, v.dstport = l.vxlan->dstport, v.dev = l.vxlan->dev;
+    l.vxlan = v;
+  }
+  if (i.kind == LinkKind::bridge) l.bridge = i.bridge.value_or(BridgeOptions{});
 }
 
 std::vector<std::pair<LinkKind, std::string>> FakeKernel::unsupported(const std::vector<LinkKind>& kinds) {
@@ -90,8 +138,18 @@ void FakeKernel::drop_link(ObservedNs& n, const std::string& name) {
   if (it == n.links.end()) return;
   std::erase_if(n.routes, [&](const ObservedRoute& r) { return r.dev == name; });
   for (auto& l : n.links)
-    if (l.master == name) l.master.reset();
+    if (l.master == name) l.master.reset(), l.vlans.reset();
   n.links.erase(it);
+  // Like the kernel: macvlans, vlans and vxlans go with the link they sit on.
+  auto on_it = [&](const ObservedLink& l) {
+    return (l.macvlan && l.macvlan->parent == name) || (l.vlan && l.vlan->parent == name) ||
+           (l.vxlan && l.vxlan->dev == name);
+  };
+  while (true) {
+    auto dep = std::ranges::find_if(n.links, on_it);
+    if (dep == n.links.end()) return;
+    drop_link(n, std::string(dep->name));
+  }
 }
 
 Expected<void> FakeKernel::do_apply(const Action& action) {
@@ -139,6 +197,8 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
               l.alias = x.owner;
               l.mtu = i.mtu.value_or(1500);
               l.mac = i.mac.value_or("02:00:00:00:00:" + std::to_string(l.ifindex % 100));
+              set_options(l, i);
+              if (i.kind == LinkKind::bridge) l.vlans = default_vlans(); // the bridge itself is in VLAN 1
               return l;
             };
             ObservedLink a = make(x.iface);
@@ -186,6 +246,9 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
               if (!m || m->kind != LinkKind::bridge) return no_link(*x.master);
             }
             l->master = x.master;
+            // A port joins in VLAN 1 (pvid, untagged) and leaves with no VLANs.
+            if (x.master) l->vlans = default_vlans();
+            else l->vlans.reset();
             return {};
           },
           [&](const SetMtu& x) -> Expected<void> {
@@ -259,6 +322,20 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             if (x.restore) n->nat_table = x.old;
             else if (x.want.empty()) n->nat_table.reset();
             else n->nat_table = nat_canonical(x.table, x.want);
+            return {};
+          },
+          [&](const SetLinkOptions& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.want.name);
+            if (!l) return no_link(x.want.name);
+            if (l->kind != x.want.kind) return fail("set options of " + x.want.name + ": Operation not supported");
+            set_options(*l, x.want);
+            return {};
+          },
+          [&](const SetBridgeVlans& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            if (!x.self && !l->master) return fail("vlans of " + x.link + ": Operation not supported");
+            l->vlans = canonical_vlans(x.want);
             return {};
           },
       },

@@ -19,6 +19,7 @@ public:
   Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) override;
   Expected<void> apply(const Action& action) override;
   std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
+  std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) override;
 
   /// The namespace state keyed by node name ("host" always exists).
   std::map<std::string, ObservedNs> nodes;
@@ -28,6 +29,9 @@ public:
   size_t writes = 0;                 ///< successful apply() calls
   std::optional<size_t> fail_write;  ///< make the write with this 0-based number fail
   std::set<LinkKind> missing_drivers{LinkKind::dummy, LinkKind::vlan};
+  std::set<KernelFeature> missing{};  ///< features to report as missing
+  /// Names the fake reports for tun/tap owners (uid/gid -> name; Debian's, as plan_lab looks names up); others read back as numbers.
+  std::map<uint32_t, std::string> users{{1, "daemon"}, {65534, "nobody"}}, groups{{100, "users"}, {65534, "nogroup"}};
 
   ObservedLink* link(const std::string& node, const std::string& name);
 
@@ -37,6 +41,7 @@ private:
   Expected<void> do_apply(const Action& action);
   ObservedNs* ns(const NsRef& ref);
   void drop_link(ObservedNs& ns, const std::string& name);
+  void set_options(ObservedLink& l, const Interface& i);
 };
 
 } // namespace netlab::test

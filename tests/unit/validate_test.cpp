@@ -531,3 +531,62 @@ TEST_CASE("edit distance and did-you-mean", "[validate]") {
   CHECK(closest_match("abx", twins) == "abc"); // a tie: the first candidate wins
   CHECK(did_you_mean("zzzzzz", keys).empty());
 }
+
+TEST_CASE("bridge vlan_filtering and port vlans in every form", "[validate][vlans]") {
+  Topology t = valid(node_lab(R"(    interfaces:
+      br0: {kind: bridge, vlan_filtering: true, vlans: [1 pvid untagged, 10]}
+      t0: {kind: tap, master: br0, vlans: [10 pvid untagged, 20-29, "30-31 untagged", 40]}
+      t1: {kind: tap, master: br0, vlans: [{id: 5, pvid: true, untagged: true}, {id: "100-200"}]}
+      t2: {kind: tap, master: br0, vlans: []}
+      t3: {kind: tap, master: br0}
+      b2: {kind: bridge}
+)"));
+  const Node& n = *t.find_node("ns1");
+  CHECK(n.find_interface("br0")->bridge == BridgeOptions{true});
+  CHECK(n.find_interface("b2")->bridge == BridgeOptions{false});
+  CHECK(n.find_interface("br0")->vlans == std::vector<BridgeVlan>{{1, 1, true, true}, {10, 10, false, false}});
+  CHECK(n.find_interface("t0")->vlans == std::vector<BridgeVlan>{{10, 10, true, true},
+                                                                {20, 29, false, false},
+                                                                {30, 31, false, true},
+                                                                {40, 40, false, false}});
+  CHECK(n.find_interface("t1")->vlans == std::vector<BridgeVlan>{{5, 5, true, true}, {100, 200, false, false}});
+  CHECK(n.find_interface("t2")->vlans == std::vector<BridgeVlan>{});
+  CHECK_FALSE(n.find_interface("t3")->vlans);
+}
+
+TEST_CASE("bad vlans are reported at the item", "[validate][vlans]") {
+  auto lab = [](const std::string& port) {
+    return node_lab("    interfaces:\n      br0: {kind: bridge, vlan_filtering: true}\n      t0: {kind: tap, master: br0, " +
+                    port + "}\n");
+  };
+  CHECK(problems(lab("vlans: [5000]")) == Lines{"t.yaml:6:44: VLAN id must be between 1 and 4094, got 5000"});
+  CHECK(problems(lab("vlans: [0]")) == Lines{"t.yaml:6:44: VLAN id must be between 1 and 4094, got 0"});
+  CHECK(problems(lab("vlans: [20-10]")) == Lines{"t.yaml:6:44: VLAN range '20-10' runs backwards"});
+  CHECK(problems(lab("vlans: [10 tagged]")) ==
+        Lines{"t.yaml:6:44: unknown word 'tagged' in VLAN '10 tagged' (expected pvid or untagged)"});
+  CHECK(problems(lab("vlans: [ten]")) ==
+        Lines{"t.yaml:6:44: 'ten' is not a VLAN id; a VLAN is ID, \"FIRST-LAST\", optionally followed by 'pvid' and "
+              "'untagged', or a mapping {id, pvid, untagged}"});
+  CHECK(problems(lab("vlans: [10-20 pvid]")) == Lines{"t.yaml:6:44: 'pvid' needs a single VLAN, not the range 10-20"});
+  CHECK(problems(lab("vlans: [10 pvid, 20 pvid]")) ==
+        Lines{"t.yaml:6:53: interface 't0' has two pvids: 10 (at 6:44) and 20"});
+  CHECK(problems(lab("vlans: [10-20, 15]")) ==
+        Lines{"t.yaml:6:51: VLAN 15 is listed twice for interface 't0' (also at 6:44)"});
+  CHECK(problems(lab("vlans: [{id: 10, pvdi: true}]")) ==
+        Lines{"t.yaml:6:53: unknown key 'pvdi' (did you mean 'pvid'?)"});
+  CHECK(problems(lab("vlans: [{pvid: true}]")) == Lines{"t.yaml:6:44: a VLAN mapping needs 'id' (1..4094 or \"FIRST-LAST\")"});
+  CHECK(problems(lab("vlans: 10")) == Lines{"t.yaml:6:43: 'vlans' must be a list, got '10'"});
+}
+
+TEST_CASE("vlans need a bridge with vlan_filtering", "[validate][vlans]") {
+  CHECK(problems(node_lab("    interfaces:\n      br0: {kind: bridge}\n      t0: {kind: tap, master: br0, vlans: [10]}\n")) ==
+        Lines{"t.yaml:6:43: interface 't0': 'vlans' needs vlan_filtering: true on its bridge 'br0'"});
+  CHECK(problems(node_lab("    interfaces:\n      t0: {kind: tap, vlans: [10]}\n")) ==
+        Lines{"t.yaml:5:30: interface 't0': 'vlans' needs a 'master' bridge with vlan_filtering: true"});
+  CHECK(problems(node_lab("    interfaces:\n      br0: {kind: bridge, vlans: [10]}\n")) ==
+        Lines{"t.yaml:5:34: bridge 'br0': 'vlans' (its own VLANs) needs vlan_filtering: true"});
+  CHECK(problems(node_lab("    interfaces:\n      t0: {kind: tap, vlan_filtering: true}\n")) ==
+        Lines{"t.yaml:5:23: key 'vlan_filtering' is not valid for an interface of kind tap"});
+  CHECK(problems(node_lab("    interfaces:\n      br0: {kind: bridge, vlan_filtering: 1}\n")) ==
+        Lines{"t.yaml:5:43: 'vlan_filtering' must be true or false, got '1'"});
+}

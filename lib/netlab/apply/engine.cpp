@@ -1,6 +1,7 @@
 #include <netlab/apply/engine.hpp>
 
 #include <netlab/apply/state_store.hpp>
+#include <netlab/kernel/netns_tun.hpp>
 #include <netlab/kernel/nft.hpp>
 #include <netlab/util/netns.hpp>
 
@@ -19,6 +20,32 @@ std::vector<LinkKind> kinds_to_create(const Plan& plan) {
   for (const auto& a : plan.actions)
     if (const auto* c = std::get_if<CreateLink>(&a)) kinds.insert(c->iface.kind);
   return {kinds.begin(), kinds.end()};
+}
+
+/// Bridges whose VLAN filtering the plan turns on ("node:bridge"): they need KernelFeature::bridge_vlan_filtering.
+std::vector<std::string> bridges_turning_on_vlan_filtering(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& a : plan.actions)
+    if (const auto* o = std::get_if<SetLinkOptions>(&a))
+      if (o->want.bridge && o->want.bridge->vlan_filtering && !(o->old.bridge && o->old.bridge->vlan_filtering))
+        out.push_back(o->ns.node + ":" + o->want.name);
+  return out;
+}
+
+/// tun/tap owners named in the file but unknown on this machine: found before any change.
+std::vector<std::string> unknown_tun_owners(const Plan& plan) {
+  std::vector<std::string> out;
+  auto check = [&](const NsRef& ns, const Interface& i) {
+    if ((i.kind != LinkKind::tun && i.kind != LinkKind::tap) || !i.tun) return;
+    if (auto ok = check_tun_owner(*i.tun); !ok)
+      out.push_back(std::string(to_string(i.kind)) + " " + ns.node + ":" + i.name + ": " + ok.error().message +
+                    "; nothing was changed");
+  };
+  for (const auto& a : plan.actions) {
+    if (const auto* c = std::get_if<CreateLink>(&a)) check(c->ns, c->iface);
+    if (const auto* o = std::get_if<SetLinkOptions>(&a)) check(o->ns, o->want);
+  }
+  return out;
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -101,7 +128,7 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
   const std::string table = nat_table_name(want.name);
   std::vector<ObserveJob> jobs;
   for (auto& t : observe_targets(want, memory))
-    jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string()}});
+    jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans}});
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;
@@ -118,6 +145,11 @@ Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& me
   for (const auto& [kind, option] : kernel.unsupported(kinds_to_create(plan)))
     missing.push_back("interface kind '" + std::string(to_string(kind)) +
                       "' is not supported by this kernel (needs " + option + "); nothing was changed");
+  for (auto& owner : unknown_tun_owners(plan)) missing.push_back(std::move(owner));
+  if (auto bridges = bridges_turning_on_vlan_filtering(plan); !bridges.empty())
+    for (const auto& [feature, option] : kernel.missing_features({KernelFeature::bridge_vlan_filtering}))
+      for (const auto& b : bridges)
+        missing.push_back("bridge " + b + " vlan_filtering needs " + option + ", which this kernel lacks; nothing was changed");
   if (!missing.empty()) return fail(join_lines(missing));
   return plan;
 }

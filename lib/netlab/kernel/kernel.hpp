@@ -16,6 +16,7 @@ namespace netlab {
 struct ObserveRequest {
   std::vector<std::string> sysctls; ///< dotted keys to read
   std::string nat_table;            ///< nft table name to read, "" for none
+  bool bridge_vlans = false;        ///< read the VLANs of bridge ports (ObservedLink::vlans)
 };
 
 /// One namespace to read, and what to read there.
@@ -23,6 +24,9 @@ struct ObserveJob {
   NsRef ns;
   ObserveRequest what;
 };
+
+/// Kernel features beyond link kinds that a plan may need.
+enum class KernelFeature { bridge_vlan_filtering };
 
 /// Reads and writes kernel state, one namespace handle at a time.
 class Kernel {
@@ -56,6 +60,11 @@ public:
   }
   /// Kinds of link this kernel cannot create (missing driver), with the config option.
   virtual std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) = 0;
+  /// Features of `wanted` this kernel lacks, with the config option (default: it has them all).
+  virtual std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) {
+    (void)wanted;
+    return {};
+  }
 };
 
 /// The real kernel over netlink (libnl), /proc/sys and libnftables.

@@ -4,6 +4,7 @@
 // The helper is one long-lived thread per Kernel: a star of 1000 namespaces would
 // otherwise start (and join) a thread per namespace on every observe of the lab.
 #include <netlab/kernel/kernel.hpp>
+#include <netlab/kernel/netlink_kinds.hpp>
 #include <netlab/kernel/netlink_read.hpp>
 #include <netlab/kernel/netlink_socket.hpp>
 #include <netlab/kernel/netlink_write.hpp>
@@ -11,6 +12,7 @@
 #include <netlab/kernel/netns_sysctl.hpp>
 #include <netlab/kernel/netns_tun.hpp>
 #include <netlab/kernel/nft.hpp>
+#include <netlab/plan/diff_kinds.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -193,6 +195,7 @@ public:
   }
   std::vector<Expected<void>> apply_many(std::span<const Action> actions) override;
   std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
+  std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) override;
 
 private:
   Expected<NsHandle*> handle(const NsRef& ns);
@@ -226,6 +229,8 @@ private:
   Expected<void> run(const DelRoute& a);
   Expected<void> run(const SetSysctl& a);
   Expected<void> run(const SetNat& a);
+  Expected<void> run(const SetLinkOptions& a);
+  Expected<void> run(const SetBridgeVlans& a);
 
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
@@ -314,6 +319,8 @@ Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveReques
   out.exists = true;
   out.ns_id = namespace_id(**h);
   if (auto read = read_netlink_state((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
+  if (auto read = read_link_details((*h)->sock, out, what.bridge_vlans); !read)
+    return fail_in(where(ns), read.error().message);
   if (auto read = read_in_netns(**h, what, out); !read) return fail_in(where(ns), read.error().message);
   return out;
 }
@@ -364,7 +371,10 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
     if (!handles[i]) return;
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
-    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read) errors[i] = read.error();
+    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read)
+      errors[i] = read.error();
+    else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
+      errors[i] = more.error();
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
@@ -606,6 +616,42 @@ Expected<void> NetlinkKernel::run(const SetNat& a) {
   auto set = m_worker.run_in((*h)->fd.get(), [&] { return nft_replace_table(a.table, a.want); });
   if (!set) return fail_in(where(a.ns), set.error().message);
   return {};
+}
+
+// ---- kind-specific settings ------------------------------------------------------------
+
+Expected<void> NetlinkKernel::run(const SetLinkOptions& a) {
+  std::string doing = "change " + std::string(to_string(a.want.kind)) + " settings of " + a.want.name;
+  if (a.want.kind != LinkKind::tun && a.want.kind != LinkKind::tap)
+    return in_ns(a.ns, doing, [&](NsHandle& h) { return change_link_options(h.sock, a.want); });
+  auto h = handle(a.ns);
+  if (!h) return std::unexpected(h.error());
+  auto set = m_worker.run_in((*h)->fd.get(), [&] { return set_tun_owner(a.want); });
+  if (!set) return fail_in(where(a.ns), doing + ": " + set.error().message);
+  return {};
+}
+
+Expected<void> NetlinkKernel::run(const SetBridgeVlans& a) {
+  auto changes = vlan_changes(a.want, a.old);
+  std::string doing = "set vlans of " + a.link + (a.self ? " (self)" : "") + " to " + vlans_text(a.want);
+  return in_ns(a.ns, doing, [&](NsHandle& h) -> NlExpected<void> {
+    if (auto del = change_bridge_vlans(h.sock, a.link, a.self, changes.remove, false); !del) return del;
+    return change_bridge_vlans(h.sock, a.link, a.self, changes.add, true);
+  });
+}
+
+std::vector<std::pair<KernelFeature, std::string>>
+NetlinkKernel::missing_features(const std::vector<KernelFeature>& wanted) {
+  if (std::find(wanted.begin(), wanted.end(), KernelFeature::bridge_vlan_filtering) == wanted.end()) return {};
+  bool available = true;
+  (void)run_in_new_netns([&]() -> Expected<void> {
+    auto sock = NlSocket::open();
+    if (!sock) return std::unexpected(sock.error());
+    available = bridge_vlan_filtering_available(*sock);
+    return {};
+  });
+  if (available) return {};
+  return {{KernelFeature::bridge_vlan_filtering, "CONFIG_BRIDGE_VLAN_FILTERING"}};
 }
 
 // ---- driver probe ----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include <netlab/kernel/netlink_read.hpp>
 
+#include <netlab/kernel/netlink_kinds.hpp>
+
 #include <netlink/route/nexthop.h>
 
 #include <linux/if.h>
@@ -115,6 +117,7 @@ Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out) {
   auto routes = sock.dump_routes();
   if (!routes) return std::unexpected(routes.error());
   read_links(links->get(), out);
+  read_kind_options(links->get(), out);
   read_addrs(addrs->get(), out);
   read_routes(routes->get(), out);
   return {};

@@ -36,6 +36,8 @@ Expected<unsigned> resolve_id(const std::string& text, const char* what, Lookup 
     return found->gr_gid;
 }
 
+/// Sets the owner of the attached device. An unset user or group is left as it is:
+/// the kernel has no way to take an owner away again (-1 is EINVAL).
 Expected<void> set_owner(int fd, const TunOptions& opts) {
   if (opts.user) {
     auto uid = resolve_id<passwd>(*opts.user, "user", getpwnam_r);
@@ -50,6 +52,11 @@ Expected<void> set_owner(int fd, const TunOptions& opts) {
   return {};
 }
 
+short tun_flags(const Interface& iface, const TunOptions& opts) {
+  return static_cast<short>((iface.kind == LinkKind::tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+                            (opts.multi_queue ? IFF_MULTI_QUEUE : 0));
+}
+
 } // namespace
 
 Expected<void> create_persistent_tun(const Interface& iface) {
@@ -58,12 +65,47 @@ Expected<void> create_persistent_tun(const Interface& iface) {
   if (!fd) return fail(std::string(k_tun_device) + ": " + errno_text(errno));
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, iface.name.c_str(), IFNAMSIZ - 1);
-  ifr.ifr_flags = static_cast<short>((iface.kind == LinkKind::tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
-                                     (opts.multi_queue ? IFF_MULTI_QUEUE : 0));
+  ifr.ifr_flags = tun_flags(iface, opts);
   if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return fail("TUNSETIFF: " + errno_text(errno));
   if (auto owned = set_owner(fd.get(), opts); !owned) return owned;
   if (ioctl(fd.get(), TUNSETPERSIST, 1UL) != 0) return fail("TUNSETPERSIST: " + errno_text(errno));
   return {};
+}
+
+Expected<void> set_tun_owner(const Interface& iface) {
+  TunOptions opts = iface.tun.value_or(TunOptions{});
+  UniqueFd fd(::open(k_tun_device, O_RDWR | O_CLOEXEC));
+  if (!fd) return fail(std::string(k_tun_device) + ": " + errno_text(errno));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, iface.name.c_str(), IFNAMSIZ - 1);
+  // TUNSETIFF on an existing device attaches to it; the flags must be the ones it was made with.
+  ifr.ifr_flags = tun_flags(iface, opts);
+  if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return fail("TUNSETIFF: " + errno_text(errno));
+  return set_owner(fd.get(), opts);
+}
+
+Expected<void> check_tun_owner(const TunOptions& opts) {
+  if (opts.user)
+    if (auto id = resolve_id<passwd>(*opts.user, "user", getpwnam_r); !id) return std::unexpected(id.error());
+  if (opts.group)
+    if (auto id = resolve_id<group>(*opts.group, "group", getgrnam_r); !id) return std::unexpected(id.error());
+  return {};
+}
+
+std::string user_name(uint32_t uid) {
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(uid, &entry, buf.data(), buf.size(), &found) != 0 || !found) return {};
+  return found->pw_name;
+}
+
+std::string group_name(uint32_t gid) {
+  group entry{};
+  group* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getgrgid_r(gid, &entry, buf.data(), buf.size(), &found) != 0 || !found) return {};
+  return found->gr_name;
 }
 
 bool tun_available() {

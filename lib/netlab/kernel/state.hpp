@@ -29,6 +29,14 @@ struct NsRef {
   uint64_t ns_id = 0;          ///< external, in a LabState: ObservedNs::ns_id of the namespace the lab set up in (0: none)
 };
 
+/// tun/tap settings as the kernel reports them (IFLA_INFO_DATA of kind "tun").
+struct ObservedTun {
+  std::optional<uint32_t> uid, gid; ///< owner user and group, if set
+  std::string user, group;          ///< their names on this machine, "" when unknown
+  bool multi_queue = false;
+  bool operator==(const ObservedTun&) const = default;
+};
+
 /// One link as the kernel reports it.
 struct ObservedLink {
   std::string name;
@@ -42,6 +50,12 @@ struct ObservedLink {
   std::vector<Cidr> addresses;       ///< excluding kernel-made link-local v6
   int peer_ifindex = 0;              ///< veth: IFLA_LINK (index in the peer's namespace)
   std::optional<Impairment> impair;  ///< root qdisc settings, if netlab-shaped
+  std::optional<ObservedTun> tun;          ///< tun, tap
+  std::optional<MacvlanOptions> macvlan;   ///< parent by name ("" when not in this namespace)
+  std::optional<VlanOptions> vlan;         ///< parent by name
+  std::optional<VxlanOptions> vxlan;       ///< dev by name
+  std::optional<BridgeOptions> bridge;     ///< bridge
+  std::optional<std::vector<BridgeVlan>> vlans; ///< bridge ports and bridges, when ObserveRequest::bridge_vlans asked
 };
 
 /// One route of the main table as the kernel reports it.

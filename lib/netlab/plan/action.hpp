@@ -45,6 +45,7 @@ struct DeleteLink {
   ObservedLink was;
   std::optional<NsRef> peer_ns;        ///< veth: where the peer end lives, if known
   std::optional<ObservedLink> peer_was;
+  std::string reason = {};             ///< why, when it is re-created ("id 43, was 42"); "" otherwise
 };
 /// Enslave to a bridge (master set) or release (master empty).
 struct SetMaster {
@@ -104,7 +105,25 @@ struct SetNat {
   bool restore = false;              ///< undo: put `old` back (nft_restore_table) instead of `want`
 };
 
+/// Changes kind-specific settings of a link in place, as `ip link set L type K ...`:
+/// macvlan mode, vxlan remote/local, tun/tap user/group, bridge vlan_filtering.
+/// Only `want`'s own kind's options are applied; `old` holds what they were.
+struct SetLinkOptions {
+  NsRef ns;
+  Interface want; ///< name, kind and that kind's options
+  Interface old;
+};
+/// Makes the VLAN list of a bridge port `want` (as `bridge vlan del/add`); with
+/// `self`, the list of the bridge device itself. `old` is the list it replaces.
+struct SetBridgeVlans {
+  NsRef ns;
+  std::string link;
+  bool self = false;
+  std::vector<BridgeVlan> want, old;
+};
+
 using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, SetMaster, SetMtu, SetMac, SetUp,
-                            AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat>;
+                            AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat, SetLinkOptions,
+                            SetBridgeVlans>;
 
 } // namespace netlab

@@ -1,6 +1,7 @@
 #include <netlab/plan/describe.hpp>
 
 #include <netlab/kernel/nft.hpp>
+#include <netlab/plan/diff_kinds.hpp>
 
 #include <algorithm>
 #include <sstream>
@@ -35,6 +36,67 @@ std::string in_ns(const NsRef& ns) {
   return "";
 }
 
+/// The `bridge` prefix that targets a namespace.
+std::string bridge_cmd(const NsRef& ns) {
+  switch (ns.kind) {
+  case NodeKind::host: return "bridge";
+  case NodeKind::netns: return "bridge -n " + ns.node;
+  case NodeKind::external: return "nsenter --net=" + ns.path + " bridge";
+  }
+  return "bridge";
+}
+
+std::string describe_options(const SetLinkOptions& x) {
+  std::string out;
+  for (const auto& c : kind_option_changes(x.want, x.old))
+    out += (out.empty() ? " " : ", ") + c.field + " " + c.want + " (was " + c.have + ")";
+  return "~ " + at(x.ns, x.want.name) + out;
+}
+
+std::string vlan_args(const BridgeVlan& v) {
+  std::string s = "vid " + std::to_string(v.id);
+  if (v.last != v.id) s += "-" + std::to_string(v.last);
+  if (v.pvid) s += " pvid";
+  if (v.untagged) s += " untagged";
+  return s;
+}
+
+std::vector<std::string> explain_vlans(const SetBridgeVlans& x) {
+  std::vector<std::string> out;
+  auto changes = vlan_changes(x.want, x.old);
+  std::string self = x.self ? " self" : "";
+  for (const auto& v : changes.remove) out.push_back(bridge_cmd(x.ns) + " vlan del dev " + x.link + " " + vlan_args(v) + self);
+  for (const auto& v : changes.add) out.push_back(bridge_cmd(x.ns) + " vlan add dev " + x.link + " " + vlan_args(v) + self);
+  return out;
+}
+
+std::vector<std::string> explain_options(const SetLinkOptions& x) {
+  const Interface& w = x.want;
+  std::string set = ip(x.ns) + " link set " + w.name;
+  switch (w.kind) {
+  case LinkKind::macvlan: return {set + " type macvlan mode " + (w.macvlan ? w.macvlan->mode : "bridge")};
+  case LinkKind::vxlan: {
+    std::string args;
+    if (w.vxlan && w.vxlan->remote) args += " remote " + w.vxlan->remote->str();
+    if (w.vxlan && w.vxlan->local) args += " local " + w.vxlan->local->str();
+    return {set + " type vxlan" + args};
+  }
+  case LinkKind::bridge:
+    return {set + " type bridge vlan_filtering " + (w.bridge && w.bridge->vlan_filtering ? "1" : "0")};
+  case LinkKind::tun:
+  case LinkKind::tap: {
+    // TUNSETIFF on an existing name attaches to it, so `ip tuntap add` re-owns the device.
+    TunOptions t = w.tun.value_or(TunOptions{});
+    std::string cmd = in_ns(x.ns) + "ip tuntap add dev " + w.name + " mode " + std::string(to_string(w.kind));
+    if (t.user) cmd += " user " + *t.user;
+    if (t.group) cmd += " group " + *t.group;
+    if (t.multi_queue) cmd += " multi_queue";
+    return {cmd};
+  }
+  default: return {};
+  }
+}
+
 std::string link_type_args(const Interface& i) {
   switch (i.kind) {
   case LinkKind::bridge: return "type bridge";
@@ -43,7 +105,15 @@ std::string link_type_args(const Interface& i) {
     return "link " + (i.macvlan ? i.macvlan->parent : "?") + " type macvlan mode " + (i.macvlan ? i.macvlan->mode : "bridge");
   case LinkKind::vlan:
     return "link " + (i.vlan ? i.vlan->parent : "?") + " type vlan id " + std::to_string(i.vlan ? i.vlan->id : 0);
-  case LinkKind::vxlan: return "type vxlan id " + std::to_string(i.vxlan ? i.vxlan->id : 0);
+  case LinkKind::vxlan: {
+    VxlanOptions v = i.vxlan.value_or(VxlanOptions{});
+    std::string s = "type vxlan id " + std::to_string(v.id);
+    if (v.remote) s += " remote " + v.remote->str();
+    if (v.local) s += " local " + v.local->str();
+    s += " dstport " + std::to_string(v.dstport);
+    if (v.dev) s += " dev " + *v.dev;
+    return s;
+  }
   default: return "type " + std::string(to_string(i.kind));
   }
 }
@@ -81,6 +151,18 @@ std::vector<std::string> explain_create(const CreateLink& c) {
                 settings_args(end2) + netns2,
             ip(ns1) + " link set " + end1.name + " alias " + c.owner,
             ip(ns2) + " link set " + end2.name + " alias " + c.owner};
+  }
+  if (c.iface.kind == LinkKind::tun || c.iface.kind == LinkKind::tap) {
+    TunOptions t = c.iface.tun.value_or(TunOptions{});
+    std::string cmd = in_ns(c.ns) + "ip tuntap add dev " + c.iface.name + " mode " + std::string(to_string(c.iface.kind));
+    if (t.user) cmd += " user " + *t.user;
+    if (t.group) cmd += " group " + *t.group;
+    if (t.multi_queue) cmd += " multi_queue";
+    std::vector<std::string> out{cmd};
+    if (std::string set = settings_args(c.iface) + folded; !set.empty())
+      out.push_back(ip(c.ns) + " link set " + c.iface.name + set);
+    out.push_back(ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner);
+    return out;
   }
   return {ip(c.ns) + " link add " + c.iface.name + settings_args(c.iface) + folded + " " + link_type_args(c.iface),
           ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner};
@@ -128,6 +210,7 @@ std::string describe(const Action& a) {
           [](const DeleteLink& x) {
             std::string s = "- " + std::string(to_string(x.was.kind)) + " " + at(x.ns, x.was.name);
             if (x.peer_ns && x.peer_was) s += " <-> " + at(*x.peer_ns, x.peer_was->name);
+            if (!x.reason.empty()) s += " (re-created: " + x.reason + ")";
             return s;
           },
           [](const SetMaster& x) {
@@ -150,6 +233,11 @@ std::string describe(const Action& a) {
             if (x.want.empty()) return "- nat " + x.ns.node + ": table " + x.table;
             return std::string(x.old ? "~" : "+") + " nat " + x.ns.node + ": table " + x.table + " (" +
                    std::to_string(x.want.size()) + (x.want.size() == 1 ? " rule)" : " rules)");
+          },
+          [](const SetLinkOptions& x) { return describe_options(x); },
+          [](const SetBridgeVlans& x) {
+            return "~ " + at(x.ns, x.link) + (x.self ? " self" : "") + " vlans " + vlans_text(x.want) + " (was " +
+                   vlans_text(x.old) + ")";
           },
       },
       a);
@@ -195,6 +283,8 @@ std::vector<std::string> explain(const Action& a) {
             return {in_ns(x.ns) + "sysctl -w " + x.key + "=" + x.value + "   # " + sysctl_path(x.key)};
           },
           [](const SetNat& x) -> V { return explain_nat(x); },
+          [](const SetLinkOptions& x) -> V { return explain_options(x); },
+          [](const SetBridgeVlans& x) -> V { return explain_vlans(x); },
       },
       a);
 }

@@ -3,6 +3,7 @@
 
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/describe.hpp>
+#include <netlab/plan/diff_kinds.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -108,10 +109,13 @@ bool route_matches(const ObservedRoute& want, const ObservedRoute& have) {
 
 const ObservedNs k_empty_ns{};
 
+using LinkSet = std::set<std::pair<std::string, std::string>>; ///< (node, link)
+
 class Differ {
 public:
-  Differ(const Topology& want, const Observed& have, const LabState& memory)
-      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)) {}
+  /// `gone`: links an earlier pass found the plan deletes; what depends on them is re-made too.
+  Differ(const Topology& want, const Observed& have, const LabState& memory, const LinkSet& gone = {})
+      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone) {}
 
   Plan run() {
     mark_deleted_namespaces();
@@ -130,6 +134,7 @@ private:
   const Observed& m_have;
   const LabState& m_memory;
   std::string m_tag;
+  const LinkSet& m_gone;
   // Deques: an Action is ~1.5 KB, and growing vectors of them moved every one
   // again and again (5 % of a 1000-namespace `up`).
   std::array<std::deque<Action>, p_count> m_create, m_remove;
@@ -137,6 +142,8 @@ private:
   std::set<std::string> m_doomed_ns;                        ///< namespaces to be deleted
   std::set<std::string> m_fresh_ns;                         ///< namespaces to be created
   std::set<std::pair<std::string, std::string>> m_handled;  ///< (node, link) decided already
+  LinkSet m_stacked;                                        ///< links on top of other links
+  LinkSet m_deleted;                                        ///< links deleted already (a veth with its peer)
   Plan m_plan;
 
   const ObservedNs& observed(const std::string& node) const {
@@ -302,12 +309,15 @@ private:
     m_create[link_phase(iface.kind)].push_back(std::move(c));
   }
 
-  void delete_link(const NsRef& ref, const ObservedLink& l) {
-    DeleteLink d{ref, l, {}, {}};
+  void delete_link(const NsRef& ref, const ObservedLink& l, std::string reason = {}) {
+    // Two links whose veth ends swapped peers both name the same pair: delete it once.
+    if (!m_deleted.emplace(ref.node, l.name).second) return;
+    DeleteLink d{ref, l, {}, {}, std::move(reason)};
     if (auto peer = find_peer(ref.node, l)) {
       d.peer_ns = ref_of(peer->first);
       d.peer_was = *peer->second;
       m_handled.emplace(peer->first, peer->second->name);
+      m_deleted.emplace(peer->first, peer->second->name);
     }
     m_handled.emplace(ref.node, l.name);
     m_remove[link_phase(l.kind)].push_back(std::move(d));
@@ -330,6 +340,7 @@ private:
   void diff_plain_link(const Node& node, const NsRef& ref, const Interface& want) {
     const std::string path = node.name + "/" + want.name;
     m_handled.emplace(node.name, want.name);
+    if (link_phase(want.kind) == p_stacked) m_stacked.emplace(node.name, want.name);
     const ObservedLink* have = observed(node.name).find_link(want.name);
     if (have && !owned(*have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
     if (have && have->kind != want.kind) {
@@ -340,8 +351,34 @@ private:
     } else if (!have) {
       note(Finding::State::missing, path, std::string(to_string(want.kind)));
     }
+    if (have) have = diff_kind_options(node.name, ref, want, *have);
     if (!have) create_link(ref, want);
+    if (!have && has_non_default_options(want))
+      m_create[link_phase(want.kind)].push_back(SetLinkOptions{ref, want, default_options(want.name, want.kind)});
     diff_link_settings(node.name, ref, want, have);
+  }
+
+  /// Kind-specific settings of an existing link: changed in place where the kernel
+  /// can, else the link is deleted (and re-created by the caller). Returns the link
+  /// that stays, or nullptr when it is re-created.
+  const ObservedLink* diff_kind_options(const std::string& node, const NsRef& ref, const Interface& want,
+                                        const ObservedLink& have) {
+    const std::string path = node + "/" + want.name;
+    auto diffs = kind_option_diffs(want, have);
+    for (const auto& d : diffs) note(Finding::State::different, path + "/" + d.field, d.want, d.have);
+    auto lower = lower_link(want);
+    bool lower_gone = lower && m_gone.contains({node, *lower});
+    bool replace = lower_gone || std::ranges::any_of(diffs, [](const KindFieldDiff& d) { return !d.in_place; });
+    if (replace) {
+      delete_link(ref, have, lower_gone ? *lower + " is re-created" : replace_reason(diffs));
+      return nullptr;
+    }
+    if (!diffs.empty()) {
+      // A bridge's settings go before its ports join; the rest with mtu and mac.
+      Phase phase = want.kind == LinkKind::bridge ? p_bridge : p_settings;
+      m_create[phase].push_back(SetLinkOptions{ref, want, options_of(have)});
+    }
+    return &have;
   }
 
   void diff_veth(const Link& link) {
@@ -395,6 +432,8 @@ private:
       if (have) note(Finding::State::different, path + "/" + field, w, h);
     };
     std::optional<std::string> have_master = have ? have->master : std::nullopt;
+    // A port leaves a bridge that is deleted (and re-made): it joins again.
+    if (have_master && m_gone.contains({node, *have_master})) have_master.reset();
     if (want.master != have_master) {
       differ("master", want.master.value_or("(none)"), have_master.value_or("(none)"));
       m_create[p_master].push_back(SetMaster{ref, want.name, want.master, have_master});
@@ -412,8 +451,24 @@ private:
       differ("state", want.up ? "up" : "down", have_up ? "up" : "down");
       m_create[p_up].push_back(SetUp{ref, want.name, want.up, have_up});
     }
+    diff_port_vlans(node, ref, want, have, have_master);
     diff_addresses(path, ref, want, have);
     if (have && m_plan.findings.size() == before) note(Finding::State::ok, path);
+  }
+
+  /// The VLAN list of a port of a filtering bridge (or of the bridge itself). A port
+  /// that joins its bridge in this run starts with what the kernel gives it: VLAN 1.
+  void diff_port_vlans(const std::string& node, const NsRef& ref, const Interface& want, const ObservedLink* have,
+                       const std::optional<std::string>& have_master) {
+    if (!want.vlans) return;
+    bool self = want.kind == LinkKind::bridge;
+    bool joins = !have || (!self && have_master != want.master);
+    std::vector<BridgeVlan> have_vlans = joins ? default_vlans() : canonical_vlans(have->vlans.value_or(std::vector<BridgeVlan>{}));
+    std::vector<BridgeVlan> want_vlans = canonical_vlans(*want.vlans);
+    if (want_vlans == have_vlans) return;
+    if (have) note(Finding::State::different, node + "/" + want.name + "/vlans", vlans_text(want_vlans),
+                   vlans_text(have_vlans));
+    m_create[p_settings].push_back(SetBridgeVlans{ref, want.name, self, want_vlans, have_vlans});
   }
 
   void diff_addresses(const std::string& path, const NsRef& ref, const Interface& want, const ObservedLink* have) {
@@ -476,6 +531,13 @@ private:
         continue;
       }
       used[it - have.routes.begin()] = true;
+      if (it->dev && m_gone.contains({want.name, *it->dev}) && route_is_ours(want, have, *it) && route_matches(w, *it)) {
+        // Its link is re-created: the kernel drops the route with it, so it is put back.
+        note(Finding::State::ok, path);
+        m_remove[p_route].push_back(DelRoute{ref, *it});
+        m_create[p_route].push_back(AddRoute{ref, w});
+        continue;
+      }
       if (!route_is_ours(want, have, *it)) {
         m_plan.conflicts.push_back("route '" + describe_route(*it) + "' in node '" + want.name +
                                    "' belongs to another lab or user; lab '" + m_want.name + "' will not touch it");
@@ -543,6 +605,11 @@ private:
 
   Plan assemble() {
     if (!m_plan.conflicts.empty()) return std::move(m_plan);
+    // A vlan comes up only after the link it sits on ("Network is down" otherwise).
+    std::ranges::stable_partition(m_create[p_up], [&](const Action& a) {
+      const auto* up = std::get_if<SetUp>(&a);
+      return !up || !m_stacked.contains({up->ns.node, up->link});
+    });
     size_t total = m_netns_delete.size();
     for (size_t p = 0; p < p_count; ++p) total += m_create[p].size() + m_remove[p].size();
     m_plan.actions.reserve(total);
@@ -558,9 +625,20 @@ private:
 } // namespace
 
 Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
-  Plan plan = Differ(want, have, memory).run();
-  fold_into_creates(plan.actions);
-  return plan;
+  // Links the plan deletes take their macvlans, vlans, vxlans, bridge ports and
+  // routes with them; when something the file keeps depends on one, plan again
+  // knowing it goes. Deletions only grow, so this ends.
+  LinkSet gone;
+  while (true) {
+    Plan plan = Differ(want, have, memory, gone).run();
+    LinkSet deleted = deleted_links(plan.actions);
+    if (depends_on_gone(want, have, deleted, gone)) {
+      gone.insert(deleted.begin(), deleted.end());
+      continue;
+    }
+    fold_into_creates(plan.actions);
+    return plan;
+  }
 }
 
 std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory) {
@@ -575,6 +653,7 @@ std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState&
     t.sysctls.assign(keys.begin(), keys.end());
     t.nat = (node && !node->nat.empty()) || std::ranges::find(memory.nat_nodes, ref.node) != memory.nat_nodes.end() ||
             ref.kind == NodeKind::host;
+    t.bridge_vlans = node && std::ranges::any_of(node->interfaces, [](const Interface& i) { return i.vlans.has_value(); });
     out.push_back(std::move(t));
   };
   for (const auto& n : want.nodes) add(ns_ref_for(n), &n);

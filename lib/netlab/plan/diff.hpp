@@ -57,6 +57,7 @@ struct ObserveTarget {
   NsRef ref;
   std::vector<std::string> sysctls;
   bool nat = false;
+  bool bridge_vlans = false; ///< some port of the node declares `vlans`
 };
 std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory);
 

@@ -48,7 +48,9 @@ void fold_link(std::vector<Action>& actions, const Pending& p, size_t i) {
     c.master = set.master;
     set.in_create = true;
   }
-  if (const size_t* u = later(p.up, self, i)) {
+  // A vlan cannot come up while its parent is down (ENETDOWN), and a parent
+  // veth end may be the other end of its create request: it comes up on its own.
+  if (const size_t* u = c.iface.kind == LinkKind::vlan ? nullptr : later(p.up, self, i)) {
     c.up = true;
     std::get<SetUp>(actions[*u]).in_create = true;
   }

@@ -1,5 +1,7 @@
 #include <netlab/plan/inverse.hpp>
 
+#include <netlab/plan/diff_kinds.hpp>
+
 namespace netlab {
 
 namespace {
@@ -9,9 +11,7 @@ template <class... Ts> struct Overloaded : Ts... {
 };
 
 Interface interface_from(const ObservedLink& l) {
-  Interface i;
-  i.name = l.name;
-  i.kind = l.kind;
+  Interface i = options_of(l); // name, kind and its kind's settings (vxlan id, macvlan parent...)
   i.mtu = l.mtu;
   i.mac = l.mac;
   i.up = l.up;
@@ -21,7 +21,11 @@ Interface interface_from(const ObservedLink& l) {
 
 /// Master, state and addresses that recreating a deleted link must restore.
 void restore_settings(std::vector<Action>& out, const NsRef& ns, const ObservedLink& l) {
+  if (has_non_default_options(interface_from(l)))
+    out.push_back(SetLinkOptions{ns, interface_from(l), default_options(l.name, l.kind)});
   if (l.master) out.push_back(SetMaster{ns, l.name, l.master, std::nullopt});
+  if (l.vlans && *l.vlans != default_vlans() && (l.master || l.kind == LinkKind::bridge))
+    out.push_back(SetBridgeVlans{ns, l.name, !l.master, *l.vlans, default_vlans()});
   if (l.up) out.push_back(SetUp{ns, l.name, true, false});
   for (const auto& c : l.addresses) out.push_back(AddAddress{ns, l.name, c});
 }
@@ -74,6 +78,8 @@ std::vector<Action> inverse(const Action& a) {
             return {SetSysctl{x.ns, x.key, x.old, x.value}};
           },
           [](const SetNat& x) -> V { return {SetNat{x.ns, x.table, {}, x.old, true}}; },
+          [](const SetLinkOptions& x) -> V { return {SetLinkOptions{x.ns, x.old, x.want}}; },
+          [](const SetBridgeVlans& x) -> V { return {SetBridgeVlans{x.ns, x.link, x.self, x.old, x.want}}; },
       },
       a);
 }

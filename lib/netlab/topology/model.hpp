@@ -70,6 +70,20 @@ struct VxlanOptions {
   bool operator==(const VxlanOptions&) const = default;
 };
 
+/// Bridge-wide settings (kind bridge).
+struct BridgeOptions {
+  bool vlan_filtering = false; ///< forward by 802.1Q VLAN (needs CONFIG_BRIDGE_VLAN_FILTERING)
+  bool operator==(const BridgeOptions&) const = default;
+};
+/// One VLAN, or a range of them, on a bridge port: `bridge vlan add vid ID[-LAST] [pvid] [untagged]`.
+struct BridgeVlan {
+  uint16_t id = 0;
+  uint16_t last = 0;     ///< == id for a single VLAN
+  bool pvid = false;     ///< untagged frames arriving on the port join this VLAN (single VLAN only)
+  bool untagged = false; ///< frames of this VLAN leave the port without a tag
+  bool operator==(const BridgeVlan&) const = default;
+};
+
 /// An interface a node declares (or a link endpoint implies).
 struct Interface {
   std::string name;                  ///< kernel name, 1..15 bytes
@@ -85,6 +99,8 @@ struct Interface {
   std::optional<MacvlanOptions> macvlan;
   std::optional<VlanOptions> vlan;
   std::optional<VxlanOptions> vxlan;
+  std::optional<BridgeOptions> bridge;          ///< kind bridge
+  std::optional<std::vector<BridgeVlan>> vlans; ///< port of a vlan_filtering bridge (or the bridge itself): its whole VLAN list
   Mark mark;
 };
 

@@ -16,10 +16,10 @@ constexpr std::array<std::string_view, 8> k_iface_kinds{"veth", "bridge", "dummy
 constexpr std::array<LinkKind, 8> k_iface_kind_values{LinkKind::veth, LinkKind::bridge,  LinkKind::dummy,
                                                       LinkKind::tun,  LinkKind::tap,     LinkKind::macvlan,
                                                       LinkKind::vxlan, LinkKind::vlan};
-constexpr std::array<std::string_view, 17> k_iface_keys{
-    "kind",   "addresses", "mtu",  "mac",  "master", "state",  "impair", "user",   "group",
-    "multi_queue", "parent", "mode", "id", "remote", "local", "dstport", "dev"};
-constexpr std::size_t k_common_key_count = 7; // the first seven keys apply to every kind
+constexpr std::array<std::string_view, 19> k_iface_keys{
+    "kind",   "addresses", "mtu",  "mac",  "master", "state",  "impair", "vlans", "user",   "group",
+    "multi_queue", "parent", "mode", "id", "remote", "local", "dstport", "dev", "vlan_filtering"};
+constexpr std::size_t k_common_key_count = 8; // the first eight keys apply to every kind
 constexpr std::array<std::string_view, 5> k_macvlan_modes{"private", "vepa", "bridge", "passthru", "source"};
 constexpr std::array<std::string_view, 2> k_states{"up", "down"};
 
@@ -31,6 +31,7 @@ bool key_fits_kind(std::string_view key, LinkKind kind) {
   case LinkKind::macvlan: return key == "parent" || key == "mode";
   case LinkKind::vlan: return key == "parent" || key == "id";
   case LinkKind::vxlan: return key == "id" || key == "remote" || key == "local" || key == "dstport" || key == "dev";
+  case LinkKind::bridge: return key == "vlan_filtering";
   default: return false;
   }
 }
@@ -165,6 +166,7 @@ void parse_kind_options(Ctx& c, Interface& ifc, IfaceSrc& src, const RawNode& ma
   case LinkKind::macvlan: return parse_macvlan(c, ifc, src, map);
   case LinkKind::vlan: return parse_vlan(c, ifc, src, map);
   case LinkKind::vxlan: return parse_vxlan(c, ifc, src, map);
+  case LinkKind::bridge: return parse_bridge_options(c, ifc, src, map);
   default: return;
   }
 }
@@ -176,6 +178,7 @@ void parse_interface_body(Ctx& c, Interface& ifc, IfaceSrc& src, NodeSrc& node_s
   parse_addresses(c, ifc, src, node_src, map);
   parse_settings(c, ifc, src, map);
   parse_kind_options(c, ifc, src, map);
+  parse_vlans(c, ifc, src, map);
 }
 
 } // namespace

@@ -128,6 +128,7 @@ void check_interface(Ctx& c, const Node& node, const Interface& ifc, const Iface
   if (ifc.macvlan && src.parent) check_lower(c, node, ifc, ifc.macvlan->parent, "parent", *src.parent);
   if (ifc.vlan && src.parent) check_lower(c, node, ifc, ifc.vlan->parent, "parent", *src.parent);
   if (ifc.vxlan && ifc.vxlan->dev && src.dev) check_lower(c, node, ifc, *ifc.vxlan->dev, "dev", *src.dev);
+  check_vlans(c, node, ifc, src);
 }
 
 void check_addresses(Ctx& c, const Node& node, const NodeSrc& src) {

@@ -18,6 +18,7 @@ struct IfaceSrc {
   bool kind_given = false;
   Mark kind;
   std::optional<Mark> master, parent, dev, impair;
+  std::optional<Mark> vlans, vlan_filtering;
   std::vector<Mark> addresses; ///< parallel to Interface::addresses
 };
 
@@ -73,6 +74,12 @@ void parse_top(Ctx& c, const RawNode& root);
 void parse_node(Ctx& c, const RawNode& key, const RawNode& value);
 /// One entry of a node's `interfaces`.
 void parse_interface(Ctx& c, Node& node, NodeSrc& src, const RawNode& key, const RawNode& value);
+/// An interface's `vlans` list (validate_vlans.cpp).
+void parse_vlans(Ctx& c, Interface& ifc, IfaceSrc& src, const RawNode& map);
+/// A bridge's own settings: `vlan_filtering`.
+void parse_bridge_options(Ctx& c, Interface& ifc, IfaceSrc& src, const RawNode& map);
+/// `vlans` needs a bridge with vlan_filtering: the interface's master, or itself.
+void check_vlans(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src);
 /// A node's `routes` list.
 void parse_routes(Ctx& c, Node& node, NodeSrc& src, const Field& f);
 /// A node's `nat` list.
