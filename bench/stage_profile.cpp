@@ -33,7 +33,8 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 constexpr const char* k_action_names[] = {"CreateNetns", "DeleteNetns", "CreateLink", "DeleteLink", "SetMaster",
                                           "SetMtu",      "SetMac",      "SetUp",      "AddAddress", "DelAddress",
                                           "AddRoute",    "DelRoute",    "SetSysctl",  "SetNat",
-                                          "SetLinkOptions", "SetBridgeVlans"};
+                                          "SetLinkOptions", "SetBridgeVlans",
+                                          "SetImpair"};
 static_assert(std::size(k_action_names) == std::variant_size_v<Action>);
 
 /// Seconds and count of one kind of kernel call.
@@ -79,6 +80,9 @@ public:
   }
   std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override {
     return timed("unsupported", [&] { return m_inner->unsupported(kinds); });
+  }
+  std::vector<std::pair<std::string, std::string>> unsupported_qdiscs(const std::vector<std::string>& kinds) override {
+    return timed("unsupported_qdiscs", [&] { return m_inner->unsupported_qdiscs(kinds); });
   }
 
   /// Every bucket so far, and forgets them.

@@ -2,6 +2,7 @@
 
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/diff_kinds.hpp>
+#include <netlab/plan/impair.hpp>
 
 #include <algorithm>
 
@@ -71,6 +72,19 @@ Expected<ObservedNs> FakeKernel::observe(const NsRef& ref, const ObserveRequest&
   if (what.nat_table.empty()) out.nat_table.reset();
   if (!what.bridge_vlans)
     for (auto& l : out.links) l.vlans.reset();
+  if (what.qdiscs) ++observed_qdiscs;
+  for (auto& l : out.links)
+    if (!what.qdiscs) {
+      l.impair.reset();
+      l.qdisc.clear();
+    }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> FakeKernel::unsupported_qdiscs(const std::vector<std::string>& kinds) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : kinds)
+    if (missing_qdiscs.contains(k)) out.emplace_back(k, k == "netem" ? "CONFIG_NET_SCH_NETEM" : "CONFIG_NET_SCH_TBF");
   return out;
 }
 
@@ -336,6 +350,17 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             if (!l) return no_link(x.link);
             if (!x.self && !l->master) return fail("vlans of " + x.link + ": Operation not supported");
             l->vlans = canonical_vlans(x.want);
+            return {};
+          },
+          [&](const SetImpair& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            auto kinds = x.want ? qdiscs_for(*x.want) : std::vector<std::string>{};
+            for (const auto& k : kinds)
+              if (missing_qdiscs.contains(k)) return fail("Specified qdisc kind is unknown");
+            l->qdisc = kinds.empty() ? "" : kinds.front();
+            l->impair.reset();
+            if (!kinds.empty()) l->impair = effective_impairment(*x.want);
             return {};
           },
       },

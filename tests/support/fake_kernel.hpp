@@ -20,6 +20,7 @@ public:
   Expected<void> apply(const Action& action) override;
   std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
   std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) override;
+  std::vector<std::pair<std::string, std::string>> unsupported_qdiscs(const std::vector<std::string>& kinds) override;
 
   /// The namespace state keyed by node name ("host" always exists).
   std::map<std::string, ObservedNs> nodes;
@@ -32,6 +33,8 @@ public:
   std::set<KernelFeature> missing{};  ///< features to report as missing
   /// Names the fake reports for tun/tap owners (uid/gid -> name; Debian's, as plan_lab looks names up); others read back as numbers.
   std::map<uint32_t, std::string> users{{1, "daemon"}, {65534, "nobody"}}, groups{{100, "users"}, {65534, "nogroup"}};
+  std::set<std::string> missing_qdiscs{"netem"}; ///< like the machines netlab is developed on
+  size_t observed_qdiscs = 0;                    ///< observe() calls that read qdiscs
 
   ObservedLink* link(const std::string& node, const std::string& name);
 

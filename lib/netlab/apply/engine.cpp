@@ -3,6 +3,7 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/kernel/netns_tun.hpp>
 #include <netlab/kernel/nft.hpp>
+#include <netlab/plan/impair.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -54,6 +55,16 @@ std::string join_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
+/// Adds every interface of `want` with an impair to `s.impaired_links`.
+void remember_impaired(LabState& s, const Topology& want) {
+  for (const auto& n : want.nodes)
+    for (const auto& i : n.interfaces) {
+      if (!i.impair) continue;
+      auto& links = s.impaired_links[n.name];
+      if (std::ranges::find(links, i.name) == links.end()) links.push_back(i.name);
+    }
+}
+
 bool has_node(const std::vector<NsRef>& nodes, const std::string& name) {
   return std::ranges::any_of(nodes, [&](const NsRef& r) { return r.node == name; });
 }
@@ -72,6 +83,7 @@ LabState intent_state(const LabState& memory, const Topology& want) {
   for (const auto& n : want.nodes)
     if (n.kind == NodeKind::netns && !wants_ipv6(n) && std::ranges::find(s.ipv6_off, n.name) == s.ipv6_off.end())
       s.ipv6_off.push_back(n.name);
+  remember_impaired(s, want);
   return s;
 }
 
@@ -128,7 +140,8 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
   const std::string table = nat_table_name(want.name);
   std::vector<ObserveJob> jobs;
   for (auto& t : observe_targets(want, memory))
-    jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans}});
+    jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(),
+                                                               t.bridge_vlans, t.qdiscs}});
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;
@@ -151,6 +164,9 @@ Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& me
       for (const auto& b : bridges)
         missing.push_back("bridge " + b + " vlan_filtering needs " + option + ", which this kernel lacks; nothing was changed");
   if (!missing.empty()) return fail(join_lines(missing));
+  if (auto qdiscs = qdiscs_needed(plan.actions); !qdiscs.empty())
+    if (auto problems = missing_qdisc_problems(plan.actions, kernel.unsupported_qdiscs(qdiscs)); !problems.empty())
+      return fail(join_lines(problems));
   return plan;
 }
 
@@ -163,6 +179,7 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
     if (!n.nat.empty()) s.nat_nodes.push_back(n.name);
   for (const auto& n : want.nodes)
     if (n.kind == NodeKind::netns && !wants_ipv6(n)) s.ipv6_off.push_back(n.name);
+  remember_impaired(s, want);
   // Original values survive as long as the node still manages the key.
   for (const auto& n : want.nodes) {
     if (n.kind == NodeKind::netns) continue;
@@ -217,11 +234,6 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
 
 std::vector<std::string> preflight_warnings(const Topology& want) {
   std::vector<std::string> out;
-  for (const auto& node : want.nodes)
-    for (const auto& i : node.interfaces)
-      if (i.impair)
-        out.push_back("'impair' on " + node.name + ":" + i.name +
-                      " is accepted by the format but not applied yet; the link runs unshaped");
   for (const auto& node : want.nodes) {
     if (node.nat.empty() && node.forwarding != true) continue;
     auto fd = open_netns(ns_ref_for(node));

@@ -15,8 +15,8 @@ namespace netlab {
 /// Reads every namespace diff needs for `want` (plus what `memory` says the lab touched).
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory);
 
-/// observe + diff. Fails (exit 1) naming every conflict, or a link kind the
-/// kernel lacks, before anything changes.
+/// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
+/// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
 
 /// The LabState to remember after `applied` (a prefix of `plan`) ran for `want`.
@@ -39,7 +39,6 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
 /// Host conditions that silently defeat the lab's NAT or forwarding (ip_forward
 /// off, br_netfilter, a foreign forward chain with policy drop), read in every
 /// existing namespace of a node with NAT or forwarding. Each names its fix.
-/// Also names settings the file may hold that the engine does not apply yet.
 std::vector<std::string> preflight_warnings(const Topology& want);
 
 /// What `down -l LAB` / `down --all` know without a file: the lab's memory

@@ -49,7 +49,7 @@ json to_json(const LabState& s) {
   return {{"version", 1},         {"lab", s.lab},
           {"source", s.source_path}, {"nodes", nodes},
           {"saved_sysctls", s.saved_sysctls}, {"foreign_ns_routes", routes},
-          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}};
+          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}, {"impaired_links", s.impaired_links}};
 }
 
 NodeKind kind_from(const std::string& k) {
@@ -71,6 +71,7 @@ LabState from_json(const json& j) {
     for (const auto& r : rs) s.foreign_ns_routes[node].push_back(route_from_json(r));
   s.nat_nodes = j.value("nat_nodes", std::vector<std::string>{});
   s.ipv6_off = j.value("ipv6_off", std::vector<std::string>{});
+  s.impaired_links = j.value("impaired_links", decltype(s.impaired_links){});
   return s;
 }
 

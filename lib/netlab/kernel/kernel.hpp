@@ -17,6 +17,7 @@ struct ObserveRequest {
   std::vector<std::string> sysctls; ///< dotted keys to read
   std::string nat_table;            ///< nft table name to read, "" for none
   bool bridge_vlans = false;        ///< read the VLANs of bridge ports (ObservedLink::vlans)
+  bool qdiscs = false;              ///< read each link's root qdisc (ObservedLink::impair, ::qdisc)
 };
 
 /// One namespace to read, and what to read there.
@@ -63,6 +64,12 @@ public:
   /// Features of `wanted` this kernel lacks, with the config option (default: it has them all).
   virtual std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) {
     (void)wanted;
+    return {};
+  }
+  /// Qdisc kinds ("tbf", "netem") this kernel lacks, with the config option.
+  /// The default knows of no missing ones; the netlink kernel probes.
+  virtual std::vector<std::pair<std::string, std::string>> unsupported_qdiscs(const std::vector<std::string>& kinds) {
+    (void)kinds;
     return {};
   }
 };

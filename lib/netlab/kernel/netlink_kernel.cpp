@@ -5,6 +5,7 @@
 // otherwise start (and join) a thread per namespace on every observe of the lab.
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/kernel/netlink_kinds.hpp>
+#include <netlab/kernel/netlink_qdisc.hpp>
 #include <netlab/kernel/netlink_read.hpp>
 #include <netlab/kernel/netlink_socket.hpp>
 #include <netlab/kernel/netlink_write.hpp>
@@ -13,6 +14,7 @@
 #include <netlab/kernel/netns_tun.hpp>
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/diff_kinds.hpp>
+#include <netlab/plan/impair.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -196,6 +198,7 @@ public:
   std::vector<Expected<void>> apply_many(std::span<const Action> actions) override;
   std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
   std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) override;
+  std::vector<std::pair<std::string, std::string>> unsupported_qdiscs(const std::vector<std::string>& kinds) override;
 
 private:
   Expected<NsHandle*> handle(const NsRef& ns);
@@ -231,6 +234,7 @@ private:
   Expected<void> run(const SetNat& a);
   Expected<void> run(const SetLinkOptions& a);
   Expected<void> run(const SetBridgeVlans& a);
+  Expected<void> run(const SetImpair& a);
 
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
@@ -322,6 +326,8 @@ Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveReques
   if (auto read = read_link_details((*h)->sock, out, what.bridge_vlans); !read)
     return fail_in(where(ns), read.error().message);
   if (auto read = read_in_netns(**h, what, out); !read) return fail_in(where(ns), read.error().message);
+  if (what.qdiscs)
+    if (auto read = read_root_qdiscs((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
   return out;
 }
 
@@ -375,6 +381,8 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
       errors[i] = read.error();
     else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
       errors[i] = more.error();
+    if (!errors[i] && jobs[i].what.qdiscs)
+      if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
@@ -652,6 +660,31 @@ NetlinkKernel::missing_features(const std::vector<KernelFeature>& wanted) {
   });
   if (available) return {};
   return {{KernelFeature::bridge_vlan_filtering, "CONFIG_BRIDGE_VLAN_FILTERING"}};
+}
+
+// ---- impairment (qdiscs) ---------------------------------------------------------------
+
+Expected<void> NetlinkKernel::run(const SetImpair& a) {
+  std::string doing = a.want && shapes_traffic(*a.want) ? "set impair " + impair_text(*a.want) + " on " + a.link
+                                                        : "remove impair from " + a.link;
+  return in_ns(a.ns, doing, [&](NsHandle& h) { return set_impairment(h.sock, a.link, a.want, a.mtu); });
+}
+
+std::vector<std::pair<std::string, std::string>>
+NetlinkKernel::unsupported_qdiscs(const std::vector<std::string>& kinds) {
+  if (kinds.empty()) return {};
+  std::vector<std::string> missing;
+  // Like the driver probe: a throwaway namespace whose lo carries the test qdiscs.
+  (void)run_in_new_netns([&]() -> Expected<void> {
+    auto sock = NlSocket::open();
+    if (!sock) return std::unexpected(sock.error());
+    missing = probe_missing_qdiscs(*sock, kinds);
+    return {};
+  });
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kind : missing)
+    if (const char* option = qdisc_config_option(kind)) out.emplace_back(kind, option);
+  return out;
 }
 
 // ---- driver probe ----------------------------------------------------------------------

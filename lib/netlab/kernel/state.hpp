@@ -56,6 +56,9 @@ struct ObservedLink {
   std::optional<VxlanOptions> vxlan;       ///< dev by name
   std::optional<BridgeOptions> bridge;     ///< bridge
   std::optional<std::vector<BridgeVlan>> vlans; ///< bridge ports and bridges, when ObserveRequest::bridge_vlans asked
+  /// Root qdisc kind ("tbf", "netem", "htb") when qdiscs were read and the root
+  /// is not the kernel's default; "" otherwise.
+  std::string qdisc;
 };
 
 /// One route of the main table as the kernel reports it.

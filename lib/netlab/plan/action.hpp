@@ -122,8 +122,18 @@ struct SetBridgeVlans {
   std::vector<BridgeVlan> want, old;
 };
 
+/// Replace a link's root qdisc in place with netlab's shaping (tbf for `rate`
+/// alone, netem otherwise, with a tbf child for `rate`); `want` empty deletes
+/// it. `old` is what was observed, for undo. See plan/impair.hpp.
+struct SetImpair {
+  NsRef ns;
+  std::string link;
+  std::optional<Impairment> want, old;
+  uint32_t mtu = 1500; ///< the link's MTU: tbf's burst must hold two full frames
+};
+
 using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, SetMaster, SetMtu, SetMac, SetUp,
                             AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat, SetLinkOptions,
-                            SetBridgeVlans>;
+                            SetBridgeVlans, SetImpair>;
 
 } // namespace netlab

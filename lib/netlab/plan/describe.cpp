@@ -2,6 +2,7 @@
 
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/diff_kinds.hpp>
+#include <netlab/plan/impair.hpp>
 
 #include <algorithm>
 #include <sstream>
@@ -95,6 +96,24 @@ std::vector<std::string> explain_options(const SetLinkOptions& x) {
   }
   default: return {};
   }
+}
+
+/// The `tc` prefix that targets a namespace, like ip().
+std::string tc(const NsRef& ns) {
+  switch (ns.kind) {
+  case NodeKind::host: return "tc";
+  case NodeKind::netns: return "tc -n " + ns.node;
+  case NodeKind::external: return "nsenter --net=" + ns.path + " tc";
+  }
+  return "tc";
+}
+
+std::string describe_impair(const SetImpair& x) {
+  const std::string was = x.old ? impair_text(*x.old) : std::string("qdisc");
+  if (!x.want || !shapes_traffic(*x.want)) return "- " + at(x.ns, x.link) + " impair " + was;
+  std::string why = !x.old ? "" : same_impairment(*x.want, *x.old) ? " (tbf burst for mtu " + std::to_string(x.mtu) + ")"
+                                                                    : " (was " + was + ")";
+  return "~ " + at(x.ns, x.link) + " impair " + impair_text(*x.want) + why;
 }
 
 std::string link_type_args(const Interface& i) {
@@ -239,6 +258,7 @@ std::string describe(const Action& a) {
             return "~ " + at(x.ns, x.link) + (x.self ? " self" : "") + " vlans " + vlans_text(x.want) + " (was " +
                    vlans_text(x.old) + ")";
           },
+          [](const SetImpair& x) { return describe_impair(x); },
       },
       a);
 }
@@ -285,6 +305,7 @@ std::vector<std::string> explain(const Action& a) {
           [](const SetNat& x) -> V { return explain_nat(x); },
           [](const SetLinkOptions& x) -> V { return explain_options(x); },
           [](const SetBridgeVlans& x) -> V { return explain_vlans(x); },
+          [](const SetImpair& x) -> V { return tc_commands(x, tc(x.ns)); },
       },
       a);
 }

@@ -4,6 +4,7 @@
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/diff_kinds.hpp>
+#include <netlab/plan/impair.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -66,6 +67,7 @@ enum Phase : size_t {
   p_route,
   p_sysctl,
   p_nat,
+  p_impair, ///< root qdiscs: set after everything else, removed before
   p_count
 };
 
@@ -453,6 +455,7 @@ private:
     }
     diff_port_vlans(node, ref, want, have, have_master);
     diff_addresses(path, ref, want, have);
+    diff_impair(node, path, ref, want, have);
     if (have && m_plan.findings.size() == before) note(Finding::State::ok, path);
   }
 
@@ -469,6 +472,40 @@ private:
     if (have) note(Finding::State::different, node + "/" + want.name + "/vlans", vlans_text(want_vlans),
                    vlans_text(have_vlans));
     m_create[p_settings].push_back(SetBridgeVlans{ref, want.name, self, want_vlans, have_vlans});
+  }
+
+  bool remembers_impair(const std::string& node, const std::string& link) const {
+    auto it = m_memory.impaired_links.find(node);
+    return it != m_memory.impaired_links.end() && std::ranges::find(it->second, link) != it->second.end();
+  }
+
+  /// The root qdisc of a link that is, or was, impaired. Any other link's root
+  /// is the kernel's default or someone's hand work: it is not read, nor touched.
+  void diff_impair(const std::string& node, const std::string& path, const NsRef& ref, const Interface& want,
+                   const ObservedLink* have) {
+    if (!want.impair && !remembers_impair(node, want.name)) return;
+    std::optional<Impairment> target;
+    if (want.impair && shapes_traffic(*want.impair)) target = want.impair;
+    const std::optional<Impairment> have_imp = have ? have->impair : std::nullopt;
+    const std::string have_text = have_imp ? impair_text(*have_imp) : have ? "qdisc " + have->qdisc : "";
+    const uint32_t mtu = want.mtu.value_or(have && have->mtu ? have->mtu : 1500);
+    if (!target) {
+      if (!have || have->qdisc.empty()) return;
+      note(Finding::State::extra, path + "/impair", {}, have_text);
+      m_remove[p_impair].push_back(SetImpair{ref, want.name, std::nullopt, have_imp, mtu});
+      return;
+    }
+    if (have_imp && same_impairment(*target, *have_imp)) {
+      // tbf's burst holds two frames of the link's MTU: it follows an MTU change.
+      if (have->mtu != mtu && target->rate_bps)
+        m_create[p_impair].push_back(SetImpair{ref, want.name, target, have_imp, mtu});
+      return;
+    }
+    if (have && have->qdisc.empty())
+      note(Finding::State::missing, path + "/impair", impair_text(*target));
+    else if (have)
+      note(Finding::State::different, path + "/impair", impair_text(*target), have_text);
+    m_create[p_impair].push_back(SetImpair{ref, want.name, target, have_imp, mtu});
   }
 
   void diff_addresses(const std::string& path, const NsRef& ref, const Interface& want, const ObservedLink* have) {
@@ -654,6 +691,9 @@ std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState&
     t.nat = (node && !node->nat.empty()) || std::ranges::find(memory.nat_nodes, ref.node) != memory.nat_nodes.end() ||
             ref.kind == NodeKind::host;
     t.bridge_vlans = node && std::ranges::any_of(node->interfaces, [](const Interface& i) { return i.vlans.has_value(); });
+    // Qdiscs only where the lab shapes or shaped: a dump per namespace is not free at 1000 of them.
+    auto impaired = [](const Interface& i) { return i.impair.has_value(); };
+    t.qdiscs = (node && std::ranges::any_of(node->interfaces, impaired)) || memory.impaired_links.contains(ref.node);
     out.push_back(std::move(t));
   };
   for (const auto& n : want.nodes) add(ns_ref_for(n), &n);

@@ -58,6 +58,7 @@ struct ObserveTarget {
   std::vector<std::string> sysctls;
   bool nat = false;
   bool bridge_vlans = false; ///< some port of the node declares `vlans`
+  bool qdiscs = false; ///< a link of the node is (or was) impaired
 };
 std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory);
 

@@ -80,6 +80,8 @@ std::vector<Action> inverse(const Action& a) {
           [](const SetNat& x) -> V { return {SetNat{x.ns, x.table, {}, x.old, true}}; },
           [](const SetLinkOptions& x) -> V { return {SetLinkOptions{x.ns, x.old, x.want}}; },
           [](const SetBridgeVlans& x) -> V { return {SetBridgeVlans{x.ns, x.link, x.self, x.old, x.want}}; },
+          // A root qdisc that was not netlab's shape (old empty) cannot be rebuilt: undo removes ours.
+          [](const SetImpair& x) -> V { return {SetImpair{x.ns, x.link, x.old, x.want, x.mtu}}; },
       },
       a);
 }

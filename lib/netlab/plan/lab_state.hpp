@@ -23,6 +23,9 @@ struct LabState {
   std::vector<std::string> nat_nodes;
   /// namespaces the lab made (or switched) without IPv6 on their links (Node::ipv6)
   std::vector<std::string> ipv6_off;
+  /// node -> links that got an impairment (their root qdisc is read and, once
+  /// the file drops the impair, removed).
+  std::map<std::string, std::vector<std::string>> impaired_links;
 
   const NsRef* find_node(std::string_view name) const;
 };

@@ -90,6 +90,9 @@ Parsed<uint64_t> parse_rate(std::string_view key, std::string_view text) {
   if (!bits || *bits < 1 || *bits > 1e15)
     return std::unexpected(key_text(key) + " must be a rate like '10mbit' (units bit, kbit, mbit, gbit), got " +
                            quoted(text));
+  // tbf holds at most ~4 s of tokens (two frames need 8kbit) and libnl passes bytes/s as an int.
+  if (*bits < 8e3 || *bits > 16e9)
+    return std::unexpected(key_text(key) + " must be between 8kbit and 16gbit, got " + quoted(text));
   return static_cast<uint64_t>(std::llround(*bits));
 }
 
@@ -98,6 +101,7 @@ Parsed<uint32_t> parse_delay(std::string_view key, std::string_view text) {
   auto us = scaled(text, k_units);
   if (!us || *us > std::numeric_limits<uint32_t>::max())
     return std::unexpected(key_text(key) + " must be a duration like '10ms' (units us, ms, s), got " + quoted(text));
+  if (*us > 60e6) return std::unexpected(key_text(key) + " must be at most 60s, got " + quoted(text));
   return static_cast<uint32_t>(std::llround(*us));
 }
 

@@ -29,9 +29,9 @@ Parsed<Cidr> parse_interface_address(std::string_view text);
 Parsed<Cidr> parse_prefix(std::string_view what, std::string_view text, bool allow_bare);
 /// A unicast MAC "aa:bb:cc:dd:ee:ff" in any case; returns it lower-case.
 Parsed<std::string> parse_mac(std::string_view text);
-/// "10mbit", "1.5gbit", "64000" (bit/s) -> bits per second.
+/// "10mbit", "1.5gbit", "64000" (bit/s) -> bits per second, 8kbit..16gbit.
 Parsed<uint64_t> parse_rate(std::string_view key, std::string_view text);
-/// "10ms", "250us", "1.5s" -> microseconds.
+/// "10ms", "250us", "1.5s" -> microseconds, at most 60 s.
 Parsed<uint32_t> parse_delay(std::string_view key, std::string_view text);
 /// "1%", "0.5", "100" -> percent in [0, 100].
 Parsed<double> parse_percent(std::string_view key, std::string_view text);
