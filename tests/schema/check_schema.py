@@ -135,6 +135,8 @@ INVALID = {
     "link to itself": "links: [[ns1:a, ns1:a]]",
     "endpoint without ifname": "links: [[ns1, ns1:b]]",
     "jitter without delay": "links: [{endpoints: [ns1:a, ns1:b], impair: {jitter: 1ms}}]",
+    "rate below tbf's 8kbit": "links: [{endpoints: [ns1:a, ns1:b], impair: {rate: 7999}}]",
+    "rate above 16gbit": "links: [{endpoints: [ns1:a, ns1:b], impair: {rate: 16000000001}}]",
     "check with ping and tcp": "checks: [{from: ns1, ping: 10.0.0.1, tcp: '10.0.0.1:80'}]",
     "check without a probe": "checks: [{from: ns1}]",
     "listen on a ping check": "checks: [{from: ns1, ping: 10.0.0.1, listen: ns1}]",
