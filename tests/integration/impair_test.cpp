@@ -26,7 +26,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// nltest::netlab(): the name alone would also mean namespace ::netlab here.
-Run cli(const std::string& args) { return nltest::netlab(args); }
+Run cli(const std::string& args) {
+  return nltest::netlab(args);
+}
 using Lines = std::vector<std::string>;
 
 constexpr size_t k_transfer_bytes = 1'500'000;
@@ -51,7 +53,9 @@ links:
   return out + "  - endpoints: [a:x, b:y]\n    impair: " + impair + "\n";
 }
 
-nl::NsRef node(const std::string& name) { return {name, nl::NodeKind::netns, "/run/netns/" + name}; }
+nl::NsRef node(const std::string& name) {
+  return {name, nl::NodeKind::netns, "/run/netns/" + name};
+}
 
 /// A socket made by a thread inside namespace `ns`; it stays there.
 int socket_in(const std::string& ns, int type) {
@@ -102,7 +106,8 @@ double tcp_mbit(const std::string& from, const std::string& to, const std::strin
     setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     auto start = Clock::now();
     std::vector<char> buf(1 << 16);
-    for (ssize_t n; (n = ::read(conn, buf.data(), buf.size())) > 0;) received += static_cast<size_t>(n);
+    for (ssize_t n; (n = ::read(conn, buf.data(), buf.size())) > 0;)
+      received += static_cast<size_t>(n);
     seconds = std::chrono::duration<double>(Clock::now() - start).count();
     ::close(conn);
   });
@@ -156,7 +161,8 @@ int udp_delivered(const std::string& from, const std::string& to, const std::str
   int got = 0;
   // Read while sending: a socket buffer holds only a few hundred datagrams.
   std::thread receiver([&] {
-    for (char c; ::recv(rx, &c, 1, 0) == 1;) ++got;
+    for (char c; ::recv(rx, &c, 1, 0) == 1;)
+      ++got;
   });
   int tx = socket_in(from, SOCK_DGRAM);
   for (int i = 0; i < count; ++i) {
@@ -177,7 +183,9 @@ int ifindex_of(const std::string& ns, const std::string& link) {
 }
 
 /// netem exists in this kernel: a throwaway namespace takes one on its lo.
-bool kernel_has_netem() { return sh("unshare -n tc qdisc add dev lo root netem delay 1ms").rc == 0; }
+bool kernel_has_netem() {
+  return sh("unshare -n tc qdisc add dev lo root netem delay 1ms").rc == 0;
+}
 
 /// status's non-ok lines, spaces collapsed, sorted.
 Lines drift_of(const std::string& out) {
@@ -196,7 +204,9 @@ Lines sorted_changes(const std::string& out) {
 
 } // namespace
 
-TEST_CASE("lab impair: lifecycle", "[impair][lab]") { lifecycle("impair.yaml"); }
+TEST_CASE("lab impair: lifecycle", "[impair][lab]") {
+  lifecycle("impair.yaml");
+}
 
 TEST_CASE("impair rate: a timed TCP transfer runs at the rate, a new rate applies in place", "[impair]") {
   const std::string file = write_temp("rate.yaml", two_links(""));
@@ -208,7 +218,8 @@ TEST_CASE("impair rate: a timed TCP transfer runs at the rate, a new rate applie
   Run up = cli("up " + file);
   REQUIRE(up.rc == 0);
   CHECK(changes(up.out) == Lines{"~ a:x impair rate 16mbit", "~ b:y impair rate 16mbit"});
-  CHECK_THAT(sh("tc -n a qdisc show dev x").out, Catch::Contains("qdisc tbf 1: root") && Catch::Contains("rate 16Mbit"));
+  CHECK_THAT(sh("tc -n a qdisc show dev x").out,
+             Catch::Contains("qdisc tbf 1: root") && Catch::Contains("rate 16Mbit"));
   CHECK(cli("status " + file).rc == 0);
   const double shaped = tcp_mbit("a", "b", "10.0.0.2", k_transfer_bytes);
   CHECK(shaped > 0.7 * 16);
@@ -219,7 +230,8 @@ TEST_CASE("impair rate: a timed TCP transfer runs at the rate, a new rate applie
   std::ofstream(file) << two_links("{rate: 8mbit}");
   up = cli("up " + file);
   REQUIRE(up.rc == 0);
-  CHECK(changes(up.out) == Lines{"~ a:x impair rate 8mbit (was rate 16mbit)", "~ b:y impair rate 8mbit (was rate 16mbit)"});
+  CHECK(changes(up.out) ==
+        Lines{"~ a:x impair rate 8mbit (was rate 16mbit)", "~ b:y impair rate 8mbit (was rate 16mbit)"});
   CHECK(ifindex_of("a", "x") == index); // replaced in place: the link was never recreated
   const double slower = tcp_mbit("a", "b", "10.0.0.2", k_transfer_bytes);
   CHECK(slower > 0.7 * 8);
@@ -241,8 +253,8 @@ TEST_CASE("impair drift by hand: status names it, up repairs only it, dropped im
 
   Run status = cli("status " + file);
   CHECK(status.rc == 3);
-  CHECK(drift_of(status.out) == Lines{"different b/y/impair: want rate 10mbit, have rate 5mbit",
-                                      "missing a/x/impair: want rate 10mbit"});
+  CHECK(drift_of(status.out) ==
+        Lines{"different b/y/impair: want rate 10mbit, have rate 5mbit", "missing a/x/impair: want rate 10mbit"});
   Run repair = cli("up " + file);
   REQUIRE(repair.rc == 0);
   CHECK(sorted_changes(repair.out) == Lines{"~ a:x impair rate 10mbit", "~ b:y impair rate 10mbit (was rate 5mbit)"});
@@ -313,7 +325,8 @@ TEST_CASE("the netlink kernel reads netlab's qdiscs back and replaces a foreign 
   };
   CHECK(reported("netem") == !kernel_has_netem());
   CHECK(reported("tbf") == (sh("unshare -n tc qdisc add dev lo root tbf rate 1mbit burst 3000 limit 3000").rc != 0));
-  for (const auto& [kind, option] : missing) CHECK(option == (kind == "netem" ? "CONFIG_NET_SCH_NETEM" : "CONFIG_NET_SCH_TBF"));
+  for (const auto& [kind, option] : missing)
+    CHECK(option == (kind == "netem" ? "CONFIG_NET_SCH_NETEM" : "CONFIG_NET_SCH_TBF"));
 
   REQUIRE(cli("down " + file).rc == 0);
   require_nothing_left();
@@ -347,7 +360,8 @@ TEST_CASE("netem: refused whole where the kernel lacks it, measured where it has
 
   Run up = cli("up " + file);
   REQUIRE(up.rc == 0);
-  CHECK_THAT(sh("tc -n a qdisc show dev x3").out, Catch::Contains("qdisc netem 2: root") && Catch::Contains("qdisc tbf 3: parent 2:1"));
+  CHECK_THAT(sh("tc -n a qdisc show dev x3").out,
+             Catch::Contains("qdisc netem 2: root") && Catch::Contains("qdisc tbf 3: parent 2:1"));
   CHECK(cli("status " + file).rc == 0);
   CHECK(changes(cli("up " + file).out).empty());
   const double rtt = connect_ms("a", "b", "10.0.0.2");

@@ -33,7 +33,8 @@ Topology parse(const std::string& yaml) {
   REQUIRE(raw);
   auto topo = validate(*raw);
   if (!topo)
-    for (const auto& d : topo.error()) FAIL(d.str());
+    for (const auto& d : topo.error())
+      FAIL(d.str());
   return *topo;
 }
 
@@ -43,7 +44,8 @@ Lines problems(const std::string& yaml) {
   auto topo = validate(*raw);
   REQUIRE_FALSE(topo);
   Lines out;
-  for (const auto& d : topo.error()) out.push_back(d.str());
+  for (const auto& d : topo.error())
+    out.push_back(d.str());
   return out;
 }
 
@@ -58,7 +60,8 @@ std::string lab_with(const std::string& impair, const std::string& extra_b = "")
 
 Lines lines(const Plan& p) {
   Lines out;
-  for (const auto& a : p.actions) out.push_back(describe(a));
+  for (const auto& a : p.actions)
+    out.push_back(describe(a));
   return out;
 }
 
@@ -185,14 +188,16 @@ TEST_CASE("plan lines and tc commands for each layout", "[impair]") {
   CHECK(explain(both) == Lines{"tc qdisc replace dev v0 root handle 2: netem limit 1000 delay 20ms 5ms loss 1%",
                                "tc qdisc replace dev v0 parent 2:1 handle 3: tbf rate 8mbit burst 3028 limit 53028"});
   SetImpair drop_rate{k_a, "x", netem, both.want, 1500};
-  CHECK(explain(drop_rate) == Lines{"tc -n a qdisc replace dev x root handle 2: netem limit 1000 delay 20ms 5ms loss 1%",
-                                    "tc -n a qdisc del dev x parent 2:1 handle 3:"});
+  CHECK(explain(drop_rate) ==
+        Lines{"tc -n a qdisc replace dev x root handle 2: netem limit 1000 delay 20ms 5ms loss 1%",
+              "tc -n a qdisc del dev x parent 2:1 handle 3:"});
 }
 
 TEST_CASE("the validator keeps rates and delays in what the qdiscs take", "[impair]") {
-  CHECK(problems("name: l\nnodes:\n  n:\n    interfaces:\n      d: {kind: dummy, impair: {rate: 1kbit, delay: 61s}}\n") ==
-        Lines{"t.yaml:5:39: 'rate' must be between 8kbit and 16gbit, got '1kbit'",
-              "t.yaml:5:53: 'delay' must be at most 60s, got '61s'"});
+  CHECK(
+      problems("name: l\nnodes:\n  n:\n    interfaces:\n      d: {kind: dummy, impair: {rate: 1kbit, delay: 61s}}\n") ==
+      Lines{"t.yaml:5:39: 'rate' must be between 8kbit and 16gbit, got '1kbit'",
+            "t.yaml:5:53: 'delay' must be at most 60s, got '61s'"});
   CHECK(problems("name: l\nnodes:\n  n:\n    interfaces:\n      d: {kind: dummy, impair: {rate: 20gbit}}\n") ==
         Lines{"t.yaml:5:39: 'rate' must be between 8kbit and 16gbit, got '20gbit'"});
 }
@@ -215,13 +220,14 @@ TEST_CASE("a changed value replaces the qdisc in place", "[impair][engine]") {
   lab.up(parse(lab_with("{rate: 10mbit}")));
   int index = lab.kernel.link("a", "x")->ifindex;
   Topology t = parse(lab_with("{rate: 20mbit}"));
-  CHECK(lines(lab.up(t)) == Lines{"~ a:x impair rate 20mbit (was rate 10mbit)", "~ b:y impair rate 20mbit (was rate 10mbit)"});
+  CHECK(lines(lab.up(t)) ==
+        Lines{"~ a:x impair rate 20mbit (was rate 10mbit)", "~ b:y impair rate 20mbit (was rate 10mbit)"});
   CHECK(lab.kernel.link("a", "x")->ifindex == index);
   CHECK(lab.kernel.link("a", "x")->impair->rate_bps == 20'000'000u);
   CHECK(lab.plan(t).actions.empty());
 }
 
-TEST_CASE("a qdisc deleted or changed by hand is drift; up repairs only it", "[impair][engine]") {
+TEST_CASE("a qdisc deleted or changed by hand is drift, and up repairs only it", "[impair][engine]") {
   Lab lab;
   Topology t = parse(lab_with("{rate: 10mbit}"));
   lab.up(t);
@@ -239,7 +245,7 @@ TEST_CASE("a qdisc deleted or changed by hand is drift; up repairs only it", "[i
   CHECK(lab.plan(t).actions.empty());
 }
 
-TEST_CASE("impair dropped from the file removes the qdisc; others are left alone", "[impair][engine]") {
+TEST_CASE("impair dropped from the file removes the qdisc, others are left alone", "[impair][engine]") {
   Lab lab;
   lab.up(parse(lab_with("{rate: 10mbit}")));
   lab.kernel.link("b", "z")->qdisc = "htb"; // on a link the lab never shaped: not ours to judge
@@ -262,7 +268,8 @@ TEST_CASE("qdiscs are read only in namespaces with an impaired or remembered lin
   LabState memory;
   memory.impaired_links["d"] = {"v"};
   std::map<std::string, bool> read;
-  for (const auto& target : observe_targets(t, memory)) read[target.ref.node] = target.qdiscs;
+  for (const auto& target : observe_targets(t, memory))
+    read[target.ref.node] = target.qdiscs;
   CHECK(read == std::map<std::string, bool>{{"a", true}, {"b", true}, {"c", false}, {"d", true}});
 }
 
@@ -302,9 +309,10 @@ TEST_CASE("a qdisc the kernel lacks refuses the whole file before any change", "
   yaml = std::regex_replace(yaml, std::regex("z: \\{kind: bridge\\}"), "z: {kind: bridge, impair: {rate: 1mbit}}");
   auto plan = plan_lab(lab.kernel, parse(yaml), lab.memory);
   REQUIRE_FALSE(plan);
-  CHECK(plan.error().message ==
-        "a:x impair delay, loss need the netem qdisc (CONFIG_NET_SCH_NETEM), which this kernel lacks; nothing was changed\n"
-        "b:y impair delay, loss need the netem qdisc (CONFIG_NET_SCH_NETEM), which this kernel lacks; nothing was changed");
+  CHECK(plan.error().message == "a:x impair delay, loss need the netem qdisc (CONFIG_NET_SCH_NETEM), which this kernel "
+                                "lacks; nothing was changed\n"
+                                "b:y impair delay, loss need the netem qdisc (CONFIG_NET_SCH_NETEM), which this kernel "
+                                "lacks; nothing was changed");
   CHECK(lab.kernel.writes == 0);
   lab.kernel.missing_qdiscs = {"tbf"};
   plan = plan_lab(lab.kernel, parse(lab_with("{rate: 1mbit}")), lab.memory);

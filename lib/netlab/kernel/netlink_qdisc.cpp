@@ -15,7 +15,9 @@ namespace netlab {
 
 namespace {
 
-constexpr uint32_t major_handle(uint32_t major) { return major << 16; }
+constexpr uint32_t major_handle(uint32_t major) {
+  return major << 16;
+}
 
 const uint32_t k_netem_class = major_handle(k_netem_root_major) | 1; ///< where netem's tbf child hangs
 
@@ -86,7 +88,9 @@ std::string_view kind_of(rtnl_qdisc* q) {
 }
 
 /// tbf's rate in bit/s; libnl hands back the kernel's u32 bytes/s as an int.
-uint64_t tbf_rate_bps(rtnl_qdisc* q) { return static_cast<uint64_t>(static_cast<uint32_t>(rtnl_qdisc_tbf_get_rate(q))) * 8; }
+uint64_t tbf_rate_bps(rtnl_qdisc* q) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(rtnl_qdisc_tbf_get_rate(q))) * 8;
+}
 
 } // namespace
 

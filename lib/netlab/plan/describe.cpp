@@ -111,8 +111,9 @@ std::string tc(const NsRef& ns) {
 std::string describe_impair(const SetImpair& x) {
   const std::string was = x.old ? impair_text(*x.old) : std::string("qdisc");
   if (!x.want || !shapes_traffic(*x.want)) return "- " + at(x.ns, x.link) + " impair " + was;
-  std::string why = !x.old ? "" : same_impairment(*x.want, *x.old) ? " (tbf burst for mtu " + std::to_string(x.mtu) + ")"
-                                                                    : " (was " + was + ")";
+  std::string why = !x.old                             ? ""
+                    : same_impairment(*x.want, *x.old) ? " (tbf burst for mtu " + std::to_string(x.mtu) + ")"
+                                                       : " (was " + was + ")";
   return "~ " + at(x.ns, x.link) + " impair " + impair_text(*x.want) + why;
 }
 

@@ -16,7 +16,9 @@ constexpr uint64_t k_queue_ms = 50;        ///< tbf's `latency`: queue this long
 constexpr uint32_t k_delay_slack_us = 2;   ///< netem keeps times in 64 ns ticks; libnl rounds down twice
 constexpr double k_percent_slack = 1e-6;   ///< netem keeps probabilities in 1/2^32 steps
 
-uint32_t clamp_u32(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); }
+uint32_t clamp_u32(uint64_t v) {
+  return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
+}
 
 std::string rate_text(uint64_t bps) {
   if (bps % 1'000'000'000 == 0) return std::to_string(bps / 1'000'000'000) + "gbit";
@@ -60,7 +62,9 @@ std::string netem_args(const Impairment& i) {
   return out;
 }
 
-std::string handle(uint32_t major) { return std::to_string(major) + ":"; }
+std::string handle(uint32_t major) {
+  return std::to_string(major) + ":";
+}
 
 } // namespace
 
@@ -86,7 +90,9 @@ bool needs_netem(const Impairment& i) {
   return e.delay_us || e.loss_pct || e.duplicate_pct || e.limit_pkts;
 }
 
-bool shapes_traffic(const Impairment& i) { return needs_netem(i) || i.rate_bps; }
+bool shapes_traffic(const Impairment& i) {
+  return needs_netem(i) || i.rate_bps;
+}
 
 bool same_impairment(const Impairment& want, const Impairment& have) {
   Impairment w = effective_impairment(want), h = effective_impairment(have);
@@ -160,7 +166,8 @@ std::vector<std::string> missing_qdisc_problems(const std::vector<Action>& actio
       auto fields = fields_needing(*s->want, kind);
       if (fields.empty()) continue;
       std::string names;
-      for (const auto& f : fields) names += (names.empty() ? "" : ", ") + f;
+      for (const auto& f : fields)
+        names += (names.empty() ? "" : ", ") + f;
       out.push_back(s->ns.node + ":" + s->link + " impair " + names + (fields.size() == 1 ? " needs" : " need") +
                     " the " + kind + " qdisc (" + option + "), which this kernel lacks; nothing was changed");
     }
@@ -175,7 +182,8 @@ std::vector<std::string> tc_commands(const SetImpair& a, const std::string& tc) 
   if (!shapes_traffic(w)) return {dev + "del" + on + "root"};
   if (!needs_netem(w))
     return {dev + "replace" + on + "root handle " + handle(k_tbf_root_major) + " " + tbf_args(*w.rate_bps, a.mtu)};
-  std::vector<std::string> out{dev + "replace" + on + "root handle " + handle(k_netem_root_major) + " " + netem_args(w)};
+  std::vector<std::string> out{dev + "replace" + on + "root handle " + handle(k_netem_root_major) + " " +
+                               netem_args(w)};
   const std::string child = "parent " + handle(k_netem_root_major) + "1 handle " + handle(k_tbf_child_major);
   if (w.rate_bps)
     out.push_back(dev + "replace" + on + child + " " + tbf_args(*w.rate_bps, a.mtu));
