@@ -56,7 +56,9 @@ std::string tbf_args(uint64_t rate_bps, uint32_t mtu) {
 
 std::string netem_args(const Impairment& i) {
   std::string out = "netem limit " + std::to_string(i.limit_pkts.value_or(k_netem_default_limit));
-  if (i.delay_us) out += " delay " + time_text(*i.delay_us) + (i.jitter_us ? " " + time_text(*i.jitter_us) : "");
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on `" " + std::string` here.
+  if (i.delay_us) out.append(" delay ").append(time_text(*i.delay_us));
+  if (i.delay_us && i.jitter_us) out.append(" ").append(time_text(*i.jitter_us));
   if (i.loss_pct) out += " loss " + percent_text(*i.loss_pct);
   if (i.duplicate_pct) out += " duplicate " + percent_text(*i.duplicate_pct);
   return out;
