@@ -497,7 +497,7 @@ private:
     }
     if (have_imp && same_impairment(*target, *have_imp)) {
       // tbf's burst holds two frames of the link's MTU: it follows an MTU change.
-      if (have->mtu != mtu && target->rate_bps)
+      if (want.mtu && *want.mtu != have->mtu && target->rate_bps)
         m_create[p_impair].push_back(SetImpair{ref, want.name, target, have_imp, mtu});
       return;
     }
