@@ -292,7 +292,9 @@ TEST_CASE("the netlink kernel reads netlab's qdiscs back and replaces a foreign 
   REQUIRE(cli("up " + file).rc == 0);
   auto k = nl::make_netlink_kernel();
   auto look = [&](bool qdiscs) {
-    auto seen = k->observe(node("a"), nl::ObserveRequest{{}, "", qdiscs});
+    nl::ObserveRequest what;
+    what.qdiscs = qdiscs;
+    auto seen = k->observe(node("a"), what);
     REQUIRE(seen);
     const nl::ObservedLink* x = seen->find_link("x");
     REQUIRE(x);
