@@ -213,7 +213,8 @@ private:
   /// The parts of creating a namespace: checks and bookkeeping before (on the
   /// caller), the namespace and its socket (any thread: touches no member), the handle after.
   Expected<void> prepare_create(const CreateNetns& a);
-  static Expected<void> make_netns(const CreateNetns& a, std::optional<NlSocket>& sock, const NewNetnsRunner& run);
+  static Expected<void> make_netns(const CreateNetns& a, bool ipv6_off, std::optional<NlSocket>& sock,
+                                   const NewNetnsRunner& run);
   Expected<void> finish_create(const CreateNetns& a, NlSocket sock);
   Expected<void> run(const DeleteNetns& a);
   Expected<void> run(const CreateLink& a);
@@ -239,6 +240,9 @@ private:
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
   bool m_netns_dir_ready = false;
+  /// Looked up once, here: the first lookup under /proc/sys in a new namespace
+  /// scans every namespace's /proc/sys/net entry (they share one dcache chain).
+  bool m_kernel_has_ipv6 = false;
 };
 
 // ---- namespace handles -------------------------------------------------------
@@ -410,6 +414,7 @@ Expected<void> NetlinkKernel::prepare_create(const CreateNetns& a) {
   if (!m_netns_dir_ready) {
     if (auto ready = prepare_netns_dir(); !ready) return fail_in(create_context(a), ready.error().message);
     m_netns_dir_ready = true;
+    m_kernel_has_ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
   }
   forget(a.ns);
   return {};
@@ -425,7 +430,7 @@ Expected<void> NetlinkKernel::finish_create(const CreateNetns& a, NlSocket sock)
 Expected<void> NetlinkKernel::run(const CreateNetns& a) {
   if (auto ready = prepare_create(a); !ready) return ready;
   std::optional<NlSocket> sock;
-  auto made = make_netns(a, sock, [this](const auto& fn) { return m_worker.run_in_new(fn); });
+  auto made = make_netns(a, !a.ipv6 && m_kernel_has_ipv6, sock, [this](const auto& fn) { return m_worker.run_in_new(fn); });
   if (!made) return made;
   return finish_create(a, std::move(*sock));
 }
@@ -445,8 +450,11 @@ std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> ac
     std::vector<std::jthread> makers;
     for (unsigned t = 0; t < threads; ++t)
       makers.emplace_back([&] {
-        for (size_t i; (i = next.fetch_add(1)) < actions.size();)
-          if (out[i]) out[i] = make_netns(std::get<CreateNetns>(actions[i]), socks[i], unshare_here);
+        for (size_t i; (i = next.fetch_add(1)) < actions.size();) {
+          if (!out[i]) continue;
+          const auto& a = std::get<CreateNetns>(actions[i]);
+          out[i] = make_netns(a, !a.ipv6 && m_kernel_has_ipv6, socks[i], unshare_here);
+        }
       });
   }
   for (size_t i = 0; i < actions.size(); ++i)
@@ -454,13 +462,14 @@ std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> ac
   return out;
 }
 
-Expected<void> NetlinkKernel::make_netns(const CreateNetns& a, std::optional<NlSocket>& sock, const NewNetnsRunner& run) {
+Expected<void> NetlinkKernel::make_netns(const CreateNetns& a, bool ipv6_off, std::optional<NlSocket>& sock,
+                                        const NewNetnsRunner& run) {
   auto made = create_named_netns(a.ns.path, [&]() -> Expected<void> {
     // Open the namespace's socket while we are inside anyway, and mark it as ours.
     auto s = NlSocket::open();
     if (!s) return std::unexpected(s.error());
     // Before any link exists here, so none of them gets IPv6 (a kernel without IPv6 has no such key).
-    if (!a.ipv6 && sysctl_path(k_ipv6_default_off) && access("/proc/sys/net/ipv6", F_OK) == 0)
+    if (ipv6_off)
       if (auto off = write_sysctl(k_ipv6_default_off, "1"); !off) return off;
     if (!a.owner.empty() || a.lo_up) {
       LinkChange lo{.up = a.lo_up ? std::optional(true) : std::nullopt,

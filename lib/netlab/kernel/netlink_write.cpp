@@ -152,6 +152,13 @@ NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b,
   RtnlLinkPtr peer(rtnl_link_veth_get_peer(link.get())); // an extra reference, released first
   if (auto ok = set_common(link.get(), *a.iface, a.netns_fd); !ok) return ok;
   if (auto ok = set_common(peer.get(), *b.iface, b.netns_fd); !ok) return ok;
+  // One queue each, as the kernel would reduce it to anyway: a veth is born with
+  // a queue per possible CPU, and cutting them back costs an expedited RCU grace
+  // period per end, under RTNL (synchronize_net in netif_set_real_num_tx_queues).
+  for (rtnl_link* end : {link.get(), peer.get()}) {
+    rtnl_link_set_num_tx_queues(end, 1);
+    rtnl_link_set_num_rx_queues(end, 1);
+  }
   set_extras(link.get(), extras);
   nl_msg* raw = nullptr;
   int rc = rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, &raw);
