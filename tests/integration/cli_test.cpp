@@ -233,6 +233,7 @@ checks: [{from: a, ping: 10.0.1.2}]
   REQUIRE(netlab("up " + v4).rc == 0);
   CHECK(netlab("test " + v4).rc == 0);
   CHECK(sh("ip -n a -6 -o addr show dev e0").out.empty()); // no link-local, so no DAD/RS/MLD chatter
+  CHECK_THAT(sh("ip -n a -d link show dev e0").out, Catch::Contains("addrgenmode none"));
   CHECK_THAT(sh("ip -n a -6 -o addr show dev lo").out, Catch::Contains("::1/128"));
   const std::string v6 = write_temp("v6.yaml", R"(name: v6switch
 nodes:
@@ -244,6 +245,7 @@ checks: [{from: a, ping: "fd00::2"}, {from: b, ping: "fd00::1"}]
   Run up = netlab("up " + v6);
   REQUIRE(up.rc == 0);
   CHECK_THAT(up.out, Catch::Contains("~ sysctl a: net.ipv6.conf.all.disable_ipv6 = 0 (was 1)"));
+  CHECK_THAT(up.out, Catch::Contains("~ sysctl a: net.ipv6.conf.e0.addr_gen_mode = 0 (was 1)"));
   CHECK(netlab("test " + v6).rc == 0);
   CHECK_THAT(sh("ip -n a -6 -o addr show dev e0").out, Catch::Contains("fe80::"));
   CHECK(changes(netlab("up " + v6).out).empty());

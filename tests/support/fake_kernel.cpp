@@ -180,7 +180,6 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             n.links.push_back(loopback());
             n.links.back().alias = x.owner;
             n.links.back().up = n.lo_up = x.lo_up;
-            if (!x.ipv6) n.sysctls[k_ipv6_default_off] = "1";
             nodes[x.ns.node] = n;
             return {};
           },
@@ -325,7 +324,8 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
           [&](const SetSysctl& x) -> Expected<void> {
             ObservedNs* n = ns(x.ns);
             if (!n) return no_ns(x.ns);
-            bool per_link = x.key.starts_with("net.ipv6.conf.") && x.key.ends_with(".disable_ipv6");
+            bool per_link = x.key.starts_with("net.ipv6.conf.") &&
+                            (x.key.ends_with(".disable_ipv6") || x.key.ends_with(".addr_gen_mode"));
             if (!known_sysctls.contains(x.key) && !per_link) return fail("sysctl " + x.key + ": No such file or directory");
             n->sysctls[x.key] = x.value;
             return {};

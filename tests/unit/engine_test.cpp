@@ -298,10 +298,14 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit sw
   Lab lab;
   Topology v4 = parse(k_bridge_lab);
   Plan p = lab.up(v4);
-  CHECK_FALSE(first_of<CreateNetns>(p, [](const CreateNetns& n) { return n.ns.node == "ns1"; }).ipv6);
-  CHECK(lab.kernel.nodes["ns1"].sysctls[k_ipv6_default_off] == "1");
+  // The namespace end gets no link-local address; the host end is the host's business.
+  const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
+  CHECK(veth.addrgen_none);
+  CHECK_FALSE(veth.peer_addrgen_none);
+  CHECK(explain(veth)[2] == "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none");
+  CHECK_FALSE(first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "br0"; }).addrgen_none);
+  CHECK(lab.kernel.nodes["ns1"].sysctls.empty()); // nothing written under /proc/sys
   CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns1", "ns2"});
-  CHECK(explain(p.actions[0])[1] == "ip netns exec ns1 sysctl -w net.ipv6.conf.default.disable_ipv6=1");
 
   // An IPv6 address turns it on before the address is added.
   Topology v6 = v4;
@@ -311,7 +315,10 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit sw
         index_of(l, "+ address ns1:vethB fd00::2/64"));
   CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.all.disable_ipv6 = 0 (was 1)") <
         index_of(l, "+ address ns1:vethB fd00::2/64"));
-  CHECK(lab.up(v6).actions.size() == 3);
+  // The link made with address generation mode "none" gets its link-local address.
+  CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.vethB.addr_gen_mode = 0 (was 1)") <
+        index_of(l, "+ address ns1:vethB fd00::2/64"));
+  CHECK(lab.up(v6).actions.size() == 4);
   CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns2"});
   CHECK(lab.plan(v6).empty());
 
@@ -322,6 +329,32 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit sw
   l = lines(lab.plan(off));
   CHECK(std::ranges::find(l, "~ sysctl ns1: net.ipv6.conf.default.disable_ipv6 = 1 (was 0)") != l.end());
   CHECK(std::ranges::find(l, "~ sysctl ns1: net.ipv6.conf.vethB.disable_ipv6 = 1 (was 0)") != l.end());
+}
+
+TEST_CASE("a link of an IPv4-only namespace that would have carrier at once comes up after its tag", "[engine][ipv6][fold]") {
+  const Topology topo = parse(R"(
+name: lab1
+nodes:
+  r:
+    interfaces:
+      br1: {kind: bridge, addresses: [10.1.0.1/24]}
+      p1: {master: br1}
+  s: {interfaces: {e0: {addresses: [10.1.0.2/24]}}}
+links: [[r:p1, s:e0]]
+)");
+  Lab lab;
+  Plan p = lab.up(topo);
+  // A bridge without ports has carrier: made up, it would have fe80:: before the tag.
+  const auto& bridge = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "br1"; });
+  CHECK(bridge.addrgen_none);
+  CHECK_FALSE(bridge.up);
+  CHECK_FALSE(first_of<SetUp>(p, [](const SetUp& u) { return u.link == "br1"; }).in_create);
+  // A new veth end has no carrier until its peer is up, so it may be made up.
+  const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "p1"; });
+  CHECK(veth.addrgen_none);
+  CHECK(veth.peer_addrgen_none);
+  CHECK(veth.up);
+  CHECK(lab.plan(topo).empty());
 }
 
 TEST_CASE("ipv6 is a key of namespaces netlab creates only", "[engine][ipv6]") {

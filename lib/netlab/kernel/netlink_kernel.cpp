@@ -207,14 +207,14 @@ private:
   Expected<void> read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out);
   /// Runs `fn(handle)`; its NlError becomes "namespace 'x': <doing>: <errno text>".
   template <class Fn> Expected<void> in_ns(const NsRef& ns, const std::string& doing, Fn&& fn);
-  Expected<void> tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner);
+  Expected<void> tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner,
+                         bool addrgen_none = false);
 
   Expected<void> run(const CreateNetns& a);
   /// The parts of creating a namespace: checks and bookkeeping before (on the
   /// caller), the namespace and its socket (any thread: touches no member), the handle after.
   Expected<void> prepare_create(const CreateNetns& a);
-  static Expected<void> make_netns(const CreateNetns& a, bool ipv6_off, std::optional<NlSocket>& sock,
-                                   const NewNetnsRunner& run);
+  static Expected<void> make_netns(const CreateNetns& a, std::optional<NlSocket>& sock, const NewNetnsRunner& run);
   Expected<void> finish_create(const CreateNetns& a, NlSocket sock);
   Expected<void> run(const DeleteNetns& a);
   Expected<void> run(const CreateLink& a);
@@ -240,9 +240,6 @@ private:
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
   bool m_netns_dir_ready = false;
-  /// Looked up once, here: the first lookup under /proc/sys in a new namespace
-  /// scans every namespace's /proc/sys/net entry (they share one dcache chain).
-  bool m_kernel_has_ipv6 = false;
 };
 
 // ---- namespace handles -------------------------------------------------------
@@ -287,10 +284,11 @@ template <class Fn> Expected<void> NetlinkKernel::in_ns(const NsRef& ns, const s
 }
 
 Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::string& name,
-                                       const std::string& owner) {
-  if (owner.empty()) return {};
+                                       const std::string& owner, bool addrgen_none) {
+  if (owner.empty() && !addrgen_none) return {};
   // The kernel ignores IFLA_IFALIAS in RTM_NEWLINK, so the tag is a separate RTM_SETLINK.
-  auto tagged = set_link(h.sock, name, LinkChange{.alias = owner});
+  LinkChange tag{.alias = owner.empty() ? std::nullopt : std::optional(owner), .addrgen_none = addrgen_none};
+  auto tagged = set_link(h.sock, name, tag);
   if (!tagged) return fail_in(where(ns), "tag " + name + " with " + owner + ": " + tagged.error().text);
   return {};
 }
@@ -414,7 +412,6 @@ Expected<void> NetlinkKernel::prepare_create(const CreateNetns& a) {
   if (!m_netns_dir_ready) {
     if (auto ready = prepare_netns_dir(); !ready) return fail_in(create_context(a), ready.error().message);
     m_netns_dir_ready = true;
-    m_kernel_has_ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
   }
   forget(a.ns);
   return {};
@@ -430,7 +427,7 @@ Expected<void> NetlinkKernel::finish_create(const CreateNetns& a, NlSocket sock)
 Expected<void> NetlinkKernel::run(const CreateNetns& a) {
   if (auto ready = prepare_create(a); !ready) return ready;
   std::optional<NlSocket> sock;
-  auto made = make_netns(a, !a.ipv6 && m_kernel_has_ipv6, sock, [this](const auto& fn) { return m_worker.run_in_new(fn); });
+  auto made = make_netns(a, sock, [this](const auto& fn) { return m_worker.run_in_new(fn); });
   if (!made) return made;
   return finish_create(a, std::move(*sock));
 }
@@ -450,11 +447,8 @@ std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> ac
     std::vector<std::jthread> makers;
     for (unsigned t = 0; t < threads; ++t)
       makers.emplace_back([&] {
-        for (size_t i; (i = next.fetch_add(1)) < actions.size();) {
-          if (!out[i]) continue;
-          const auto& a = std::get<CreateNetns>(actions[i]);
-          out[i] = make_netns(a, !a.ipv6 && m_kernel_has_ipv6, socks[i], unshare_here);
-        }
+        for (size_t i; (i = next.fetch_add(1)) < actions.size();)
+          if (out[i]) out[i] = make_netns(std::get<CreateNetns>(actions[i]), socks[i], unshare_here);
       });
   }
   for (size_t i = 0; i < actions.size(); ++i)
@@ -462,15 +456,11 @@ std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> ac
   return out;
 }
 
-Expected<void> NetlinkKernel::make_netns(const CreateNetns& a, bool ipv6_off, std::optional<NlSocket>& sock,
-                                        const NewNetnsRunner& run) {
+Expected<void> NetlinkKernel::make_netns(const CreateNetns& a, std::optional<NlSocket>& sock, const NewNetnsRunner& run) {
   auto made = create_named_netns(a.ns.path, [&]() -> Expected<void> {
     // Open the namespace's socket while we are inside anyway, and mark it as ours.
     auto s = NlSocket::open();
     if (!s) return std::unexpected(s.error());
-    // Before any link exists here, so none of them gets IPv6 (a kernel without IPv6 has no such key).
-    if (ipv6_off)
-      if (auto off = write_sysctl(k_ipv6_default_off, "1"); !off) return off;
     if (!a.owner.empty() || a.lo_up) {
       LinkChange lo{.up = a.lo_up ? std::optional(true) : std::nullopt,
                     .alias = a.owner.empty() ? std::nullopt : std::optional(a.owner)};
@@ -521,8 +511,10 @@ Expected<void> NetlinkKernel::create_veth_pair(const CreateLink& a) {
   // Both ends are born in their own namespaces: no name ever shows up in ours.
   auto made = create_veth((*h)->sock, VethEnd{&first, (*h)->fd.get()}, VethEnd{&second, (*p)->fd.get()}, *extras);
   if (!made) return fail_in(context, made.error().text);
-  auto tagged = tag_link(**h, first_ns, first.name, a.owner);
-  if (tagged) tagged = tag_link(**p, second_ns, second.name, a.owner);
+  // The first end may be up already, but it has no carrier before its peer is.
+  auto tagged = tag_link(**h, first_ns, first.name, a.owner, a.peer_first ? a.peer_addrgen_none : a.addrgen_none);
+  if (tagged)
+    tagged = tag_link(**p, second_ns, second.name, a.owner, a.peer_first ? a.addrgen_none : a.peer_addrgen_none);
   if (!tagged) {
     (void)delete_link((*h)->sock, first.name); // an untagged link would never be cleaned up
     return tagged;
@@ -545,7 +537,7 @@ Expected<void> NetlinkKernel::create_tun(const CreateLink& a) {
       (void)delete_link((*h)->sock, a.iface.name);
       return fail_in(where(a.ns), doing + ": " + set.error().text);
     }
-  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
+  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner, a.addrgen_none);
   if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
   return tagged;
 }
@@ -560,7 +552,7 @@ Expected<void> NetlinkKernel::run(const CreateLink& a) {
   if (!extras) return fail_in(where(a.ns), doing + ": " + extras.error().message);
   if (auto made = in_ns(a.ns, doing, [&](NsHandle& hh) { return create_link(hh.sock, a.iface, *extras); }); !made)
     return made;
-  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner);
+  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner, a.addrgen_none);
   if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
   return tagged;
 }

@@ -11,6 +11,8 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
+#include <unistd.h>
+
 namespace netlab {
 
 namespace {
@@ -103,6 +105,14 @@ NlExpected<RtnlLinkPtr> alloc_link(NlSocket& sock, const Interface& iface) {
   }
 }
 
+/// Whether the kernel has IPv6 (it may be built without it, or booted with
+/// ipv6.disable=1). Asked once, in netlab's own namespace: every namespace has
+/// the same answer, and a lookup under /proc/sys in a new namespace is slow.
+bool kernel_has_ipv6() {
+  static const bool has = access("/proc/sys/net/ipv6", F_OK) == 0;
+  return has;
+}
+
 } // namespace
 
 NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkChange& change) {
@@ -132,6 +142,14 @@ NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkCha
     nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(index));
   }
   if (change.alias) nla_put_string(msg.get(), IFLA_IFALIAS, change.alias->c_str());
+  if (change.addrgen_none && kernel_has_ipv6()) {
+    nlattr* spec = nla_nest_start(msg.get(), IFLA_AF_SPEC);
+    nlattr* inet6 = nla_nest_start(msg.get(), AF_INET6);
+    if (!spec || !inet6 || nla_put_u8(msg.get(), IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+      return std::unexpected(local_error(ENOMEM));
+    nla_nest_end(msg.get(), inet6);
+    nla_nest_end(msg.get(), spec);
+  }
   return sock.request(msg.get());
 }
 

@@ -16,6 +16,10 @@ struct LinkChange {
   std::optional<std::string> mac{};    ///< "aa:bb:cc:dd:ee:ff"
   std::optional<std::string> master{}; ///< "" releases the link from its master
   std::optional<std::string> alias{};
+  /// IPv6 address generation mode "none": no link-local address when the link
+  /// gets carrier. The kernel applies it after IFF_UP in the same request, and
+  /// refuses it in RTM_NEWLINK. Ignored on a kernel without IPv6.
+  bool addrgen_none = false;
 };
 
 /// One end of a veth pair: its name, settings and target namespace.

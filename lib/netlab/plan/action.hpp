@@ -16,7 +16,6 @@ struct CreateNetns {
   NsRef ns;
   std::string owner;
   bool lo_up = false; ///< bring `lo` up in the tagging request (a SetUp marked in_create follows)
-  bool ipv6 = true;   ///< false: net.ipv6.conf.default.disable_ipv6=1 before any link is made there
 };
 /// Delete a named namespace (as `ip netns del`); its links go with it.
 struct DeleteNetns {
@@ -29,6 +28,9 @@ struct DeleteNetns {
 /// request itself, to `iface` or, with `peer_first`, to the peer (the kernel
 /// takes them only for the end a request names); the SetMaster/SetUp actions
 /// they stand for stay in the plan, marked in_create. Without them: down, no master.
+/// `addrgen_none` (`peer_addrgen_none` for the peer) puts IPv6 address generation
+/// mode "none" in the tagging request, before the link has carrier: an end in an
+/// IPv4-only node (Node::ipv6) never gets a link-local address.
 struct CreateLink {
   NsRef ns;
   Interface iface;
@@ -38,6 +40,8 @@ struct CreateLink {
   std::optional<std::string> master{};
   bool up = false;
   bool peer_first = false;
+  bool addrgen_none = false;
+  bool peer_addrgen_none = false;
 };
 /// Delete a link (a veth takes its peer with it). `was` allows recreation on undo.
 struct DeleteLink {

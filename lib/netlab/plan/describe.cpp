@@ -158,6 +158,11 @@ std::string settings_args(const Interface& i) {
   return out;
 }
 
+/// The arguments of the request that tags a new link.
+std::string tag_args(const std::string& owner, bool addrgen_none) {
+  return " alias " + owner + (addrgen_none ? " addrgenmode none" : "");
+}
+
 std::vector<std::string> explain_create(const CreateLink& c) {
   std::string folded = (c.master ? " master " + *c.master : "") + (c.up ? " up" : "");
   if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns) {
@@ -169,8 +174,8 @@ std::vector<std::string> explain_create(const CreateLink& c) {
     std::string netns2 = ns2.kind == NodeKind::netns ? " netns " + ns2.node : "";
     return {ip(ns1) + " link add " + end1.name + settings_args(end1) + folded + " type veth peer name " + end2.name +
                 settings_args(end2) + netns2,
-            ip(ns1) + " link set " + end1.name + " alias " + c.owner,
-            ip(ns2) + " link set " + end2.name + " alias " + c.owner};
+            ip(ns1) + " link set " + end1.name + tag_args(c.owner, c.peer_first ? c.peer_addrgen_none : c.addrgen_none),
+            ip(ns2) + " link set " + end2.name + tag_args(c.owner, c.peer_first ? c.addrgen_none : c.peer_addrgen_none)};
   }
   if (c.iface.kind == LinkKind::tun || c.iface.kind == LinkKind::tap) {
     TunOptions t = c.iface.tun.value_or(TunOptions{});
@@ -181,11 +186,11 @@ std::vector<std::string> explain_create(const CreateLink& c) {
     std::vector<std::string> out{cmd};
     if (std::string set = settings_args(c.iface) + folded; !set.empty())
       out.push_back(ip(c.ns) + " link set " + c.iface.name + set);
-    out.push_back(ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner);
+    out.push_back(ip(c.ns) + " link set " + c.iface.name + tag_args(c.owner, c.addrgen_none));
     return out;
   }
   return {ip(c.ns) + " link add " + c.iface.name + settings_args(c.iface) + folded + " " + link_type_args(c.iface),
-          ip(c.ns) + " link set " + c.iface.name + " alias " + c.owner};
+          ip(c.ns) + " link set " + c.iface.name + tag_args(c.owner, c.addrgen_none)};
 }
 
 /// What --explain shows for a change the create request before it already made.
@@ -270,7 +275,6 @@ std::vector<std::string> explain(const Action& a) {
       Overloaded{
           [](const CreateNetns& x) -> V {
             V out{"ip netns add " + x.ns.node};
-            if (!x.ipv6) out.push_back(in_ns(x.ns) + "sysctl -w " + std::string(k_ipv6_default_off) + "=1");
             out.push_back("ip -n " + x.ns.node + " link set lo" + (x.lo_up ? " up" : "") + " alias " + x.owner);
             return out;
           },

@@ -194,7 +194,7 @@ private:
       if (!have.exists) {
         m_fresh_ns.insert(want->name);
         note(Finding::State::missing, want->name, "netns");
-        m_create[p_netns].push_back(CreateNetns{ref, m_tag, false, wants_ipv6(*want)});
+        m_create[p_netns].push_back(CreateNetns{ref, m_tag});
       } else if (have.owner != m_tag) {
         return conflict(want->name, "namespace '" + want->name + "'", have.owner);
       } else {
@@ -241,10 +241,13 @@ private:
     // Before any link is made or addressed: new links inherit `default`, `all` reaches the existing ones.
     std::string v = on ? "0" : "1", old = on ? "1" : "0";
     m_create[p_netns].push_back(SetSysctl{ref, k_ipv6_default_off, v, old});
-    if (on) return m_create[p_netns].push_back(SetSysctl{ref, "net.ipv6.conf.all.disable_ipv6", v, old});
-    // Off: each declared link too, once it exists (written after creation, before it comes up); lo is spared.
+    if (on) m_create[p_netns].push_back(SetSysctl{ref, "net.ipv6.conf.all.disable_ipv6", v, old});
+    // Each declared link too, once it exists; lo is spared. On: the links made
+    // with address generation mode "none" get their link-local address now.
+    // Off: no IPv6 on them at all (written after creation, before they come up).
+    const std::string key = on ? ".addr_gen_mode" : ".disable_ipv6";
     for (const auto& i : want.interfaces)
-      m_create[p_settings].push_back(SetSysctl{ref, "net.ipv6.conf." + i.name + ".disable_ipv6", v, old});
+      m_create[p_settings].push_back(SetSysctl{ref, "net.ipv6.conf." + i.name + key, v, old});
   }
 
   /// The other node of the file whose namespace `have` is too (an external
@@ -304,10 +307,18 @@ private:
 
   bool owned(const ObservedLink& l) const { return l.alias == m_tag; }
 
+  /// A namespace netlab manages whose links get no IPv6 (Node::ipv6).
+  bool ipv4_only(const std::string& node) const {
+    const Node* n = m_want.find_node(node);
+    return n && n->kind == NodeKind::netns && !wants_ipv6(*n);
+  }
+
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
                    const Interface* peer = nullptr) {
     CreateLink c{.ns = ref, .iface = iface, .owner = m_tag, .peer_ns = peer_ns};
     if (peer) c.peer = *peer;
+    c.addrgen_none = ipv4_only(ref.node);
+    c.peer_addrgen_none = peer_ns && ipv4_only(peer_ns->node);
     m_create[link_phase(iface.kind)].push_back(std::move(c));
   }
 

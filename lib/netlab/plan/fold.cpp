@@ -50,7 +50,10 @@ void fold_link(std::vector<Action>& actions, const Pending& p, size_t i) {
   }
   // A vlan cannot come up while its parent is down (ENETDOWN), and a parent
   // veth end may be the other end of its create request: it comes up on its own.
-  if (const size_t* u = c.iface.kind == LinkKind::vlan ? nullptr : later(p.up, self, i)) {
+  // A link without IPv6 link-local must not have carrier before its tagging
+  // request sets that; a new veth end has none until its peer is up.
+  bool keep_down = c.iface.kind == LinkKind::vlan || (c.addrgen_none && c.iface.kind != LinkKind::veth);
+  if (const size_t* u = keep_down ? nullptr : later(p.up, self, i)) {
     c.up = true;
     std::get<SetUp>(actions[*u]).in_create = true;
   }
