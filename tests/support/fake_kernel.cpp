@@ -230,7 +230,18 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
               named.master = x.master;
             }
             named.up = x.up;
-            if (b) pn->links.push_back(*b);
+            if (b) {
+              // The other end, in the request that tags it.
+              ObservedLink& other = x.peer_first ? a : *b;
+              ObservedNs& other_ns = x.peer_first ? *n : *pn;
+              if (x.other_master) {
+                const ObservedLink* m = other_ns.find_link(*x.other_master);
+                if (!m || m->kind != LinkKind::bridge) return no_link(*x.other_master);
+                other.master = x.other_master;
+              }
+              other.up = x.other_up;
+              pn->links.push_back(*b);
+            }
             n = ns(x.ns);
             n->links.push_back(a);
             return {};

@@ -263,14 +263,17 @@ TEST_CASE("create requests take the master and up changes that follow them", "[e
   auto up_of = [&](const std::string& node, const std::string& link) -> const SetUp& {
     return first_of<SetUp>(p, [&](const SetUp& u) { return u.ns.node == node && u.link == link; });
   };
-  // The veth is declared ns1-first, but only host:vethA has a master: the request names it.
+  // The request names ns1:vethB, the end without IPv6 link-local: it is made up
+  // (no carrier yet); host:vethA takes its master and up when it is tagged.
   const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
-  CHECK(veth.peer_first);
-  CHECK(veth.master == "br0");
+  CHECK_FALSE(veth.peer_first);
+  CHECK_FALSE(veth.master);
   CHECK(veth.up);
+  CHECK(veth.other_master == "br0");
+  CHECK(veth.other_up);
   CHECK(first_of<SetMaster>(p, [](const SetMaster& m) { return m.link == "vethA"; }).in_create);
   CHECK(up_of("host", "vethA").in_create);
-  CHECK_FALSE(up_of("ns1", "vethB").in_create); // a veth's peer cannot be created up
+  CHECK(up_of("ns1", "vethB").in_create);
   const auto& bridge = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "br0"; });
   CHECK(bridge.up);
   CHECK_FALSE(bridge.master);
@@ -280,7 +283,24 @@ TEST_CASE("create requests take the master and up changes that follow them", "[e
   CHECK(index_of(lines(p), "~ host:vethA master br0") > index_of(lines(p), "+ veth ns1:vethB <-> host:vethA"));
   CHECK(inverse(up_of("host", "vethA")).empty());
   CHECK(explain(up_of("host", "vethA")) == std::vector<std::string>{"# done by the create request above"});
+  CHECK(explain(veth) == std::vector<std::string>{
+                             "ip -n ns1 link add vethB up type veth peer name vethA netns 1",
+                             "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none",
+                             "ip link set vethA alias netlab:lab1 master br0 up"});
+}
+
+TEST_CASE("with IPv6 on both ends, the end with a master is named by the create request", "[engine][fold]") {
+  Topology topo = parse(k_bridge_lab);
+  topo.nodes[1].ipv6 = true;
+  Plan p = Lab{}.plan(topo);
+  const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
+  CHECK(veth.peer_first);
+  CHECK(veth.master == "br0");
+  CHECK(veth.up);
+  CHECK_FALSE(veth.other_master);
+  CHECK(veth.other_up); // ns1:vethB, in its tag request
   CHECK(explain(veth)[0] == "ip link add vethA master br0 up type veth peer name vethB netns ns1");
+  CHECK(explain(veth)[2] == "ip -n ns1 link set vethB alias netlab:lab1 up");
 }
 
 TEST_CASE("a lab built with folded creates converges", "[engine][fold]") {
@@ -302,7 +322,7 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit sw
   const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
   CHECK(veth.addrgen_none);
   CHECK_FALSE(veth.peer_addrgen_none);
-  CHECK(explain(veth)[2] == "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none");
+  CHECK(explain(veth)[1] == "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none");
   CHECK_FALSE(first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "br0"; }).addrgen_none);
   CHECK(lab.kernel.nodes["ns1"].sysctls.empty()); // nothing written under /proc/sys
   CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns1", "ns2"});

@@ -208,7 +208,7 @@ private:
   /// Runs `fn(handle)`; its NlError becomes "namespace 'x': <doing>: <errno text>".
   template <class Fn> Expected<void> in_ns(const NsRef& ns, const std::string& doing, Fn&& fn);
   Expected<void> tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner,
-                         bool addrgen_none = false);
+                         bool addrgen_none = false, LinkChange change = {});
 
   Expected<void> run(const CreateNetns& a);
   /// The parts of creating a namespace: checks and bookkeeping before (on the
@@ -284,11 +284,12 @@ template <class Fn> Expected<void> NetlinkKernel::in_ns(const NsRef& ns, const s
 }
 
 Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::string& name,
-                                       const std::string& owner, bool addrgen_none) {
-  if (owner.empty() && !addrgen_none) return {};
+                                       const std::string& owner, bool addrgen_none, LinkChange change) {
   // The kernel ignores IFLA_IFALIAS in RTM_NEWLINK, so the tag is a separate RTM_SETLINK.
-  LinkChange tag{.alias = owner.empty() ? std::nullopt : std::optional(owner), .addrgen_none = addrgen_none};
-  auto tagged = set_link(h.sock, name, tag);
+  if (!owner.empty()) change.alias = owner;
+  change.addrgen_none = addrgen_none;
+  if (!change.alias && !addrgen_none && !change.up && !change.master) return {};
+  auto tagged = set_link(h.sock, name, change);
   if (!tagged) return fail_in(where(ns), "tag " + name + " with " + owner + ": " + tagged.error().text);
   return {};
 }
@@ -514,7 +515,8 @@ Expected<void> NetlinkKernel::create_veth_pair(const CreateLink& a) {
   // The first end may be up already, but it has no carrier before its peer is.
   auto tagged = tag_link(**h, first_ns, first.name, a.owner, a.peer_first ? a.peer_addrgen_none : a.addrgen_none);
   if (tagged)
-    tagged = tag_link(**p, second_ns, second.name, a.owner, a.peer_first ? a.addrgen_none : a.peer_addrgen_none);
+    tagged = tag_link(**p, second_ns, second.name, a.owner, a.peer_first ? a.addrgen_none : a.peer_addrgen_none,
+                      LinkChange{.up = a.other_up ? std::optional(true) : std::nullopt, .master = a.other_master});
   if (!tagged) {
     (void)delete_link((*h)->sock, first.name); // an untagged link would never be cleaned up
     return tagged;

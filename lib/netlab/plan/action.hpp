@@ -26,7 +26,8 @@ struct DeleteNetns {
 /// request when given. For a veth, `peer_ns`/`peer` describe the other end,
 /// created in the same request. `master` and `up` are applied by the create
 /// request itself, to `iface` or, with `peer_first`, to the peer (the kernel
-/// takes them only for the end a request names); the SetMaster/SetUp actions
+/// takes them only for the end a request names); `other_master`/`other_up` by
+/// the request that tags the other end of a veth. The SetMaster/SetUp actions
 /// they stand for stay in the plan, marked in_create. Without them: down, no master.
 /// `addrgen_none` (`peer_addrgen_none` for the peer) puts IPv6 address generation
 /// mode "none" in the tagging request, before the link has carrier: an end in an
@@ -40,6 +41,8 @@ struct CreateLink {
   std::optional<std::string> master{};
   bool up = false;
   bool peer_first = false;
+  std::optional<std::string> other_master{};
+  bool other_up = false;
   bool addrgen_none = false;
   bool peer_addrgen_none = false;
 };

@@ -171,11 +171,15 @@ std::vector<std::string> explain_create(const CreateLink& c) {
     const NsRef& ns2 = c.peer_first ? c.ns : *c.peer_ns;
     const Interface& end1 = c.peer_first ? *c.peer : c.iface;
     const Interface& end2 = c.peer_first ? c.iface : *c.peer;
-    std::string netns2 = ns2.kind == NodeKind::netns ? " netns " + ns2.node : "";
+    // `netns 1`: the namespace of pid 1, the host's.
+    std::string netns2 = ns2.kind == NodeKind::netns ? " netns " + ns2.node
+                         : ns1.kind == ns2.kind && ns1.path == ns2.path ? ""
+                         : " netns " + (ns2.kind == NodeKind::host ? std::string("1") : ns2.path);
     return {ip(ns1) + " link add " + end1.name + settings_args(end1) + folded + " type veth peer name " + end2.name +
                 settings_args(end2) + netns2,
             ip(ns1) + " link set " + end1.name + tag_args(c.owner, c.peer_first ? c.peer_addrgen_none : c.addrgen_none),
-            ip(ns2) + " link set " + end2.name + tag_args(c.owner, c.peer_first ? c.addrgen_none : c.peer_addrgen_none)};
+            ip(ns2) + " link set " + end2.name + tag_args(c.owner, c.peer_first ? c.addrgen_none : c.peer_addrgen_none) +
+                (c.other_master ? " master " + *c.other_master : "") + (c.other_up ? " up" : "")};
   }
   if (c.iface.kind == LinkKind::tun || c.iface.kind == LinkKind::tap) {
     TunOptions t = c.iface.tun.value_or(TunOptions{});

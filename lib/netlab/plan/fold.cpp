@@ -32,16 +32,36 @@ const size_t* later(const std::map<LinkKey, size_t>& from, const LinkKey& key, s
   return it != from.end() && it->second > after ? &it->second : nullptr;
 }
 
+/// The other end of a veth takes its master and up in the request that tags
+/// it, after the pair exists (the kernel refuses IFF_UP for a peer in the
+/// create request: ENOTCONN). Up comes before IFLA_AF_SPEC in one request, so
+/// an end without IPv6 link-local comes up on its own, after its tag.
+void fold_other_end(std::vector<Action>& actions, const Pending& p, size_t i, const LinkKey& other, bool addrgen_none) {
+  auto& c = std::get<CreateLink>(actions[i]);
+  if (const size_t* m = later(p.master, other, i)) {
+    auto& set = std::get<SetMaster>(actions[*m]);
+    c.other_master = set.master;
+    set.in_create = true;
+  }
+  if (const size_t* u = addrgen_none ? nullptr : later(p.up, other, i)) {
+    c.other_up = true;
+    std::get<SetUp>(actions[*u]).in_create = true;
+  }
+}
+
 void fold_link(std::vector<Action>& actions, const Pending& p, size_t i) {
   auto& c = std::get<CreateLink>(actions[i]);
   LinkKey self{c.ns.node, c.iface.name};
-  // The kernel takes master and IFF_UP for the end a request names, never its peer's.
   if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns) {
     LinkKey peer{c.peer_ns->node, c.peer->name};
-    if (!later(p.master, self, i) && later(p.master, peer, i)) {
-      c.peer_first = true;
-      self = peer;
-    }
+    // The request names the end without IPv6 link-local: it may be made up, as
+    // it has no carrier before its peer is. Else the end with a master.
+    if (c.addrgen_none != c.peer_addrgen_none)
+      c.peer_first = c.peer_addrgen_none;
+    else
+      c.peer_first = !later(p.master, self, i) && later(p.master, peer, i);
+    if (c.peer_first) std::swap(self, peer);
+    fold_other_end(actions, p, i, peer, c.peer_first ? c.addrgen_none : c.peer_addrgen_none);
   }
   if (const size_t* m = later(p.master, self, i)) {
     auto& set = std::get<SetMaster>(actions[*m]);
