@@ -175,8 +175,10 @@ std::vector<std::string> explain_create(const CreateLink& c) {
     std::string netns2 = ns2.kind == NodeKind::netns ? " netns " + ns2.node
                          : ns1.kind == ns2.kind && ns1.path == ns2.path ? ""
                          : " netns " + (ns2.kind == NodeKind::host ? std::string("1") : ns2.path);
-    return {ip(ns1) + " link add " + end1.name + settings_args(end1) + folded + " type veth peer name " + end2.name +
-                settings_args(end2) + netns2,
+    // One queue per end, as the kernel makes them (kernel/netlink_write.cpp).
+    const std::string one_queue = " numtxqueues 1 numrxqueues 1";
+    return {ip(ns1) + " link add " + end1.name + settings_args(end1) + one_queue + folded + " type veth peer name " +
+                end2.name + settings_args(end2) + one_queue + netns2,
             ip(ns1) + " link set " + end1.name + tag_args(c.owner, c.peer_first ? c.peer_addrgen_none : c.addrgen_none),
             ip(ns2) + " link set " + end2.name + tag_args(c.owner, c.peer_first ? c.addrgen_none : c.peer_addrgen_none) +
                 (c.other_master ? " master " + *c.other_master : "") + (c.other_up ? " up" : "")};
