@@ -68,6 +68,9 @@ public:
     std::string key = std::string(m_applied ? "observe_many (verify)" : "observe_many") + " x" + std::to_string(jobs.size());
     return timed(key, [&] { return m_inner->observe_many(jobs); });
   }
+  std::optional<int> link_index(const NsRef& ns, const std::string& name) override {
+    return timed("link_index", [&] { return m_inner->link_index(ns, name); });
+  }
   std::vector<Expected<void>> apply_many(std::span<const Action> actions) override {
     m_applied = true;
     std::string key = std::string("apply_many ") + k_action_names[actions.front().index()] + " x" +

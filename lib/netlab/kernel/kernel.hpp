@@ -49,6 +49,13 @@ public:
     }
     return out;
   }
+  /// The index of link `name` in `ns` now, or nothing if there is none (a quick
+  /// look at one link, where observe() reads the whole namespace).
+  virtual std::optional<int> link_index(const NsRef& ns, const std::string& name) {
+    auto seen = observe(ns, {});
+    const ObservedLink* l = seen ? seen->find_link(name) : nullptr;
+    return l ? std::optional(l->ifindex) : std::nullopt;
+  }
   /// Performs one action. Errors name the object and carry the kernel's errno text.
   virtual Expected<void> apply(const Action& action) = 0;
   /// Performs actions none of which depends on another, possibly concurrently;

@@ -191,6 +191,7 @@ class NetlinkKernel final : public Kernel {
 public:
   Expected<std::vector<std::string>> list_netns() override { return list_named_netns(); }
   Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) override;
+  std::optional<int> link_index(const NsRef& ns, const std::string& name) override;
   Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override;
   Expected<void> apply(const Action& action) override {
     return std::visit([this](const auto& a) { return run(a); }, action);
@@ -332,6 +333,16 @@ Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveReques
   if (what.qdiscs)
     if (auto read = read_root_qdiscs((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
   return out;
+}
+
+std::optional<int> NetlinkKernel::link_index(const NsRef& ns, const std::string& name) {
+  struct stat st {};
+  if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) return std::nullopt;
+  auto h = handle(ns);
+  if (!h) return std::nullopt;
+  (*h)->sock.forget_ifindex(name); // ask the kernel, not what we remember
+  auto index = (*h)->sock.ifindex(name);
+  return index ? std::optional(*index) : std::nullopt;
 }
 
 /// Runs fn(i) for i in [0, n) on up to `threads` threads (the caller's included).
