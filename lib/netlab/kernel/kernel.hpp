@@ -29,16 +29,6 @@ struct ObserveJob {
 /// Kernel features beyond link kinds that a plan may need.
 enum class KernelFeature { bridge_vlan_filtering };
 
-/// A stretch of independent actions the kernel runs in the background (Kernel::start_many).
-class Started {
-public:
-  virtual ~Started() = default;
-  /// Waits until action i of the stretch is done and returns its outcome. Call it
-  /// once for every i, in any order, before the next call into the kernel that
-  /// needs that action's result.
-  virtual Expected<void> wait(size_t i) = 0;
-};
-
 /// Reads and writes kernel state, one namespace handle at a time.
 class Kernel {
 public:
@@ -75,17 +65,6 @@ public:
     out.reserve(actions.size());
     for (const auto& a : actions) out.push_back(apply(a));
     return out;
-  }
-  /// apply_many() that returns at once: the actions run in the background while
-  /// the caller goes on with work that needs none of them. Default: runs them now.
-  virtual std::unique_ptr<Started> start_many(std::span<const Action> actions) {
-    struct Done final : Started {
-      std::vector<Expected<void>> out;
-      Expected<void> wait(size_t i) override { return out.at(i); }
-    };
-    auto done = std::make_unique<Done>();
-    done->out = apply_many(actions);
-    return done;
   }
   /// Kinds of link this kernel cannot create (missing driver), with the config option.
   virtual std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) = 0;

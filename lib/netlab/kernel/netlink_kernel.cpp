@@ -197,16 +197,11 @@ public:
     return std::visit([this](const auto& a) { return run(a); }, action);
   }
   std::vector<Expected<void>> apply_many(std::span<const Action> actions) override;
-  std::unique_ptr<Started> start_many(std::span<const Action> actions) override;
   std::vector<std::pair<LinkKind, std::string>> unsupported(const std::vector<LinkKind>& kinds) override;
   std::vector<std::pair<KernelFeature, std::string>> missing_features(const std::vector<KernelFeature>& wanted) override;
   std::vector<std::pair<std::string, std::string>> unsupported_qdiscs(const std::vector<std::string>& kinds) override;
 
 private:
-  class NetnsBatch;
-  /// Threads for a stretch of actions, or 0 if it is not one to run on threads of its own.
-  static unsigned batch_threads(std::span<const Action> actions);
-
   Expected<NsHandle*> handle(const NsRef& ns);
   Expected<NsHandle> open_handle(const NsRef& ns, std::optional<NlSocket> sock = std::nullopt);
   void forget(const NsRef& ns) { m_handles.erase(ns_key(ns)); }
@@ -449,69 +444,27 @@ Expected<void> NetlinkKernel::run(const CreateNetns& a) {
   return finish_create(a, std::move(*sock));
 }
 
-unsigned NetlinkKernel::batch_threads(std::span<const Action> actions) {
+std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> actions) {
   bool creates = std::ranges::all_of(actions, [](const Action& a) { return std::holds_alternative<CreateNetns>(a); });
   unsigned threads = std::min<size_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u), actions.size() / 8);
-  return creates && threads >= 2 ? threads : 0;
-}
-
-/// New namespaces made on threads of their own: making a namespace runs mostly
-/// outside RTNL, so the threads overlap each other (1.5x on 2 cores) and the
-/// caller's link requests. Each thread ends up in the last namespace it made,
-/// never the caller. The handles are opened on the caller, in wait().
-class NetlinkKernel::NetnsBatch final : public Started {
-public:
-  NetnsBatch(NetlinkKernel& kernel, std::span<const Action> actions, unsigned threads)
-      : m_kernel(kernel), m_actions(actions), m_out(actions.size()), m_socks(actions.size()),
-        m_made(actions.size(), false), m_waited(actions.size(), false) {
-    for (size_t i = 0; i < actions.size(); ++i) m_out[i] = kernel.prepare_create(create(i));
+  if (!creates || threads < 2) return Kernel::apply_many(actions);
+  // Making namespaces runs mostly outside RTNL, so several threads overlap
+  // (1.5x on 2 cores). Each is a thread of its own: it ends up in the last
+  // namespace it made, never the caller.
+  std::vector<Expected<void>> out(actions.size());
+  std::vector<std::optional<NlSocket>> socks(actions.size());
+  for (size_t i = 0; i < actions.size(); ++i) out[i] = prepare_create(std::get<CreateNetns>(actions[i]));
+  std::atomic<size_t> next{0};
+  {
+    std::vector<std::jthread> makers;
     for (unsigned t = 0; t < threads; ++t)
-      m_makers.emplace_back([this] {
-        for (size_t i; (i = m_next.fetch_add(1)) < m_actions.size();) {
-          if (m_out[i]) m_out[i] = make_netns(create(i), m_socks[i], unshare_here);
-          std::lock_guard lock(m_mutex);
-          m_made[i] = true;
-          m_cv.notify_all();
-        }
+      makers.emplace_back([&] {
+        for (size_t i; (i = next.fetch_add(1)) < actions.size();)
+          if (out[i]) out[i] = make_netns(std::get<CreateNetns>(actions[i]), socks[i], unshare_here);
       });
   }
-
-  Expected<void> wait(size_t i) override {
-    {
-      std::unique_lock lock(m_mutex);
-      m_cv.wait(lock, [&] { return m_made[i]; });
-    }
-    if (!m_waited[i] && m_out[i]) m_out[i] = m_kernel.finish_create(create(i), std::move(*m_socks[i]));
-    m_waited[i] = true;
-    return m_out[i];
-  }
-
-private:
-  const CreateNetns& create(size_t i) const { return std::get<CreateNetns>(m_actions[i]); }
-
-  NetlinkKernel& m_kernel;
-  std::span<const Action> m_actions;
-  std::vector<Expected<void>> m_out; ///< entry i: written by one maker, read after m_made[i]
-  std::vector<std::optional<NlSocket>> m_socks;
-  std::vector<bool> m_made;   ///< guarded by m_mutex
-  std::vector<bool> m_waited; ///< the caller's only
-  std::atomic<size_t> m_next{0};
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  std::vector<std::jthread> m_makers; ///< last: joined before the rest goes
-};
-
-std::unique_ptr<Started> NetlinkKernel::start_many(std::span<const Action> actions) {
-  if (unsigned threads = batch_threads(actions)) return std::make_unique<NetnsBatch>(*this, actions, threads);
-  return Kernel::start_many(actions);
-}
-
-std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> actions) {
-  if (!batch_threads(actions)) return Kernel::apply_many(actions);
-  NetnsBatch batch(*this, actions, batch_threads(actions));
-  std::vector<Expected<void>> out;
-  out.reserve(actions.size());
-  for (size_t i = 0; i < actions.size(); ++i) out.push_back(batch.wait(i));
+  for (size_t i = 0; i < actions.size(); ++i)
+    if (out[i]) out[i] = finish_create(std::get<CreateNetns>(actions[i]), std::move(*socks[i]));
   return out;
 }
 
