@@ -252,3 +252,44 @@ checks: [{from: a, ping: "fd00::2"}, {from: b, ping: "fd00::1"}]
   CHECK(netlab("down " + v6).rc == 0);
   require_nothing_left();
 }
+
+namespace {
+
+/// A star of `n` namespaces on one host bridge, as the benchmark builds it;
+/// `extra` is added to the last namespace.
+std::string star(const std::string& name, int n, const std::string& extra = {}) {
+  std::string y = "name: " + name + "\nnodes:\n  host:\n    kind: host\n    interfaces:\n"
+                  "      br0: {kind: bridge, addresses: [10.30.0.1/16]}\n";
+  for (int i = 0; i < n; ++i) y += "      v" + std::to_string(i) + ": {master: br0}\n";
+  for (int i = 0; i < n; ++i)
+    y += "  n" + std::to_string(i) + ":\n    interfaces:\n      eth0: {addresses: [10.30.1." + std::to_string(i + 1) +
+         "/16]}\n    routes: [default via 10.30.0.1]\n" + (i == n - 1 ? extra : "");
+  y += "links:\n";
+  for (int i = 0; i < n; ++i) y += "  - [n" + std::to_string(i) + ":eth0, host:v" + std::to_string(i) + "]\n";
+  y += "checks:\n  - {from: n0, ping: 10.30.1." + std::to_string(n) + "}\n  - {from: n" + std::to_string(n - 1) +
+       ", ping: 10.30.0.1}\n";
+  return y;
+}
+
+} // namespace
+
+TEST_CASE("a star of 40: namespaces made on several threads, then links", "[cli][parallel]") {
+  const std::string file = write_temp("star40.yaml", star("star40", 40));
+  Run up = netlab("up " + file);
+  REQUIRE(up.rc == 0);
+  // Per namespace: netns, lo up, veth, master, two ups, address, route; br0: create, up, address.
+  CHECK(changes(up.out).size() == 40 * 8 + 3);
+  CHECK(netlab("test " + file).rc == 0);
+  CHECK(changes(netlab("up " + file).out).empty());
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("a failure after a stretch of namespaces made on several threads is undone completely", "[cli][rollback][parallel]") {
+  const std::string file = write_temp("star40-fail.yaml", star("star40f", 40, "    sysctls: {net.ipv4.no_such_key: 1}\n"));
+  Run up = netlab("up " + file);
+  CHECK(up.rc == 1);
+  CHECK_THAT(up.out, Catch::Contains("failed: ~ sysctl n39: net.ipv4.no_such_key = 1"));
+  CHECK_THAT(up.out, Catch::Contains("the kernel is as it was before"));
+  require_nothing_left();
+}
