@@ -290,6 +290,24 @@ TEST_CASE("create requests take the master and up changes that follow them", "[e
                              "ip link set vethA alias netlab:lab1 master br0 up"});
 }
 
+TEST_CASE("the end without link-local is named by the create request even when declared second", "[engine][fold]") {
+  Plan p = Lab{}.plan(parse(R"(
+name: lab1
+nodes:
+  host: {kind: host, interfaces: {vX: {addresses: [10.2.0.1/24]}}}
+  ns1: {interfaces: {e0: {addresses: [10.2.0.2/24]}}}
+links: [[host:vX, ns1:e0]]
+)"));
+  const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vX"; });
+  CHECK(veth.peer_first);
+  CHECK(veth.peer_addrgen_none);
+  CHECK_FALSE(veth.addrgen_none);
+  CHECK(veth.up);       // ns1:e0, in the create request: no carrier yet
+  CHECK(veth.other_up); // host:vX, in its tag request
+  CHECK(explain(veth)[1] == "ip -n ns1 link set e0 alias netlab:lab1 addrgenmode none");
+  CHECK(explain(veth)[2] == "ip link set vX alias netlab:lab1 up");
+}
+
 TEST_CASE("with IPv6 on both ends, the end with a master is named by the create request", "[engine][fold]") {
   Topology topo = parse(k_bridge_lab);
   topo.nodes[1].ipv6 = true;
@@ -333,14 +351,11 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit sw
   Topology v6 = v4;
   v6.nodes[1].interfaces[0].addresses.push_back(*Cidr::parse("fd00::2/64"));
   auto l = lines(lab.plan(v6));
-  CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.default.disable_ipv6 = 0 (was 1)") <
-        index_of(l, "+ address ns1:vethB fd00::2/64"));
-  CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.all.disable_ipv6 = 0 (was 1)") <
-        index_of(l, "+ address ns1:vethB fd00::2/64"));
   // The link made with address generation mode "none" gets its link-local address.
   CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.vethB.addr_gen_mode = 0 (was 1)") <
         index_of(l, "+ address ns1:vethB fd00::2/64"));
-  CHECK(lab.up(v6).actions.size() == 4);
+  CHECK(std::ranges::none_of(l, [](const std::string& s) { return s.find("disable_ipv6") != std::string::npos; }));
+  CHECK(lab.up(v6).actions.size() == 2);
   CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns2"});
   CHECK(lab.plan(v6).empty());
 
@@ -349,8 +364,42 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit sw
   off.nodes[1].interfaces[0].addresses.pop_back();
   off.nodes[1].ipv6 = false;
   l = lines(lab.plan(off));
-  CHECK(std::ranges::find(l, "~ sysctl ns1: net.ipv6.conf.default.disable_ipv6 = 1 (was 0)") != l.end());
-  CHECK(std::ranges::find(l, "~ sysctl ns1: net.ipv6.conf.vethB.disable_ipv6 = 1 (was 0)") != l.end());
+  // Mode none, then IPv6 off and on again: its addresses go and no link-local comes back.
+  CHECK(l == std::vector<std::string>{"- address ns1:vethB fd00::2/64",
+                                      "~ sysctl ns1: net.ipv6.conf.vethB.addr_gen_mode = 1 (was 0)",
+                                      "~ sysctl ns1: net.ipv6.conf.vethB.disable_ipv6 = 1 (was 0)",
+                                      "~ sysctl ns1: net.ipv6.conf.vethB.disable_ipv6 = 0 (was 1)"});
+}
+
+TEST_CASE("a link below 1280 bytes has no IPv6 to switch off or on", "[engine][ipv6]") {
+  Topology t = parse(k_bridge_lab);
+  t.nodes[1].interfaces[0].mtu = 1000; // ns1:vethB
+  Lab lab;
+  Plan p = lab.up(t);
+  const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
+  CHECK_FALSE(veth.addrgen_none); // the kernel would refuse it: EAFNOSUPPORT
+  CHECK(first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethD"; }).addrgen_none);
+  t.nodes[1].ipv6 = true;
+  CHECK(lab.plan(t).actions.empty()); // no net.ipv6.conf.vethB.* to write
+}
+
+TEST_CASE("a link deleted in an IPv4-only namespace is re-made without link-local on undo", "[engine][ipv6]") {
+  Lab lab;
+  Topology t = parse(k_bridge_lab);
+  lab.up(t);
+  Topology fewer = t;
+  std::erase_if(fewer.links, [](const Link& l) { return l.a.node == "ns1" || l.b.node == "ns1"; });
+  std::erase_if(fewer.nodes[0].interfaces, [](const Interface& i) { return i.name == "vethA"; });
+  fewer.nodes[1].interfaces.clear();
+  fewer.nodes[1].routes.clear();
+  Plan p = lab.plan(fewer);
+  const auto& d = first_of<DeleteLink>(p, [](const DeleteLink&) { return true; });
+  // Whichever end the plan names, the ns1 end was made without link-local, the host end with.
+  CHECK(d.addrgen_none == (d.ns.node == "ns1"));
+  CHECK(d.peer_addrgen_none == (d.ns.node != "ns1"));
+  const auto& again = std::get<CreateLink>(inverse(Action{d}).front());
+  CHECK(again.addrgen_none == d.addrgen_none);
+  CHECK(again.peer_addrgen_none == d.peer_addrgen_none);
 }
 
 TEST_CASE("a link of an IPv4-only namespace that would have carrier at once comes up after its tag", "[engine][ipv6][fold]") {
@@ -371,11 +420,14 @@ links: [[r:p1, s:e0]]
   CHECK(bridge.addrgen_none);
   CHECK_FALSE(bridge.up);
   CHECK_FALSE(first_of<SetUp>(p, [](const SetUp& u) { return u.link == "br1"; }).in_create);
-  // A new veth end has no carrier until its peer is up, so it may be made up.
+  // A new veth end has no carrier until its peer is up, so it may be made up;
+  // the other end, also without link-local, comes up after its tag.
   const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "p1"; });
   CHECK(veth.addrgen_none);
   CHECK(veth.peer_addrgen_none);
   CHECK(veth.up);
+  CHECK_FALSE(veth.other_up);
+  CHECK_FALSE(first_of<SetUp>(p, [](const SetUp& u) { return u.link == "e0"; }).in_create);
   CHECK(lab.plan(topo).empty());
 }
 

@@ -115,7 +115,9 @@ void await_vanishing(Kernel& kernel, const std::vector<Vanishing>& links) {
   while (!pending.empty()) {
     // The kernel cleans up deleted namespaces in order, in batches: while the
     // link of the last one is still there, reading whole namespaces (a dump of
-    // every host link, each time) would only take CPU from that cleanup.
+    // every host link, each time) would only take CPU from that cleanup. (The
+    // last link is a guess at the last namespace to go; a wrong guess only
+    // costs full reads sooner.)
     const Vanishing& last = pending.back();
     if (auto index = kernel.link_index(last.ns, last.link.name);
         index == last.link.ifindex && std::chrono::steady_clock::now() < deadline) {

@@ -291,7 +291,14 @@ Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::
   change.addrgen_none = addrgen_none;
   if (!change.alias && !addrgen_none && !change.up && !change.master) return {};
   auto tagged = set_link(h.sock, name, change);
-  if (!tagged) return fail_in(where(ns), "tag " + name + " with " + owner + ": " + tagged.error().text);
+  if (!tagged) {
+    // Name what else the request carried: any of it may be what the kernel refused.
+    std::string with = change.alias ? " with " + *change.alias : "";
+    if (change.master) with += " (master " + *change.master + ")";
+    if (change.up) with += " (up)";
+    if (addrgen_none) with += " (addrgenmode none)";
+    return fail_in(where(ns), "tag " + name + with + ": " + tagged.error().text);
+  }
   return {};
 }
 

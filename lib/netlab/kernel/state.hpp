@@ -14,9 +14,6 @@ namespace netlab {
 /// Unassigned in the kernel's RTPROT_* list and in iproute2's rt_protos (99 is Open/R).
 inline constexpr uint8_t k_route_protocol = 78;
 
-/// Sysctl that keeps IPv6 off links made in a namespace (lo, made before it, keeps ::1).
-inline constexpr const char* k_ipv6_default_off = "net.ipv6.conf.default.disable_ipv6";
-
 /// Prefix of the IFLA_IFALIAS owner tag: "netlab:<lab>".
 inline constexpr std::string_view k_owner_prefix = "netlab:";
 inline std::string owner_tag(std::string_view lab) { return std::string(k_owner_prefix) + std::string(lab); }

@@ -53,6 +53,8 @@ struct DeleteLink {
   std::optional<NsRef> peer_ns;        ///< veth: where the peer end lives, if known
   std::optional<ObservedLink> peer_was;
   std::string reason = {};             ///< why, when it is re-created ("id 43, was 42"); "" otherwise
+  bool addrgen_none = false;           ///< made without IPv6 link-local (CreateLink), so re-made so on undo
+  bool peer_addrgen_none = false;
 };
 /// Enslave to a bridge (master set) or release (master empty).
 struct SetMaster {

@@ -44,6 +44,8 @@ std::map<std::string, std::string> wanted_sysctls(const Node& node) {
   return out;
 }
 
+bool has_ipv6_state(const Interface& iface) { return !iface.mtu || *iface.mtu >= k_ipv6_min_mtu; }
+
 bool wants_ipv6(const Node& node) {
   if (node.ipv6) return *node.ipv6;
   bool addr = std::ranges::any_of(node.interfaces, [](const Interface& i) {
@@ -238,16 +240,22 @@ private:
     bool on = wants_ipv6(want);
     if (on == was_on) return;
     note(Finding::State::different, want.name + "/ipv6", on ? "on" : "off", was_on ? "on" : "off");
-    // Before any link is made or addressed: new links inherit `default`, `all` reaches the existing ones.
-    std::string v = on ? "0" : "1", old = on ? "1" : "0";
-    m_create[p_netns].push_back(SetSysctl{ref, k_ipv6_default_off, v, old});
-    if (on) m_create[p_netns].push_back(SetSysctl{ref, "net.ipv6.conf.all.disable_ipv6", v, old});
-    // Each declared link too, once it exists; lo is spared. On: the links made
-    // with address generation mode "none" get their link-local address now.
-    // Off: no IPv6 on them at all (written after creation, before they come up).
-    const std::string key = on ? ".addr_gen_mode" : ".disable_ipv6";
-    for (const auto& i : want.interfaces)
-      m_create[p_settings].push_back(SetSysctl{ref, "net.ipv6.conf." + i.name + key, v, old});
+    // Each declared link, once it exists and before it is addressed (new links
+    // are made to suit); lo is spared. The sysctl, unlike the netlink
+    // attribute, acts at once: on makes the link-local address. Off drops it
+    // by switching IPv6 off and on again, which removes the link's IPv6
+    // addresses and, with mode none, makes none.
+    for (const auto& i : want.interfaces) {
+      if (!has_ipv6_state(i)) continue; // no IPv6 below 1280 bytes, so no such keys
+      const std::string key = "net.ipv6.conf." + i.name;
+      if (on) {
+        m_create[p_settings].push_back(SetSysctl{ref, key + ".addr_gen_mode", "0", "1"});
+        continue;
+      }
+      m_create[p_settings].push_back(SetSysctl{ref, key + ".addr_gen_mode", "1", "0"});
+      m_create[p_settings].push_back(SetSysctl{ref, key + ".disable_ipv6", "1", "0"});
+      m_create[p_settings].push_back(SetSysctl{ref, key + ".disable_ipv6", "0", "1"});
+    }
   }
 
   /// The other node of the file whose namespace `have` is too (an external
@@ -312,13 +320,18 @@ private:
     const Node* n = m_want.find_node(node);
     return n && n->kind == NodeKind::netns && !wants_ipv6(*n);
   }
+  /// ipv4_only() as the lab left it last time (what an undo restores).
+  bool was_ipv4_only(const std::string& node) const {
+    const NsRef* r = m_memory.find_node(node);
+    return r && r->kind == NodeKind::netns && std::ranges::find(m_memory.ipv6_off, node) != m_memory.ipv6_off.end();
+  }
 
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
                    const Interface* peer = nullptr) {
     CreateLink c{.ns = ref, .iface = iface, .owner = m_tag, .peer_ns = peer_ns};
     if (peer) c.peer = *peer;
-    c.addrgen_none = ipv4_only(ref.node);
-    c.peer_addrgen_none = peer_ns && ipv4_only(peer_ns->node);
+    c.addrgen_none = ipv4_only(ref.node) && has_ipv6_state(iface);
+    c.peer_addrgen_none = peer && peer_ns && ipv4_only(peer_ns->node) && has_ipv6_state(*peer);
     m_create[link_phase(iface.kind)].push_back(std::move(c));
   }
 
@@ -326,9 +339,11 @@ private:
     // Two links whose veth ends swapped peers both name the same pair: delete it once.
     if (!m_deleted.emplace(ref.node, l.name).second) return;
     DeleteLink d{ref, l, {}, {}, std::move(reason)};
+    d.addrgen_none = was_ipv4_only(ref.node) && l.mtu >= k_ipv6_min_mtu;
     if (auto peer = find_peer(ref.node, l)) {
       d.peer_ns = ref_of(peer->first);
       d.peer_was = *peer->second;
+      d.peer_addrgen_none = was_ipv4_only(peer->first) && peer->second->mtu >= k_ipv6_min_mtu;
       m_handled.emplace(peer->first, peer->second->name);
       m_deleted.emplace(peer->first, peer->second->name);
     }

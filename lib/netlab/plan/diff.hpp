@@ -44,6 +44,10 @@ std::map<std::string, std::string> wanted_sysctls(const Node& node);
 
 /// Whether links in the node's namespace get IPv6: Node::ipv6, else whether it has an IPv6 address or route.
 bool wants_ipv6(const Node& node);
+/// The kernel keeps no IPv6 state (no link-local, no sysctls) for a link below this MTU.
+inline constexpr uint32_t k_ipv6_min_mtu = 1280;
+/// Whether the kernel keeps IPv6 state for the link (its MTU, if the file gives one, is at least 1280).
+bool has_ipv6_state(const Interface& iface);
 
 /// Computes the plan that makes `have` match `want` for lab `want.name`.
 /// `memory` is the lab's previous LabState (empty on first run). Objects owned

@@ -32,10 +32,11 @@ void restore_settings(std::vector<Action>& out, const NsRef& ns, const ObservedL
 
 std::vector<Action> undo_delete(const DeleteLink& d) {
   std::vector<Action> out;
-  CreateLink c{.ns = d.ns, .iface = interface_from(d.was), .owner = d.was.alias};
+  CreateLink c{.ns = d.ns, .iface = interface_from(d.was), .owner = d.was.alias, .addrgen_none = d.addrgen_none};
   if (d.peer_ns && d.peer_was) {
     c.peer_ns = d.peer_ns;
     c.peer = interface_from(*d.peer_was);
+    c.peer_addrgen_none = d.peer_addrgen_none;
   }
   out.push_back(std::move(c));
   restore_settings(out, d.ns, d.was);
