@@ -397,7 +397,8 @@ TEST_CASE("a link deleted in an IPv4-only namespace is re-made without link-loca
   // Whichever end the plan names, the ns1 end was made without link-local, the host end with.
   CHECK(d.addrgen_none == (d.ns.node == "ns1"));
   CHECK(d.peer_addrgen_none == (d.ns.node != "ns1"));
-  const auto& again = std::get<CreateLink>(inverse(Action{d}).front());
+  const std::vector<Action> undo = inverse(Action{d});
+  const auto& again = std::get<CreateLink>(undo.front());
   CHECK(again.addrgen_none == d.addrgen_none);
   CHECK(again.peer_addrgen_none == d.peer_addrgen_none);
 }
