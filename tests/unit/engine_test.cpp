@@ -2,7 +2,7 @@
 // convergence, idempotence, drift, sweep, conflicts and rollback.
 #include <catch2/catch.hpp>
 
-#include "fake_kernel.hpp"
+#include "unit.hpp"
 
 #include <netlab/apply/apply.hpp>
 #include <netlab/apply/engine.hpp>
@@ -13,17 +13,11 @@
 
 using namespace netlab;
 using netlab::test::FakeKernel;
+using netlab::test::Lab;
+using netlab::test::lines;
+using netlab::test::parse;
 
 namespace {
-
-Topology parse(const std::string& yaml) {
-  auto raw = load_string(yaml, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  if (!topo)
-    for (const auto& d : topo.error()) FAIL(d.str());
-  return *topo;
-}
 
 const char* k_bridge_lab = R"(
 name: lab1
@@ -48,32 +42,6 @@ links:
   - [ns1:vethB, host:vethA]
   - [ns2:vethD, host:vethC]
 )";
-
-std::vector<std::string> lines(const Plan& p) {
-  std::vector<std::string> out;
-  for (const auto& a : p.actions) out.push_back(describe(a));
-  return out;
-}
-
-/// plan + apply + remember, like `up`, without the state dir.
-struct Lab {
-  FakeKernel kernel;
-  LabState memory;
-
-  Plan up(const Topology& t) {
-    auto plan = plan_lab(kernel, t, memory);
-    REQUIRE(plan);
-    auto r = apply_plan(kernel, plan->actions);
-    REQUIRE(r.ok());
-    memory = next_lab_state(memory, t, plan->actions);
-    return *plan;
-  }
-  Plan plan(const Topology& t) {
-    auto p = plan_lab(kernel, t, memory);
-    REQUIRE(p);
-    return *p;
-  }
-};
 
 size_t index_of(const std::vector<std::string>& v, const std::string& s) {
   auto it = std::ranges::find(v, s);

@@ -2,7 +2,7 @@
 // treats a namespace it must never create or delete, against the FakeKernel.
 #include <catch2/catch.hpp>
 
-#include "fake_kernel.hpp"
+#include "unit.hpp"
 
 #include <netlab/apply/apply.hpp>
 #include <netlab/apply/engine.hpp>
@@ -12,30 +12,12 @@
 
 using namespace netlab;
 using netlab::test::FakeKernel;
-using Lines = std::vector<std::string>;
+using netlab::test::Lines;
+using netlab::test::lines;
+using netlab::test::parse;
+using netlab::test::problems;
 
 namespace {
-
-Lines problems(const std::string& text) {
-  auto raw = load_string(text, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  REQUIRE_FALSE(topo);
-  Lines out;
-  for (const auto& d : topo.error())
-    out.push_back(d.str());
-  return out;
-}
-
-Topology parse(const std::string& yaml) {
-  auto raw = load_string(yaml, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  if (!topo)
-    for (const auto& d : topo.error())
-      FAIL(d.str());
-  return *topo;
-}
 
 const char* k_lab = R"(
 name: lab1
@@ -54,18 +36,8 @@ links:
   - [ns1:eth0, ext:vlab]
 )";
 
-Lines lines(const Plan& p) {
-  Lines out;
-  for (const auto& a : p.actions)
-    out.push_back(describe(a));
-  return out;
-}
-
 /// A FakeKernel holding the external namespace /run/netns/other (id 4242).
-struct Lab {
-  FakeKernel kernel;
-  LabState memory;
-
+struct Lab : test::Lab {
   Lab() {
     ObservedNs other;
     other.ref = {"ext", NodeKind::external, "/run/netns/other"};
@@ -77,13 +49,10 @@ struct Lab {
 
   /// plan + apply + remember, like `up`; records the namespace id the way reconcile does.
   Plan up(const Topology& t) {
-    auto plan = plan_lab(kernel, t, memory);
-    REQUIRE(plan);
-    REQUIRE(apply_plan(kernel, plan->actions).ok());
-    memory = next_lab_state(memory, t, plan->actions);
+    Plan applied = test::Lab::up(t);
     for (auto& ref : memory.nodes)
       if (ref.kind == NodeKind::external && kernel.nodes.contains(ref.node)) ref.ns_id = kernel.nodes[ref.node].ns_id;
-    return *plan;
+    return applied;
   }
 };
 

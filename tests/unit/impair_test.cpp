@@ -3,7 +3,7 @@
 // refusal), and the qdisc requests libnl builds, parsed back by libnl itself.
 #include <catch2/catch.hpp>
 
-#include "fake_kernel.hpp"
+#include "unit.hpp"
 
 #include <netlab/apply/apply.hpp>
 #include <netlab/apply/engine.hpp>
@@ -24,30 +24,12 @@
 
 using namespace netlab;
 using netlab::test::FakeKernel;
-using Lines = std::vector<std::string>;
+using netlab::test::Lines;
+using netlab::test::lines;
+using netlab::test::parse;
+using netlab::test::problems;
 
 namespace {
-
-Topology parse(const std::string& yaml) {
-  auto raw = load_string(yaml, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  if (!topo)
-    for (const auto& d : topo.error())
-      FAIL(d.str());
-  return *topo;
-}
-
-Lines problems(const std::string& yaml) {
-  auto raw = load_string(yaml, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  REQUIRE_FALSE(topo);
-  Lines out;
-  for (const auto& d : topo.error())
-    out.push_back(d.str());
-  return out;
-}
 
 /// Two namespaces on one veth; `impair` is the link's (empty: none).
 std::string lab_with(const std::string& impair, const std::string& extra_b = "") {
@@ -58,13 +40,6 @@ std::string lab_with(const std::string& impair, const std::string& extra_b = "")
   return out + "  - endpoints: [a:x, b:y]\n    impair: " + impair + "\n";
 }
 
-Lines lines(const Plan& p) {
-  Lines out;
-  for (const auto& a : p.actions)
-    out.push_back(describe(a));
-  return out;
-}
-
 Lines drift(const Plan& p) {
   Lines out;
   for (const auto& f : p.findings)
@@ -73,25 +48,9 @@ Lines drift(const Plan& p) {
   return out;
 }
 
-/// plan + apply + remember, like `up`, without the state dir.
-struct Lab {
-  FakeKernel kernel;
-  LabState memory;
-
+/// test::Lab on a kernel that has every qdisc.
+struct Lab : test::Lab {
   Lab() { kernel.missing_qdiscs.clear(); }
-  Plan up(const Topology& t) {
-    auto plan = plan_lab(kernel, t, memory);
-    REQUIRE(plan);
-    auto r = apply_plan(kernel, plan->actions);
-    REQUIRE(r.ok());
-    memory = next_lab_state(memory, t, plan->actions);
-    return *plan;
-  }
-  Plan plan(const Topology& t) {
-    auto p = plan_lab(kernel, t, memory);
-    REQUIRE(p);
-    return *p;
-  }
 };
 
 const NsRef k_a{"a", NodeKind::netns, "/run/netns/a"};

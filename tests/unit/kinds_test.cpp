@@ -3,7 +3,7 @@
 // the VLAN lists of ports, undo, and the refusals before any change.
 #include <catch2/catch.hpp>
 
-#include "fake_kernel.hpp"
+#include "unit.hpp"
 
 #include <netlab/apply/apply.hpp>
 #include <netlab/apply/engine.hpp>
@@ -17,26 +17,11 @@
 
 using namespace netlab;
 using netlab::test::FakeKernel;
-using Lines = std::vector<std::string>;
+using netlab::test::Lines;
+using netlab::test::lines;
+using netlab::test::parse;
 
 namespace {
-
-Topology parse(const std::string& yaml) {
-  auto raw = load_string(yaml, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  if (!topo)
-    for (const auto& d : topo.error())
-      FAIL(d.str());
-  return *topo;
-}
-
-Lines lines(const Plan& p) {
-  Lines out;
-  for (const auto& a : p.actions)
-    out.push_back(describe(a));
-  return out;
-}
 
 Lines drift(const Plan& p) {
   Lines out;
@@ -46,32 +31,12 @@ Lines drift(const Plan& p) {
   return out;
 }
 
-/// plan + apply + remember, like `up`, without the state dir.
-struct Lab {
-  FakeKernel kernel;
-  LabState memory;
-
+/// test::Lab that also checks each run converged.
+struct Lab : test::Lab {
   Plan up(const Topology& t) {
-    auto plan = plan_lab(kernel, t, memory);
-    REQUIRE(plan);
-    auto r = apply_plan(kernel, plan->actions);
-    INFO("plan:\n"
-         << [&] {
-              std::string s;
-              for (const auto& a : plan->actions)
-                s += describe(a) + "\n";
-              return s;
-            }());
-    INFO("error: " << (r.error ? r.error->message : ""));
-    REQUIRE(r.ok());
-    memory = next_lab_state(memory, t, plan->actions);
-    CHECK(this->plan(t).actions.empty()); // converged
-    return *plan;
-  }
-  Plan plan(const Topology& t) {
-    auto p = plan_lab(kernel, t, memory);
-    REQUIRE(p);
-    return *p;
+    Plan applied = test::Lab::up(t);
+    CHECK(plan(t).actions.empty()); // converged
+    return applied;
   }
 };
 

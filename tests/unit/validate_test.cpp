@@ -1,6 +1,8 @@
 // validate(): the resolved model of a good file, and the exact message and position
 // of every kind of bad input. YAML is in memory (load_string); line 1 is the first line.
 #include <catch2/catch.hpp>
+
+#include "unit.hpp"
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/suggest.hpp>
@@ -10,20 +12,10 @@
 #include <vector>
 
 using namespace netlab;
-using Lines = std::vector<std::string>;
+using netlab::test::Lines;
+using netlab::test::problems;
 
 namespace {
-
-/// Every diagnostic of an invalid file, as "t.yaml:LINE:COL: message".
-Lines problems(const std::string& text) {
-  auto raw = load_string(text, "t.yaml");
-  REQUIRE(raw);
-  auto topo = validate(*raw);
-  REQUIRE_FALSE(topo);
-  Lines out;
-  for (const auto& d : topo.error()) out.push_back(d.str());
-  return out;
-}
 
 /// The topology of a valid file; fails the test with the diagnostics otherwise.
 Topology valid(const std::string& text) {

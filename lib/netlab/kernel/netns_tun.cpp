@@ -57,31 +57,34 @@ short tun_flags(const Interface& iface, const TunOptions& opts) {
                             (opts.multi_queue ? IFF_MULTI_QUEUE : 0));
 }
 
-} // namespace
-
-Expected<void> create_persistent_tun(const Interface& iface) {
-  TunOptions opts = iface.tun.value_or(TunOptions{});
+/// A /dev/net/tun fd attached to device `iface` (TUNSETIFF makes it, or attaches
+/// to an existing one: then the flags must be the ones it was made with).
+Expected<UniqueFd> attach_tun(const Interface& iface, const TunOptions& opts) {
   UniqueFd fd(::open(k_tun_device, O_RDWR | O_CLOEXEC));
   if (!fd) return fail(std::string(k_tun_device) + ": " + errno_text(errno));
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, iface.name.c_str(), IFNAMSIZ - 1);
   ifr.ifr_flags = tun_flags(iface, opts);
   if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return fail("TUNSETIFF: " + errno_text(errno));
-  if (auto owned = set_owner(fd.get(), opts); !owned) return owned;
-  if (ioctl(fd.get(), TUNSETPERSIST, 1UL) != 0) return fail("TUNSETPERSIST: " + errno_text(errno));
+  return fd;
+}
+
+} // namespace
+
+Expected<void> create_persistent_tun(const Interface& iface) {
+  TunOptions opts = iface.tun.value_or(TunOptions{});
+  auto fd = attach_tun(iface, opts);
+  if (!fd) return std::unexpected(fd.error());
+  if (auto owned = set_owner(fd->get(), opts); !owned) return owned;
+  if (ioctl(fd->get(), TUNSETPERSIST, 1UL) != 0) return fail("TUNSETPERSIST: " + errno_text(errno));
   return {};
 }
 
 Expected<void> set_tun_owner(const Interface& iface) {
   TunOptions opts = iface.tun.value_or(TunOptions{});
-  UniqueFd fd(::open(k_tun_device, O_RDWR | O_CLOEXEC));
-  if (!fd) return fail(std::string(k_tun_device) + ": " + errno_text(errno));
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, iface.name.c_str(), IFNAMSIZ - 1);
-  // TUNSETIFF on an existing device attaches to it; the flags must be the ones it was made with.
-  ifr.ifr_flags = tun_flags(iface, opts);
-  if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return fail("TUNSETIFF: " + errno_text(errno));
-  return set_owner(fd.get(), opts);
+  auto fd = attach_tun(iface, opts);
+  if (!fd) return std::unexpected(fd.error());
+  return set_owner(fd->get(), opts);
 }
 
 Expected<void> check_tun_owner(const TunOptions& opts) {

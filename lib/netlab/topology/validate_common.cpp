@@ -199,6 +199,17 @@ std::optional<IpAddr> read_ip(Diags& d, const Field& f) {
   return ip;
 }
 
+std::vector<std::string_view> words_of(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while ((i = text.find_first_not_of(" \t", i)) != std::string_view::npos) {
+    std::size_t end = text.find_first_of(" \t", i);
+    words.push_back(text.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
 std::optional<uint64_t> parse_unsigned(std::string_view text) {
   if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit)) return std::nullopt;
   uint64_t v = 0;

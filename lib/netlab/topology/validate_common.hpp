@@ -83,6 +83,8 @@ std::optional<std::string> read_ifname(Diags& d, const Field& f);
 /// An IPv4 or IPv6 address without prefix.
 std::optional<IpAddr> read_ip(Diags& d, const Field& f);
 
+/// The words of `text`, split at spaces and tabs.
+std::vector<std::string_view> words_of(std::string_view text);
 /// Text parsed as a decimal integer without sign, if it is one.
 std::optional<uint64_t> parse_unsigned(std::string_view text);
 /// Text parsed as "digits[.digits]", if it is one.

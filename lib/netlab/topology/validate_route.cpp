@@ -34,17 +34,6 @@ std::string or_expected(std::string_view word, Keys choices, std::string_view li
   return hint.empty() ? " (expected " + std::string(list) + ")" : hint;
 }
 
-std::vector<std::string_view> words_of(std::string_view text) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while ((i = text.find_first_not_of(" \t", i)) != std::string_view::npos) {
-    std::size_t end = text.find_first_of(" \t", i);
-    words.push_back(text.substr(i, end - i));
-    i = end;
-  }
-  return words;
-}
-
 std::optional<std::string>* route_slot(RouteSpec& s, std::string_view word) {
   if (word == "via") return &s.via;
   if (word == "dev") return &s.dev;

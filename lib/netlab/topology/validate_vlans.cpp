@@ -18,17 +18,6 @@ std::string at_text(Mark m) {
   return std::to_string(m.line) + ":" + std::to_string(m.col);
 }
 
-std::vector<std::string_view> words_of(std::string_view text) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while ((i = text.find_first_not_of(" \t", i)) != std::string_view::npos) {
-    std::size_t end = text.find_first_of(" \t", i);
-    words.push_back(text.substr(i, end - i));
-    i = end;
-  }
-  return words;
-}
-
 Parsed<uint16_t> parse_vid(std::string_view text) {
   auto n = parse_unsigned(text);
   if (!n) return std::unexpected("'" + std::string(text) + "' is not a VLAN id; " + std::string(k_vlan_forms));
