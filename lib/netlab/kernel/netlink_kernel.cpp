@@ -203,6 +203,8 @@ public:
 
 private:
   Expected<NsHandle*> handle(const NsRef& ns);
+  /// handle(), or nullptr when the named namespace's file is gone (not an error).
+  Expected<NsHandle*> existing_handle(const NsRef& ns);
   Expected<NsHandle> open_handle(const NsRef& ns, std::optional<NlSocket> sock = std::nullopt);
   void forget(const NsRef& ns) { m_handles.erase(ns_key(ns)); }
   Expected<void> read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out);
@@ -320,33 +322,25 @@ Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& w
   });
 }
 
-Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveRequest& what) {
-  ObservedNs out;
-  out.ref = ns;
+Expected<NsHandle*> NetlinkKernel::existing_handle(const NsRef& ns) {
   struct stat st {};
   if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) {
     if (errno != ENOENT) return fail_in(where(ns), ns.path + ": " + errno_text(errno));
     forget(ns);
-    return out;
+    return nullptr;
   }
-  auto h = handle(ns);
-  if (!h) return std::unexpected(h.error());
-  out.exists = true;
-  out.ns_id = namespace_id(**h);
-  if (auto read = read_netlink_state((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
-  if (auto read = read_link_details((*h)->sock, out, what.bridge_vlans); !read)
-    return fail_in(where(ns), read.error().message);
-  if (auto read = read_in_netns(**h, what, out); !read) return fail_in(where(ns), read.error().message);
-  if (what.qdiscs)
-    if (auto read = read_root_qdiscs((*h)->sock, out); !read) return fail_in(where(ns), read.error().message);
-  return out;
+  return handle(ns);
+}
+
+Expected<ObservedNs> NetlinkKernel::observe(const NsRef& ns, const ObserveRequest& what) {
+  auto seen = observe_many({ObserveJob{ns, what}});
+  if (!seen) return std::unexpected(seen.error());
+  return std::move(seen->front());
 }
 
 std::optional<int> NetlinkKernel::link_index(const NsRef& ns, const std::string& name) {
-  struct stat st {};
-  if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) return std::nullopt;
-  auto h = handle(ns);
-  if (!h) return std::nullopt;
+  auto h = existing_handle(ns);
+  if (!h || !*h) return std::nullopt;
   (*h)->sock.forget_ifindex(name); // ask the kernel, not what we remember
   auto index = (*h)->sock.ifindex(name);
   return index ? std::optional(*index) : std::nullopt;
@@ -375,16 +369,10 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   std::vector<NsHandle*> handles(jobs.size(), nullptr);
   // Handles first, one by one: opening a socket enters the namespace on the worker.
   for (size_t i = 0; i < jobs.size(); ++i) {
-    const NsRef& ns = jobs[i].ns;
-    out[i].ref = ns;
-    struct stat st {};
-    if (ns.kind != NodeKind::host && stat(ns.path.c_str(), &st) != 0) {
-      if (errno != ENOENT) return fail_in(where(ns), ns.path + ": " + errno_text(errno));
-      forget(ns);
-      continue;
-    }
-    auto h = handle(ns);
+    out[i].ref = jobs[i].ns;
+    auto h = existing_handle(jobs[i].ns);
     if (!h) return std::unexpected(h.error());
+    if (!*h) continue;
     handles[i] = *h;
     out[i].exists = true;
     out[i].ns_id = namespace_id(**h);
