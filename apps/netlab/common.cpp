@@ -104,7 +104,8 @@ nlohmann::json noted_diagnostics() { return json_run().diagnostics; }
 int finish_json(bool json, int exit_code) {
   const JsonRun& run = json_run();
   if (!json || exit_code == 0 || run.printed) return exit_code;
-  nlohmann::json error = error_json(run.errors.empty() ? "failed" : run.errors.front(), static_cast<ExitCode>(exit_code));
+  const std::string message = run.errors.empty() ? "failed" : run.errors.front();
+  nlohmann::json error = error_json(message, static_cast<ExitCode>(exit_code));
   if (run.errors.size() > 1) error["details"] = std::vector<std::string>(run.errors.begin() + 1, run.errors.end());
   error["diagnostics"] = run.diagnostics;
   print_json({{"error", error}});

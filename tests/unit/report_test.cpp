@@ -33,7 +33,8 @@ TEST_CASE("action_json: a veth pair, both ends, as data beside its plan line", "
   CHECK(j["name"] == "veth1");
   CHECK(j["fields"]["mtu"] == 1400);
   CHECK(j["fields"]["up"] == true);
-  CHECK(j["peer"] == nlohmann::json{{"node", "ns2"}, {"name", "veth2"}, {"fields", {{"master", "br0"}, {"up", false}}}});
+  const nlohmann::json peer_fields{{"master", "br0"}, {"up", false}};
+  CHECK(j["peer"] == nlohmann::json{{"node", "ns2"}, {"name", "veth2"}, {"fields", peer_fields}});
   CHECK(j["text"] == "+ veth ns1:veth1 <-> ns2:veth2");
   CHECK_FALSE(j.contains("commands"));
   CHECK(action_json(c, true)["commands"].size() == 3);
