@@ -35,7 +35,7 @@ nlohmann::json find_action(const nlohmann::json& changes, const std::string& op,
 
 } // namespace
 
-TEST_CASE("every verb's --json is valid under its schema, actions as data, errors as JSON", "[cli][json]") {
+TEST_CASE("every verb's --json is valid under its schema with actions as data and errors as JSON", "[cli][json]") {
   REQUIRE(sh("python3 -c 'import jsonschema'").rc == 0); // scripts/install-deps.sh installs it
   const std::string file = topology("bridge-nat.yaml");
 

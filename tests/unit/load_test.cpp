@@ -128,7 +128,7 @@ TEST_CASE("load_string: aliases cannot expand into billions of values", "[valida
         std::string::npos);
 }
 
-TEST_CASE("load_string: YAML merge keys are expanded, explicit keys win", "[validate]") {
+TEST_CASE("load_string: YAML merge keys are expanded and explicit keys win", "[validate]") {
   const std::string text = "name: lab\n"
                            "x-defaults: &veth {mtu: 1400, addresses: [10.0.0.1/24]}\n"
                            "nodes:\n"
@@ -144,7 +144,7 @@ TEST_CASE("load_string: YAML merge keys are expanded, explicit keys win", "[vali
   const RawNode* ifaces = raw->root.find("nodes")->find("ns1")->find("interfaces");
   const RawNode& e0 = *ifaces->find("e0");
   REQUIRE(e0.entries.size() == 2);
-  CHECK(e0.entries[0].first.scalar == "mtu"); // merged where '<<' stood
+  CHECK(e0.entries[0].first.scalar == "addresses"); // merged where '<<' stood; its mtu is overridden
   CHECK(e0.find("mtu")->scalar == "9000");
   CHECK(e0.find("addresses")->mark.line == 2); // where it was written, under the anchor
   CHECK(e0.find("addresses")->items.at(0).scalar == "10.0.0.1/24");

@@ -19,7 +19,7 @@ Interface iface(const std::string& name, LinkKind kind) {
 
 } // namespace
 
-TEST_CASE("action_json: a veth pair, both ends, as data beside its plan line", "[report]") {
+TEST_CASE("action_json: a veth pair with both ends as data beside its plan line", "[report]") {
   CreateLink c{.ns = ns("ns1"), .iface = iface("veth1", LinkKind::veth), .owner = "netlab:lab"};
   c.iface.mtu = 1400;
   c.peer_ns = ns("ns2");
@@ -59,13 +59,15 @@ TEST_CASE("action_json: settings of live links carry what they replace", "[repor
   CHECK(vlans["old"]["vlans"].empty());
 }
 
-TEST_CASE("action_json: addresses, routes, sysctls, NAT, impairment and re-created links", "[report]") {
+TEST_CASE("action_json: addresses and routes and sysctls and NAT and impairment and re-created links", "[report]") {
   auto addr = action_json(AddAddress{ns("ns1"), "e0", *Cidr::parse("10.0.0.1/24")}, false);
   CHECK(addr["object"] == "address");
   CHECK(addr["name"] == "e0");
   CHECK(addr["fields"]["address"] == "10.0.0.1/24");
 
-  ObservedRoute r{.to = *Cidr::parse("0.0.0.0/0"), .via = IpAddr::parse("10.0.0.254")};
+  ObservedRoute r;
+  r.to = *Cidr::parse("0.0.0.0/0");
+  r.via = IpAddr::parse("10.0.0.254");
   auto route = action_json(DelRoute{ns("ns1"), r}, false);
   CHECK(route["op"] == "delete");
   CHECK(route["name"] == "default");
@@ -81,7 +83,9 @@ TEST_CASE("action_json: addresses, routes, sysctls, NAT, impairment and re-creat
   CHECK(nat["op"] == "create");
   CHECK(nat["fields"]["rules"] == 1);
 
-  Impairment slow{.delay_us = 10000, .loss_pct = 1.0};
+  Impairment slow;
+  slow.delay_us = 10000;
+  slow.loss_pct = 1.0;
   auto imp = action_json(SetImpair{ns("a"), "e0", slow, std::nullopt, 1500}, false);
   CHECK(imp["op"] == "set");
   CHECK(imp["object"] == "impair");
@@ -91,12 +95,13 @@ TEST_CASE("action_json: addresses, routes, sysctls, NAT, impairment and re-creat
   ObservedLink was;
   was.name = "vx0";
   was.kind = LinkKind::vxlan;
-  auto del = action_json(DeleteLink{.ns = ns("a"), .was = was, .reason = "id 43, was 42"}, false);
+  DeleteLink remake{ns("a"), was, std::nullopt, std::nullopt, "id 43, was 42"};
+  auto del = action_json(remake, false);
   CHECK(del["object"] == "vxlan");
   CHECK(del["fields"]["reason"] == "id 43, was 42");
 }
 
-TEST_CASE("reconcile_json: a failure names the change and the error, with its exit code", "[report]") {
+TEST_CASE("reconcile_json: a failure names the change and the error with its exit code", "[report]") {
   ReconcileReport r;
   r.plan.actions.push_back(CreateNetns{ns("ns1"), "netlab:lab", true});
   r.plan.actions.push_back(CreateNetns{ns("ns2"), "netlab:lab", true});
