@@ -32,7 +32,8 @@ nlohmann::json graph_json(const Topology& t) {
     nodes.push_back({{"name", n.name}, {"kind", std::string(to_string(n.kind))}, {"interfaces", ifaces}});
   }
   for (const auto& l : t.links)
-    links.push_back({{"a", {{"node", l.a.node}, {"name", l.a.iface}}}, {"b", {{"node", l.b.node}, {"name", l.b.iface}}}});
+    links.push_back(
+        {{"a", {{"node", l.a.node}, {"name", l.a.iface}}}, {"b", {{"node", l.b.node}, {"name", l.b.iface}}}});
   return {{"lab", t.name}, {"nodes", nodes}, {"links", links}};
 }
 

@@ -162,8 +162,9 @@ TEST_CASE("load_string: YAML merge keys are expanded and explicit keys win", "[v
 TEST_CASE("load_and_validate: a lab written with merge keys is valid", "[validate]") {
   TempDir dir;
   auto path = dir.write("merge.yaml", "name: lab\n"
+                                      "x-mtu: &mtu {mtu: 1400}\n" // x- keys are the file's own: ignored
                                       "nodes:\n"
-                                      "  a: &node {interfaces: {e0: {mtu: 1400}}}\n"
+                                      "  a: &node {interfaces: {e0: {<<: *mtu}}}\n"
                                       "  b: {<<: *node, forwarding: true}\n"
                                       "links: [[a:e0, b:e0]]\n");
   auto topo = load_and_validate(path);

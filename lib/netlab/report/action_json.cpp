@@ -25,7 +25,8 @@ json head(const char* op, std::string_view object, const NsRef& ns, const std::s
 
 json vlans_json(const std::vector<BridgeVlan>& vlans) {
   json out = json::array();
-  for (const auto& v : vlans) out.push_back({{"id", v.id}, {"last", v.last}, {"pvid", v.pvid}, {"untagged", v.untagged}});
+  for (const auto& v : vlans)
+    out.push_back({{"id", v.id}, {"last", v.last}, {"pvid", v.pvid}, {"untagged", v.untagged}});
   return out;
 }
 
