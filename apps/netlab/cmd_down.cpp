@@ -6,6 +6,8 @@
 #include <netlab/report/report.hpp>
 #include <netlab/util/netns.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {
@@ -34,10 +36,18 @@ std::vector<std::string> external_notes(Kernel& kernel, const LabState& memory) 
   return notes;
 }
 
-/// Tears one lab down from its memory and the kernel marks.
-int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g) {
+/// A lab that could not be torn down at all, as an entry of `down --json --all`.
+int lab_failed(const std::string& lab, const Error& e, nlohmann::json* doc) {
+  if (doc) *doc = {{"lab", lab}, {"ok", false}, {"error", error_json(e.message, e.code)}};
+  return report(e);
+}
+
+/// Tears one lab down from its memory and the kernel marks. Under --json its
+/// document goes to `doc` instead of stdout.
+int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g,
+             nlohmann::json* doc) {
   auto memory = discover_lab(kernel, lab);
-  if (!memory) return report(memory.error());
+  if (!memory) return lab_failed(lab, memory.error(), doc);
   if (file)
     for (const auto& n : file->nodes)
       if (!memory->find_node(n.name)) memory->nodes.push_back(ns_ref_for(n));
@@ -48,8 +58,8 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   auto result = reconcile(kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) {
     if (live && r) print_action(a, o.explain);
   });
-  if (!result) return report(result.error());
-  if (g.json) std::printf("%s\n", reconcile_json(lab, *result).dump(2).c_str());
+  if (!result) return lab_failed(lab, result.error(), doc);
+  if (doc) *doc = reconcile_json(lab, *result);
   if (result->applied.error) {
     report_error("failed: " + describe(result->plan.actions[*result->applied.failed_index]) + ": " +
                  result->applied.error->message);
@@ -74,12 +84,21 @@ int run_down(const DownOptions& o, Globals& g) {
   auto lock = RunLock::acquire();
   if (!lock) return report(lock.error());
   auto kernel = make_netlink_kernel();
-  if (!o.all) return down_lab(*kernel, topo ? topo->name : o.lab, topo ? &*topo : nullptr, o, g);
+  nlohmann::json doc;
+  if (!o.all) {
+    int rc = down_lab(*kernel, topo ? topo->name : o.lab, topo ? &*topo : nullptr, o, g, g.json ? &doc : nullptr);
+    if (g.json && !doc.is_null()) print_json(doc); // else finish_json prints the error
+    return rc;
+  }
   auto labs = discover_labs(*kernel);
   if (!labs) return report(labs.error());
   int rc = 0;
-  for (const auto& lab : *labs)
-    if (int r = down_lab(*kernel, lab, nullptr, o, g); r != 0) rc = r;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& lab : *labs) {
+    if (int r = down_lab(*kernel, lab, nullptr, o, g, g.json ? &doc : nullptr); r != 0) rc = r;
+    if (g.json) all.push_back(doc);
+  }
+  if (g.json) print_json({{"labs", all}});
   if (labs->empty() && !g.quiet && !g.json) std::printf("no labs are up\n");
   return rc;
 }

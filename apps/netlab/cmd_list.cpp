@@ -27,7 +27,7 @@ int run_list(Globals& g) {
                   memory->source_path.empty() ? "(state dir missing)" : memory->source_path.c_str());
     }
   }
-  if (g.json) std::printf("%s\n", out.dump(2).c_str());
+  if (g.json) print_json({{"labs", out}});
   else if (labs->empty() && !g.quiet) std::printf("no labs are up\n");
   return 0;
 }

@@ -4,6 +4,8 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/report/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {
@@ -21,9 +23,7 @@ int run_plan(const PlanOptions& o, Globals& g) {
   auto plan = plan_lab(*lab->kernel, lab->topo, lab->memory);
   if (!plan) return report(plan.error());
   if (g.json) {
-    nlohmann::json actions = nlohmann::json::array();
-    for (const auto& a : plan->actions) actions.push_back(action_json(a, o.explain));
-    std::printf("%s\n", nlohmann::json{{"lab", lab->topo.name}, {"changes", actions}}.dump(2).c_str());
+    print_json(plan_json(lab->topo.name, *plan, o.explain));
     return 0;
   }
   for (const auto& a : plan->actions) print_action(a, o.explain);

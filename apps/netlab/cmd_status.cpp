@@ -4,6 +4,8 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/report/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {
@@ -37,7 +39,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   Plan plan = diff(*topo, *have, *memory);
   size_t drift = std::ranges::count_if(plan.findings, [](const Finding& f) { return f.state != Finding::State::ok; });
   if (g.json) {
-    std::printf("%s\n", status_json(topo->name, plan).dump(2).c_str());
+    print_json(status_json(topo->name, plan));
   } else {
     for (const auto& f : plan.findings)
       if (g.verbose > 0 || f.state != Finding::State::ok || !g.quiet) std::printf("%s\n", format_finding(f).c_str());

@@ -1,9 +1,11 @@
 // `netlab test FILE [--junit OUT]`: run the file's checks against the live lab.
-#include "commands.hpp"
+#include "common.hpp"
 
 #include <netlab/check/report.hpp>
 #include <netlab/check/run.hpp>
 #include <netlab/topology/validate.hpp>
+
+#include <nlohmann/json.hpp>
 #include <netlab/util/error.hpp>
 
 #include <cstdio>
@@ -35,15 +37,12 @@ Expected<void> write_junit(const std::string& path, std::string_view lab, const 
   return {};
 }
 
-int run_test(const TestOptions& o, const Globals& g) {
-  auto topo = load_and_validate(o.file);
-  if (!topo) {
-    std::fprintf(stderr, "%s\n", topo.error().c_str()); // already "FILE:LINE:COL: message" lines
-    return static_cast<int>(ExitCode::usage);
-  }
+int run_test(const TestOptions& o, Globals& g) {
+  auto topo = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
+  if (!topo) return g.exit_code;
   auto results = run_checks(*topo);
   if (g.json) {
-    std::printf("%s\n", checks_json(topo->name, results).dump(2).c_str());
+    print_json(checks_json(topo->name, results));
   } else {
     print_results(results, g);
   }

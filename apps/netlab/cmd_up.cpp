@@ -5,6 +5,8 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {
@@ -18,7 +20,7 @@ struct UpOptions {
 
 /// Prints the outcome of a reconcile run; returns the exit code.
 int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message) {
-  if (g.json) std::printf("%s\n", reconcile_json(lab, r).dump(2).c_str());
+  if (g.json) print_json(reconcile_json(lab, r));
   if (r.applied.error) {
     const Action& failed = r.plan.actions[*r.applied.failed_index];
     report_error("failed: " + describe(failed) + ": " + r.applied.error->message);

@@ -1,6 +1,7 @@
 // `netlab validate FILE`: check a topology file, report every problem, touch nothing.
-#include "commands.hpp"
+#include "common.hpp"
 
+#include <netlab/report/report.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/error.hpp>
@@ -64,16 +65,17 @@ nlohmann::json summary_json(const std::string& file, const Topology& t, const Co
 // A file that cannot be read or parsed, or that validate() rejects: stderr always, JSON too if asked.
 int report_invalid(const std::string& file, const std::vector<Diagnostic>& diags, const std::string& load_error,
                    const Globals& g) {
-  nlohmann::json errors = nlohmann::json::array();
-  if (!load_error.empty()) {
-    std::fprintf(stderr, "%s\n", load_error.c_str());
-    errors.push_back({{"message", load_error}});
+  if (!load_error.empty()) std::fprintf(stderr, "%s\n", load_error.c_str());
+  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.str().c_str());
+  if (g.json) {
+    note_diagnostics(diags);
+    std::string message = !load_error.empty() ? load_error
+                                              : file + ": not a valid topology (" + std::to_string(diags.size()) +
+                                                    " problem(s))";
+    nlohmann::json error = error_json(message, ExitCode::usage);
+    error["diagnostics"] = noted_diagnostics();
+    print_json({{"file", file}, {"valid", false}, {"error", error}});
   }
-  for (const auto& d : diags) {
-    std::fprintf(stderr, "%s\n", d.str().c_str());
-    errors.push_back({{"line", d.mark.line}, {"column", d.mark.col}, {"message", d.message}});
-  }
-  if (g.json) std::printf("%s\n", nlohmann::json{{"file", file}, {"valid", false}, {"errors", errors}}.dump(2).c_str());
   return static_cast<int>(ExitCode::usage);
 }
 
@@ -84,7 +86,7 @@ int run_validate(const std::string& file, const Globals& g) {
   if (!topo) return report_invalid(file, topo.error(), {}, g);
   Counts n = count(*topo);
   if (g.json)
-    std::printf("%s\n", summary_json(file, *topo, n).dump(2).c_str());
+    print_json(summary_json(file, *topo, n));
   else if (!g.quiet)
     std::printf("%s\n", summary_line(file, *topo, n).c_str());
   return static_cast<int>(ExitCode::ok);
@@ -98,7 +100,8 @@ void add_validate(CLI::App& app, Globals& g) {
   auto file = std::make_shared<std::string>();
   cmd->add_option("file", *file, "Topology file (YAML)")->required();
   cmd->footer("Each problem is printed to stderr as FILE:LINE:COL: message (the format editors jump to), all of them,\n"
-              "sorted by position. --json prints a summary object (counts, or the list of errors) on stdout.\n"
+              "sorted by position. --json prints a summary object (counts, or the error with its diagnostics) on stdout\n"
+              "(docs/json.md).\n"
               "Example: netlab validate topologies/bridge-nat.yaml\n"
               "Exit status: 0 the file is valid, 2 it is not (or cannot be read).");
   cmd->callback([&g, file] { g.exit_code = run_validate(*file, g); });

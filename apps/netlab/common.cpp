@@ -1,8 +1,11 @@
 #include "common.hpp"
 
 #include <netlab/plan/describe.hpp>
+#include <netlab/report/report.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 
@@ -11,12 +14,15 @@ namespace netlab::app {
 std::optional<Topology> load_topology(const std::string& path, Globals& g) {
   auto raw = load_file(path);
   if (!raw) {
+    note_error(raw.error().message);
     std::fprintf(stderr, "%s\n", raw.error().message.c_str());
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;
   }
   auto topo = validate(*raw);
   if (!topo) {
+    note_error(path + ": not a valid topology (" + std::to_string(topo.error().size()) + " problem(s))");
+    note_diagnostics(topo.error());
     for (const auto& d : topo.error()) std::fprintf(stderr, "%s\n", d.str().c_str());
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;
@@ -57,6 +63,53 @@ Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::
 int report(const Error& e) {
   report_error(e.message);
   return static_cast<int>(e.code);
+}
+
+namespace {
+
+/// What one run said on the --json path: whether its document is out, and the
+/// errors it reported, for the error document when it is not.
+struct JsonRun {
+  bool printed = false;
+  std::vector<std::string> errors;
+  nlohmann::json diagnostics = nlohmann::json::array();
+};
+
+JsonRun& json_run() {
+  static JsonRun run;
+  return run;
+}
+
+} // namespace
+
+void print_json(nlohmann::json doc) {
+  JsonRun& run = json_run();
+  if (run.printed) return; // one document per run, whatever a verb does
+  run.printed = true;
+  doc["schema_version"] = k_json_schema_version;
+  std::printf("%s\n", doc.dump(2).c_str());
+  std::fflush(stdout);
+}
+
+void note_error(const std::string& message) { json_run().errors.push_back(message); }
+
+void note_diagnostics(const std::vector<Diagnostic>& diags) {
+  for (const auto& d : diags)
+    json_run().diagnostics.push_back(
+        {{"file", d.path}, {"line", d.mark.line}, {"col", d.mark.col}, {"message", d.message}});
+}
+
+nlohmann::json noted_diagnostics() { return json_run().diagnostics; }
+
+int finish_json(bool json, int exit_code) {
+  const JsonRun& run = json_run();
+  if (!json || exit_code == 0 || run.printed) return exit_code;
+  const std::string message = run.errors.empty() ? "failed" : run.errors.front();
+  nlohmann::json error = error_json(message, static_cast<ExitCode>(exit_code));
+  if (run.errors.size() > 1) error["details"] = std::vector<std::string>(run.errors.begin() + 1, run.errors.end());
+  error["diagnostics"] = run.diagnostics;
+  print_json({{"error", error}});
+  return exit_code;
 }
 
 } // namespace netlab::app

@@ -8,11 +8,15 @@
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/plan/action.hpp>
 #include <netlab/topology/model.hpp>
+#include <netlab/topology/validate.hpp>
 #include <netlab/util/error.hpp>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace netlab::app {
 
@@ -41,5 +45,26 @@ Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::
 
 /// Maps an Error to its exit code after printing it.
 int report(const Error& e);
+
+// --json: stdout carries exactly one JSON document per run, with "schema_version"
+// (docs/json.md). A verb prints its result with print_json; when it fails before
+// doing so, finish_json prints {"schema_version", "error": {...}} built from what
+// the run reported (report_error, diagnostics). Exit codes are never changed.
+
+/// Prints `doc` with "schema_version" on stdout, once per run.
+void print_json(nlohmann::json doc);
+
+/// Records an error for the JSON error document without printing it.
+void note_error(const std::string& message);
+
+/// Records a file's problems as {"file", "line", "col", "message"} for the JSON error document.
+void note_diagnostics(const std::vector<Diagnostic>& diags);
+
+/// The recorded diagnostics, as a JSON array.
+nlohmann::json noted_diagnostics();
+
+/// At the end of a --json run that failed without a document: prints the error
+/// document for `exit_code`. Returns `exit_code`.
+int finish_json(bool json, int exit_code);
 
 } // namespace netlab::app

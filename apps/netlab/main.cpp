@@ -1,7 +1,9 @@
 #include "commands.hpp"
+#include "common.hpp"
 
 #include <netlab/util/error.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -9,7 +11,10 @@
 using namespace netlab::app;
 
 namespace netlab::app {
-void report_error(const std::string& message) { std::fprintf(stderr, "netlab: %s\n", message.c_str()); }
+void report_error(const std::string& message) {
+  note_error(message);
+  std::fprintf(stderr, "netlab: %s\n", message.c_str());
+}
 } // namespace netlab::app
 
 int main(int argc, char** argv) {
@@ -40,14 +45,17 @@ int main(int argc, char** argv) {
     cli_argc = i;
     break;
   }
+  // --json before CLI11 has read it: a command line it refuses is answered in JSON too.
+  const bool json = std::find(argv + 1, argv + cli_argc, std::string_view("--json")) != argv + cli_argc;
   try {
     app.parse(cli_argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(netlab::ExitCode::usage);
+    if (rc != 0) note_error(e.what());
+    return finish_json(json, rc == 0 ? 0 : static_cast<int>(netlab::ExitCode::usage));
   } catch (const std::exception& e) {
     report_error(e.what());
-    return static_cast<int>(netlab::ExitCode::failure);
+    return finish_json(json, static_cast<int>(netlab::ExitCode::failure));
   }
-  return g.exit_code;
+  return finish_json(g.json, g.exit_code);
 }

@@ -4,6 +4,7 @@
 #include <netlab/check/run.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace netlab;
 

@@ -127,3 +127,49 @@ TEST_CASE("load_string: aliases cannot expand into billions of values", "[valida
   CHECK(raw.error().message.find("not valid YAML: more than 1000000 values once aliases are expanded") !=
         std::string::npos);
 }
+
+TEST_CASE("load_string: YAML merge keys are expanded and explicit keys win", "[validate]") {
+  const std::string text = "name: lab\n"
+                           "x-defaults: &veth {mtu: 1400, addresses: [10.0.0.1/24]}\n"
+                           "nodes:\n"
+                           "  ns1:\n"
+                           "    interfaces:\n"
+                           "      e0:\n"
+                           "        <<: *veth\n"
+                           "        mtu: 9000\n"
+                           "      e1: {<<: [{mtu: 1300}, *veth], addresses: []}\n"
+                           "      e2: {'<<': 1}\n";
+  auto raw = load_string(text, "t.yaml");
+  REQUIRE(raw);
+  const RawNode* ifaces = raw->root.find("nodes")->find("ns1")->find("interfaces");
+  const RawNode& e0 = *ifaces->find("e0");
+  REQUIRE(e0.entries.size() == 2);
+  CHECK(e0.entries[0].first.scalar == "addresses"); // merged where '<<' stood; its mtu is overridden
+  CHECK(e0.find("mtu")->scalar == "9000");
+  CHECK(e0.find("addresses")->mark.line == 2); // where it was written, under the anchor
+  CHECK(e0.find("addresses")->items.at(0).scalar == "10.0.0.1/24");
+  const RawNode& e1 = *ifaces->find("e1");
+  REQUIRE(e1.entries.size() == 2);
+  CHECK(e1.find("mtu")->scalar == "1300"); // the earlier mapping of a list wins
+  CHECK(e1.find("addresses")->items.empty());
+  CHECK(ifaces->find("e2")->find("<<")); // a quoted "<<" is an ordinary key
+
+  auto bad = load_string("a: {<<: [1]}\n", "t.yaml");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("'<<' merges a mapping or a list of mappings") != std::string::npos);
+}
+
+TEST_CASE("load_and_validate: a lab written with merge keys is valid", "[validate]") {
+  TempDir dir;
+  auto path = dir.write("merge.yaml", "name: lab\n"
+                                      "x-mtu: &mtu {mtu: 1400}\n" // x- keys are the file's own: ignored
+                                      "nodes:\n"
+                                      "  a: &node {interfaces: {e0: {<<: *mtu}}}\n"
+                                      "  b: {<<: *node, forwarding: true}\n"
+                                      "links: [[a:e0, b:e0]]\n");
+  auto topo = load_and_validate(path);
+  REQUIRE(topo);
+  REQUIRE(topo->find_node("b"));
+  CHECK(topo->find_node("b")->forwarding == true);
+  CHECK(topo->find_node("b")->find_interface("e0")->mtu == 1400u);
+}

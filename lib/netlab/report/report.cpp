@@ -2,6 +2,8 @@
 
 #include <netlab/plan/describe.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab {
@@ -27,16 +29,16 @@ std::string format_finding(const Finding& f) {
 }
 
 json finding_json(const Finding& f) {
-  json j{{"state", to_string(f.state)}, {"path", f.path}};
+  json j{{"state", to_string(f.state)}, {"path", f.path}, {"node", f.path.substr(0, f.path.find('/'))}};
   if (!f.want.empty()) j["want"] = f.want;
   if (!f.have.empty()) j["have"] = f.have;
   return j;
 }
 
-json action_json(const Action& a, bool with_explain) {
-  json j{{"node", action_ns(a).node}, {"change", describe(a)}};
-  if (with_explain) j["commands"] = explain(a);
-  return j;
+json plan_json(const std::string& lab, const Plan& plan, bool with_explain) {
+  json actions = json::array();
+  for (const auto& a : plan.actions) actions.push_back(action_json(a, with_explain));
+  return {{"lab", lab}, {"changes", actions}};
 }
 
 json status_json(const std::string& lab, const Plan& plan) {
@@ -49,21 +51,32 @@ json status_json(const std::string& lab, const Plan& plan) {
   return {{"lab", lab}, {"converged", converged}, {"objects", objects}};
 }
 
+json error_json(const std::string& message, ExitCode code) {
+  return {{"message", message}, {"exit_code", static_cast<int>(code)}};
+}
+
 json reconcile_json(const std::string& lab, const ReconcileReport& r) {
   json actions = json::array();
   const size_t completed = r.applied.failed_index.value_or(r.applied.done); // the stretch before any failure
   for (size_t i = 0; i < r.plan.actions.size() && i < completed; ++i)
     actions.push_back(action_json(r.plan.actions[i], false));
-  json j{{"lab", lab}, {"changes", actions}, {"elapsed_ms", r.elapsed_ms}, {"ok", r.applied.ok()}};
-  if (r.applied.error) {
-    j["error"] = r.applied.error->message;
-    j["failed_change"] = describe(r.plan.actions[*r.applied.failed_index]);
-    j["rolled_back"] = r.applied.rolled_back;
-    j["undo_errors"] = r.applied.undo_errors;
-  }
   json unconverged = json::array();
   for (const auto& f : r.unconverged) unconverged.push_back(finding_json(f));
-  j["unconverged"] = unconverged;
+  json j{{"lab", lab},
+         {"changes", actions},
+         {"elapsed_ms", r.elapsed_ms},
+         {"ok", r.applied.ok() && r.unconverged.empty()},
+         {"unconverged", unconverged}};
+  if (r.applied.error) {
+    const Action& failed = r.plan.actions[*r.applied.failed_index];
+    json e = error_json("failed: " + describe(failed) + ": " + r.applied.error->message, ExitCode::failure);
+    e["failed_change"] = action_json(failed, false);
+    e["rolled_back"] = r.applied.rolled_back;
+    e["undo_errors"] = r.applied.undo_errors;
+    j["error"] = e;
+  } else if (!r.unconverged.empty()) {
+    j["error"] = error_json("applied, but the kernel still differs", ExitCode::failure);
+  }
   return j;
 }
 

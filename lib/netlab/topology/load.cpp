@@ -3,9 +3,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 
 namespace netlab {
@@ -24,6 +27,54 @@ constexpr std::size_t k_max_values = 1'000'000;
 
 Mark mark_of(const YAML::Node& n) { return {n.Mark().line + 1, n.Mark().column + 1}; }
 
+RawNode convert(const YAML::Node& n, int depth, std::size_t& budget);
+
+using Entries = std::vector<std::pair<RawNode, RawNode>>;
+
+/// A plain `<<` key: YAML 1.1's merge key (a quoted "<<" is an ordinary key).
+bool is_merge_key(const YAML::Node& key) { return key.IsScalar() && key.Scalar() == "<<" && key.Tag() != "!"; }
+
+/// The entries one `<<` brings into a mapping, and where it stood among the explicit ones.
+struct Merge {
+  std::size_t at;
+  Entries entries;
+};
+
+/// The entries of a `<<` value: a mapping, or a list of mappings (earlier ones
+/// win). yaml-cpp 0.7 leaves merge keys unexpanded; each entry keeps the
+/// position where it was written (under its anchor), so diagnostics point there.
+Entries merged_entries(const YAML::Node& source, int depth, std::size_t& budget) {
+  Entries out;
+  auto add = [&](const YAML::Node& m) {
+    if (!m.IsMap()) throw YAML::ParserException(m.Mark(), "'<<' merges a mapping or a list of mappings");
+    RawNode from = convert(m, depth + 1, budget);
+    std::ranges::move(from.entries, std::back_inserter(out));
+  };
+  if (source.IsSequence()) {
+    for (const auto& m : source) add(m);
+  } else {
+    add(source);
+  }
+  return out;
+}
+
+/// Puts merged entries where their `<<` stood; a key written in the mapping
+/// itself, or merged before, wins, so a merged key is never a duplicate.
+void apply_merges(RawNode& map, std::vector<Merge> merges) {
+  std::set<std::string> seen;
+  for (const auto& [k, v] : map.entries)
+    if (k.is_scalar()) seen.insert(k.scalar);
+  Entries out;
+  std::size_t next = 0;
+  for (auto& m : merges) {
+    for (; next < m.at; ++next) out.push_back(std::move(map.entries[next]));
+    for (auto& e : m.entries)
+      if (!e.first.is_scalar() || seen.insert(e.first.scalar).second) out.push_back(std::move(e));
+  }
+  for (; next < map.entries.size(); ++next) out.push_back(std::move(map.entries[next]));
+  map.entries = std::move(out);
+}
+
 RawNode convert(const YAML::Node& n, int depth, std::size_t& budget) {
   if (depth > k_max_depth) throw YAML::ParserException(n.Mark(), "nesting deeper than 64 levels");
   if (budget == 0)
@@ -40,11 +91,18 @@ RawNode convert(const YAML::Node& n, int depth, std::size_t& budget) {
     out.type = RawNode::Type::sequence;
     for (const auto& item : n) out.items.push_back(convert(item, depth + 1, budget));
     break;
-  case YAML::NodeType::Map:
+  case YAML::NodeType::Map: {
     out.type = RawNode::Type::mapping;
-    for (const auto& kv : n)
-      out.entries.emplace_back(convert(kv.first, depth + 1, budget), convert(kv.second, depth + 1, budget));
+    std::vector<Merge> merges;
+    for (const auto& kv : n) {
+      if (is_merge_key(kv.first))
+        merges.push_back({out.entries.size(), merged_entries(kv.second, depth + 1, budget)});
+      else
+        out.entries.emplace_back(convert(kv.first, depth + 1, budget), convert(kv.second, depth + 1, budget));
+    }
+    if (!merges.empty()) apply_merges(out, std::move(merges));
     break;
+  }
   default:
     out.type = RawNode::Type::null;
   }

@@ -2,6 +2,7 @@
 #include <netlab/topology/validate.hpp>
 #include <netlab/topology/validate_sections.hpp>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -12,6 +13,16 @@ namespace vdetail {
 namespace {
 
 constexpr std::array<std::string_view, 6> k_top_keys{"name", "version", "message", "nodes", "links", "checks"};
+
+/// Like check_keys, but a key starting with "x-" is the file's own (a place for
+/// anchors that merge keys use, as in Compose files) and is ignored.
+void check_top_keys(Diags& d, const RawNode& root) {
+  for (const auto* entry : unique_entries(d, root, "key")) {
+    const std::string& k = entry->first.scalar;
+    if (k.starts_with("x-") || std::ranges::find(k_top_keys, k) != k_top_keys.end()) continue;
+    d.error(entry->first.mark, "unknown key " + quoted(k) + suggest(k, k_top_keys));
+  }
+}
 
 void parse_name(Ctx& c, const RawNode& root) {
   auto f = field(root, "name");
@@ -44,7 +55,7 @@ void parse_nodes(Ctx& c, const RawNode& root) {
 void parse_top(Ctx& c, const RawNode& root) {
   if (!root.is_mapping())
     return c.diags.error(root.mark, "a topology must be a mapping with 'name' and 'nodes', got " + describe(root));
-  check_keys(c.diags, root, k_top_keys);
+  check_top_keys(c.diags, root);
   parse_name(c, root);
   parse_version(c, root);
   if (auto f = field(root, "message"))
