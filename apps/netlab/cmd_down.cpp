@@ -36,8 +36,11 @@ std::vector<std::string> external_notes(Kernel& kernel, const LabState& memory) 
 
 /// Tears one lab down from its memory and the kernel marks.
 int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g) {
+  auto locks = lock_lab(lab, LabAccess::change, g);
+  if (!locks) return report(locks.error());
   auto memory = discover_lab(kernel, lab);
   if (!memory) return report(memory.error());
+  if (auto ok = check_host_netns(*memory, g); !ok) return report(ok.error());
   if (file)
     for (const auto& n : file->nodes)
       if (!memory->find_node(n.name)) memory->nodes.push_back(ns_ref_for(n));
@@ -69,10 +72,10 @@ int run_down(const DownOptions& o, Globals& g) {
     report_error("down needs exactly one of FILE, -l LAB or --all");
     return static_cast<int>(ExitCode::usage);
   }
+  if (!o.lab.empty())
+    if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
   std::optional<Topology> topo;
   if (!o.file.empty() && !(topo = load_topology(o.file, g))) return g.exit_code;
-  auto lock = RunLock::acquire();
-  if (!lock) return report(lock.error());
   auto kernel = make_netlink_kernel();
   if (!o.all) return down_lab(*kernel, topo ? topo->name : o.lab, topo ? &*topo : nullptr, o, g);
   auto labs = discover_labs(*kernel);
@@ -93,6 +96,8 @@ void add_down(CLI::App& app, Globals& g) {
   cmd->add_option("-l,--lab", opts->lab, "Lab name, when the file is gone");
   cmd->add_flag("--all", opts->all, "Every lab found in /run/netlab or tagged in the kernel");
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_lock_flags(cmd, g);
+  add_host_netns_flag(cmd, g);
   cmd->callback([opts, &g] { g.exit_code = run_down(*opts, g); });
 }
 

@@ -650,6 +650,15 @@ private:
   void diff_nat(const Node& want, const NsRef& ref, const ObservedNs& have) {
     const std::string table = nat_table_name(m_want.name);
     const std::string path = want.name + "/nat";
+    if (have.nat_table && !nat_table_marked(*have.nat_table, table)) {
+      // Not netlab's (no mark): a removal leaves it alone, a creation refuses.
+      if (want.nat.empty()) return;
+      m_plan.conflicts.push_back("nft table " + std::string(k_nat_family) + " " + table + " in node '" + want.name +
+                                 "' exists and is not netlab's; nothing was changed");
+      note(Finding::State::conflict, path, "table " + table + " of lab '" + m_want.name + "'",
+           "a table netlab did not make");
+      return;
+    }
     if (want.nat.empty()) {
       if (!have.nat_table) return;
       note(Finding::State::extra, path, {}, "table " + table);
