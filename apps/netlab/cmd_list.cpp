@@ -18,7 +18,8 @@ int run_list(Globals& g) {
   auto labs = discover_labs(*kernel, &ignored);
   if (!labs) return report(labs.error());
   if (g.verbose > 0 && !g.json)
-    for (const auto& i : ignored) std::fprintf(stderr, "netlab: %s\n", i.c_str());
+    for (const auto& i : ignored)
+      std::fprintf(stderr, "netlab: %s\n", i.c_str());
   nlohmann::json out = nlohmann::json::array();
   if (!g.json && !labs->empty()) std::printf("%-24s %6s  %s\n", "LAB", "NODES", "SOURCE");
   for (const auto& lab : *labs) {
@@ -33,9 +34,9 @@ int run_list(Globals& g) {
       out.push_back(std::move(entry));
       continue;
     }
-    std::string what = !problem.empty()      ? "(state unreadable: " + problem + ")"
-                       : source.empty()      ? "(state dir missing)"
-                                             : source;
+    std::string what = !problem.empty() ? "(state unreadable: " + problem + ")"
+                       : source.empty() ? "(state dir missing)"
+                                        : source;
     std::printf("%-24s %6s  %s\n", escape_for_terminal(lab).c_str(), memory ? std::to_string(nodes).c_str() : "?",
                 escape_for_terminal(what).c_str());
   }

@@ -49,8 +49,9 @@ std::optional<LabSession> open_lab(const std::string& file, Globals& g, LabAcces
 }
 
 void add_lock_flags(CLI::App* cmd, Globals& g) {
-  auto* wait = cmd->add_option("--wait", g.wait_seconds, "Wait at most SECONDS for another run's lock (default: "
-                                                         "wait for ever)");
+  auto* wait = cmd->add_option("--wait", g.wait_seconds,
+                               "Wait at most SECONDS for another run's lock (default: "
+                               "wait for ever)");
   wait->type_name("SECONDS")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-wait", g.no_wait, "Fail at once (exit 1) when another run holds the lock")->excludes(wait);
 }
@@ -63,8 +64,10 @@ void add_host_netns_flag(CLI::App* cmd, Globals& g) {
 
 LockWait lock_wait(const Globals& g) {
   LockWait w;
-  if (g.no_wait) w.limit = std::chrono::milliseconds(0);
-  else if (g.wait_seconds >= 0) w.limit = std::chrono::milliseconds(static_cast<int64_t>(g.wait_seconds * 1000));
+  if (g.no_wait)
+    w.limit = std::chrono::milliseconds(0);
+  else if (g.wait_seconds >= 0)
+    w.limit = std::chrono::milliseconds(static_cast<int64_t>(g.wait_seconds * 1000));
   w.on_waiting = [](const std::string& what) { std::fprintf(stderr, "netlab: %s\n", what.c_str()); };
   return w;
 }

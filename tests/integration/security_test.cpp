@@ -34,7 +34,7 @@ void require_victim_intact() {
 }
 
 mode_t mode_of(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   REQUIRE(lstat(path.c_str(), &st) == 0);
   return st.st_mode;
 }

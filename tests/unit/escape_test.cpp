@@ -12,11 +12,12 @@ TEST_CASE("escape_for_terminal shows control bytes as \\xNN", "[escape]") {
   CHECK(escape_for_terminal("del\x7f") == "del\\x7f");
   CHECK(escape_for_terminal("back\\slash") == "back\\\\slash");
   CHECK(escape_for_terminal("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac"); // valid UTF-8 stays
-  CHECK(escape_for_terminal("csi\xc2\x9b" "31m") == "csi\\xc2\\x9b31m");              // C1 CSI as UTF-8
-  CHECK(escape_for_terminal("raw\x9b") == "raw\\x9b");                                // lone C1 byte
-  CHECK(escape_for_terminal("\xc0\xaf") == "\\xc0\\xaf");                             // overlong '/'
-  CHECK(escape_for_terminal("\xed\xa0\x80") == "\\xed\\xa0\\x80");                    // surrogate
-  CHECK(escape_for_terminal("cut\xe2\x82") == "cut\\xe2\\x82");                       // truncated
+  CHECK(escape_for_terminal("csi\xc2\x9b"
+                            "31m") == "csi\\xc2\\x9b31m");         // C1 CSI as UTF-8
+  CHECK(escape_for_terminal("raw\x9b") == "raw\\x9b");             // lone C1 byte
+  CHECK(escape_for_terminal("\xc0\xaf") == "\\xc0\\xaf");          // overlong '/'
+  CHECK(escape_for_terminal("\xed\xa0\x80") == "\\xed\\xa0\\x80"); // surrogate
+  CHECK(escape_for_terminal("cut\xe2\x82") == "cut\\xe2\\x82");    // truncated
 }
 
 TEST_CASE("lab_name_problem: lab names never reach outside their state dir", "[escape][validate]") {

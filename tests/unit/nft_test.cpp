@@ -138,7 +138,8 @@ TEST_CASE("netlab's tables carry a mark; a look-alike does not", "[nat]") {
                            {{"chain", {{"family", "inet"}, {"table", "netlab-x"}, {"name", "mine"}}}}});
   CHECK_FALSE(nat_table_marked(nat_canonical_objects(user), "netlab-x"));
   // A base chain of that name is not the mark.
-  user.push_back({{"chain", {{"family", "inet"}, {"table", "netlab-x"}, {"name", "owner-netlab-x"}, {"hook", "input"}}}});
+  user.push_back(
+      {{"chain", {{"family", "inet"}, {"table", "netlab-x"}, {"name", "owner-netlab-x"}, {"hook", "input"}}}});
   CHECK_FALSE(nat_table_marked(nat_canonical_objects(user), "netlab-x"));
   CHECK_FALSE(nat_table_marked("not json", "netlab-x"));
 }

@@ -297,8 +297,10 @@ Expected<std::vector<std::string>> discover_labs(Kernel& kernel, std::vector<std
   auto consider = [&](const std::string& alias, const std::string& where) {
     if (!alias.starts_with(k_owner_prefix)) return;
     std::string lab = alias.substr(k_owner_prefix.size());
-    if (!lab_name_problem(lab)) labs.insert(lab);
-    else if (ignored) ignored->push_back("ignored alias '" + escape_for_terminal(alias) + "' on " + where + ": not a lab name");
+    if (!lab_name_problem(lab))
+      labs.insert(lab);
+    else if (ignored)
+      ignored->push_back("ignored alias '" + escape_for_terminal(alias) + "' on " + where + ": not a lab name");
   };
   auto names = kernel.list_netns();
   if (!names) return std::unexpected(names.error());
@@ -308,7 +310,8 @@ Expected<std::vector<std::string>> discover_labs(Kernel& kernel, std::vector<std
   }
   auto host = kernel.observe(NsRef{"host", NodeKind::host, {}}, {});
   if (host)
-    for (const auto& l : host->links) consider(l.alias, "host link '" + escape_for_terminal(l.name) + "'");
+    for (const auto& l : host->links)
+      consider(l.alias, "host link '" + escape_for_terminal(l.name) + "'");
   return std::vector<std::string>(labs.begin(), labs.end());
 }
 

@@ -48,12 +48,18 @@ json to_json(const LabState& s) {
   json routes = json::object();
   for (const auto& [node, rs] : s.foreign_ns_routes) {
     routes[node] = json::array();
-    for (const auto& r : rs) routes[node].push_back(route_to_json(r));
+    for (const auto& r : rs)
+      routes[node].push_back(route_to_json(r));
   }
-  return {{"version", 1},         {"lab", s.lab},
-          {"source", s.source_path}, {"nodes", nodes},
-          {"saved_sysctls", s.saved_sysctls}, {"foreign_ns_routes", routes},
-          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}, {"impaired_links", s.impaired_links},
+  return {{"version", 1},
+          {"lab", s.lab},
+          {"source", s.source_path},
+          {"nodes", nodes},
+          {"saved_sysctls", s.saved_sysctls},
+          {"foreign_ns_routes", routes},
+          {"nat_nodes", s.nat_nodes},
+          {"ipv6_off", s.ipv6_off},
+          {"impaired_links", s.impaired_links},
           {"host_ns_id", s.host_ns_id}};
 }
 
@@ -73,7 +79,8 @@ LabState from_json(const json& j) {
   s.saved_sysctls = j.value("saved_sysctls", decltype(s.saved_sysctls){});
   const json routes = j.value("foreign_ns_routes", json::object()); // items() must not outlive it
   for (const auto& [node, rs] : routes.items())
-    for (const auto& r : rs) s.foreign_ns_routes[node].push_back(route_from_json(r));
+    for (const auto& r : rs)
+      s.foreign_ns_routes[node].push_back(route_from_json(r));
   s.nat_nodes = j.value("nat_nodes", std::vector<std::string>{});
   s.ipv6_off = j.value("ipv6_off", std::vector<std::string>{});
   s.impaired_links = j.value("impaired_links", decltype(s.impaired_links){});
@@ -87,7 +94,9 @@ namespace {
 
 constexpr std::size_t k_max_state_bytes = 64u << 20; // far above any real lab; a hostile file is refused
 
-std::string under_root(const std::string& name) { return std::string(k_state_root) + "/" + name; }
+std::string under_root(const std::string& name) {
+  return std::string(k_state_root) + "/" + name;
+}
 
 Expected<void> check_name(const std::string& lab) {
   if (auto problem = lab_name_problem(lab)) return fail(*problem, ExitCode::usage);
@@ -96,7 +105,7 @@ Expected<void> check_name(const std::string& lab) {
 
 /// Refuses a dir that another user could change under root's feet.
 Expected<void> check_dir(int fd, const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return fail(path + ": " + errno_text(errno));
   if (!S_ISDIR(st.st_mode)) return fail(path + ": not a directory; refusing to use it");
   if (st.st_uid != ::geteuid())
@@ -125,7 +134,7 @@ Expected<UniqueFd> open_dir(int parent, const std::string& name, const std::stri
   if (!fd) {
     if (errno == ENOENT && !create) return UniqueFd{};
     if (errno == ELOOP || errno == ENOTDIR) {
-      struct stat st{};
+      struct stat st {};
       if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
         return fail(path + ": a symlink; refusing to use it");
       return fail(path + ": not a directory; refusing to use it");
@@ -136,7 +145,9 @@ Expected<UniqueFd> open_dir(int parent, const std::string& name, const std::stri
   return fd;
 }
 
-Expected<UniqueFd> open_root(bool create) { return open_dir(AT_FDCWD, k_state_root, k_state_root, create); }
+Expected<UniqueFd> open_root(bool create) {
+  return open_dir(AT_FDCWD, k_state_root, k_state_root, create);
+}
 
 /// The lab's dir, checked; an empty fd when it (or the root) does not exist and `create` is false.
 Expected<UniqueFd> open_lab_dir(const std::string& lab, bool create) {
@@ -165,7 +176,7 @@ Expected<std::optional<std::string>> read_regular(int dir, const std::string& na
     if (errno == ELOOP) return fail(path + ": a symlink; refusing to read it");
     return fail(path + ": " + errno_text(errno));
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + errno_text(errno));
   if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file; refusing to read it");
   if (static_cast<std::size_t>(st.st_size) > k_max_state_bytes)
@@ -216,7 +227,8 @@ Expected<void> save_lab_state(const LabState& state) {
   if (::fchmod(fd.get(), 0600) != 0) return fail(tmp + ": chmod: " + errno_text(errno));
   if (auto w = write_all(fd.get(), to_json(state).dump(2) + "\n", tmp); !w) return w;
   if (::close(fd.release()) != 0) return fail(tmp + ": " + errno_text(errno));
-  if (::renameat(dir->get(), "state.json.tmp", dir->get(), "state.json") != 0) return fail(path + ": " + errno_text(errno));
+  if (::renameat(dir->get(), "state.json.tmp", dir->get(), "state.json") != 0)
+    return fail(path + ": " + errno_text(errno));
   return {};
 }
 
@@ -251,7 +263,7 @@ std::vector<std::string> list_lab_states() {
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (lab_name_problem(name)) continue; // ".lock", ".locks", and anything that is no lab name
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(root->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
     if (::fstatat(root->get(), (name + "/state.json").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) labs.push_back(name);
   }
@@ -269,7 +281,8 @@ std::string own_command_line() {
   UniqueFd fd(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
   std::string raw;
   char buf[4096];
-  for (ssize_t n; fd && (n = ::read(fd.get(), buf, sizeof buf)) > 0;) raw.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; fd && (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+    raw.append(buf, static_cast<std::size_t>(n));
   std::string out;
   std::size_t start = 0;
   for (std::size_t i = 0; start < raw.size(); ++i) {
@@ -292,7 +305,8 @@ std::string holder_of(int fd) {
   auto nl = text.find('\n');
   std::string pid = text.substr(0, nl);
   std::string command = nl == std::string::npos ? "" : text.substr(nl + 1);
-  while (!command.empty() && command.back() == '\n') command.pop_back();
+  while (!command.empty() && command.back() == '\n')
+    command.pop_back();
   std::string out = "pid " + escape_for_terminal(pid);
   if (!command.empty()) out += " (" + escape_for_terminal(command) + ")";
   return out;
@@ -301,7 +315,7 @@ std::string holder_of(int fd) {
 Expected<UniqueFd> open_lock_file(int dir, const std::string& name, const std::string& path) {
   UniqueFd fd(::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
   if (!fd) return fail(path + ": " + errno_text(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + errno_text(errno));
   if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file; refusing to use it");
   return fd;

@@ -181,7 +181,9 @@ nlohmann::json nat_table_objects(const std::string& table, const std::vector<Nat
   return objects;
 }
 
-std::string nat_mark_chain(std::string_view table) { return "owner-" + std::string(table); }
+std::string nat_mark_chain(std::string_view table) {
+  return "owner-" + std::string(table);
+}
 
 bool nat_table_marked(const std::string& canonical, const std::string& table) {
   json objects = json::parse(canonical, nullptr, false);

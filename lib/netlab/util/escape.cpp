@@ -21,10 +21,11 @@ std::size_t printable_utf8_length(std::string_view s) {
   for (std::size_t i = 1; i < len; ++i)
     if (!cont(i)) return 0;
   uint32_t cp = c & (0xff >> (len + 1));
-  for (std::size_t i = 1; i < len; ++i) cp = (cp << 6) | (b(i) & 0x3f);
+  for (std::size_t i = 1; i < len; ++i)
+    cp = (cp << 6) | (b(i) & 0x3f);
   static constexpr uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
   if (cp < k_min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0; // overlong, surrogate
-  if (cp >= 0x80 && cp <= 0x9f) return 0;                                            // C1 control (CSI is 0x9b)
+  if (cp >= 0x80 && cp <= 0x9f) return 0;                                           // C1 control (CSI is 0x9b)
   return len;
 }
 

@@ -34,7 +34,7 @@ uint64_t current_netns_id() {
   uint64_t cookie = 0;
   socklen_t len = sizeof cookie;
   if (sock && ::getsockopt(sock.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0 && cookie) return cookie;
-  struct stat st{};
+  struct stat st {};
   if (::stat("/proc/thread-self/ns/net", &st) == 0) return static_cast<uint64_t>(st.st_ino);
   return 0;
 }
