@@ -1,4 +1,8 @@
+#include "unit.hpp"
+
 #include <catch2/catch.hpp>
+#include <netlab/apply/state_store.hpp>
+#include <netlab/kernel/nft.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/escape.hpp>
 
@@ -34,4 +38,54 @@ TEST_CASE("lab_name_problem: lab names never reach outside their state dir", "[e
   CHECK_FALSE(lab_name_problem(std::string(32, 'a')));
   // The message itself is escaped: it is printed as is.
   CHECK(lab_name_problem("a\x1b")->find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("the state store refuses a bad lab name before it builds a path", "[escape][state]") {
+  // Defence in depth: every entry point checks the name first, so these touch no file.
+  for (const char* bad : {"..", ".", "../victim", "a/b", ""}) {
+    INFO(bad);
+    auto loaded = load_lab_state(bad);
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().code == ExitCode::usage);
+    LabState s;
+    s.lab = bad;
+    CHECK_FALSE(save_lab_state(s));
+    CHECK_FALSE(remove_lab_state(bad));
+    CHECK_FALSE(RunLock::lab(bad, LockMode::exclusive, LockWait{}));
+  }
+}
+
+TEST_CASE("an unmarked nft table with the lab's name is a conflict for up and left alone by down", "[escape][nat]") {
+  test::Lab lab;
+  const Topology t = test::parse(R"(
+name: x
+nodes:
+  host:
+    kind: host
+    nat: [{masquerade: {source: 10.0.0.0/24}}]
+)");
+  // A user's table: their own chain, no netlab mark.
+  lab.kernel.nodes["host"].nat_table =
+      R"([{"table":{"family":"inet","name":"netlab-x"}},{"chain":{"family":"inet","name":"mine","table":"netlab-x"}}])";
+  auto plan = plan_lab(lab.kernel, t, lab.memory);
+  REQUIRE_FALSE(plan);
+  CHECK(plan.error().message ==
+        "nft table inet netlab-x in node 'host' exists and is not netlab's; nothing was changed");
+  // down (an empty lab) plans nothing for it.
+  Topology nothing;
+  nothing.name = "x";
+  LabState memory;
+  memory.lab = "x";
+  memory.nodes.push_back(NsRef{"host", NodeKind::host, {}});
+  memory.nat_nodes.push_back("host");
+  auto down = plan_lab(lab.kernel, nothing, memory);
+  REQUIRE(down);
+  CHECK(down->actions.empty());
+  // netlab's own table (marked) is replaced and removed as before.
+  lab.kernel.nodes["host"].nat_table.reset();
+  lab.up(t);
+  CHECK(nat_table_marked(*lab.kernel.nodes["host"].nat_table, "netlab-x"));
+  auto again = plan_lab(lab.kernel, nothing, memory);
+  REQUIRE(again);
+  CHECK(test::lines(*again) == test::Lines{"- nat host: table netlab-x"});
 }
