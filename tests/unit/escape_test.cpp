@@ -89,3 +89,29 @@ nodes:
   REQUIRE(again);
   CHECK(test::lines(*again) == test::Lines{"- nat host: table netlab-x"});
 }
+
+TEST_CASE("a conflict names a hostile alias escaped", "[escape]") {
+  test::Lab lab;
+  ObservedLink l;
+  l.name = "br0";
+  l.ifindex = 42;
+  l.kind = LinkKind::bridge;
+  l.alias = "evil\x1b[2J\nnext";
+  lab.kernel.nodes["host"].links.push_back(l);
+  l.name = "br1";
+  l.ifindex = 43;
+  l.alias = "netlab:y\x1b[0m";
+  lab.kernel.nodes["host"].links.push_back(l);
+  auto plan = plan_lab(lab.kernel, test::parse(R"(
+name: x
+nodes:
+  host:
+    kind: host
+    interfaces: {br0: {kind: bridge}, br1: {kind: bridge}}
+)"),
+                       lab.memory);
+  REQUIRE_FALSE(plan);
+  CHECK_THAT(plan.error().message, Catch::Contains("alias 'evil\\x1b[2J\\x0anext'"));
+  CHECK_THAT(plan.error().message, Catch::Contains("owned by lab 'y\\x1b[0m'"));
+  CHECK(plan.error().message.find('\x1b') == std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/util/escape.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -168,8 +169,10 @@ private:
 
   std::string owner_text(const std::string& alias) const {
     if (alias.empty()) return "not created by netlab";
-    if (alias.starts_with(k_owner_prefix)) return "owned by lab '" + alias.substr(k_owner_prefix.size()) + "'";
-    return "alias '" + alias + "'";
+    // Anyone with CAP_NET_ADMIN in the namespace sets the alias: printed escaped.
+    if (alias.starts_with(k_owner_prefix))
+      return "owned by lab '" + escape_for_terminal(alias.substr(k_owner_prefix.size())) + "'";
+    return "alias '" + escape_for_terminal(alias) + "'";
   }
 
   void conflict(const std::string& path, const std::string& what, const std::string& alias) {
