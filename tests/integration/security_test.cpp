@@ -213,3 +213,35 @@ TEST_CASE("the lab lock: --no-wait, --wait, the holder named, other labs not blo
   REQUIRE(netlab("down " + topology("loopback.yaml")).rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("two netlab runs of one lab: the second names the first, which waits for the global lock", "[security][lock]") {
+  const std::string file = topology("veth-pair.yaml");
+  const std::string out = write_temp("first-up.out", "");
+  // A third process holds the global lock, so the first run stops after taking the lab's lock.
+  REQUIRE(sh("printf '4242\\nnetlab up other\\n' > /run/netlab/.lock && "
+             "(flock /run/netlab/.lock sleep 4 >/dev/null 2>&1 &)")
+              .rc == 0);
+  REQUIRE(sh("(" + std::string(NETLAB_BINARY) + " up " + file + " >" + out + " 2>&1 &)").rc == 0);
+  bool holding = false;
+  for (int i = 0; i < 300 && !holding; ++i) {
+    holding = read_file("/run/netlab/.locks/veth-pair").find("netlab up " + file) != std::string::npos;
+    if (!holding) usleep(10000);
+  }
+  REQUIRE(holding);
+  Run second = netlab("up --no-wait " + file);
+  CHECK(second.rc == 1);
+  CHECK_THAT(second.out, Catch::Contains("the lab lock is held by pid ") && Catch::Contains("(netlab up " + file + ")"));
+  CHECK(netlab("plan --no-wait " + file).rc == 1);
+  CHECK(netlab("status " + file).rc == 3); // reads without waiting
+  bool done = false;
+  for (int i = 0; i < 200 && !done; ++i) {
+    done = read_file(out).find("changes in") != std::string::npos;
+    if (!done) usleep(50000);
+  }
+  REQUIRE(done);
+  CHECK_THAT(read_file(out), Catch::Contains("waiting for the global lock held by pid 4242 (netlab up other)"));
+  CHECK(netlab("status " + file).rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  fs::remove(out);
+  require_nothing_left();
+}
