@@ -46,8 +46,11 @@ int lab_failed(const std::string& lab, const Error& e, nlohmann::json* doc) {
 /// document goes to `doc` instead of stdout.
 int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g,
              nlohmann::json* doc) {
+  auto locks = lock_lab(lab, LabAccess::change, g);
+  if (!locks) return lab_failed(lab, locks.error(), doc);
   auto memory = discover_lab(kernel, lab);
   if (!memory) return lab_failed(lab, memory.error(), doc);
+  if (auto ok = check_host_netns(*memory, g); !ok) return lab_failed(lab, ok.error(), doc);
   if (file)
     for (const auto& n : file->nodes)
       if (!memory->find_node(n.name)) memory->nodes.push_back(ns_ref_for(n));
@@ -79,10 +82,10 @@ int run_down(const DownOptions& o, Globals& g) {
     report_error("down needs exactly one of FILE, -l LAB or --all");
     return static_cast<int>(ExitCode::usage);
   }
+  if (!o.lab.empty())
+    if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
   std::optional<Topology> topo;
   if (!o.file.empty() && !(topo = load_topology(o.file, g))) return g.exit_code;
-  auto lock = RunLock::acquire();
-  if (!lock) return report(lock.error());
   auto kernel = make_netlink_kernel();
   nlohmann::json doc;
   if (!o.all) {
@@ -112,6 +115,8 @@ void add_down(CLI::App& app, Globals& g) {
   cmd->add_option("-l,--lab", opts->lab, "Lab name, when the file is gone");
   cmd->add_flag("--all", opts->all, "Every lab found in /run/netlab or tagged in the kernel");
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_lock_flags(cmd, g);
+  add_host_netns_flag(cmd, g);
   cmd->callback([opts, &g] { g.exit_code = run_down(*opts, g); });
 }
 

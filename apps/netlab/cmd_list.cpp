@@ -2,6 +2,7 @@
 
 #include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
+#include <netlab/util/escape.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -13,19 +14,31 @@ namespace {
 
 int run_list(Globals& g) {
   auto kernel = make_netlink_kernel();
-  auto labs = discover_labs(*kernel);
+  std::vector<std::string> ignored;
+  auto labs = discover_labs(*kernel, &ignored);
   if (!labs) return report(labs.error());
+  if (g.verbose > 0 && !g.json)
+    for (const auto& i : ignored)
+      std::fprintf(stderr, "netlab: %s\n", i.c_str());
   nlohmann::json out = nlohmann::json::array();
   if (!g.json && !labs->empty()) std::printf("%-24s %6s  %s\n", "LAB", "NODES", "SOURCE");
   for (const auto& lab : *labs) {
+    // One lab's broken (or hostile) state must not hide the others.
     auto memory = discover_lab(*kernel, lab);
-    if (!memory) return report(memory.error());
+    std::string problem = memory ? "" : memory.error().message;
+    std::size_t nodes = memory ? memory->nodes.size() : 0;
+    std::string source = memory ? memory->source_path : "";
     if (g.json) {
-      out.push_back({{"lab", lab}, {"nodes", memory->nodes.size()}, {"source", memory->source_path}});
-    } else {
-      std::printf("%-24s %6zu  %s\n", lab.c_str(), memory->nodes.size(),
-                  memory->source_path.empty() ? "(state dir missing)" : memory->source_path.c_str());
+      nlohmann::json entry{{"lab", lab}, {"nodes", nodes}, {"source", source}};
+      if (!problem.empty()) entry["error"] = problem;
+      out.push_back(std::move(entry));
+      continue;
     }
+    std::string what = !problem.empty() ? "(state unreadable: " + problem + ")"
+                       : source.empty() ? "(state dir missing)"
+                                        : source;
+    std::printf("%-24s %6s  %s\n", escape_for_terminal(lab).c_str(), memory ? std::to_string(nodes).c_str() : "?",
+                escape_for_terminal(what).c_str());
   }
   if (g.json) print_json({{"labs", out}});
   else if (labs->empty() && !g.quiet) std::printf("no labs are up\n");

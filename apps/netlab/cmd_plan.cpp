@@ -18,7 +18,7 @@ struct PlanOptions {
 };
 
 int run_plan(const PlanOptions& o, Globals& g) {
-  auto lab = open_lab(o.file, g);
+  auto lab = open_lab(o.file, g, LabAccess::read);
   if (!lab) return g.exit_code;
   auto plan = plan_lab(*lab->kernel, lab->topo, lab->memory);
   if (!plan) return report(plan.error());
@@ -40,6 +40,8 @@ void add_plan(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("plan", "Show what `up FILE` would change, without changing anything");
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_lock_flags(cmd, g);
+  add_host_netns_flag(cmd, g);
   cmd->callback([opts, &g] { g.exit_code = run_plan(*opts, g); });
 }
 

@@ -24,6 +24,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   }
   std::string file = o.file;
   if (file.empty()) {
+    if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
     auto memory = load_lab_state(o.lab);
     if (!memory) return report(memory.error());
     if (memory->source_path.empty()) return report(Error{"lab '" + o.lab + "' is not up (no state in /run/netlab)"});
@@ -33,6 +34,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   if (!topo) return g.exit_code;
   auto memory = load_lab_state(topo->name);
   if (!memory) return report(memory.error());
+  if (auto ok = check_host_netns(*memory, g); !ok) return report(ok.error());
   auto kernel = make_netlink_kernel();
   auto have = observe_lab(*kernel, *topo, *memory);
   if (!have) return report(have.error());
@@ -59,6 +61,7 @@ void add_status(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("status", "Compare the kernel with FILE: every object ok, missing, different or extra");
   cmd->add_option("file", opts->file, "Topology file");
   cmd->add_option("-l,--lab", opts->lab, "Lab name (uses the file it was brought up from)");
+  add_host_netns_flag(cmd, g);
   cmd->footer("Exit: 0 converged, 3 drift found, 1 failure, 2 invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_status(*opts, g); });
 }

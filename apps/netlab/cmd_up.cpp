@@ -63,6 +63,8 @@ void add_up(CLI::App& app, Globals& g) {
                                        "delete what the lab owns but no longer declares");
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_lock_flags(cmd, g);
+  add_host_netns_flag(cmd, g);
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change). On a failure every change of\n"
               "this run is undone. Exit: 0 converged, 1 failure (nothing changed), 2 invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_up(*opts, g); });

@@ -14,6 +14,9 @@ struct Globals {
   int verbose = 0;      ///< -v count
   bool quiet = false;   ///< only errors
   int exit_code = 0;    ///< set by the verb's callback
+  double wait_seconds = -1; ///< --wait: how long to wait for a lock (< 0: for ever)
+  bool no_wait = false;     ///< --no-wait: fail at once when a lock is held
+  bool host_netns = false;  ///< --host-netns: work on a lab from another namespace than its `up` ran in
   /// Everything after the first "--" on the command line, untouched by CLI11
   /// (the command of `exec NODE -- CMD...`).
   std::vector<std::string> passthrough;

@@ -1,13 +1,16 @@
 #include "common.hpp"
 
+#include <netlab/apply/engine.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
+#include <netlab/util/escape.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace netlab::app {
 
@@ -30,12 +33,12 @@ std::optional<Topology> load_topology(const std::string& path, Globals& g) {
   return std::move(*topo);
 }
 
-std::optional<LabSession> open_lab(const std::string& file, Globals& g) {
+std::optional<LabSession> open_lab(const std::string& file, Globals& g, LabAccess access) {
   auto topo = load_topology(file, g);
   if (!topo) return std::nullopt;
-  auto lock = RunLock::acquire();
-  if (!lock) {
-    g.exit_code = report(lock.error());
+  auto locks = lock_lab(topo->name, access, g);
+  if (!locks) {
+    g.exit_code = report(locks.error());
     return std::nullopt;
   }
   auto memory = load_lab_state(topo->name);
@@ -43,7 +46,61 @@ std::optional<LabSession> open_lab(const std::string& file, Globals& g) {
     g.exit_code = report(memory.error());
     return std::nullopt;
   }
-  return LabSession{std::move(*topo), std::move(*lock), std::move(*memory), make_netlink_kernel()};
+  if (auto ok = check_host_netns(*memory, g); !ok) {
+    g.exit_code = report(ok.error());
+    return std::nullopt;
+  }
+  return LabSession{std::move(*topo), std::move(locks->first), std::move(locks->second), std::move(*memory),
+                    make_netlink_kernel()};
+}
+
+void add_lock_flags(CLI::App* cmd, Globals& g) {
+  auto* wait = cmd->add_option("--wait", g.wait_seconds,
+                               "Wait at most SECONDS for another run's lock (default: "
+                               "wait for ever)");
+  wait->type_name("SECONDS")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-wait", g.no_wait, "Fail at once (exit 1) when another run holds the lock")->excludes(wait);
+}
+
+void add_host_netns_flag(CLI::App* cmd, Globals& g) {
+  cmd->add_flag("--host-netns", g.host_netns,
+                "Work on the lab although netlab runs in another network namespace than its `up` did "
+                "(or inside a node); this namespace becomes the lab's host");
+}
+
+LockWait lock_wait(const Globals& g) {
+  LockWait w;
+  if (g.no_wait)
+    w.limit = std::chrono::milliseconds(0);
+  else if (g.wait_seconds >= 0)
+    w.limit = std::chrono::milliseconds(static_cast<int64_t>(g.wait_seconds * 1000));
+  w.on_waiting = [](const std::string& what) { std::fprintf(stderr, "netlab: %s\n", what.c_str()); };
+  return w;
+}
+
+Expected<std::pair<RunLock, std::optional<RunLock>>> lock_lab(const std::string& lab, LabAccess access,
+                                                              const Globals& g) {
+  LockWait wait = lock_wait(g);
+  auto own = RunLock::lab(lab, access == LabAccess::change ? LockMode::exclusive : LockMode::shared, wait);
+  if (!own) return std::unexpected(own.error());
+  if (access == LabAccess::read) return std::pair{std::move(*own), std::optional<RunLock>{}};
+  auto global = RunLock::global(wait);
+  if (!global) return std::unexpected(global.error());
+  return std::pair{std::move(*own), std::optional<RunLock>{std::move(*global)}};
+}
+
+Expected<void> check_host_netns(const LabState& memory, const Globals& g) {
+  if (g.host_netns) return {};
+  if (const char* node = std::getenv("NETLAB_NODE"); node && *node)
+    return fail("netlab runs inside node '" + escape_for_terminal(node) +
+                "' (NETLAB_NODE is set by netlab shell/exec); run it from the host, or pass --host-netns");
+  if (auto problem = host_netns_problem(memory)) return fail(*problem);
+  return {};
+}
+
+Expected<void> check_lab_name(const std::string& lab) {
+  if (auto problem = lab_name_problem(lab)) return fail(*problem, ExitCode::usage);
+  return {};
 }
 
 void print_action(const Action& a, bool explain_it) {

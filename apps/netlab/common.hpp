@@ -23,17 +23,42 @@ namespace netlab::app {
 /// Loads and validates `path`; on failure prints every diagnostic, sets exit 2.
 std::optional<Topology> load_topology(const std::string& path, Globals& g);
 
-/// What a verb that reconciles one lab works with, the run lock held.
+/// What a verb that reconciles one lab works with, its locks held.
 struct LabSession {
   Topology topo;
-  RunLock lock;
+  RunLock lock;                  ///< the lab's lock
+  std::optional<RunLock> global; ///< the global lock, for verbs that change the kernel
   LabState memory;
   std::unique_ptr<Kernel> kernel;
 };
 
-/// Loads FILE, takes the run lock, reads the lab's memory and opens the kernel.
+/// Whether a verb changes the kernel (up, down) or only reads it (plan).
+enum class LabAccess { change, read };
+
+/// Loads FILE, takes the lab lock (and for `change` the global lock), reads the
+/// lab's memory, refuses another namespace than the lab's host, opens the kernel.
 /// On failure prints the problem and returns nullopt with g.exit_code set.
-std::optional<LabSession> open_lab(const std::string& file, Globals& g);
+std::optional<LabSession> open_lab(const std::string& file, Globals& g, LabAccess access = LabAccess::change);
+
+/// Adds --wait SECONDS and --no-wait (lock waiting) to a verb that takes a lock.
+void add_lock_flags(CLI::App* cmd, Globals& g);
+/// Adds --host-netns to a verb that works on a lab.
+void add_host_netns_flag(CLI::App* cmd, Globals& g);
+
+/// How long g's flags say to wait for a lock; waiting is announced on stderr after 1 s.
+LockWait lock_wait(const Globals& g);
+
+/// Takes the lab's lock and, for `change`, the global lock (in that order, always).
+Expected<std::pair<RunLock, std::optional<RunLock>>> lock_lab(const std::string& lab, LabAccess access,
+                                                              const Globals& g);
+
+/// Refuses (exit 1) to work on a lab from inside one of its nodes (NETLAB_NODE set by
+/// `netlab shell`/`exec`) or from another namespace than the one its `up` ran in,
+/// unless --host-netns.
+Expected<void> check_host_netns(const LabState& memory, const Globals& g);
+
+/// Refuses (exit 2) a -l LAB that is not a lab name.
+Expected<void> check_lab_name(const std::string& lab);
 
 /// "+ veth ns1:vethB <-> host:vethA" and, with explain, the commands under it.
 void print_action(const Action& a, bool explain);

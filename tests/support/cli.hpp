@@ -74,12 +74,15 @@ inline std::set<std::string> netns_names() {
 }
 
 /// No namespace but `kept` (those made before the lab), no tagged link, no nft
-/// table, no state dir: the lab left nothing.
+/// table, no state dir (the lock files in .lock and .locks/ stay): the lab left nothing.
 inline void require_nothing_left(const std::set<std::string>& kept = {}) {
   CHECK(netns_names() == kept);
   CHECK(sh("ip -o link show | grep -c 'alias netlab' || true").out == "0\n");
   CHECK(sh("nft list tables | grep -c netlab || true").out == "0\n");
-  for (const auto& e : fs::directory_iterator("/run/netlab")) CHECK(e.path().filename() == ".lock");
+  for (const auto& e : fs::directory_iterator("/run/netlab")) {
+    CHECK((e.path().filename() == ".lock" || e.path().filename() == ".locks")); // lock files stay, empty of state
+    CHECK_FALSE(fs::is_symlink(e.symlink_status()));
+  }
 }
 
 /// Writes `text` to a temp file named after this process and `name`.

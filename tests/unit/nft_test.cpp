@@ -117,15 +117,31 @@ TEST_CASE("rules that cannot be expressed are reported", "[nat]") {
 TEST_CASE("table objects list chains first, then rules chain by chain", "[nat]") {
   std::vector<NatRule> rules{dnat("tcp", 80, 80, "10.0.1.2", {}), masquerade("10.0.1.0/24", {})};
   json objs = nat_table_objects("netlab-x", rules);
-  REQUIRE(objs.size() == 1 + 3 + 3);
+  REQUIRE(objs.size() == 1 + 3 + 1 + 3);
   CHECK(objs[0] == json::parse(R"({"table":{"family":"inet","name":"netlab-x"}})"));
   CHECK(objs[1] == json::parse(R"({"chain":{"family":"inet","table":"netlab-x","name":"postrouting","type":"nat",
     "hook":"postrouting","prio":100,"policy":"accept"}})"));
   CHECK(objs[2]["chain"]["prio"] == -100);
   CHECK(objs[3]["chain"]["name"] == "output");
-  CHECK(objs[4]["rule"]["chain"] == "postrouting");
-  CHECK(objs[5]["rule"]["chain"] == "prerouting");
-  CHECK(objs[6]["rule"]["chain"] == "output");
+  CHECK(objs[4] == json::parse(R"({"chain":{"family":"inet","table":"netlab-x","name":"owner-netlab-x"}})"));
+  CHECK(objs[5]["rule"]["chain"] == "postrouting");
+  CHECK(objs[6]["rule"]["chain"] == "prerouting");
+  CHECK(objs[7]["rule"]["chain"] == "output");
+}
+
+TEST_CASE("netlab's tables carry a mark; a look-alike does not", "[nat]") {
+  std::vector<NatRule> rules{masquerade("10.0.1.0/24", {})};
+  CHECK(nat_table_marked(nat_canonical("netlab-x", rules), "netlab-x"));
+  CHECK_FALSE(nat_table_marked(nat_canonical("netlab-x", rules), "netlab-y"));
+  // A user's table of the same name: their own chain and rule, no mark.
+  json user = json::array({{{"table", {{"family", "inet"}, {"name", "netlab-x"}}}},
+                           {{"chain", {{"family", "inet"}, {"table", "netlab-x"}, {"name", "mine"}}}}});
+  CHECK_FALSE(nat_table_marked(nat_canonical_objects(user), "netlab-x"));
+  // A base chain of that name is not the mark.
+  user.push_back(
+      {{"chain", {{"family", "inet"}, {"table", "netlab-x"}, {"name", "owner-netlab-x"}, {"hook", "input"}}}});
+  CHECK_FALSE(nat_table_marked(nat_canonical_objects(user), "netlab-x"));
+  CHECK_FALSE(nat_table_marked("not json", "netlab-x"));
 }
 
 TEST_CASE("canonical form equals a listing of the same table and differs after edits", "[nat]") {
@@ -174,7 +190,8 @@ TEST_CASE("explain: nft commands", "[nat]") {
         "10.0.1.2:80'");
   CHECK(nat_rule_nft(masquerade({}, {})).find("netlab-<lab>") != std::string::npos);
   auto setup = nat_table_nft("netlab-x");
-  REQUIRE(setup.size() == 4);
+  REQUIRE(setup.size() == 5);
+  CHECK(setup[4].starts_with("nft add chain inet netlab-x owner-netlab-x"));
   CHECK(setup[0] == "nft add table inet netlab-x");
   CHECK(setup[1] ==
         "nft 'add chain inet netlab-x postrouting { type nat hook postrouting priority srcnat; policy accept; }'");

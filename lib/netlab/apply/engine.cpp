@@ -4,6 +4,8 @@
 #include <netlab/kernel/netns_tun.hpp>
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/topology/validate.hpp>
+#include <netlab/util/escape.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -140,6 +142,12 @@ void await_vanishing(Kernel& kernel, const std::vector<Vanishing>& links) {
   for (const auto& v : pending) (void)kernel.apply(DeleteLink{v.ns, v.link, {}, {}});
 }
 
+/// `s` stamped with the namespace this run calls host.
+LabState with_host_id(LabState s) {
+  s.host_ns_id = current_netns_id();
+  return s;
+}
+
 Expected<void> restore_memory(const LabState& memory) {
   if (memory.nodes.empty()) return remove_lab_state(memory.lab);
   return save_lab_state(memory);
@@ -220,7 +228,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   if (!plan) return std::unexpected(plan.error());
   report.plan = std::move(*plan);
   if (!report.plan.empty()) {
-    if (auto r = save_lab_state(with_external_ids(kernel, intent_state(memory, want), memory)); !r)
+    if (auto r = save_lab_state(with_host_id(with_external_ids(kernel, intent_state(memory, want), memory))); !r)
       return std::unexpected(r.error());
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
@@ -230,7 +238,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
     }
     await_vanishing(kernel, report.plan.vanishing);
   }
-  LabState next = with_external_ids(kernel, next_lab_state(memory, want, report.plan.actions), memory);
+  LabState next = with_host_id(with_external_ids(kernel, next_lab_state(memory, want, report.plan.actions), memory));
   auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
   if (!report.plan.empty()) {
@@ -275,19 +283,35 @@ Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab) {
   return memory;
 }
 
-Expected<std::vector<std::string>> discover_labs(Kernel& kernel) {
+std::optional<std::string> host_netns_problem(const LabState& memory) {
+  if (memory.host_ns_id == 0 || memory.host_ns_id == current_netns_id()) return std::nullopt;
+  return "lab '" + memory.lab + "' was brought up from another network namespace than the one netlab runs in now " +
+         "(inside one of its nodes?); run netlab where `up` ran, or pass --host-netns to make this namespace the " +
+         "lab's host";
+}
+
+Expected<std::vector<std::string>> discover_labs(Kernel& kernel, std::vector<std::string>* ignored) {
   std::set<std::string> labs;
   for (const auto& l : list_lab_states()) labs.insert(l);
+  // An alias anyone with CAP_NET_ADMIN in a namespace can set: a lab only if it passes the file's rule.
+  auto consider = [&](const std::string& alias, const std::string& where) {
+    if (!alias.starts_with(k_owner_prefix)) return;
+    std::string lab = alias.substr(k_owner_prefix.size());
+    if (!lab_name_problem(lab))
+      labs.insert(lab);
+    else if (ignored)
+      ignored->push_back("ignored alias '" + escape_for_terminal(alias) + "' on " + where + ": not a lab name");
+  };
   auto names = kernel.list_netns();
   if (!names) return std::unexpected(names.error());
   for (const auto& name : *names) {
     auto ns = kernel.observe(NsRef{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name}, {});
-    if (ns && ns->owner.starts_with(k_owner_prefix)) labs.insert(ns->owner.substr(k_owner_prefix.size()));
+    if (ns && ns->exists) consider(ns->owner, "lo of namespace '" + escape_for_terminal(name) + "'");
   }
   auto host = kernel.observe(NsRef{"host", NodeKind::host, {}}, {});
   if (host)
     for (const auto& l : host->links)
-      if (l.alias.starts_with(k_owner_prefix)) labs.insert(l.alias.substr(k_owner_prefix.size()));
+      consider(l.alias, "host link '" + escape_for_terminal(l.name) + "'");
   return std::vector<std::string>(labs.begin(), labs.end());
 }
 

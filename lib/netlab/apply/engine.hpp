@@ -7,6 +7,7 @@
 #include <netlab/plan/lab_state.hpp>
 #include <netlab/topology/model.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,13 @@ std::vector<std::string> preflight_warnings(const Topology& want);
 /// completed from the kernel marks (namespaces whose lo carries the tag).
 Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab);
 
-/// Every lab that has a state dir or a tagged namespace.
-Expected<std::vector<std::string>> discover_labs(Kernel& kernel);
+/// Every lab that has a state dir or a tagged namespace (lo alias) or host link.
+/// Aliases "netlab:X" whose X is not a lab name are no lab: skipped, and described
+/// (escaped) in `ignored` when given.
+Expected<std::vector<std::string>> discover_labs(Kernel& kernel, std::vector<std::string>* ignored = nullptr);
+
+/// Why the lab must not be worked on from the namespace netlab runs in (it is not
+/// the one `up` recorded as the lab's host, LabState::host_ns_id), or nullopt.
+std::optional<std::string> host_netns_problem(const LabState& memory);
 
 } // namespace netlab

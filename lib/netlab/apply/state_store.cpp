@@ -2,20 +2,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include <netlab/topology/validate.hpp>
+#include <netlab/util/escape.hpp>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <dirent.h>
 #include <fcntl.h>
-#include <filesystem>
-#include <fstream>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 namespace netlab {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-fs::path lab_dir(const std::string& lab) { return fs::path(k_state_root) / lab; }
 
 json route_to_json(const ObservedRoute& r) {
   json j{{"to", r.to.str()}, {"metric", r.metric}};
@@ -44,12 +48,19 @@ json to_json(const LabState& s) {
   json routes = json::object();
   for (const auto& [node, rs] : s.foreign_ns_routes) {
     routes[node] = json::array();
-    for (const auto& r : rs) routes[node].push_back(route_to_json(r));
+    for (const auto& r : rs)
+      routes[node].push_back(route_to_json(r));
   }
-  return {{"version", 1},         {"lab", s.lab},
-          {"source", s.source_path}, {"nodes", nodes},
-          {"saved_sysctls", s.saved_sysctls}, {"foreign_ns_routes", routes},
-          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}, {"impaired_links", s.impaired_links}};
+  return {{"version", 1},
+          {"lab", s.lab},
+          {"source", s.source_path},
+          {"nodes", nodes},
+          {"saved_sysctls", s.saved_sysctls},
+          {"foreign_ns_routes", routes},
+          {"nat_nodes", s.nat_nodes},
+          {"ipv6_off", s.ipv6_off},
+          {"impaired_links", s.impaired_links},
+          {"host_ns_id", s.host_ns_id}};
 }
 
 NodeKind kind_from(const std::string& k) {
@@ -68,74 +79,297 @@ LabState from_json(const json& j) {
   s.saved_sysctls = j.value("saved_sysctls", decltype(s.saved_sysctls){});
   const json routes = j.value("foreign_ns_routes", json::object()); // items() must not outlive it
   for (const auto& [node, rs] : routes.items())
-    for (const auto& r : rs) s.foreign_ns_routes[node].push_back(route_from_json(r));
+    for (const auto& r : rs)
+      s.foreign_ns_routes[node].push_back(route_from_json(r));
   s.nat_nodes = j.value("nat_nodes", std::vector<std::string>{});
   s.ipv6_off = j.value("ipv6_off", std::vector<std::string>{});
   s.impaired_links = j.value("impaired_links", decltype(s.impaired_links){});
+  s.host_ns_id = j.value("host_ns_id", uint64_t{0});
   return s;
 }
 
 } // namespace
 
-Expected<LabState> load_lab_state(const std::string& lab) {
-  fs::path file = lab_dir(lab) / "state.json";
-  std::ifstream in(file);
-  if (!in) {
-    if (errno == ENOENT) {
-      LabState empty;
-      empty.lab = lab;
-      return empty;
+namespace {
+
+constexpr std::size_t k_max_state_bytes = 64u << 20; // far above any real lab; a hostile file is refused
+
+std::string under_root(const std::string& name) {
+  return std::string(k_state_root) + "/" + name;
+}
+
+Expected<void> check_name(const std::string& lab) {
+  if (auto problem = lab_name_problem(lab)) return fail(*problem, ExitCode::usage);
+  return {};
+}
+
+/// Refuses a dir that another user could change under root's feet.
+Expected<void> check_dir(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail(path + ": " + errno_text(errno));
+  if (!S_ISDIR(st.st_mode)) return fail(path + ": not a directory; refusing to use it");
+  if (st.st_uid != ::geteuid())
+    return fail(path + ": owned by uid " + std::to_string(st.st_uid) + ", not by uid " + std::to_string(::geteuid()) +
+                "; refusing to use it");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return fail(path + ": writable by group or others (mode " + mode + "); refusing to use it (chmod 700 " + path +
+                ", or remove it)");
+  }
+  return {};
+}
+
+/// Opens `name` in `parent` (AT_FDCWD: an absolute path) as a checked dir,
+/// making it 0700 first when `create`. nullopt-like empty fd: missing and not created.
+Expected<UniqueFd> open_dir(int parent, const std::string& name, const std::string& path, bool create) {
+  if (create && ::mkdirat(parent, name.c_str(), 0700) == 0) {
+    // mkdir honours the umask, and a umask can only take bits away; still, say 0700 exactly.
+    UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd && ::fchmod(fd.get(), 0700) != 0) return fail(path + ": chmod: " + errno_text(errno));
+  } else if (create && errno != EEXIST) {
+    return fail(path + ": " + errno_text(errno));
+  }
+  UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT && !create) return UniqueFd{};
+    if (errno == ELOOP || errno == ENOTDIR) {
+      struct stat st {};
+      if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        return fail(path + ": a symlink; refusing to use it");
+      return fail(path + ": not a directory; refusing to use it");
     }
-    return fail(file.string() + ": " + errno_text(errno));
+    return fail(path + ": " + errno_text(errno));
   }
+  if (auto ok = check_dir(fd.get(), path); !ok) return std::unexpected(ok.error());
+  return fd;
+}
+
+Expected<UniqueFd> open_root(bool create) {
+  return open_dir(AT_FDCWD, k_state_root, k_state_root, create);
+}
+
+/// The lab's dir, checked; an empty fd when it (or the root) does not exist and `create` is false.
+Expected<UniqueFd> open_lab_dir(const std::string& lab, bool create) {
+  if (auto ok = check_name(lab); !ok) return std::unexpected(ok.error());
+  auto root = open_root(create);
+  if (!root || !*root) return root;
+  return open_dir(root->get(), lab, under_root(lab), create);
+}
+
+Expected<void> write_all(int fd, std::string_view text, const std::string& path) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(path + ": " + errno_text(n < 0 ? errno : EIO));
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+/// The whole of `name` in `dir`, never following a symlink, never blocking on a FIFO;
+/// nullopt when it does not exist.
+Expected<std::optional<std::string>> read_regular(int dir, const std::string& name, const std::string& path) {
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::optional<std::string>{};
+    if (errno == ELOOP) return fail(path + ": a symlink; refusing to read it");
+    return fail(path + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file; refusing to read it");
+  if (static_cast<std::size_t>(st.st_size) > k_max_state_bytes)
+    return fail(path + ": " + std::to_string(st.st_size) + " bytes; a state file is never that big");
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(path + ": " + errno_text(errno));
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > k_max_state_bytes) return fail(path + ": too big for a state file");
+  }
+  return std::optional<std::string>{std::move(text)};
+}
+
+} // namespace
+
+Expected<LabState> load_lab_state(const std::string& lab) {
+  auto dir = open_lab_dir(lab, false);
+  if (!dir) return std::unexpected(dir.error());
+  LabState empty;
+  empty.lab = lab;
+  if (!*dir) return empty;
+  const std::string path = under_root(lab) + "/state.json";
+  auto text = read_regular(dir->get(), "state.json", path);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return empty;
+  LabState s;
   try {
-    return from_json(json::parse(in));
+    s = from_json(json::parse(**text));
   } catch (const json::exception& e) {
-    return fail(file.string() + ": unreadable state (" + e.what() + "); remove it to forget the lab");
+    return fail(path + ": unreadable state (" + e.what() + "); remove it to forget the lab");
   }
+  if (s.lab != lab)
+    return fail(path + ": names lab " + escape_for_terminal(s.lab) + ", not " + lab + "; remove it to forget the lab");
+  return s;
 }
 
 Expected<void> save_lab_state(const LabState& state) {
-  std::error_code ec;
-  fs::path dir = lab_dir(state.lab);
-  fs::create_directories(dir, ec);
-  if (ec) return fail(dir.string() + ": " + ec.message());
-  fs::path tmp = dir / "state.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << to_json(state).dump(2) << '\n';
-    if (!out) return fail(tmp.string() + ": " + errno_text(errno));
-  }
-  fs::rename(tmp, dir / "state.json", ec);
-  if (ec) return fail((dir / "state.json").string() + ": " + ec.message());
+  auto dir = open_lab_dir(state.lab, true);
+  if (!dir) return std::unexpected(dir.error());
+  const std::string path = under_root(state.lab) + "/state.json";
+  const std::string tmp = path + ".tmp";
+  // A stale tmp (a crash, or someone else's link) goes first: unlinkat removes the name, never its target.
+  if (::unlinkat(dir->get(), "state.json.tmp", 0) != 0 && errno != ENOENT) return fail(tmp + ": " + errno_text(errno));
+  UniqueFd fd(::openat(dir->get(), "state.json.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return fail(tmp + ": " + errno_text(errno));
+  if (::fchmod(fd.get(), 0600) != 0) return fail(tmp + ": chmod: " + errno_text(errno));
+  if (auto w = write_all(fd.get(), to_json(state).dump(2) + "\n", tmp); !w) return w;
+  if (::close(fd.release()) != 0) return fail(tmp + ": " + errno_text(errno));
+  if (::renameat(dir->get(), "state.json.tmp", dir->get(), "state.json") != 0)
+    return fail(path + ": " + errno_text(errno));
   return {};
 }
 
 Expected<void> remove_lab_state(const std::string& lab) {
-  std::error_code ec;
-  fs::remove_all(lab_dir(lab), ec);
-  if (ec) return fail(lab_dir(lab).string() + ": " + ec.message());
+  auto dir = open_lab_dir(lab, false);
+  if (!dir) return std::unexpected(dir.error());
+  if (!*dir) return {};
+  const std::string path = under_root(lab);
+  // Only the dir's own entries, by name relative to its descriptor: a symlink in it is removed, not followed.
+  DIR* d = ::fdopendir(::dup(dir->get()));
+  if (!d) return fail(path + ": " + errno_text(errno));
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d))
+    if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") names.emplace_back(e->d_name);
+  ::closedir(d);
+  for (const auto& name : names)
+    if (::unlinkat(dir->get(), name.c_str(), 0) != 0 && errno != ENOENT)
+      return fail(path + "/" + escape_for_terminal(name) + ": " + errno_text(errno));
+  auto root = open_root(false);
+  if (!root) return std::unexpected(root.error());
+  if (*root && ::unlinkat(root->get(), lab.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    return fail(path + ": " + errno_text(errno));
   return {};
 }
 
 std::vector<std::string> list_lab_states() {
   std::vector<std::string> labs;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(k_state_root, ec))
-    if (e.is_directory() && fs::exists(e.path() / "state.json")) labs.push_back(e.path().filename().string());
+  auto root = open_root(false);
+  if (!root || !*root) return labs;
+  DIR* d = ::fdopendir(::dup(root->get()));
+  if (!d) return labs;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (lab_name_problem(name)) continue; // ".lock", ".locks", and anything that is no lab name
+    struct stat st {};
+    if (::fstatat(root->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (::fstatat(root->get(), (name + "/state.json").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) labs.push_back(name);
+  }
+  ::closedir(d);
   std::ranges::sort(labs);
   return labs;
 }
 
-Expected<RunLock> RunLock::acquire() {
-  std::error_code ec;
-  fs::create_directories(k_state_root, ec);
-  if (ec) return fail(std::string(k_state_root) + ": " + ec.message());
-  std::string path = std::string(k_state_root) + "/.lock";
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+// ---- locks ------------------------------------------------------------------------
+
+namespace {
+
+/// "netlab up LAB": this process's command line, argv[0] shortened to its base name.
+std::string own_command_line() {
+  UniqueFd fd(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
+  std::string raw;
+  char buf[4096];
+  for (ssize_t n; fd && (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+    raw.append(buf, static_cast<std::size_t>(n));
+  std::string out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; start < raw.size(); ++i) {
+    std::size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    std::string arg = raw.substr(start, end - start);
+    if (i == 0 && arg.rfind('/') != std::string::npos) arg = arg.substr(arg.rfind('/') + 1);
+    out += (out.empty() ? "" : " ") + arg;
+    start = end + 1;
+  }
+  return out.substr(0, 512);
+}
+
+/// "pid N (netlab up LAB)" from a lock file's content, escaped for a terminal.
+std::string holder_of(int fd) {
+  char buf[1024];
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return "another netlab run";
+  std::string text(buf, static_cast<std::size_t>(n));
+  auto nl = text.find('\n');
+  std::string pid = text.substr(0, nl);
+  std::string command = nl == std::string::npos ? "" : text.substr(nl + 1);
+  while (!command.empty() && command.back() == '\n')
+    command.pop_back();
+  std::string out = "pid " + escape_for_terminal(pid);
+  if (!command.empty()) out += " (" + escape_for_terminal(command) + ")";
+  return out;
+}
+
+Expected<UniqueFd> open_lock_file(int dir, const std::string& name, const std::string& path) {
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
   if (!fd) return fail(path + ": " + errno_text(errno));
-  if (flock(fd.get(), LOCK_EX) != 0) return fail(path + ": flock: " + errno_text(errno));
-  return RunLock(std::move(fd));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file; refusing to use it");
+  return fd;
+}
+
+/// flock `fd`, waiting as `wait` says; `what` is "lab lock" or "global lock".
+Expected<void> take(int fd, int op, const std::string& what, const LockWait& wait) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  bool told = false;
+  while (::flock(fd, op | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return fail(what + ": flock: " + errno_text(errno));
+    auto waited = clock::now() - start;
+    if (wait.limit && waited >= *wait.limit) {
+      char waited_text[48] = "";
+      if (wait.limit->count() > 0)
+        std::snprintf(waited_text, sizeof waited_text, "; gave up after %.1f s", wait.limit->count() / 1000.0);
+      return fail("the " + what + " is held by " + holder_of(fd) + waited_text);
+    }
+    if (!told && waited >= std::chrono::seconds(1)) {
+      told = true;
+      if (wait.on_waiting) wait.on_waiting("waiting for the " + what + " held by " + holder_of(fd));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Say who holds it, for whoever waits next.
+  std::string me = std::to_string(::getpid()) + "\n" + own_command_line() + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)::pwrite(fd, me.data(), me.size(), 0);
+  return {};
+}
+
+} // namespace
+
+Expected<RunLock> RunLock::lab(const std::string& lab, LockMode mode, const LockWait& wait) {
+  if (auto ok = check_name(lab); !ok) return std::unexpected(ok.error());
+  auto root = open_root(true);
+  if (!root) return std::unexpected(root.error());
+  auto locks = open_dir(root->get(), ".locks", under_root(".locks"), true);
+  if (!locks) return std::unexpected(locks.error());
+  auto fd = open_lock_file(locks->get(), lab, under_root(".locks/" + lab));
+  if (!fd) return std::unexpected(fd.error());
+  if (auto ok = take(fd->get(), mode == LockMode::shared ? LOCK_SH : LOCK_EX, "lab lock", wait); !ok)
+    return std::unexpected(ok.error());
+  return RunLock(std::move(*fd));
+}
+
+Expected<RunLock> RunLock::global(const LockWait& wait) {
+  auto root = open_root(true);
+  if (!root) return std::unexpected(root.error());
+  auto fd = open_lock_file(root->get(), ".lock", under_root(".lock"));
+  if (!fd) return std::unexpected(fd.error());
+  if (auto ok = take(fd->get(), LOCK_EX, "global lock", wait); !ok) return std::unexpected(ok.error());
+  return RunLock(std::move(*fd));
 }
 
 } // namespace netlab

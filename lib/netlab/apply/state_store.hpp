@@ -1,10 +1,19 @@
 #pragma once
 // The state dir /run/netlab/<lab>/ (tmpfs: gone at reboot, like the namespaces)
-// and the lock that serialises netlab runs.
+// and the locks that serialise netlab runs.
+//
+// Root runs netlab, so nothing here trusts the file system: a lab name is
+// checked with the file's rule before it becomes a path (lab_name_problem), the
+// root and lab dirs are made 0700 and refused when not owned by this user,
+// writable by group or others, or symlinks, and files are opened relative to
+// the dir's descriptor without following symlinks.
 #include <netlab/plan/lab_state.hpp>
 #include <netlab/util/error.hpp>
 #include <netlab/util/fd.hpp>
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,22 +23,39 @@ namespace netlab {
 inline constexpr const char* k_state_root = "/run/netlab";
 
 /// The lab's remembered state, or an empty LabState (lab set) if it has none.
+/// Fails (exit 2) for a name that is not a lab name, (exit 1) for an unsafe dir
+/// or a state.json that cannot be read or names another lab.
 Expected<LabState> load_lab_state(const std::string& lab);
 
-/// Writes state.json atomically (write + rename).
+/// Writes state.json (0600) atomically: a fresh tmp file (O_EXCL|O_NOFOLLOW), then rename.
 Expected<void> save_lab_state(const LabState& state);
 
-/// Removes the lab's state dir.
+/// Removes the lab's state dir (its files; never follows a symlink).
 Expected<void> remove_lab_state(const std::string& lab);
 
-/// Labs with a state dir.
+/// Labs with a state dir holding state.json. Entries that are not lab names are skipped.
 std::vector<std::string> list_lab_states();
 
-/// Holds an exclusive flock on /run/netlab/.lock while alive.
+/// How a run uses a lab: readers (plan) share the lab lock, writers (up, down) hold it alone.
+enum class LockMode { exclusive, shared };
+
+/// How long to wait for a lock someone else holds.
+struct LockWait {
+  std::optional<std::chrono::milliseconds> limit; ///< nullopt: wait for ever; zero: do not wait
+  /// Called once, after 1 s of waiting, with "waiting for the lab lock held by pid N (netlab up LAB)".
+  std::function<void(const std::string&)> on_waiting;
+};
+
+/// Holds a flock while alive. The lock file holds the holder's pid and command
+/// line, so a run that has to wait can name who it waits for.
 class RunLock {
 public:
-  /// Blocks until no other netlab run holds the lock.
-  static Expected<RunLock> acquire();
+  /// The lab's lock, /run/netlab/.locks/<lab>. Fails (exit 1) naming the holder
+  /// when `wait` runs out.
+  static Expected<RunLock> lab(const std::string& lab, LockMode mode, const LockWait& wait);
+  /// The global lock /run/netlab/.lock, held by runs that change the kernel
+  /// (host-namespace objects and namespace names are shared by all labs).
+  static Expected<RunLock> global(const LockWait& wait);
 
 private:
   explicit RunLock(UniqueFd fd) : m_fd(std::move(fd)) {}

@@ -63,6 +63,11 @@ std::string nat_canonical(const std::string& table, const std::vector<NatRule>& 
 Expected<void> nft_replace_table(const std::string& table, const std::vector<NatRule>& rules) {
   for (const NatRule& r : rules)
     if (auto problem = nat_rule_problem(r); !problem.empty()) return fail("table " + table + ": " + problem);
+  // diff refuses an unmarked table already; this closes the window between observe and apply.
+  auto now = nft_read_table(table);
+  if (!now) return std::unexpected(now.error());
+  if (*now && !nat_table_marked(**now, table))
+    return fail("nft table " + std::string(k_nat_family) + " " + table + " exists and is not netlab's; left alone");
   json objects = rules.empty() ? json::array() : nat_table_objects(table, rules);
   return run_batch(table, nat_replace_batch(table, objects));
 }

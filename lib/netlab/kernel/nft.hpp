@@ -19,6 +19,15 @@ inline constexpr std::string_view k_nat_family = "inet";
 /// "netlab-<lab>": the nftables table (family k_nat_family).
 std::string nat_table_name(std::string_view lab);
 
+/// Name of the empty chain (no hook, no rules) that marks a table as netlab's:
+/// "owner-<table>", e.g. owner-netlab-bridge-nat. A table `netlab-<lab>` without
+/// it is someone else's: never flushed, replaced or deleted. (nftables 1.0.6's
+/// JSON API neither sets nor reports table comments, so the mark is an object.)
+std::string nat_mark_chain(std::string_view table);
+
+/// Whether a canonical table (nft_read_table, nat_canonical) carries netlab's mark.
+bool nat_table_marked(const std::string& canonical, const std::string& table);
+
 /// Reads the lab's table in canonical form (comparable with nat_canonical()),
 /// or nullopt if no such table exists.
 Expected<std::optional<std::string>> nft_read_table(const std::string& table);
@@ -29,6 +38,7 @@ std::string nat_canonical(const std::string& table, const std::vector<NatRule>& 
 
 /// Replaces the whole table with `rules` in one atomic transaction
 /// (an empty `rules` deletes the table; deleting a missing table is not an error).
+/// Refuses a table of that name without netlab's mark.
 Expected<void> nft_replace_table(const std::string& table, const std::vector<NatRule>& rules);
 
 /// Restores a table from what nft_read_table() returned (undo).
@@ -39,7 +49,7 @@ Expected<void> nft_restore_table(const std::string& table, const std::optional<s
 /// each warning names the fix. Reads only; never changes anything.
 std::vector<std::string> nat_preflight_warnings(const Node& node);
 
-/// The `nft` commands that create the lab table and its three chains (for --explain).
+/// The `nft` commands that create the lab table, its three chains and its mark (for --explain).
 std::vector<std::string> nat_table_nft(std::string_view table);
 
 /// The `nft add rule ...` command(s) equivalent to `rule` (dnat: prerouting and output; one per line).

@@ -38,6 +38,7 @@ std::vector<std::string> nat_table_nft(std::string_view table) {
     out.push_back("nft " + shell_quoted("add chain " + t + " " + std::string(c.name) + " { type nat hook " +
                                         std::string(c.name) + " priority " + std::string(c.prio_text) +
                                         "; policy accept; }"));
+  out.push_back("nft add chain " + t + " " + nat_mark_chain(table) + "   # netlab's mark: the table is the lab's");
   return out;
 }
 

@@ -171,6 +171,7 @@ nlohmann::json nat_table_objects(const std::string& table, const std::vector<Nat
                         {{"family", k_nat_family}, {"table", table}, {"name", c.name}, {"type", "nat"},
                          {"hook", c.name}, {"prio", c.prio}, {"policy", "accept"}}}});
   }
+  objects.push_back({{"chain", {{"family", k_nat_family}, {"table", table}, {"name", nat_mark_chain(table)}}}});
   // Listing order: all chains first, then each chain's rules in order.
   for (const NatChainSpec& c : nat_chains())
     for (const NftRule& n : all)
@@ -178,6 +179,24 @@ nlohmann::json nat_table_objects(const std::string& table, const std::vector<Nat
         objects.push_back(
             {{"rule", {{"family", k_nat_family}, {"table", table}, {"chain", n.chain}, {"expr", n.expr}}}});
   return objects;
+}
+
+std::string nat_mark_chain(std::string_view table) {
+  return "owner-" + std::string(table);
+}
+
+bool nat_table_marked(const std::string& canonical, const std::string& table) {
+  json objects = json::parse(canonical, nullptr, false);
+  if (!objects.is_array()) return false;
+  const std::string mark = nat_mark_chain(table);
+  for (const json& o : objects) {
+    if (!o.is_object() || !o.contains("chain") || !o["chain"].is_object()) continue;
+    const json& c = o["chain"];
+    if (c.value("table", "") == table && c.value("family", "") == k_nat_family && c.value("name", "") == mark &&
+        !c.contains("hook"))
+      return true;
+  }
+  return false;
 }
 
 std::string nat_canonical_objects(nlohmann::json objects) {

@@ -5,6 +5,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/util/escape.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
@@ -168,8 +169,10 @@ private:
 
   std::string owner_text(const std::string& alias) const {
     if (alias.empty()) return "not created by netlab";
-    if (alias.starts_with(k_owner_prefix)) return "owned by lab '" + alias.substr(k_owner_prefix.size()) + "'";
-    return "alias '" + alias + "'";
+    // Anyone with CAP_NET_ADMIN in the namespace sets the alias: printed escaped.
+    if (alias.starts_with(k_owner_prefix))
+      return "owned by lab '" + escape_for_terminal(alias.substr(k_owner_prefix.size())) + "'";
+    return "alias '" + escape_for_terminal(alias) + "'";
   }
 
   void conflict(const std::string& path, const std::string& what, const std::string& alias) {
@@ -650,6 +653,15 @@ private:
   void diff_nat(const Node& want, const NsRef& ref, const ObservedNs& have) {
     const std::string table = nat_table_name(m_want.name);
     const std::string path = want.name + "/nat";
+    if (have.nat_table && !nat_table_marked(*have.nat_table, table)) {
+      // Not netlab's (no mark): a removal leaves it alone, a creation refuses.
+      if (want.nat.empty()) return;
+      m_plan.conflicts.push_back("nft table " + std::string(k_nat_family) + " " + table + " in node '" + want.name +
+                                 "' exists and is not netlab's; nothing was changed");
+      note(Finding::State::conflict, path, "table " + table + " of lab '" + m_want.name + "'",
+           "a table netlab did not make");
+      return;
+    }
     if (want.nat.empty()) {
       if (!have.nat_table) return;
       note(Finding::State::extra, path, {}, "table " + table);

@@ -4,6 +4,7 @@
 // kernel cannot hold: which nodes the lab used, and host values it overwrote.
 #include <netlab/kernel/state.hpp>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct LabState {
   /// node -> links that got an impairment (their root qdisc is read and, once
   /// the file drops the impair, removed).
   std::map<std::string, std::vector<std::string>> impaired_links;
+  /// The network namespace netlab ran in at `up` (current_netns_id()): the one the
+  /// lab calls host. 0: not recorded. Verbs refuse to work on the lab from another.
+  uint64_t host_ns_id = 0;
 
   const NsRef* find_node(std::string_view name) const;
 };

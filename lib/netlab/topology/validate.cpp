@@ -91,4 +91,8 @@ std::expected<Topology, std::string> load_and_validate(const std::string& path) 
   return std::unexpected(text);
 }
 
+std::optional<std::string> lab_name_problem(std::string_view name) {
+  return vdetail::lab_name_problem(name);
+}
+
 } // namespace netlab

@@ -5,6 +5,8 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <thread>
 
 namespace netlab {
@@ -25,6 +27,16 @@ Expected<UniqueFd> open_netns(const NsRef& ns) {
   if (ns.kind != NodeKind::host && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
     return fail("namespace '" + ns.node + "' (" + path + "): not a network namespace");
   return owned;
+}
+
+uint64_t current_netns_id() {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (sock && ::getsockopt(sock.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0 && cookie) return cookie;
+  struct stat st {};
+  if (::stat("/proc/thread-self/ns/net", &st) == 0) return static_cast<uint64_t>(st.st_ino);
+  return 0;
 }
 
 Expected<void> run_in_netns(int netns_fd, const std::function<Expected<void>()>& fn) {

@@ -5,6 +5,7 @@
 #include <netlab/util/error.hpp>
 #include <netlab/util/fd.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -19,6 +20,11 @@ NsRef ns_ref_for(const Node& node);
 /// Opens the namespace file of `ns` (O_RDONLY|O_CLOEXEC); the host is /proc/self/ns/net.
 /// A missing named namespace fails with errno ENOENT in the message.
 Expected<UniqueFd> open_netns(const NsRef& ns);
+
+/// Which network namespace the calling thread is in: its cookie (Linux 5.14+),
+/// else the inode of /proc/thread-self/ns/net; the same id observe() reports as
+/// ObservedNs::ns_id. 0 when neither can be read.
+uint64_t current_netns_id();
 
 /// Runs `fn` on a new thread that has entered the network namespace `netns_fd`;
 /// returns fn's result. The calling thread's namespace never changes.
