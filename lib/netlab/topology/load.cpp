@@ -1,12 +1,25 @@
 // The only file in netlab that includes yaml-cpp.
+//
+// The file is parsed as a stream of events straight into RawNode values: yaml-cpp's
+// own node tree (YAML::Load) costs about 500 bytes per value and is built before
+// anything can be counted, so a 50 MB file took 4 GB. Here every limit is checked
+// while reading, and the first value past a limit stops the parse.
 #include <netlab/topology/load.hpp>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
 
 #include <cerrno>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <map>
+#include <optional>
+#include <spanstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <netlab/util/fd.hpp>
 
 namespace netlab {
 
@@ -18,66 +31,173 @@ const RawNode* RawNode::find(std::string_view key) const {
 
 namespace {
 
-constexpr int k_max_depth = 64; // deeper YAML is not a topology; stops stack exhaustion
-// Aliases let a few lines name billions of values ("billion laughs"); no topology is this big.
-constexpr std::size_t k_max_values = 1'000'000;
+/// A limit of load_string() passed: reported at the value that crossed it.
+struct LimitExceeded {
+  Mark mark;
+  std::string message;
+};
 
-Mark mark_of(const YAML::Node& n) { return {n.Mark().line + 1, n.Mark().column + 1}; }
+Mark mark_of(const YAML::Mark& m) { return {m.line + 1, m.column + 1}; }
 
-RawNode convert(const YAML::Node& n, int depth, std::size_t& budget) {
-  if (depth > k_max_depth) throw YAML::ParserException(n.Mark(), "nesting deeper than 64 levels");
-  if (budget == 0)
-    throw YAML::ParserException(n.Mark(), "more than " + std::to_string(k_max_values) + " values once aliases are expanded");
-  --budget;
-  RawNode out;
-  out.mark = mark_of(n);
-  switch (n.Type()) {
-  case YAML::NodeType::Scalar:
-    out.type = RawNode::Type::scalar;
-    out.scalar = n.Scalar();
-    break;
-  case YAML::NodeType::Sequence:
-    out.type = RawNode::Type::sequence;
-    for (const auto& item : n) out.items.push_back(convert(item, depth + 1, budget));
-    break;
-  case YAML::NodeType::Map:
-    out.type = RawNode::Type::mapping;
-    for (const auto& kv : n)
-      out.entries.emplace_back(convert(kv.first, depth + 1, budget), convert(kv.second, depth + 1, budget));
-    break;
-  default:
-    out.type = RawNode::Type::null;
+/// Number of values in a tree (bounded by k_max_load_depth levels of recursion).
+std::size_t count_values(const RawNode& n) {
+  std::size_t total = 1;
+  for (const auto& item : n.items) total += count_values(item);
+  for (const auto& [k, v] : n.entries) total += count_values(k) + count_values(v);
+  return total;
+}
+
+/// Builds the RawNode tree of the first document from parser events.
+class Builder : public YAML::EventHandler {
+public:
+  /// The document's root; null for an empty stream.
+  RawNode take_root() { return std::move(m_root); }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // One file, one topology: a second document would be silently ignored otherwise.
+    if (m_documents++ > 0)
+      throw LimitExceeded{mark_of(mark), "a second YAML document ('---'); a topology file holds exactly one"};
   }
-  return out;
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    RawNode n;
+    n.mark = mark_of(mark);
+    spend(1, n.mark);
+    finish(std::move(n), anchor, 1);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = m_anchors.find(anchor);
+    if (it == m_anchors.end()) throw LimitExceeded{mark_of(mark), "alias to an unknown anchor"};
+    spend(it->second.second, mark_of(mark));
+    finish(RawNode(it->second.first), 0, it->second.second);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    RawNode n;
+    n.type = RawNode::Type::scalar;
+    n.mark = mark_of(mark);
+    n.scalar = value;
+    spend(1, n.mark);
+    finish(std::move(n), anchor, 1);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(RawNode::Type::sequence, mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(RawNode::Type::mapping, mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+private:
+  /// An open sequence or mapping, with the key waiting for its value.
+  struct Frame {
+    RawNode node;
+    YAML::anchor_t anchor = 0;
+    std::size_t values = 1; ///< in this subtree so far, itself included
+    std::optional<RawNode> key;
+  };
+
+  // Every value held in memory costs one unit of the budget, so does every copy an alias makes.
+  void spend(std::size_t values, Mark mark) {
+    if (values > m_budget)
+      throw LimitExceeded{mark, "the file holds more than " + std::to_string(k_max_load_values) +
+                                             " values (each alias counting as what it repeats); a topology is far "
+                                             "smaller"};
+    m_budget -= values;
+  }
+
+  void open(RawNode::Type type, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (m_stack.size() >= static_cast<std::size_t>(k_max_load_depth))
+      throw LimitExceeded{mark_of(mark), "nesting deeper than " + std::to_string(k_max_load_depth) + " levels"};
+    spend(1, mark_of(mark));
+    Frame f;
+    f.node.type = type;
+    f.node.mark = mark_of(mark);
+    f.anchor = anchor;
+    m_stack.push_back(std::move(f));
+  }
+
+  void close() {
+    Frame f = std::move(m_stack.back());
+    m_stack.pop_back();
+    finish(std::move(f.node), f.anchor, f.values);
+  }
+
+  // A complete value: remember it under its anchor, then hand it to its parent.
+  void finish(RawNode n, YAML::anchor_t anchor, std::size_t values) {
+    if (anchor != 0) {
+      spend(values, n.mark); // the anchor's copy is memory too
+      m_anchors[anchor] = {n, values};
+    }
+    if (m_stack.empty()) return void(m_root = std::move(n));
+    Frame& parent = m_stack.back();
+    parent.values += values;
+    if (parent.node.is_sequence()) return parent.node.items.push_back(std::move(n));
+    if (!parent.key) return void(parent.key = std::move(n));
+    parent.node.entries.emplace_back(std::move(*parent.key), std::move(n));
+    parent.key.reset();
+  }
+
+  RawNode m_root;
+  std::vector<Frame> m_stack;
+  std::map<YAML::anchor_t, std::pair<RawNode, std::size_t>> m_anchors;
+  std::size_t m_budget = k_max_load_values;
+  int m_documents = 0;
+};
+
+std::string at(const std::string& path, Mark m) {
+  return path + ":" + std::to_string(m.line) + ":" + std::to_string(m.col) + ": ";
+}
+
+std::string mib_text(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
+
+std::string too_big(std::size_t bytes) {
+  return "file is larger than " + mib_text(k_max_load_bytes) + " (" + std::to_string(bytes) +
+         " bytes); a topology file may be at most " + mib_text(k_max_load_bytes);
 }
 
 } // namespace
 
 Expected<RawTopology> load_string(const std::string& text, const std::string& path) {
+  if (text.size() > k_max_load_bytes) return fail(path + ": " + too_big(text.size()), ExitCode::usage);
+  Builder builder;
   try {
-    YAML::Node root = YAML::Load(text);
-    std::size_t budget = k_max_values;
-    RawTopology raw{path, convert(root, 0, budget)};
-    if (raw.root.is_null()) return fail(path + ": file is empty", ExitCode::usage);
-    return raw;
+    std::ispanstream in(std::span<const char>(text.data(), text.size()));
+    YAML::Parser parser(in);
+    if (parser.HandleNextDocument(builder)) parser.HandleNextDocument(builder); // the second only to refuse it
+  } catch (const LimitExceeded& e) {
+    return fail(at(path, e.mark) + e.message, ExitCode::usage);
   } catch (const YAML::Exception& e) {
-    return fail(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                    ": not valid YAML: " + e.msg,
-                ExitCode::usage);
+    return fail(at(path, mark_of(e.mark)) + "not valid YAML: " + e.msg, ExitCode::usage);
   }
+  RawTopology raw{path, builder.take_root()};
+  if (raw.root.is_null()) return fail(path + ": file is empty", ExitCode::usage);
+  return raw;
 }
 
 Expected<RawTopology> load_file(const std::string& path) {
-  // An ifstream opens a directory without complaint; only the read would fail, obscurely.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(path + ": cannot read file: " + errno_text(errno), ExitCode::usage);
+  struct stat st {};
+  // A directory opens without complaint; only the read would fail, obscurely.
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode))
     return fail(path + ": cannot read file: " + errno_text(EISDIR), ExitCode::usage);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path + ": cannot read file: " + errno_text(errno), ExitCode::usage);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(path + ": cannot read file: " + errno_text(errno), ExitCode::usage);
-  return load_string(text.str(), path);
+  if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > k_max_load_bytes)
+    return fail(path + ": " + too_big(static_cast<std::size_t>(st.st_size)), ExitCode::usage);
+  // Read at most one byte past the limit: a pipe or /dev/zero has no size to check first.
+  std::string text;
+  char buf[65536];
+  while (text.size() <= k_max_load_bytes) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(path + ": cannot read file: " + errno_text(errno), ExitCode::usage);
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  if (text.size() > k_max_load_bytes) return fail(path + ": " + too_big(text.size()), ExitCode::usage);
+  return load_string(text, path);
 }
 
 } // namespace netlab
