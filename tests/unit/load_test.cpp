@@ -131,7 +131,7 @@ TEST_CASE("load_string: aliases cannot expand into billions of values", "[valida
 TEST_CASE("load_string: a second YAML document is refused", "[validate]") {
   auto raw = load_string("name: a\nnodes:\n  ns1:\n---\nname: b\n", "t.yaml");
   REQUIRE_FALSE(raw);
-  CHECK(raw.error().message == "t.yaml:5:1: a second YAML document ('---'); a topology file holds exactly one");
+  CHECK(raw.error().message == "t.yaml:4:1: a second YAML document ('---'); a topology file holds exactly one");
   CHECK(raw.error().code == ExitCode::usage);
   auto empty_second = load_string("name: a\nnodes:\n  ns1:\n---\n", "t.yaml");
   REQUIRE_FALSE(empty_second);

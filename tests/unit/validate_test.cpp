@@ -625,10 +625,10 @@ TEST_CASE("sysctl values are what /proc/sys takes", "[validate]") {
   CHECK(problems(node_lab("    sysctls: {net.a: ../../x, net.b: \"\", net.c: \"1;2\", net.d: \"a\\nb\"}\n")) ==
         Lines{"t.yaml:4:22: sysctl 'net.a': value '../../x' may only contain letters, digits, spaces and '_', '.', "
               "'-', ':', ',', '+'",
-              "t.yaml:4:40: sysctl 'net.b' must have a value",
-              "t.yaml:4:51: sysctl 'net.c': value '1;2' may only contain letters, digits, spaces and '_', '.', '-', "
+              "t.yaml:4:38: sysctl 'net.b' must have a value",
+              "t.yaml:4:49: sysctl 'net.c': value '1;2' may only contain letters, digits, spaces and '_', '.', '-', "
               "':', ',', '+'",
-              "t.yaml:4:65: sysctl 'net.d': value 'a\\nb' may only contain letters, digits, spaces and '_', '.', "
+              "t.yaml:4:63: sysctl 'net.d': value 'a\\nb' may only contain letters, digits, spaces and '_', '.', "
               "'-', ':', ',', '+'"});
   CHECK(problems(node_lab("    sysctls: {net.a: " + std::string(257, '1') + "}\n")) ==
         Lines{"t.yaml:4:22: sysctl 'net.a': value '1111111111111111111111111111111111111111...' is longer than 256 "
@@ -636,7 +636,7 @@ TEST_CASE("sysctl values are what /proc/sys takes", "[validate]") {
   CHECK(problems(node_lab("    sysctls: {net/ipv4/ip_forward: 1, net.ipv4.conf./../x: 1}\n")) ==
         Lines{"t.yaml:4:15: sysctl 'net/ipv4/ip_forward' is not a net.* key; a namespace has only its own net.* "
               "sysctls",
-              "t.yaml:4:38: sysctl 'net.ipv4.conf./../x' may only contain letters, digits, '_', '.' and '-'"});
+              "t.yaml:4:39: sysctl 'net.ipv4.conf./../x' may only contain letters, digits, '_', '.' and '-'"});
   auto topo = valid(node_lab("    sysctls: {net.ipv4.ip_local_port_range: \"32768 60999\", net.ipv4.tcp_congestion_control: "
                              "cubic, net.ipv6.conf.all.stable_secret: \"2001:db8::1\", net.ipv4.conf.all.rp_filter: 0}\n"));
   CHECK(topo.nodes[0].sysctls.at("net.ipv4.ip_local_port_range") == "32768 60999");
@@ -657,9 +657,9 @@ TEST_CASE("a bridge takes at most 1023 ports", "[validate]") {
   valid(star(1023, 3));
   // Port 1024 is line 6 + 1024 = 1030 (veth ends, then any dummies count alike).
   CHECK(problems(star(1025, 0)) ==
-        Lines{"t.yaml:1030:18: bridge 'br0' of node 'host' has 1025 ports; the kernel allows at most 1023 (this is "
+        Lines{"t.yaml:1030:23: bridge 'br0' of node 'host' has 1025 ports; the kernel allows at most 1023 (this is "
               "port 1024)"});
   CHECK(problems(star(1024, 2)) ==
-        Lines{"t.yaml:1030:31: bridge 'br0' of node 'host' has 1024 ports; the kernel allows at most 1023 (this is "
+        Lines{"t.yaml:1030:33: bridge 'br0' of node 'host' has 1024 ports; the kernel allows at most 1023 (this is "
               "port 1024)"});
 }
