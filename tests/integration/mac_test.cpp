@@ -12,9 +12,11 @@ using namespace nltest;
 namespace {
 
 /// The MAC of `link` in namespace `ns` ("" = the sandbox's own, the lab's host).
+/// From `ip link`, not /sys: the sandbox's /sys shows the machine's namespace.
 std::string mac_of(const std::string& ns, const std::string& link) {
-  Run r = sh((ns.empty() ? "" : "ip netns exec " + ns + " ") + "cat /sys/class/net/" + link + "/address");
-  return r.out.substr(0, r.out.find('\n'));
+  Run r = sh("ip " + (ns.empty() ? std::string() : "-n " + ns + " ") + "-o link show " + link);
+  auto at = r.out.find("link/ether ");
+  return at == std::string::npos ? std::string() : r.out.substr(at + 11, 17);
 }
 
 } // namespace

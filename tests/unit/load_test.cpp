@@ -196,3 +196,12 @@ TEST_CASE("load_string: too many values stop the parse where they pass the limit
   CHECK(raw.error().message.starts_with("t.yaml:1:"));
   CHECK(raw.error().message.find("the file holds more than 1000000 values") != std::string::npos);
 }
+
+TEST_CASE("load_string: unclosed flow collections are counted before the scanner holds them", "[validate]") {
+  // yaml-cpp keeps every token of "[[[[..." until the first closes: bounded by a count of '[' and '{'.
+  auto raw = load_string("a:\n  " + std::string(600'000, '['), "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message ==
+        "t.yaml:2:500003: more than 500000 '[' and '{' in the file (flow lists and mappings); a topology has far fewer");
+  CHECK(raw.error().code == ExitCode::usage);
+}

@@ -158,10 +158,30 @@ std::string too_big(std::size_t bytes) {
          " bytes); a topology file may be at most " + mib_text(k_max_load_bytes);
 }
 
+/// Where the text opens its k_max_load_flow_opens + 1st flow collection, if it does.
+/// yaml-cpp's scanner holds every token of unclosed nested flow collections
+/// ("[[[[..."), about 230 bytes each, before the parser (and our depth limit) sees
+/// the first: 16 MB of '[' took 3.7 GB. Counted over the raw bytes, so text in
+/// comments and strings counts too: a real topology has a few of these per value.
+std::optional<Mark> too_many_flow_opens(const std::string& text) {
+  std::size_t opens = 0;
+  Mark at{1, 1};
+  for (char c : text) {
+    if ((c == '[' || c == '{') && ++opens > k_max_load_flow_opens) return at;
+    if (c == '\n') at = {at.line + 1, 1};
+    else ++at.col;
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 Expected<RawTopology> load_string(const std::string& text, const std::string& path) {
   if (text.size() > k_max_load_bytes) return fail(path + ": " + too_big(text.size()), ExitCode::usage);
+  if (auto at_mark = too_many_flow_opens(text))
+    return fail(at(path, *at_mark) + "more than " + std::to_string(k_max_load_flow_opens) +
+                    " '[' and '{' in the file (flow lists and mappings); a topology has far fewer",
+                ExitCode::usage);
   Builder builder;
   try {
     std::ispanstream in(std::span<const char>(text.data(), text.size()));
