@@ -65,12 +65,21 @@ TEST_CASE("a 50 MB file is refused before it is parsed", "[cli][limits]") {
 }
 
 TEST_CASE("too many values: refused where the limit is passed, in bounded memory", "[cli][limits]") {
-  // 16 MiB less a little of checks: 2.6 M values; the millionth stops the parse.
-  auto file = checks_file("many.yaml", 520'000);
+  // 16 MB of block-style checks: 2.5 M values; the millionth stops the parse.
+  std::string text = "name: big\nnodes:\n  ns1:\nchecks:\n";
+  for (int i = 0; i < 500'000; ++i) text += "  - from: ns1\n    ping: 10.0.0.1\n";
+  auto file = write_temp("many.yaml", text);
   Measured m = validate(file);
   CHECK(m.rc == 2);
   CHECK_THAT(m.out, Catch::Contains("the file holds more than 1000000 values"));
-  CHECK_THAT(m.out, Catch::Contains("many.yaml:2000")); // line 200,00x: 5 values a check
+  CHECK_THAT(m.out, Catch::Contains("many.yaml:4000")); // line 400,00x: 5 values a check on 2 lines
+  CHECK(m.max_rss_kb < k_rss_limit_kb);
+  fs::remove(file);
+  // The same in flow style passes the count of '{' first.
+  file = checks_file("many-flow.yaml", 520'000);
+  m = validate(file);
+  CHECK(m.rc == 2);
+  CHECK_THAT(m.out, Catch::Contains("many-flow.yaml:500005:5: more than 500000 '[' and '{' in the file"));
   CHECK(m.max_rss_kb < k_rss_limit_kb);
   fs::remove(file);
 }
