@@ -49,7 +49,8 @@ constexpr long k_rss_limit_kb = 512 * 1024;
 std::string checks_file(const std::string& name, std::size_t count) {
   std::string text = "name: big\nnodes:\n  ns1:\nchecks:\n";
   text.reserve(text.size() + count * 32);
-  for (std::size_t i = 0; i < count; ++i) text += "  - {from: ns1, ping: 10.0.0.1}\n";
+  for (std::size_t i = 0; i < count; ++i)
+    text += "  - {from: ns1, ping: 10.0.0.1}\n";
   return write_temp(name, text);
 }
 
@@ -67,7 +68,8 @@ TEST_CASE("a 50 MB file is refused before it is parsed", "[cli][limits]") {
 TEST_CASE("too many values: refused where the limit is passed, in bounded memory", "[cli][limits]") {
   // 16 MB of block-style checks: 2.5 M values; the millionth stops the parse.
   std::string text = "name: big\nnodes:\n  ns1:\nchecks:\n";
-  for (int i = 0; i < 500'000; ++i) text += "  - from: ns1\n    ping: 10.0.0.1\n";
+  for (int i = 0; i < 500'000; ++i)
+    text += "  - from: ns1\n    ping: 10.0.0.1\n";
   auto file = write_temp("many.yaml", text);
   Measured m = validate(file);
   CHECK(m.rc == 2);
@@ -97,24 +99,29 @@ TEST_CASE("alias bombs, deep nesting and one huge scalar stay bounded", "[cli][l
   std::string bomb = "name: bomb\nnodes:\n  ns1:\nchecks: &a [{from: ns1, ping: 10.0.0.1}]\n";
   for (char c = 'b'; c <= 'j'; ++c) {
     bomb += std::string("x") + c + ": &" + c + " [";
-    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + static_cast<char>(c - 1);
+    for (int i = 0; i < 10; ++i)
+      bomb += std::string(i ? ", *" : "*") + static_cast<char>(c - 1);
     bomb += "]\n";
   }
   auto files = std::vector<std::string>{
       write_temp("bomb.yaml", bomb),
       write_temp("deep.yaml", "name: deep\nnodes: " + std::string(16'000'000, '[')),
       write_temp("deep-under.yaml", "name: deep\nnodes: " + std::string(499'000, '[')),
-      write_temp("mixed.yaml", [] {
-        std::string t = "name: mixed\nnodes: ";
-        for (int i = 0; i < 4'000'000; ++i) t += "[{";
-        return t;
-      }()),
+      write_temp("mixed.yaml",
+                 [] {
+                   std::string t = "name: mixed\nnodes: ";
+                   for (int i = 0; i < 4'000'000; ++i)
+                     t += "[{";
+                   return t;
+                 }()),
       write_temp("scalar.yaml", "name: " + std::string(16'000'000, 'x') + "\nnodes:\n  ns1:\n"),
-      write_temp("keys.yaml", [] {
-        std::string t = "name: keys\nnodes:\n";
-        for (int i = 0; i < 480'000; ++i) t += "  n" + std::to_string(i) + ":\n"; // 960,000 values
-        return t;
-      }()),
+      write_temp("keys.yaml",
+                 [] {
+                   std::string t = "name: keys\nnodes:\n";
+                   for (int i = 0; i < 480'000; ++i)
+                     t += "  n" + std::to_string(i) + ":\n"; // 960,000 values
+                   return t;
+                 }()),
   };
   for (const auto& file : files) {
     Measured m = validate(file);
@@ -129,10 +136,13 @@ TEST_CASE("a bridge of 1025 ports is refused by up before any change", "[cli][li
   // The kernel numbers bridge ports 1..1023; before this check, port 1024 failed after every
   // namespace and link before it had been made, and all of it was rolled back.
   std::string text = "name: star\nnodes:\n  host:\n    kind: host\n    interfaces:\n      br0: {kind: bridge}\n";
-  for (int i = 0; i < 1025; ++i) text += "      h" + std::to_string(i) + ": {master: br0}\n";
-  for (int i = 0; i < 1025; ++i) text += "  n" + std::to_string(i) + ":\n";
+  for (int i = 0; i < 1025; ++i)
+    text += "      h" + std::to_string(i) + ": {master: br0}\n";
+  for (int i = 0; i < 1025; ++i)
+    text += "  n" + std::to_string(i) + ":\n";
   text += "links:\n";
-  for (int i = 0; i < 1025; ++i) text += "  - [host:h" + std::to_string(i) + ", n" + std::to_string(i) + ":e0]\n";
+  for (int i = 0; i < 1025; ++i)
+    text += "  - [host:h" + std::to_string(i) + ", n" + std::to_string(i) + ":e0]\n";
   auto file = write_temp("star-1025.yaml", text);
   Run up = netlab("up " + file);
   CHECK(up.rc == 2);

@@ -62,9 +62,10 @@ TEST_CASE("a veth deleted by hand and made again by up answers at once: its MAC 
 
 TEST_CASE("mac in the file overrides the derived one, and is compared", "[cli][mac]") {
   const std::string file = write_temp(
-      "mac.yaml", "name: mac-lab\nnodes:\n  a:\n    interfaces:\n      e0: {addresses: [10.9.0.1/24], mac: \"02:11:22:33:44:55\"}\n"
-                  "  b:\n    interfaces:\n      br0: {kind: bridge, mac: \"02:aa:bb:cc:dd:ee\", addresses: [10.9.0.2/24]}\n"
-                  "      e1: {master: br0}\nlinks: [[a:e0, b:e1]]\n");
+      "mac.yaml",
+      "name: mac-lab\nnodes:\n  a:\n    interfaces:\n      e0: {addresses: [10.9.0.1/24], mac: \"02:11:22:33:44:55\"}\n"
+      "  b:\n    interfaces:\n      br0: {kind: bridge, mac: \"02:aa:bb:cc:dd:ee\", addresses: [10.9.0.2/24]}\n"
+      "      e1: {master: br0}\nlinks: [[a:e0, b:e1]]\n");
   REQUIRE(netlab("up " + file).rc == 0);
   CHECK(mac_of("a", "e0") == "02:11:22:33:44:55");
   CHECK(mac_of("b", "br0") == "02:aa:bb:cc:dd:ee");
@@ -76,5 +77,6 @@ TEST_CASE("mac in the file overrides the derived one, and is compared", "[cli][m
   REQUIRE(netlab("up " + file).rc == 0);
   CHECK(mac_of("b", "br0") == "02:aa:bb:cc:dd:ee");
   REQUIRE(netlab("down " + file).rc == 0);
+  fs::remove(file);
   require_nothing_left();
 }

@@ -92,7 +92,8 @@ TEST_CASE("derived MACs are distinct within a lab, whatever the file order", "[m
   LabMacs macs(t);
   std::set<std::string> all;
   for (const auto& node : t.nodes)
-    for (const auto& ifc : node.interfaces) all.insert(*macs.of(node.name, ifc.name));
+    for (const auto& ifc : node.interfaces)
+      all.insert(*macs.of(node.name, ifc.name));
   CHECK(all.size() == 20000);
   CHECK(macs.of("n5", "e0") == derived_mac("big", "n0", "e0"));
   CHECK(macs.of("n0", "e0") == derived_mac("big", "n0", "e0", 1));
@@ -102,7 +103,8 @@ TEST_CASE("derived MACs are distinct within a lab, whatever the file order", "[m
   std::reverse(reversed.nodes.begin(), reversed.nodes.end());
   LabMacs again(reversed);
   for (const auto& node : t.nodes)
-    for (const auto& ifc : node.interfaces) CHECK(again.of(node.name, ifc.name) == macs.of(node.name, ifc.name));
+    for (const auto& ifc : node.interfaces)
+      CHECK(again.of(node.name, ifc.name) == macs.of(node.name, ifc.name));
 }
 
 TEST_CASE("every link netlab creates gets its MAC in the create request", "[mac]") {
@@ -112,9 +114,8 @@ TEST_CASE("every link netlab creates gets its MAC in the create request", "[mac]
   fresh.kernel.missing_drivers.clear();
   Plan p = plan_of(fresh, topo);
   auto created = [&](const std::string& name) -> const CreateLink& {
-    return first_of<CreateLink>(p, [&](const CreateLink& c) {
-      return c.iface.name == name || (c.peer && c.peer->name == name);
-    });
+    return first_of<CreateLink>(
+        p, [&](const CreateLink& c) { return c.iface.name == name || (c.peer && c.peer->name == name); });
   };
   const CreateLink& veth = created("vethB");
   const Interface& b = veth.iface.name == "vethB" ? veth.iface : *veth.peer;
@@ -126,15 +127,16 @@ TEST_CASE("every link netlab creates gets its MAC in the create request", "[mac]
   CHECK(created("mv0").iface.mac == derived_mac("lab1", "ns1", "mv0"));
   CHECK(created("vx0").iface.mac == derived_mac("lab1", "ns1", "vx0"));
   CHECK(created("d0").iface.mac == "02:00:00:00:00:01"); // the file's
-  CHECK_FALSE(created("tun0").iface.mac);                 // no link-layer address
-  CHECK_FALSE(created("vl0").iface.mac);                  // its parent's
-  CHECK_FALSE(created("mvp").iface.mac);                  // passthru: its parent's
+  CHECK_FALSE(created("tun0").iface.mac);                // no link-layer address
+  CHECK_FALSE(created("vl0").iface.mac);                 // its parent's
+  CHECK_FALSE(created("mvp").iface.mac);                 // passthru: its parent's
   CHECK_FALSE(macs.of("ns1", "tun0"));
   // No SetMac of its own: the MAC costs no request.
-  for (const auto& action : p.actions) CHECK_FALSE(std::holds_alternative<SetMac>(action));
+  for (const auto& action : p.actions)
+    CHECK_FALSE(std::holds_alternative<SetMac>(action));
   // --explain shows it where the kernel gets it.
-  CHECK(explain(created("br0"))[0] == "ip link add br0 address " + derived_mac("lab1", "host", "br0") +
-                                          " up type bridge");
+  CHECK(explain(created("br0"))[0] ==
+        "ip link add br0 address " + derived_mac("lab1", "host", "br0") + " up type bridge");
   auto tap = explain(created("tap0"));
   CHECK(std::ranges::any_of(tap, [&](const std::string& line) {
     return line.find("link set tap0 address " + derived_mac("lab1", "ns1", "tap0")) != std::string::npos;
