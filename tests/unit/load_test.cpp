@@ -205,3 +205,10 @@ TEST_CASE("load_string: unclosed flow collections are counted before the scanner
         "t.yaml:2:500003: more than 500000 '[' and '{' in the file (flow lists and mappings); a topology has far fewer");
   CHECK(raw.error().code == ExitCode::usage);
 }
+
+TEST_CASE("load_string: an alias inside its own anchor is refused", "[validate]") {
+  auto raw = load_string("name: &x [*x]\nnodes: {ns1: }\n", "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message ==
+        "t.yaml:1:11: alias to an anchor whose value is not complete here (a value cannot contain itself)");
+}

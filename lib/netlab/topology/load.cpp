@@ -39,14 +39,6 @@ struct LimitExceeded {
 
 Mark mark_of(const YAML::Mark& m) { return {m.line + 1, m.column + 1}; }
 
-/// Number of values in a tree (bounded by k_max_load_depth levels of recursion).
-std::size_t count_values(const RawNode& n) {
-  std::size_t total = 1;
-  for (const auto& item : n.items) total += count_values(item);
-  for (const auto& [k, v] : n.entries) total += count_values(k) + count_values(v);
-  return total;
-}
-
 /// Builds the RawNode tree of the first document from parser events.
 class Builder : public YAML::EventHandler {
 public:
@@ -68,7 +60,7 @@ public:
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = m_anchors.find(anchor);
-    if (it == m_anchors.end()) throw LimitExceeded{mark_of(mark), "alias to an unknown anchor"};
+    if (it == m_anchors.end()) throw LimitExceeded{mark_of(mark), "alias to an anchor whose value is not complete here (a value cannot contain itself)"};
     spend(it->second.second, mark_of(mark));
     finish(RawNode(it->second.first), 0, it->second.second);
   }
