@@ -252,8 +252,8 @@ TEST_CASE("create requests take the master and up changes that follow them", "[e
   CHECK(inverse(up_of("host", "vethA")).empty());
   CHECK(explain(up_of("host", "vethA")) == std::vector<std::string>{"# done by the create request above"});
   CHECK(explain(veth) == std::vector<std::string>{
-                             "ip -n ns1 link add vethB numtxqueues 1 numrxqueues 1 up type veth peer name vethA numtxqueues 1 "
-                             "numrxqueues 1 netns 1",
+                             "ip -n ns1 link add vethB address 02:bd:e6:f3:34:30 numtxqueues 1 numrxqueues 1 up type veth "
+                             "peer name vethA address 02:d5:52:58:88:13 numtxqueues 1 numrxqueues 1 netns 1",
                              "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none",
                              "ip link set vethA alias netlab:lab1 master br0 up"});
 }
@@ -286,8 +286,9 @@ TEST_CASE("with IPv6 on both ends, the end with a master is named by the create 
   CHECK(veth.up);
   CHECK_FALSE(veth.other_master);
   CHECK(veth.other_up); // ns1:vethB, in its tag request
-  CHECK(explain(veth)[0] == "ip link add vethA numtxqueues 1 numrxqueues 1 master br0 up type veth peer name vethB "
-                                      "numtxqueues 1 numrxqueues 1 netns ns1");
+  CHECK(explain(veth)[0] == "ip link add vethA address 02:d5:52:58:88:13 numtxqueues 1 numrxqueues 1 master br0 up "
+                                      "type veth peer name vethB address 02:bd:e6:f3:34:30 numtxqueues 1 numrxqueues 1 "
+                                      "netns ns1");
   CHECK(explain(veth)[2] == "ip -n ns1 link set vethB alias netlab:lab1 up");
 }
 

@@ -124,7 +124,7 @@ TEST_CASE("load_string: aliases cannot expand into billions of values", "[valida
   }
   auto raw = load_string(text, "t.yaml");
   REQUIRE_FALSE(raw);
-  CHECK(raw.error().message.find("not valid YAML: more than 1000000 values once aliases are expanded") !=
+  CHECK(raw.error().message.find("the file holds more than 1000000 values (each alias counting as what it repeats)") !=
         std::string::npos);
 }
 
@@ -172,4 +172,89 @@ TEST_CASE("load_and_validate: a lab written with merge keys is valid", "[validat
   REQUIRE(topo->find_node("b"));
   CHECK(topo->find_node("b")->forwarding == true);
   CHECK(topo->find_node("b")->find_interface("e0")->mtu == 1400u);
+}
+
+TEST_CASE("load_string: a second YAML document is refused", "[validate]") {
+  auto raw = load_string("name: a\nnodes:\n  ns1:\n---\nname: b\n", "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message == "t.yaml:4:1: a second YAML document ('---'); a topology file holds exactly one");
+  CHECK(raw.error().code == ExitCode::usage);
+  auto empty_second = load_string("name: a\nnodes:\n  ns1:\n---\n", "t.yaml");
+  REQUIRE_FALSE(empty_second);
+  CHECK(empty_second.error().message.find("a second YAML document") != std::string::npos);
+  // A leading '---' and a closing '...' are one document.
+  REQUIRE(load_string("---\nname: a\nnodes:\n  ns1:\n...\n", "t.yaml"));
+}
+
+TEST_CASE("load_string: the tree, marks, anchors and aliases as before", "[validate]") {
+  auto raw = load_string("a: &x {k: [1, ~, \"\"]}\nb: *x\nc:\n", "t.yaml");
+  REQUIRE(raw);
+  const RawNode& root = raw->root;
+  REQUIRE(root.entries.size() == 3);
+  const RawNode* b = root.find("b");
+  REQUIRE(b);
+  REQUIRE(b->is_mapping());
+  const RawNode* k = b->find("k");
+  REQUIRE(k);
+  REQUIRE(k->items.size() == 3);
+  CHECK(k->items[0].scalar == "1");
+  CHECK(k->items[1].is_null());
+  CHECK(k->items[2].is_scalar());
+  CHECK(k->mark.line == 1); // an alias keeps the positions of what it repeats
+  CHECK(root.find("c")->is_null());
+  CHECK(root.entries[2].first.mark.line == 3);
+  CHECK(root.entries[2].first.mark.col == 1);
+}
+
+TEST_CASE("load_string: nesting is bounded before the parser recurses", "[validate]") {
+  auto raw = load_string(std::string(100000, '[') + std::string(100000, ']'), "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message == "t.yaml:1:65: nesting deeper than 64 levels");
+}
+
+TEST_CASE("load_file: a file over the size limit is refused before it is read", "[validate]") {
+  TempDir dir;
+  auto path = (dir.path / "big.yaml").string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "name: lab\nnodes:\n  ns1:\n";
+  }
+  fs::resize_file(path, k_max_load_bytes + 1); // sparse: no disk, no time
+  auto raw = load_file(path);
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message == path + ": file is larger than 16 MiB (16777217 bytes); a topology file may be at most 16 MiB");
+  CHECK(raw.error().code == ExitCode::usage);
+  // A stream with no size is cut one byte past the limit.
+  if (fs::exists("/dev/zero")) {
+    auto zero = load_file("/dev/zero");
+    REQUIRE_FALSE(zero);
+    CHECK(zero.error().message.find("file is larger than 16 MiB") != std::string::npos);
+  }
+}
+
+TEST_CASE("load_string: too many values stop the parse where they pass the limit", "[validate]") {
+  // 1.2 M one-character values in 2.4 MB: refused at the value that passes the limit.
+  std::string text = "checks: [";
+  for (std::size_t i = 0; i < 1'200'000; ++i) text += "x,";
+  text += "x]\n";
+  auto raw = load_string(text, "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message.starts_with("t.yaml:1:"));
+  CHECK(raw.error().message.find("the file holds more than 1000000 values") != std::string::npos);
+}
+
+TEST_CASE("load_string: unclosed flow collections are counted before the scanner holds them", "[validate]") {
+  // yaml-cpp keeps every token of "[[[[..." until the first closes: bounded by a count of '[' and '{'.
+  auto raw = load_string("a:\n  " + std::string(600'000, '['), "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message ==
+        "t.yaml:2:500003: more than 500000 '[' and '{' in the file (flow lists and mappings); a topology has far fewer");
+  CHECK(raw.error().code == ExitCode::usage);
+}
+
+TEST_CASE("load_string: an alias inside its own anchor is refused", "[validate]") {
+  auto raw = load_string("name: &x [*x]\nnodes: {ns1: }\n", "t.yaml");
+  REQUIRE_FALSE(raw);
+  CHECK(raw.error().message ==
+        "t.yaml:1:11: alias to an anchor whose value is not complete here (a value cannot contain itself)");
 }

@@ -582,3 +582,84 @@ TEST_CASE("vlans need a bridge with vlan_filtering", "[validate][vlans]") {
   CHECK(problems(node_lab("    interfaces:\n      br0: {kind: bridge, vlan_filtering: 1}\n")) ==
         Lines{"t.yaml:5:43: 'vlan_filtering' must be true or false, got '1'"});
 }
+
+TEST_CASE("addresses the kernel refuses on an interface", "[validate]") {
+  auto addr = [](const std::string& a) {
+    return node_lab("    interfaces:\n      d0: {kind: dummy, addresses: [\"" + a + "\"]}\n");
+  };
+  const std::string at = "t.yaml:5:37: address '";
+  CHECK(problems(addr("0.0.0.0/0")) ==
+        Lines{at + "0.0.0.0/0' is the unspecified address; an interface needs an address of its own"});
+  CHECK(problems(addr("0.0.0.0/8")) ==
+        Lines{at + "0.0.0.0/8' is the unspecified address; an interface needs an address of its own"});
+  CHECK(problems(addr("::/0")) == Lines{at + "::/0' is the unspecified address; an interface needs an address of its own"});
+  CHECK(problems(addr("::1/128")) ==
+        Lines{at + "::1/128' is the loopback address; the kernel keeps ::1 for 'lo' (loopback: up)"});
+  CHECK(problems(addr("ff02::1/64")) ==
+        Lines{at + "ff02::1/64' is a multicast address (ff00::/8); an interface address must be unicast"});
+  CHECK(problems(addr("224.0.0.1/4")) ==
+        Lines{at + "224.0.0.1/4' is a multicast address (224.0.0.0/4); an interface address must be unicast"});
+  CHECK(problems(addr("239.255.255.250/24")) ==
+        Lines{at + "239.255.255.250/24' is a multicast address (224.0.0.0/4); an interface address must be unicast"});
+  CHECK(problems(addr("255.255.255.255/32")) ==
+        Lines{at + "255.255.255.255/32' is the broadcast address; an interface address must be unicast"});
+  // Unusual but accepted by the kernel: kept.
+  valid(addr("127.0.0.2/8"));
+  valid(addr("240.0.0.1/4"));
+  valid(addr("::2/128"));
+  valid(addr("fe80::1/64"));
+}
+
+TEST_CASE("interface names with '%' are patterns to the kernel", "[validate]") {
+  auto iface = [](const std::string& name) { return node_lab("    interfaces:\n      " + name + ": {kind: dummy}\n"); };
+  CHECK(problems(iface("\"veth%d\"")) == Lines{"t.yaml:5:7: interface name 'veth%d' must not contain '%'"});
+  CHECK(problems(iface("\"%\"")) == Lines{"t.yaml:5:7: interface name '%' must not contain '%'"});
+  CHECK(problems(iface("\".\"")) == Lines{"t.yaml:5:7: interface name '.' is not allowed"});
+  CHECK(problems(node_lab("    interfaces:\n      b0: {kind: bridge}\n      d0: {kind: dummy, master: \"b%d\"}\n")) ==
+        Lines{"t.yaml:6:33: 'master': interface name 'b%d' must not contain '%'"});
+  CHECK(problems("name: lab\nnodes:\n  ns1:\n  ns2:\nlinks:\n  - [\"ns1:e%d\", ns2:e0]\n") ==
+        Lines{"t.yaml:6:6: link endpoint 'ns1:e%d': interface name 'e%d' must not contain '%'"});
+}
+
+TEST_CASE("sysctl values are what /proc/sys takes", "[validate]") {
+  CHECK(problems(node_lab("    sysctls: {net.a: ../../x, net.b: \"\", net.c: \"1;2\", net.d: \"a\\nb\"}\n")) ==
+        Lines{"t.yaml:4:22: sysctl 'net.a': value '../../x' may only contain letters, digits, spaces and '_', '.', "
+              "'-', ':', ',', '+'",
+              "t.yaml:4:38: sysctl 'net.b' must have a value",
+              "t.yaml:4:49: sysctl 'net.c': value '1;2' may only contain letters, digits, spaces and '_', '.', '-', "
+              "':', ',', '+'",
+              "t.yaml:4:63: sysctl 'net.d': value 'a\\nb' may only contain letters, digits, spaces and '_', '.', "
+              "'-', ':', ',', '+'"});
+  CHECK(problems(node_lab("    sysctls: {net.a: " + std::string(257, '1') + "}\n")) ==
+        Lines{"t.yaml:4:22: sysctl 'net.a': value '1111111111111111111111111111111111111111...' is longer than 256 "
+              "characters"});
+  CHECK(problems(node_lab("    sysctls: {net/ipv4/ip_forward: 1, net.ipv4.conf./../x: 1}\n")) ==
+        Lines{"t.yaml:4:15: sysctl 'net/ipv4/ip_forward' is not a net.* key; a namespace has only its own net.* "
+              "sysctls",
+              "t.yaml:4:39: sysctl 'net.ipv4.conf./../x' may only contain letters, digits, '_', '.' and '-'"});
+  auto topo = valid(node_lab("    sysctls: {net.ipv4.ip_local_port_range: \"32768 60999\", net.ipv4.tcp_congestion_control: "
+                             "cubic, net.ipv6.conf.all.stable_secret: \"2001:db8::1\", net.ipv4.conf.all.rp_filter: 0}\n"));
+  CHECK(topo.nodes[0].sysctls.at("net.ipv4.ip_local_port_range") == "32768 60999");
+}
+
+TEST_CASE("a bridge takes at most 1023 ports", "[validate]") {
+  auto star = [](int ports, int extra_dummies) {
+    std::string text = "name: lab\nnodes:\n  host:\n    kind: host\n    interfaces:\n      br0: {kind: bridge}\n";
+    for (int i = 0; i < ports - extra_dummies; ++i) text += "      h" + std::to_string(i) + ": {master: br0}\n";
+    for (int i = 0; i < extra_dummies; ++i) text += "      d" + std::to_string(i) + ": {kind: dummy, master: br0}\n";
+    for (int i = 0; i < ports - extra_dummies; ++i) text += "  n" + std::to_string(i) + ":\n";
+    text += "links:\n";
+    for (int i = 0; i < ports - extra_dummies; ++i)
+      text += "  - [host:h" + std::to_string(i) + ", n" + std::to_string(i) + ":e0]\n";
+    return text;
+  };
+  valid(star(1023, 0));
+  valid(star(1023, 3));
+  // Port 1024 is line 6 + 1024 = 1030 (veth ends, then any dummies count alike).
+  CHECK(problems(star(1025, 0)) ==
+        Lines{"t.yaml:1030:23: bridge 'br0' of node 'host' has 1025 ports; the kernel allows at most 1023 (this is "
+              "port 1024)"});
+  CHECK(problems(star(1024, 2)) ==
+        Lines{"t.yaml:1030:33: bridge 'br0' of node 'host' has 1024 ports; the kernel allows at most 1023 (this is "
+              "port 1024)"});
+}

@@ -538,14 +538,18 @@ Expected<void> NetlinkKernel::create_tun(const CreateLink& a) {
   if ((*h)->sock.ifindex(a.iface.name)) return fail_in(where(a.ns), doing + ": " + errno_text(EEXIST));
   auto made = m_worker.run_in((*h)->fd.get(), [&] { return create_persistent_tun(a.iface); });
   if (!made) return fail_in(where(a.ns), doing + ": " + made.error().message);
+  // mtu and mac go with up/master when there are such, else into the tagging request:
+  // a tap always has a MAC (the file's or derived), and it costs no request of its own.
   LinkChange settings{.up = a.up ? std::optional(true) : std::nullopt, .mtu = a.iface.mtu, .mac = a.iface.mac,
                       .master = a.master};
+  LinkChange with_tag{};
+  if (!settings.up && !settings.master) std::swap(settings, with_tag);
   if (settings.up || settings.mtu || settings.mac || settings.master)
     if (auto set = set_link((*h)->sock, a.iface.name, settings); !set) {
       (void)delete_link((*h)->sock, a.iface.name);
       return fail_in(where(a.ns), doing + ": " + set.error().text);
     }
-  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner, a.addrgen_none);
+  auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner, a.addrgen_none, with_tag);
   if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
   return tagged;
 }

@@ -190,9 +190,10 @@ std::vector<std::string> explain_create(const CreateLink& c) {
     if (t.group) cmd += " group " + *t.group;
     if (t.multi_queue) cmd += " multi_queue";
     std::vector<std::string> out{cmd};
-    if (std::string set = settings_args(c.iface) + folded; !set.empty())
-      out.push_back(ip(c.ns) + " link set " + c.iface.name + set);
-    out.push_back(ip(c.ns) + " link set " + c.iface.name + tag_args(c.owner, c.addrgen_none));
+    // As the kernel does it: mtu and address go with master/up, else with the tag (kernel/netlink_kernel.cpp).
+    std::string with_tag = folded.empty() ? settings_args(c.iface) : "";
+    if (!folded.empty()) out.push_back(ip(c.ns) + " link set " + c.iface.name + settings_args(c.iface) + folded);
+    out.push_back(ip(c.ns) + " link set " + c.iface.name + with_tag + tag_args(c.owner, c.addrgen_none));
     return out;
   }
   return {ip(c.ns) + " link add " + c.iface.name + settings_args(c.iface) + folded + " " + link_type_args(c.iface),

@@ -5,6 +5,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/plan/mac.hpp>
 #include <netlab/util/escape.hpp>
 #include <netlab/util/netns.hpp>
 
@@ -120,7 +121,7 @@ class Differ {
 public:
   /// `gone`: links an earlier pass found the plan deletes; what depends on them is re-made too.
   Differ(const Topology& want, const Observed& have, const LabState& memory, const LinkSet& gone = {})
-      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone) {}
+      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone), m_macs(want) {}
 
   Plan run() {
     mark_deleted_namespaces();
@@ -140,6 +141,7 @@ private:
   const LabState& m_memory;
   std::string m_tag;
   const LinkSet& m_gone;
+  LabMacs m_macs; ///< the MAC each link is created with (the file's or derived), set in its create request
   // Deques: an Action is ~1.5 KB, and growing vectors of them moved every one
   // again and again (5 % of a 1000-namespace `up`).
   std::array<std::deque<Action>, p_count> m_create, m_remove;
@@ -332,7 +334,13 @@ private:
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
                    const Interface* peer = nullptr) {
     CreateLink c{.ns = ref, .iface = iface, .owner = m_tag, .peer_ns = peer_ns};
-    if (peer) c.peer = *peer;
+    c.iface.mac = m_macs.of(ref.node, iface.name);
+    if (peer && peer_ns) {
+      c.peer = *peer;
+      c.peer->mac = m_macs.of(peer_ns->node, peer->name);
+    } else if (peer) {
+      c.peer = *peer;
+    }
     c.addrgen_none = ipv4_only(ref.node) && has_ipv6_state(iface);
     c.peer_addrgen_none = peer && peer_ns && ipv4_only(peer_ns->node) && has_ipv6_state(*peer);
     m_create[link_phase(iface.kind)].push_back(std::move(c));

@@ -239,6 +239,8 @@ std::optional<std::string> ifname_problem(std::string_view name) {
   if (name == "." || name == "..") return "interface name " + quoted(name) + " is not allowed";
   if (name.find('/') != std::string_view::npos) return "interface name " + quoted(name) + " must not contain '/'";
   if (name.find(':') != std::string_view::npos) return "interface name " + quoted(name) + " must not contain ':'";
+  // The kernel turns a name with '%' into a pattern ("veth%d" becomes veth0, veth1...).
+  if (name.find('%') != std::string_view::npos) return "interface name " + quoted(name) + " must not contain '%'";
   if (std::any_of(name.begin(), name.end(), is_space))
     return "interface name " + quoted(name) + " must not contain whitespace";
   if (std::any_of(name.begin(), name.end(), is_control))

@@ -108,6 +108,21 @@ std::optional<std::string> sysctl_key_problem(std::string_view key) {
   return std::nullopt;
 }
 
+// What /proc/sys takes for a net.* key: numbers, words ("cubic"), lists of them, IPv6 secrets.
+std::optional<std::string> sysctl_value_problem(std::string_view key, std::string_view value) {
+  constexpr std::size_t k_value_max = 256;
+  std::string what = "sysctl " + quoted(key) + ": value " + quoted(value);
+  if (value.empty()) return "sysctl " + quoted(key) + " must have a value";
+  if (value.size() > k_value_max) return what + " is longer than " + std::to_string(k_value_max) + " characters";
+  bool chars_ok = std::all_of(value.begin(), value.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-' || ch == ':' ||
+           ch == ',' || ch == '+' || ch == ' ' || ch == '\t';
+  });
+  if (!chars_ok)
+    return what + " may only contain letters, digits, spaces and '_', '.', '-', ':', ',', '+'";
+  return std::nullopt;
+}
+
 void parse_sysctls(Ctx& c, Node& node, const RawNode& map) {
   auto f = field(map, "sysctls");
   if (!f) return;
@@ -118,6 +133,10 @@ void parse_sysctls(Ctx& c, Node& node, const RawNode& map) {
     if (auto problem = sysctl_key_problem(k.scalar)) c.diags.error(k.mark, *problem);
     if (!v.is_scalar()) {
       c.diags.error(value_mark(k, v), "sysctl " + quoted(k.scalar) + " must have a plain value, got " + describe(v));
+      continue;
+    }
+    if (auto problem = sysctl_value_problem(k.scalar, v.scalar)) {
+      c.diags.error(v.mark, *problem);
       continue;
     }
     bool is_true = v.scalar == "true" || v.scalar == "True" || v.scalar == "TRUE";

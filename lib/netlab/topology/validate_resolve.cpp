@@ -131,6 +131,26 @@ void check_interface(Ctx& c, const Node& node, const Interface& ifc, const Iface
   check_vlans(c, node, ifc, src);
 }
 
+/// The kernel numbers a bridge's ports 1..1023 (BR_MAX_PORTS 1024, port 0 unused):
+/// the 1024th port is refused after every other action of `up` has been made.
+void check_bridge_ports(Ctx& c, const Node& node, const NodeSrc& src) {
+  constexpr std::size_t k_max_bridge_ports = 1023;
+  std::map<std::string_view, std::size_t> ports;
+  for (std::size_t i = 0; i < node.interfaces.size(); ++i) {
+    const Interface& ifc = node.interfaces[i];
+    if (!ifc.master || !src.ifaces[i].master) continue;
+    const Interface* bridge = node.find_interface(*ifc.master);
+    if (!bridge || bridge->kind != LinkKind::bridge) continue;
+    if (++ports[*ifc.master] != k_max_bridge_ports + 1) continue;
+    std::size_t total = std::count_if(node.interfaces.begin(), node.interfaces.end(),
+                                      [&](const Interface& x) { return x.master == ifc.master; });
+    c.diags.error(*src.ifaces[i].master, "bridge " + quoted(*ifc.master) + " of node " + quoted(node.name) + " has " +
+                                             std::to_string(total) + " ports; the kernel allows at most " +
+                                             std::to_string(k_max_bridge_ports) + " (this is port " +
+                                             std::to_string(k_max_bridge_ports + 1) + ")");
+  }
+}
+
 void check_addresses(Ctx& c, const Node& node, const NodeSrc& src) {
   std::map<IpAddr, Mark> seen;
   for (std::size_t i = 0; i < node.interfaces.size(); ++i)
@@ -274,6 +294,7 @@ void resolve(Ctx& c) {
     const Node& node = c.topo.nodes[n];
     const NodeSrc& src = c.src.nodes[n];
     for (std::size_t i = 0; i < node.interfaces.size(); ++i) check_interface(c, node, node.interfaces[i], src.ifaces[i]);
+    check_bridge_ports(c, node, src);
     check_addresses(c, node, src);
     check_routes(c, node, src);
   }

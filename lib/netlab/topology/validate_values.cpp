@@ -49,10 +49,30 @@ std::optional<uint16_t> port_number(std::string_view text) {
   return static_cast<uint16_t>(*n);
 }
 
+// Why the kernel would refuse `a` as an interface's own address (or make it mean something else).
+std::optional<std::string> address_kind_problem(const IpAddr& a) {
+  const auto& b = a.bytes;
+  bool zero = std::all_of(b.begin(), b.begin() + a.byte_len(), [](uint8_t x) { return x == 0; });
+  if (zero) return "is the unspecified address; an interface needs an address of its own";
+  if (a.family == Family::v4) {
+    if (b[0] >= 224 && b[0] <= 239) return "is a multicast address (224.0.0.0/4); an interface address must be unicast";
+    if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+      return "is the broadcast address; an interface address must be unicast";
+    return std::nullopt;
+  }
+  if (b[0] == 0xff) return "is a multicast address (ff00::/8); an interface address must be unicast";
+  bool loopback = std::all_of(b.begin(), b.begin() + 15, [](uint8_t x) { return x == 0; }) && b[15] == 1;
+  if (loopback) return "is the loopback address; the kernel keeps ::1 for 'lo' (loopback: up)";
+  return std::nullopt;
+}
+
 } // namespace
 
 Parsed<Cidr> parse_interface_address(std::string_view text) {
-  if (auto c = has_nul(text) ? std::nullopt : Cidr::parse(text)) return *c;
+  if (auto c = has_nul(text) ? std::nullopt : Cidr::parse(text)) {
+    if (auto problem = address_kind_problem(c->addr)) return std::unexpected("address " + quoted(text) + " " + *problem);
+    return *c;
+  }
   if (!has_nul(text) && Cidr::parse(text, true))
     return std::unexpected("address " + quoted(text) + " needs a prefix length, like '" + std::string(text) + "/24'");
   return std::unexpected(quoted(text) + " is not an address with a prefix length, like '10.0.0.1/24' or '2001:db8::1/64'");
