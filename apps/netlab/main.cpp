@@ -1,4 +1,5 @@
 #include "commands.hpp"
+#include "version.hpp"
 
 #include <netlab/util/error.hpp>
 
@@ -14,7 +15,7 @@ void report_error(const std::string& message) { std::fprintf(stderr, "netlab: %s
 
 int main(int argc, char** argv) {
   CLI::App app{"netlab: Linux network labs from a YAML file, reconciled over netlink"};
-  app.set_version_flag("--version", std::string("netlab ") + NETLAB_VERSION);
+  app.set_version_flag("--version", version_line());
   app.require_subcommand(1);
   app.fallthrough();
   Globals g;

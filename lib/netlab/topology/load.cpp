@@ -1,6 +1,8 @@
 // The only file in netlab that includes yaml-cpp.
 #include <netlab/topology/load.hpp>
 
+#include <netlab/topology/search.hpp>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -67,7 +69,10 @@ Expected<RawTopology> load_string(const std::string& text, const std::string& pa
   }
 }
 
-Expected<RawTopology> load_file(const std::string& path) {
+Expected<RawTopology> load_file(const std::string& arg) {
+  auto resolved = resolve_topology(arg);
+  if (!resolved) return std::unexpected(resolved.error());
+  const std::string& path = *resolved;
   // An ifstream opens a directory without complaint; only the read would fail, obscurely.
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
