@@ -78,7 +78,7 @@ _netlab() {
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W "$(_netlab_flags "$exe")" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "$(_netlab_verbs "$exe") help" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_netlab_verbs "$exe")" -- "$cur"))
         fi
         return
     fi

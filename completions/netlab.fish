@@ -36,9 +36,29 @@ function __netlab_verb_is
     contains -- (__netlab_verb) $argv
 end
 
+function __netlab_after_dashdash
+    contains -- -- (commandline -opc)
+end
+
+# After `exec NODE --`: what the shell would complete for the command itself.
+function __netlab_command_after_dashdash
+    set -l tokens (commandline -opc) (commandline -ct)
+    set -l i (contains -i -- -- $tokens)
+    complete -C (string join ' ' -- (string escape -- $tokens[(math $i + 1)..-1]))
+end
+
 function __netlab_flags
-    set -l verb (__netlab_verb)
-    netlab $verb --help 2>/dev/null | awk '/^  +-/ {n = split($1, f, ","); for (i = 1; i <= n; i++) print f[i]}'
+    netlab $argv --help 2>/dev/null | awk '/^  +-/ {n = split($1, f, ","); for (i = 1; i <= n; i++) print f[i]}'
+end
+
+# Registers FLAG (-x or --xyz) for the verbs CONDITION selects.
+function __netlab_complete_flag -a condition flag
+    switch $flag
+        case '--*'
+            complete -c netlab -n $condition -l (string sub -s 3 -- $flag)
+        case '-?'
+            complete -c netlab -n $condition -s (string sub -s 2 -- $flag)
+    end
 end
 
 function __netlab_labs
@@ -52,12 +72,21 @@ function __netlab_lab_files
     set -l dirs (string split -n : -- "$NETLAB_PATH")
     set -l exe (command -s netlab)
     and set -a dirs (path dirname (path resolve $exe))/../share/netlab/topologies
-    for d in $dirs
-        for f in $d/*.yaml
-            path change-extension '' (path basename $f)
+    set -l cur (commandline -ct)
+    if not string match -q '*/*' -- $cur
+        for d in $dirs
+            for f in $d/*.yaml
+                path change-extension '' (path basename $f)
+            end
         end
     end
-    __fish_complete_suffix .yaml
+    for f in $cur*
+        if test -d $f
+            echo $f/
+        else if string match -qr '\.ya?ml$' -- $f
+            echo $f
+        end
+    end
 end
 
 function __netlab_nodes
@@ -80,10 +109,18 @@ end
 
 complete -c netlab -f
 complete -c netlab -n __netlab_no_verb -a '(__netlab_verbs)'
-complete -c netlab -n __netlab_no_verb -a help -d 'Show a verb\'s help'
-complete -c netlab -a '(__netlab_flags)'
+# Flags as `netlab [VERB] --help` lists them, read once when this file is loaded.
+for flag in (__netlab_flags)
+    __netlab_complete_flag true $flag
+end
+for verb in (__netlab_verbs | string replace -r '\t.*' '')
+    for flag in (__netlab_flags $verb)
+        __netlab_complete_flag "__netlab_verb_is $verb" $flag
+    end
+end
 complete -c netlab -n '__netlab_verb_is validate graph up plan down status test' -a '(__netlab_lab_files)'
-complete -c netlab -n '__netlab_verb_is exec shell' -a '(__netlab_nodes)'
+complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashdash' -a '(__netlab_nodes)'
+complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is down status' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F

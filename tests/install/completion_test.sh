@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bash completion offers every verb and flag the binary's --help lists, *.yaml
+# The bash (and, where installed, zsh and fish) completion offers every verb and flag the binary's --help lists, *.yaml
 # files and shipped labs for FILE, the nodes of a file for exec/shell -f, the labs
 # of `netlab list` for -l, and the command's own completion after --.
 # Usage: completion_test.sh SOURCE_DIR NETLAB_BINARY
@@ -67,10 +67,35 @@ expect_in lab-one "down -l LAB" "${got[@]}"
 expect_in lab-two "down -l LAB" "${got[@]}"
 printf '%s\n' "${got[@]}" | grep -qx LAB && { echo "FAIL: down -l offers the header"; failures=$((failures + 1)); }
 
-for sh in zsh fish; do
-    command -v $sh >/dev/null || continue
-    file=$src/completions/$([[ $sh == zsh ]] && echo _netlab || echo netlab.fish)
-    $sh -n "$file" || { echo "FAIL: $sh -n $file"; failures=$((failures + 1)); }
-done
-((failures == 0)) && echo "bash completion: ${#verbs[@]} verbs, their flags, files, labs and nodes offered"
+# zsh and fish, where installed: the same verbs, flags, shipped labs, nodes and labs.
+if command -v zsh >/dev/null; then
+    zc() { zsh -f "$src/tests/install/zsh_harness.zsh" "$src/completions/_netlab" "$@" 2>&1; }
+    mapfile -t got < <(zc "$exe" "")
+    for v in "${verbs[@]}"; do expect_in "$v" "zsh verbs" "${got[@]}"; done
+    mapfile -t got < <(zc "$exe" up -)
+    expect_in --explain "zsh up flags" "${got[@]}"
+    expect_in --json "zsh up flags" "${got[@]}"
+    mapfile -t got < <(NETLAB_PATH=$src/topologies zc "$exe" up "")
+    expect_in bridge-gateway "zsh up FILE" "${got[@]}"
+    mapfile -t got < <(zc "$exe" exec -f lab.yaml "")
+    expect_in ns-b "zsh exec -f FILE NODE" "${got[@]}"
+    mapfile -t got < <(zc "$tmp/netlab" status -l "")
+    expect_in lab-two "zsh status -l LAB" "${got[@]}"
+fi
+if command -v fish >/dev/null; then
+    fc() { PATH=$tmp:$PATH NETLAB_PATH=$src/topologies fish -c "source $src/completions/netlab.fish; complete -C'$*'" 2>&1 |
+        sed 's/\t.*//'; }
+    mapfile -t got < <(fc "netlab ")
+    for v in "${verbs[@]}"; do expect_in "$v" "fish verbs" "${got[@]}"; done
+    mapfile -t got < <(fc "netlab up -")
+    expect_in --explain "fish up flags" "${got[@]}"
+    mapfile -t got < <(fc "netlab up ")
+    expect_in bridge-gateway "fish up FILE" "${got[@]}"
+    expect_in mine.yaml "fish up FILE" "${got[@]}"
+    mapfile -t got < <(fc "netlab exec -f lab.yaml ")
+    expect_in ns-b "fish exec -f FILE NODE" "${got[@]}"
+    mapfile -t got < <(fc "netlab down -l ")
+    expect_in lab-one "fish down -l LAB" "${got[@]}"
+fi
+((failures == 0)) && echo "completion (bash$(command -v zsh >/dev/null && echo ", zsh")$(command -v fish >/dev/null && echo ", fish")): ${#verbs[@]} verbs, their flags, files, labs and nodes offered"
 exit $((failures > 0))
