@@ -59,7 +59,6 @@ set(CPACK_PACKAGE_DESCRIPTION
     "nftables NAT from one YAML file, applies only the difference to the live kernel\n"
     "and removes exactly what it created.")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
-set(CPACK_PACKAGE_HOMEPAGE_URL "https://github.com/netlab/netlab")
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
