@@ -1,5 +1,6 @@
 #include "commands.hpp"
 #include "common.hpp"
+#include "version.hpp"
 
 #include <netlab/util/error.hpp>
 
@@ -19,7 +20,7 @@ void report_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   CLI::App app{"netlab: Linux network labs from a YAML file, reconciled over netlink"};
-  app.set_version_flag("--version", std::string("netlab ") + NETLAB_VERSION);
+  app.set_version_flag("--version", version_line());
   app.require_subcommand(1);
   app.fallthrough();
   Globals g;

@@ -6,6 +6,8 @@
 // while reading, and the first value past a limit stops the parse.
 #include <netlab/topology/load.hpp>
 
+#include <netlab/topology/search.hpp>
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -242,7 +244,10 @@ Expected<RawTopology> load_string(const std::string& text, const std::string& pa
   return raw;
 }
 
-Expected<RawTopology> load_file(const std::string& path) {
+Expected<RawTopology> load_file(const std::string& arg) {
+  auto resolved = resolve_topology(arg);
+  if (!resolved) return std::unexpected(resolved.error());
+  const std::string& path = *resolved;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return fail(path + ": cannot read file: " + errno_text(errno), ExitCode::usage);
   struct stat st {};

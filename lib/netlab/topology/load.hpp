@@ -17,9 +17,11 @@ inline constexpr std::size_t k_max_load_flow_opens = 500'000;
 /// Deepest nesting of lists and mappings.
 inline constexpr int k_max_load_depth = 64;
 
-/// Reads and parses a topology file (one YAML document, within the limits above). Errors carry "FILE:LINE:COL: message"
+/// Reads and parses a topology file (one YAML document, within the limits above): ARG is a
+/// path or a lab's name (resolve_topology() in search.hpp; the result's path is the file
+/// found). Errors carry "FILE:LINE:COL: message"
 /// (or "FILE: message" when the file cannot be read) and ExitCode::usage.
-Expected<RawTopology> load_file(const std::string& path);
+Expected<RawTopology> load_file(const std::string& arg);
 
 /// Parses YAML text already in memory; `path` only names it in messages.
 Expected<RawTopology> load_string(const std::string& text, const std::string& path);
