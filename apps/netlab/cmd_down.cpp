@@ -5,6 +5,9 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/util/netns.hpp>
+#include <netlab/util/suggest.hpp>
+
+#include <algorithm>
 
 #include <cstdio>
 
@@ -34,6 +37,19 @@ std::vector<std::string> external_notes(Kernel& kernel, const LabState& memory) 
   return notes;
 }
 
+/// `-l LAB` names a lab that is up: else "no lab 'x' is up", naming those that are (exit 1).
+int require_known_lab(Kernel& kernel, const std::string& lab) {
+  auto labs = discover_labs(kernel);
+  if (!labs) return report(labs.error());
+  if (std::ranges::find(*labs, lab) != labs->end()) return 0;
+  std::string up;
+  for (const auto& l : *labs) up += (up.empty() ? "" : ", ") + l;
+  std::vector<std::string_view> names(labs->begin(), labs->end());
+  report_error("no lab '" + lab + "' is up" + did_you_mean(lab, names) +
+               (labs->empty() ? "; no labs are up" : "; labs that are up: " + up));
+  return static_cast<int>(ExitCode::failure);
+}
+
 /// Tears one lab down from its memory and the kernel marks.
 int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g) {
   auto memory = discover_lab(kernel, lab);
@@ -45,9 +61,11 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   nothing.name = lab;
   bool live = !g.json && !g.quiet;
   const auto notes = external_notes(kernel, *memory);
-  auto result = reconcile(kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) {
-    if (live && r) print_action(a, o.explain);
-  });
+  ChangePrinter printer(g, o.explain);
+  auto result = reconcile(
+      kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },
+      [&](const Plan& plan) { printer.start(plan); });
+  printer.finish();
   if (!result) return report(result.error());
   if (g.json) std::printf("%s\n", reconcile_json(lab, *result).dump(2).c_str());
   if (result->applied.error) {
@@ -74,6 +92,8 @@ int run_down(const DownOptions& o, Globals& g) {
   auto lock = RunLock::acquire();
   if (!lock) return report(lock.error());
   auto kernel = make_netlink_kernel();
+  if (!o.lab.empty())
+    if (int rc = require_known_lab(*kernel, o.lab); rc != 0) return rc;
   if (!o.all) return down_lab(*kernel, topo ? topo->name : o.lab, topo ? &*topo : nullptr, o, g);
   auto labs = discover_labs(*kernel);
   if (!labs) return report(labs.error());
@@ -93,6 +113,7 @@ void add_down(CLI::App& app, Globals& g) {
   cmd->add_option("-l,--lab", opts->lab, "Lab name, when the file is gone");
   cmd->add_flag("--all", opts->all, "Every lab found in /run/netlab or tagged in the kernel");
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  cmd->footer("Exit: 0 down (or nothing was up with --all), 1 failure or no such lab, 2 bad usage or invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_down(*opts, g); });
 }
 

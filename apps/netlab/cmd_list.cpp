@@ -18,7 +18,7 @@ int run_list(Globals& g) {
   nlohmann::json out = nlohmann::json::array();
   if (!g.json && !labs->empty()) std::printf("%-24s %6s  %s\n", "LAB", "NODES", "SOURCE");
   for (const auto& lab : *labs) {
-    auto memory = discover_lab(*kernel, lab);
+    auto memory = discover_lab_nodes(*kernel, lab);
     if (!memory) return report(memory.error());
     if (g.json) {
       out.push_back({{"lab", lab}, {"nodes", memory->nodes.size()}, {"source", memory->source_path}});
@@ -36,6 +36,8 @@ int run_list(Globals& g) {
 
 void add_list(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("list", "List the labs that are up");
+  cmd->footer("NODES counts the namespaces the lab uses (host and external nodes included when the file names them).\n"
+              "Exit: 0 listed (also when no lab is up), 1 failure.");
   cmd->callback([&g] { g.exit_code = run_list(g); });
 }
 

@@ -100,6 +100,7 @@ void add_validate(CLI::App& app, Globals& g) {
   cmd->footer("Each problem is printed to stderr as FILE:LINE:COL: message (the format editors jump to), all of them,\n"
               "sorted by position. --json prints a summary object (counts, or the list of errors) on stdout.\n"
               "Example: netlab validate topologies/bridge-nat.yaml\n"
+              "Needs no privileges: nothing in the kernel is read.\n"
               "Exit status: 0 the file is valid, 2 it is not (or cannot be read).");
   cmd->callback([&g, file] { g.exit_code = run_validate(*file, g); });
 }

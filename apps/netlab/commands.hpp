@@ -13,10 +13,10 @@ struct Globals {
   bool json = false;    ///< machine-readable output on stdout
   int verbose = 0;      ///< -v count
   bool quiet = false;   ///< only errors
+  std::string color = "auto"; ///< --color: auto, always or never
+  bool paint = false;   ///< colour stdout (from --color, NO_COLOR and whether stdout is a terminal)
+  bool tty = false;     ///< stdout is a terminal
   int exit_code = 0;    ///< set by the verb's callback
-  /// Everything after the first "--" on the command line, untouched by CLI11
-  /// (the command of `exec NODE -- CMD...`).
-  std::vector<std::string> passthrough;
 };
 
 void add_validate(CLI::App& app, Globals& g);

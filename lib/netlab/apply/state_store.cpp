@@ -118,6 +118,22 @@ Expected<void> remove_lab_state(const std::string& lab) {
   return {};
 }
 
+std::string lab_topology_path(const std::string& lab) { return (lab_dir(lab) / "topology.yaml").string(); }
+
+Expected<void> save_lab_topology(const std::string& lab, const std::string& text) {
+  fs::path file = lab_topology_path(lab);
+  fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return fail(tmp.string() + ": " + errno_text(errno));
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  if (ec) return fail(file.string() + ": " + ec.message());
+  return {};
+}
+
 std::vector<std::string> list_lab_states() {
   std::vector<std::string> labs;
   std::error_code ec;
