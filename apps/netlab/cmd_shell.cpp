@@ -87,9 +87,22 @@ std::vector<std::string> zsh_args(const std::string& shell, const std::string& t
   return {shell, "-i"};
 }
 
+/// The lab that owns the namespace this process is in, from the tag on its lo
+/// (read through /sys, which entering the node remounted): "" when untagged.
+std::string lab_of_current_netns() {
+  std::ifstream in("/sys/class/net/lo/ifalias");
+  std::string alias;
+  std::getline(in, alias);
+  return alias.starts_with(k_owner_prefix) ? alias.substr(k_owner_prefix.size()) : std::string();
+}
+
 int shell_in_node(const ShellOptions& o) {
   auto target = enter_node_for_command(o.node, o.file);
   if (!target) return report(target.error());
+  if (target->lab.empty() && target->ref.kind == NodeKind::netns) {
+    target->lab = lab_of_current_netns();
+    if (!target->lab.empty()) ::setenv("NETLAB_LAB", target->lab.c_str(), 1);
+  }
   const std::string shell = pick_shell();
   const std::string tag = prompt_tag(*target);
   std::vector<std::string> args;

@@ -19,7 +19,12 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 void log_step(const char* doing, const Action& a, const Expected<void>& outcome, double ms) {
   if (!log_enabled(LogLevel::debug)) return;
   std::string text = std::string(doing) + " " + describe(a) + ": " + (outcome ? "ok" : outcome.error().message);
-  log_line(LogLevel::debug, text + " (" + format_ms(ms) + ")");
+  const auto* master = std::get_if<SetMaster>(&a);
+  const auto* up = std::get_if<SetUp>(&a);
+  if ((master && master->in_create) || (up && up->in_create))
+    log_line(LogLevel::debug, text + " (done by the create request before it)");
+  else
+    log_line(LogLevel::debug, text + " (" + format_ms(ms) + ")");
 }
 
 /// Reverts the actions at `done` (indexes into `plan`) newest first; returns what could not be reverted.
