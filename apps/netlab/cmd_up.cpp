@@ -4,6 +4,7 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
+#include <netlab/util/log.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -52,7 +53,7 @@ void keep_copy(const Topology& topo) {
   text << in.rdbuf();
   if (!in) return;
   if (auto saved = save_lab_topology(topo.name, text.str()); !saved)
-    std::fprintf(stderr, "netlab: warning: %s\n", saved.error().message.c_str());
+    log_line(LogLevel::warn, saved.error().message);
 }
 
 int run_up(const UpOptions& o, Globals& g) {
@@ -60,7 +61,7 @@ int run_up(const UpOptions& o, Globals& g) {
   if (!lab) return g.exit_code;
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(lab->topo.source_path, ec); !ec) lab->topo.source_path = abs.string();
-  for (const auto& w : preflight_warnings(lab->topo)) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
+  for (const auto& w : preflight_warnings(lab->topo)) log_line(LogLevel::warn, w); // "netlab: warning: ..."
   ChangePrinter printer(g, o.explain);
   auto result = reconcile(
       *lab->kernel, lab->topo, lab->memory, [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },

@@ -85,8 +85,10 @@ int report_extras(CLI::App& app) {
   }
   std::vector<std::string_view> views(names.begin(), names.end());
   auto close = closest_match(flag, views);
+  const bool exec = verb->get_name() == "exec";
   report_error("unknown option '" + flag + "' for '" + where + "'" + (close ? "; did you mean '" + *close + "'?" : "") +
-               "\n(" + where + " --help lists its options)");
+               (exec ? "\n(a command's own options go after --: netlab exec NODE -- CMD...)"
+                     : "\n(" + where + " --help lists its options)"));
   return static_cast<int>(netlab::ExitCode::usage);
 }
 

@@ -78,7 +78,7 @@ TEST_CASE("every verb's help names netlab, the common flags and its exit codes",
   CHECK_THAT(top.out, Catch::Contains("netlab [OPTIONS] SUBCOMMAND"));
 }
 
-TEST_CASE("-v logs each request with its time on stderr; --json stdout stays pure JSON", "[cli][ux][log]") {
+TEST_CASE("verbose runs log each request with its time on stderr and --json stdout stays pure JSON", "[cli][ux][log]") {
   const std::string file = topology("veth-pair.yaml");
   Split up = netlab_split("-v --json up " + file);
   REQUIRE(up.rc == 0);
@@ -98,12 +98,12 @@ TEST_CASE("-v logs each request with its time on stderr; --json stdout stays pur
   require_nothing_left();
 }
 
-TEST_CASE("without privileges a verb says so first; validate and graph work", "[cli][ux][privileges]") {
+TEST_CASE("without privileges a verb says so first, validate and graph work", "[cli][ux][privileges]") {
   const std::string file = topology("veth-pair.yaml");
   REQUIRE(sh("setpriv --inh-caps=-all --bounding-set=-all -- true").rc == 0);
-  for (const std::string args : {"up " + file, "down " + file, "plan " + file, "status " + file, "test " + file,
+  for (const std::string& args : {"up " + file, "down " + file, "plan " + file, "status " + file, "test " + file,
                                  std::string("list"), std::string("exec ns1 -- true"), std::string("shell ns1"),
-                                 "down -l veth-pair"}) {
+                                 std::string("down -l veth-pair")}) {
     INFO(args);
     Run r = unprivileged(args);
     CHECK(r.rc == 1);
@@ -159,7 +159,7 @@ TEST_CASE("status -l works from any directory, from the copy kept in the state d
   require_nothing_left();
 }
 
-TEST_CASE("on a terminal a long run shows one progress line; colour follows --color and NO_COLOR", "[cli][ux][tty]") {
+TEST_CASE("on a terminal a long run shows one progress line and colour follows --color and NO_COLOR", "[cli][ux][tty]") {
   std::string y = "name: wide\nnodes:\n";
   for (int i = 0; i < 30; ++i) y += "  w" + std::to_string(i) + ": {}\n"; // 60 changes: netns and lo up each
   const std::string file = write_temp("wide.yaml", y);
@@ -184,7 +184,7 @@ TEST_CASE("on a terminal a long run shows one progress line; colour follows --co
   require_nothing_left();
 }
 
-TEST_CASE("shell: the prompt names lab and node after the user's bashrc; exec takes all after --", "[cli][ux][shell]") {
+TEST_CASE("shell: the prompt names lab and node after the user's bashrc, exec takes all after --", "[cli][ux][shell]") {
   const std::string file = topology("veth-pair.yaml");
   REQUIRE(netlab("up " + file).rc == 0);
   const std::string home = write_temp("home", "");
@@ -196,7 +196,7 @@ TEST_CASE("shell: the prompt names lab and node after the user's bashrc; exec ta
   Run shell = sh("printf 'echo \"P=$PS1 R=$FROM_BASHRC\"\\nip -br link show veth1\\n' | HOME=" + home +
                  " SHELL=/bin/bash " + NETLAB_BINARY + " shell ns1");
   CHECK(shell.rc == 0);
-  CHECK_THAT(shell.out, Catch::Contains("P=[netlab veth-pair/ns1] mine> R=yes"));
+  CHECK_THAT(shell.out, Catch::Contains("P=[netlab veth-pair/ns1] mine>  R=yes"));
   CHECK_THAT(shell.out, Catch::Contains("veth1@"));
   CHECK(leftovers() == before); // the rc file removed itself
   fs::remove_all(home);

@@ -21,7 +21,7 @@ TEST_CASE("colour follows --color, the terminal and NO_COLOR", "[terminal]") {
   CHECK(parse_color_mode("auto") == ColorMode::automatic);
 }
 
-TEST_CASE("change lines are green, red and yellow; plain without colour", "[terminal]") {
+TEST_CASE("change lines are green, red and yellow, plain without colour", "[terminal]") {
   CHECK(paint_change("+ netns ns1", true) == "\x1b[32m+ netns ns1\x1b[0m");
   CHECK(paint_change("- netns ns1", true) == "\x1b[31m- netns ns1\x1b[0m");
   CHECK(paint_change("~ ns1:lo up", true) == "\x1b[33m~ ns1:lo up\x1b[0m");
@@ -32,7 +32,7 @@ TEST_CASE("change lines are green, red and yellow; plain without colour", "[term
   CHECK(paint_finding("different x", Finding::State::different, false) == "different x");
 }
 
-TEST_CASE("a long plan on a terminal shows progress; -v, -q, a pipe or a short plan every line", "[terminal]") {
+TEST_CASE("a long plan on a terminal shows progress, verbose or quiet runs, pipes and short plans every line", "[terminal]") {
   CHECK(show_progress(true, 0, false, 51));
   CHECK_FALSE(show_progress(true, 0, false, 50));
   CHECK_FALSE(show_progress(false, 0, false, 5000));
@@ -56,7 +56,7 @@ TEST_CASE("the effective capabilities come from CapEff", "[caps]") {
   CHECK_FALSE(parse_cap_eff("CapEff:\tzz\n"));
 }
 
-TEST_CASE("-vv describes each observed object on one line", "[log]") {
+TEST_CASE("very verbose runs describe each observed object on one line", "[log]") {
   ObservedNs ns;
   ns.exists = true;
   ns.owner = "netlab:lab";
