@@ -61,17 +61,18 @@ ApplyResult apply_plan(Kernel& kernel, const std::vector<Action>& plan, const St
   for (size_t i = 0; i < plan.size();) {
     const size_t end = stretch_end(plan, i);
     std::vector<Expected<void>> outcomes;
-    auto start = std::chrono::steady_clock::now();
+    const bool timed = log_enabled(LogLevel::debug); // no clock reads when nothing is logged
+    const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (end - i == 1)
       outcomes.push_back(kernel.apply(plan[i]));
     else
       outcomes = kernel.apply_many(std::span(plan).subspan(i, end - i));
-    const double ms = ms_since(start);
-    if (outcomes.size() > 1 && log_enabled(LogLevel::debug))
+    const double ms = timed ? ms_since(start) : 0;
+    if (outcomes.size() > 1 && timed)
       log_line(LogLevel::debug, "apply " + std::to_string(outcomes.size()) + " independent actions at once (" +
                                     format_ms(ms) + " for all)");
     for (size_t k = 0; k < outcomes.size(); ++k) {
-      log_step("apply", plan[i + k], outcomes[k], outcomes.size() == 1 ? ms : ms / static_cast<double>(outcomes.size()));
+      if (timed) log_step("apply", plan[i + k], outcomes[k], ms / static_cast<double>(outcomes.size()));
       if (on_step) on_step(plan[i + k], outcomes[k]);
       if (outcomes[k]) {
         done.push_back(i + k);
