@@ -30,7 +30,9 @@ std::string pick_shell() {
   return ::access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
 }
 
-bool named(const std::string& shell, const std::string& name) { return shell == name || shell.ends_with("/" + name); }
+bool named(const std::string& shell, const std::string& name) {
+  return shell == name || shell.ends_with("/" + name);
+}
 
 /// "[netlab lab/ns1] ": only characters a prompt cannot expand ($, `, \ would run or escape).
 std::string prompt_tag(const NodeTarget& t) {
@@ -43,7 +45,8 @@ std::string prompt_tag(const NodeTarget& t) {
 /// `s` in single quotes for sh, bash and zsh.
 std::string quoted(const std::string& s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -77,7 +80,8 @@ std::vector<std::string> zsh_args(const std::string& shell, const std::string& t
   if (user) ::setenv("NETLAB_USER_ZDOTDIR", user, 1);
   const std::string restore = "if [ -n \"${NETLAB_USER_ZDOTDIR+x}\" ]; then ZDOTDIR=$NETLAB_USER_ZDOTDIR; "
                               "else unset ZDOTDIR; fi\n";
-  std::ofstream(dir + "/.zshenv") << restore << "[ -f \"${ZDOTDIR:-$HOME}/.zshenv\" ] && . \"${ZDOTDIR:-$HOME}/.zshenv\"\n"
+  std::ofstream(dir + "/.zshenv") << restore
+                                  << "[ -f \"${ZDOTDIR:-$HOME}/.zshenv\" ] && . \"${ZDOTDIR:-$HOME}/.zshenv\"\n"
                                   << "ZDOTDIR=" << quoted(dir) << "\n";
   std::ofstream(dir + "/.zshrc") << restore << "unset NETLAB_USER_ZDOTDIR\n"
                                  << "rm -rf -- " << quoted(dir) << "\n"
@@ -115,7 +119,8 @@ int shell_in_node(const ShellOptions& o) {
     args = {shell, "-i"};
   }
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(nullptr);
   ::execv(shell.c_str(), argv.data());

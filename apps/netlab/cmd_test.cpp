@@ -82,7 +82,8 @@ void add_test(CLI::App& app, Globals& g) {
   auto o = std::make_shared<TestOptions>();
   cmd->add_option("FILE", o->file, "Topology file")->required();
   cmd->add_option("--junit", o->junit, "Also write a JUnit XML report to this file");
-  cmd->footer("Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure or the lab is not up.");
+  cmd->footer(
+      "Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure or the lab is not up.");
   cmd->callback([&g, o] { g.exit_code = run_test(*o, g); });
 }
 

@@ -16,7 +16,9 @@ using namespace netlab::app;
 
 namespace netlab::app {
 
-void report_error(const std::string& message) { std::fprintf(stderr, "netlab: %s\n", message.c_str()); }
+void report_error(const std::string& message) {
+  std::fprintf(stderr, "netlab: %s\n", message.c_str());
+}
 
 namespace {
 
@@ -24,7 +26,9 @@ namespace {
 struct Refused {};
 
 /// Verbs that work unprivileged: they read only the file.
-bool unprivileged(const std::string& verb) { return verb == "validate" || verb == "graph"; }
+bool unprivileged(const std::string& verb) {
+  return verb == "validate" || verb == "graph";
+}
 
 /// --json, -v, -q and --color on `cmd`: given before or after the verb, they mean the same.
 void add_common_flags(CLI::App& cmd, Globals& g) {
@@ -39,7 +43,8 @@ void add_common_flags(CLI::App& cmd, Globals& g) {
 
 std::vector<std::string_view> verb_names(const CLI::App& app) {
   std::vector<std::string_view> names;
-  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
   return names;
 }
 
@@ -80,8 +85,10 @@ int report_extras(CLI::App& app) {
   std::string flag = word.substr(0, word.find('='));
   std::vector<std::string> names;
   for (const auto* o : verb->get_options()) {
-    for (const auto& l : o->get_lnames()) names.push_back("--" + l);
-    for (const auto& s : o->get_snames()) names.push_back("-" + s);
+    for (const auto& l : o->get_lnames())
+      names.push_back("--" + l);
+    for (const auto& s : o->get_snames())
+      names.push_back("-" + s);
   }
   std::vector<std::string_view> views(names.begin(), names.end());
   auto close = closest_match(flag, views);
@@ -94,10 +101,10 @@ int report_extras(CLI::App& app) {
 
 /// Once the command line is read, before the verb runs: logging, colour, privileges.
 void prepare(CLI::App& app, Globals& g) {
-  set_log_level(g.quiet ? LogLevel::error
-                        : g.verbose >= 2 ? LogLevel::trace
-                        : g.verbose == 1 ? LogLevel::debug
-                                         : LogLevel::warn);
+  set_log_level(g.quiet          ? LogLevel::error
+                : g.verbose >= 2 ? LogLevel::trace
+                : g.verbose == 1 ? LogLevel::debug
+                                 : LogLevel::warn);
   g.paint = use_color(parse_color_mode(g.color), ::isatty(STDOUT_FILENO) != 0, std::getenv("NO_COLOR"));
   g.tty = ::isatty(STDOUT_FILENO) != 0;
   for (const auto* verb : app.get_subcommands()) {
@@ -132,7 +139,8 @@ int main(int argc, char** argv) {
   add_test(app, g);
   add_exec(app, g);
   add_shell(app, g);
-  for (auto* verb : app.get_subcommands([](const CLI::App*) { return true; })) add_common_flags(*verb, g);
+  for (auto* verb : app.get_subcommands([](const CLI::App*) { return true; }))
+    add_common_flags(*verb, g);
   app.parse_complete_callback([&] { prepare(app, g); });
 
   // `netlab help [VERB]` is `netlab [VERB] --help`.
@@ -140,14 +148,16 @@ int main(int argc, char** argv) {
   if (int v = verb_index(argc, argv); v > 0) {
     if (args[v] == "help") {
       args.erase(args.begin() + v);
-      if (static_cast<int>(args.size()) > v && unknown_verb(app, args[v])) return static_cast<int>(netlab::ExitCode::usage);
+      if (static_cast<int>(args.size()) > v && unknown_verb(app, args[v]))
+        return static_cast<int>(netlab::ExitCode::usage);
       args.insert(args.begin() + std::min<int>(v + 1, static_cast<int>(args.size())), "--help");
     } else if (unknown_verb(app, args[v])) {
       return static_cast<int>(netlab::ExitCode::usage);
     }
   }
   std::vector<const char*> cargs;
-  for (const auto& a : args) cargs.push_back(a.c_str());
+  for (const auto& a : args)
+    cargs.push_back(a.c_str());
   try {
     app.parse(static_cast<int>(cargs.size()), cargs.data());
   } catch (const CLI::ExtrasError&) {

@@ -101,15 +101,19 @@ TEST_CASE("verbose runs log each request with its time on stderr and --json stdo
 TEST_CASE("without privileges a verb says so first, validate and graph work", "[cli][ux][privileges]") {
   const std::string file = topology("veth-pair.yaml");
   REQUIRE(sh("setpriv --inh-caps=-all --bounding-set=-all -- true").rc == 0);
-  for (const std::string& args : {"up " + file, "down " + file, "plan " + file, "status " + file, "test " + file,
-                                 std::string("list"), std::string("exec ns1 -- true"), std::string("shell ns1"),
-                                 std::string("down -l veth-pair")}) {
+  for (const std::string& args :
+       {"up " + file, "down " + file, "plan " + file, "status " + file, "test " + file, std::string("list"),
+        std::string("exec ns1 -- true"), std::string("shell ns1"), std::string("down -l veth-pair")}) {
     INFO(args);
     Run r = unprivileged(args);
     CHECK(r.rc == 1);
     const std::string verb = args.substr(0, args.find(' '));
     CHECK(r.out == "netlab: netlab " + verb + " needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)\n");
   }
+  Run nobody =
+      sh("setpriv --reuid=65534 --regid=65534 --clear-groups -- " + std::string(NETLAB_BINARY) + " status " + file);
+  CHECK(nobody.rc == 1);
+  CHECK(nobody.out == "netlab: netlab status needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)\n");
   CHECK(unprivileged("validate " + file).rc == 0);
   CHECK(unprivileged("graph " + file).rc == 0);
   CHECK(unprivileged("up --help").rc == 0);
@@ -127,7 +131,8 @@ TEST_CASE("test or down of a lab that is not up says so", "[cli][ux]") {
   REQUIRE(netlab("up " + file).rc == 0);
   Run typo = netlab("down -l veth-piar");
   CHECK(typo.rc == 1);
-  CHECK_THAT(typo.out, Catch::Contains("no lab 'veth-piar' is up (did you mean 'veth-pair'?); labs that are up: veth-pair"));
+  CHECK_THAT(typo.out,
+             Catch::Contains("no lab 'veth-piar' is up (did you mean 'veth-pair'?); labs that are up: veth-pair"));
   REQUIRE(netlab("down -l veth-pair").rc == 0);
   require_nothing_left();
 }
@@ -159,9 +164,11 @@ TEST_CASE("status -l works from any directory, from the copy kept in the state d
   require_nothing_left();
 }
 
-TEST_CASE("on a terminal a long run shows one progress line and colour follows --color and NO_COLOR", "[cli][ux][tty]") {
+TEST_CASE("on a terminal a long run shows one progress line and colour follows --color and NO_COLOR",
+          "[cli][ux][tty]") {
   std::string y = "name: wide\nnodes:\n";
-  for (int i = 0; i < 30; ++i) y += "  w" + std::to_string(i) + ": {}\n"; // 60 changes: netns and lo up each
+  for (int i = 0; i < 30; ++i)
+    y += "  w" + std::to_string(i) + ": {}\n"; // 60 changes: netns and lo up each
   const std::string file = write_temp("wide.yaml", y);
   Run up = on_tty("up " + file);
   CHECK(up.rc == 0);

@@ -32,7 +32,8 @@ TEST_CASE("change lines are green, red and yellow, plain without colour", "[term
   CHECK(paint_finding("different x", Finding::State::different, false) == "different x");
 }
 
-TEST_CASE("a long plan on a terminal shows progress, verbose or quiet runs, pipes and short plans every line", "[terminal]") {
+TEST_CASE("a long plan on a terminal shows progress, verbose or quiet runs, pipes and short plans every line",
+          "[terminal]") {
   CHECK(show_progress(true, 0, false, 51));
   CHECK_FALSE(show_progress(true, 0, false, 50));
   CHECK_FALSE(show_progress(false, 0, false, 5000));

@@ -27,7 +27,8 @@ std::string link_line(const ObservedLink& l) {
   if (l.master) out += " master " + *l.master;
   if (!l.alias.empty()) out += " alias " + l.alias;
   if (!l.qdisc.empty()) out += " qdisc " + l.qdisc;
-  for (const auto& a : l.addresses) out += " " + a.str();
+  for (const auto& a : l.addresses)
+    out += " " + a.str();
   return out;
 }
 
@@ -43,10 +44,14 @@ std::string route_line(const ObservedRoute& r) {
 std::vector<std::string> describe_observed(const ObservedNs& ns) {
   if (!ns.exists) return {"(does not exist)"};
   std::vector<std::string> out;
-  out.push_back(std::string("namespace") + (ns.owner.empty() ? "" : " owner " + ns.owner) + (ns.lo_up ? " lo up" : " lo down"));
-  for (const auto& l : ns.links) out.push_back(link_line(l));
-  for (const auto& r : ns.routes) out.push_back(route_line(r));
-  for (const auto& [key, value] : ns.sysctls) out.push_back("sysctl " + key + " = " + value);
+  out.push_back(std::string("namespace") + (ns.owner.empty() ? "" : " owner " + ns.owner) +
+                (ns.lo_up ? " lo up" : " lo down"));
+  for (const auto& l : ns.links)
+    out.push_back(link_line(l));
+  for (const auto& r : ns.routes)
+    out.push_back(route_line(r));
+  for (const auto& [key, value] : ns.sysctls)
+    out.push_back("sysctl " + key + " = " + value);
   if (ns.nat_table) out.push_back("nat table " + *ns.nat_table);
   return out;
 }

@@ -14,7 +14,8 @@ std::optional<std::uint64_t> parse_cap_eff(std::string_view status) {
     pos = end == std::string_view::npos ? status.size() : end + 1;
     if (!line.starts_with(key)) continue;
     line.remove_prefix(key.size());
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+      line.remove_prefix(1);
     std::uint64_t mask = 0;
     auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), mask, 16);
     if (ec != std::errc() || ptr == line.data()) return std::nullopt;
