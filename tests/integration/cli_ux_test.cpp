@@ -217,3 +217,27 @@ TEST_CASE("shell: the prompt names lab and node after the user's bashrc, exec ta
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("shell: zsh reads the user's zshenv and zshrc, then the prompt names lab and node", "[cli][ux][shell]") {
+  if (sh("test -x /usr/bin/zsh").rc != 0) {
+    WARN("zsh is not installed: nothing to check");
+    return;
+  }
+  const std::string file = topology("veth-pair.yaml");
+  REQUIRE(netlab("up " + file).rc == 0);
+  const std::string home = write_temp("zhome", "");
+  fs::remove(home);
+  fs::create_directory(home);
+  std::ofstream(home + "/.zshenv") << "export FROM_ZSHENV=yes\n";
+  std::ofstream(home + "/.zshrc") << "PROMPT='zmine> '\nexport FROM_ZSHRC=yes\n";
+  auto leftovers = [] { return sh("ls /tmp | grep -c '^netlab-shell-' || true").out; };
+  const std::string before = leftovers();
+  Run shell = sh("printf 'echo \"P=$PROMPT R=$FROM_ZSHRC E=$FROM_ZSHENV Z=${ZDOTDIR-unset}\"\\n' | HOME=" + home +
+                 " SHELL=/usr/bin/zsh " + NETLAB_BINARY + " shell ns1");
+  CHECK(shell.rc == 0);
+  CHECK_THAT(shell.out, Catch::Contains("P=[netlab veth-pair/ns1] zmine>  R=yes E=yes Z=unset"));
+  CHECK(leftovers() == before); // the ZDOTDIR of the start-up files removed itself
+  fs::remove_all(home);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
