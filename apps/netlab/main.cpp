@@ -84,12 +84,11 @@ int report_extras(CLI::App& app) {
   }
   std::string flag = word.substr(0, word.find('='));
   std::vector<std::string> names;
-  for (const auto* o : verb->get_options()) {
-    for (const auto& l : o->get_lnames())
-      names.push_back("--" + l);
-    for (const auto& s : o->get_snames())
-      names.push_back("-" + s);
-  }
+  // Long options only: every one-letter flag is within two edits of a short typo.
+  if (flag.starts_with("--"))
+    for (const auto* o : verb->get_options())
+      for (const auto& l : o->get_lnames())
+        names.push_back("--" + l);
   std::vector<std::string_view> views(names.begin(), names.end());
   auto close = closest_match(flag, views);
   const bool exec = verb->get_name() == "exec";

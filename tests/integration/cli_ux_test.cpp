@@ -53,6 +53,10 @@ TEST_CASE("an unknown verb or option is named with the one meant", "[cli][ux]") 
   Run flag = netlab("up --jsno " + topology("veth-pair.yaml"));
   CHECK(flag.rc == 2);
   CHECK_THAT(flag.out, Catch::Contains("unknown option '--jsno' for 'netlab up'; did you mean '--json'?"));
+  Run exec = netlab("exec ns1 ping -c1 10.0.0.1");
+  CHECK(exec.rc == 2);
+  CHECK_THAT(exec.out, Catch::Contains("unknown option '-c1' for 'netlab exec'\n"));
+  CHECK_THAT(exec.out, Catch::Contains("a command's own options go after --"));
   Run help_typo = netlab("help stauts");
   CHECK(help_typo.rc == 2);
   CHECK_THAT(help_typo.out, Catch::Contains("did you mean 'status'?"));
