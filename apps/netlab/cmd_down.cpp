@@ -5,6 +5,9 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/util/netns.hpp>
+#include <netlab/util/suggest.hpp>
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +45,21 @@ int lab_failed(const std::string& lab, const Error& e, nlohmann::json* doc) {
   return report(e);
 }
 
+/// `-l LAB` names a lab that is up: else "no lab 'x' is up", naming those that are (exit 1).
+int require_known_lab(Kernel& kernel, const std::string& lab) {
+  const auto with_state = list_lab_states(); // cheap: no namespace is read
+  if (std::ranges::find(with_state, lab) != with_state.end()) return 0;
+  auto labs = discover_labs(kernel);
+  if (!labs) return report(labs.error());
+  if (std::ranges::find(*labs, lab) != labs->end()) return 0;
+  std::string up;
+  for (const auto& l : *labs) up += (up.empty() ? "" : ", ") + l;
+  std::vector<std::string_view> names(labs->begin(), labs->end());
+  report_error("no lab '" + lab + "' is up" + did_you_mean(lab, names) +
+               (labs->empty() ? "; no labs are up" : "; labs that are up: " + up));
+  return static_cast<int>(ExitCode::failure);
+}
+
 /// Tears one lab down from its memory and the kernel marks. Under --json its
 /// document goes to `doc` instead of stdout.
 int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const DownOptions& o, Globals& g,
@@ -58,9 +76,11 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   nothing.name = lab;
   bool live = !g.json && !g.quiet;
   const auto notes = external_notes(kernel, *memory);
-  auto result = reconcile(kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) {
-    if (live && r) print_action(a, o.explain);
-  });
+  ChangePrinter printer(g, o.explain);
+  auto result = reconcile(
+      kernel, nothing, *memory, [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },
+      [&](const Plan& plan) { printer.start(plan); });
+  printer.finish();
   if (!result) return lab_failed(lab, result.error(), doc);
   if (doc) *doc = reconcile_json(lab, *result);
   if (result->applied.error) {
@@ -87,6 +107,8 @@ int run_down(const DownOptions& o, Globals& g) {
   std::optional<Topology> topo;
   if (!o.file.empty() && !(topo = load_topology(o.file, g))) return g.exit_code;
   auto kernel = make_netlink_kernel();
+  if (!o.lab.empty())
+    if (int rc = require_known_lab(*kernel, o.lab); rc != 0) return rc;
   nlohmann::json doc;
   if (!o.all) {
     int rc = down_lab(*kernel, topo ? topo->name : o.lab, topo ? &*topo : nullptr, o, g, g.json ? &doc : nullptr);
@@ -117,6 +139,7 @@ void add_down(CLI::App& app, Globals& g) {
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
+  cmd->footer("Exit: 0 down (or nothing was up with --all), 1 failure or no such lab, 2 bad usage or invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_down(*opts, g); });
 }
 

@@ -46,9 +46,10 @@ void add_exec(CLI::App& app, Globals& g) {
   cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f)")->required();
   cmd->add_option("command", o->command, "The command (words after NODE; use -- before options of the command)");
   cmd->footer("Everything after -- is the command, passed as is.\n"
-              "Example: netlab exec ns1 -- ip -br addr");
+              "Example: netlab exec ns1 -- ip -br addr\n"
+              "Exit: the command's own; 127 it does not exist, 126 it cannot run, 1 the node cannot be entered,\n"
+              "2 bad usage.");
   cmd->callback([&g, o] {
-    o->command.insert(o->command.end(), g.passthrough.begin(), g.passthrough.end());
     if (o->command.empty()) {
       report_error("exec: no command given (netlab exec NODE -- CMD...)");
       g.exit_code = static_cast<int>(ExitCode::usage);

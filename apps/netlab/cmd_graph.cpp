@@ -60,6 +60,7 @@ void add_graph(CLI::App& app, Globals& g) {
   cmd->add_option("FILE", args->file, "Topology file")->required();
   cmd->add_option("--format", args->format, "mermaid (default) or dot (render: dot -Tpng)")
       ->check(CLI::IsMember({"mermaid", "dot"}));
+  cmd->footer("Needs no privileges: only the file is read.\nExit: 0 printed, 2 invalid file.");
   cmd->callback([&g, args] { g.exit_code = run_graph(*args, g); });
 }
 

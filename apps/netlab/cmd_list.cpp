@@ -24,7 +24,7 @@ int run_list(Globals& g) {
   if (!g.json && !labs->empty()) std::printf("%-24s %6s  %s\n", "LAB", "NODES", "SOURCE");
   for (const auto& lab : *labs) {
     // One lab's broken (or hostile) state must not hide the others.
-    auto memory = discover_lab(*kernel, lab);
+    auto memory = discover_lab_nodes(*kernel, lab);
     std::string problem = memory ? "" : memory.error().message;
     std::size_t nodes = memory ? memory->nodes.size() : 0;
     std::string source = memory ? memory->source_path : "";
@@ -49,6 +49,8 @@ int run_list(Globals& g) {
 
 void add_list(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("list", "List the labs that are up");
+  cmd->footer("NODES counts the namespaces the lab uses (host and external nodes included when the file names them).\n"
+              "Exit: 0 listed (also when no lab is up), 1 failure.");
   cmd->callback([&g] { g.exit_code = run_list(g); });
 }
 

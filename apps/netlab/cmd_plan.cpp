@@ -26,7 +26,7 @@ int run_plan(const PlanOptions& o, Globals& g) {
     print_json(plan_json(lab->topo.name, *plan, o.explain));
     return 0;
   }
-  for (const auto& a : plan->actions) print_action(a, o.explain);
+  for (const auto& a : plan->actions) print_action(a, o.explain, g.paint);
   if (!g.quiet)
     std::printf("%s\n", plan->empty() ? "no changes: the kernel matches the file"
                                       : (std::to_string(plan->actions.size()) + " changes planned, none applied").c_str());
@@ -42,6 +42,7 @@ void add_plan(CLI::App& app, Globals& g) {
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
+  cmd->footer("Exit: 0 the plan was made (changes or none), 1 failure (e.g. a conflict), 2 invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_plan(*opts, g); });
 }
 

@@ -1,14 +1,18 @@
 // `netlab test FILE [--junit OUT]`: run the file's checks against the live lab.
 #include "common.hpp"
 
+#include <netlab/apply/state_store.hpp>
 #include <netlab/check/report.hpp>
 #include <netlab/check/run.hpp>
 #include <netlab/topology/validate.hpp>
 
 #include <nlohmann/json.hpp>
 #include <netlab/util/error.hpp>
+#include <netlab/util/netns.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -37,9 +41,23 @@ Expected<void> write_junit(const std::string& path, std::string_view lab, const 
   return {};
 }
 
+/// Whether anything of the lab is up: its state dir, or one of its namespaces.
+bool lab_is_up(const Topology& topo) {
+  const auto labs = list_lab_states();
+  if (std::ranges::find(labs, topo.name) != labs.end()) return true;
+  std::error_code ec;
+  return std::ranges::any_of(topo.nodes, [&](const Node& n) {
+    return n.kind == NodeKind::netns && std::filesystem::exists(std::string(k_netns_dir) + "/" + n.name, ec);
+  });
+}
+
 int run_test(const TestOptions& o, Globals& g) {
   auto topo = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
   if (!topo) return g.exit_code;
+  if (!lab_is_up(*topo)) {
+    report_error("lab '" + topo->name + "' is not up: run netlab up " + o.file);
+    return static_cast<int>(ExitCode::failure);
+  }
   auto results = run_checks(*topo);
   if (g.json) {
     print_json(checks_json(topo->name, results));
@@ -63,7 +81,8 @@ void add_test(CLI::App& app, Globals& g) {
   auto o = std::make_shared<TestOptions>();
   cmd->add_option("FILE", o->file, "Topology file")->required();
   cmd->add_option("--junit", o->junit, "Also write a JUnit XML report to this file");
-  cmd->footer("Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure.");
+  cmd->footer(
+      "Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure or the lab is not up.");
   cmd->callback([&g, o] { g.exit_code = run_test(*o, g); });
 }
 

@@ -4,10 +4,14 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
+#include <netlab/util/log.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace netlab::app {
 
@@ -43,16 +47,32 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
   return 0;
 }
 
+/// Keeps the file as applied in the state dir, so `status -l` works from anywhere
+/// and after the file changed. A copy that cannot be written only costs that.
+void keep_copy(const Topology& topo) {
+  std::ifstream in(topo.source_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return;
+  if (auto saved = save_lab_topology(topo.name, text.str()); !saved)
+    log_line(LogLevel::warn, saved.error().message);
+}
+
 int run_up(const UpOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
-  bool live = !g.json && !g.quiet;
-  for (const auto& w : preflight_warnings(lab->topo)) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
-  auto result = reconcile(*lab->kernel, lab->topo, lab->memory, [&](const Action& a, const Expected<void>& r) {
-    if (live && r) print_action(a, o.explain);
-  });
+  std::error_code ec;
+  if (auto abs = std::filesystem::absolute(lab->topo.source_path, ec); !ec) lab->topo.source_path = abs.string();
+  for (const auto& w : preflight_warnings(lab->topo)) log_line(LogLevel::warn, w); // "netlab: warning: ..."
+  ChangePrinter printer(g, o.explain);
+  auto result = reconcile(
+      *lab->kernel, lab->topo, lab->memory, [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },
+      [&](const Plan& plan) { printer.start(plan); });
+  printer.finish();
   if (!result) return report(result.error());
-  return finish(lab->topo.name, *result, g, lab->topo.message);
+  int rc = finish(lab->topo.name, *result, g, lab->topo.message);
+  if (rc == 0) keep_copy(lab->topo);
+  return rc;
 }
 
 } // namespace
@@ -65,8 +85,10 @@ void add_up(CLI::App& app, Globals& g) {
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
-  cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change). On a failure every change of\n"
-              "this run is undone. Exit: 0 converged, 1 failure (nothing changed), 2 invalid file.");
+  cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change); on a terminal, a plan of more\n"
+              "than 50 changes shows one progress line instead (-v prints every line). On a failure every change\n"
+              "of this run is undone.\n"
+              "Exit: 0 converged, 1 failure (nothing changed), 2 invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_up(*opts, g); });
 }
 

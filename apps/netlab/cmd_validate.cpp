@@ -103,6 +103,7 @@ void add_validate(CLI::App& app, Globals& g) {
               "sorted by position. --json prints a summary object (counts, or the error with its diagnostics) on stdout\n"
               "(docs/json.md).\n"
               "Example: netlab validate topologies/bridge-nat.yaml\n"
+              "Needs no privileges: nothing in the kernel is read.\n"
               "Exit status: 0 the file is valid, 2 it is not (or cannot be read).");
   cmd->callback([&g, file] { g.exit_code = run_validate(*file, g); });
 }

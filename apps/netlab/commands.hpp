@@ -13,13 +13,13 @@ struct Globals {
   bool json = false;    ///< machine-readable output on stdout
   int verbose = 0;      ///< -v count
   bool quiet = false;   ///< only errors
+  std::string color = "auto"; ///< --color: auto, always or never
+  bool paint = false;   ///< colour stdout (from --color, NO_COLOR and whether stdout is a terminal)
+  bool tty = false;     ///< stdout is a terminal
   int exit_code = 0;    ///< set by the verb's callback
   double wait_seconds = -1; ///< --wait: how long to wait for a lock (< 0: for ever)
   bool no_wait = false;     ///< --no-wait: fail at once when a lock is held
   bool host_netns = false;  ///< --host-netns: work on a lab from another namespace than its `up` ran in
-  /// Everything after the first "--" on the command line, untouched by CLI11
-  /// (the command of `exec NODE -- CMD...`).
-  std::vector<std::string> passthrough;
 };
 
 void add_validate(CLI::App& app, Globals& g);

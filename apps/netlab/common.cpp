@@ -3,6 +3,7 @@
 #include <netlab/apply/engine.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
+#include <netlab/report/terminal.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/escape.hpp>
@@ -103,10 +104,44 @@ Expected<void> check_lab_name(const std::string& lab) {
   return {};
 }
 
-void print_action(const Action& a, bool explain_it) {
-  std::printf("%s\n", describe(a).c_str());
+void print_action(const Action& a, bool explain_it, bool paint) {
+  std::printf("%s\n", paint_change(describe(a), paint).c_str());
   if (!explain_it) return;
   for (const auto& cmd : explain(a)) std::printf("    %s%s\n", cmd.starts_with('#') ? "" : "$ ", cmd.c_str());
+}
+
+ChangePrinter::ChangePrinter(const Globals& g, bool explain) : m_g(g), m_explain(explain) {}
+
+void ChangePrinter::start(const Plan& plan) {
+  m_total = plan.actions.size();
+  m_progress = show_progress(m_g.tty, m_g.verbose, m_g.quiet || m_g.json, m_total);
+  m_start = std::chrono::steady_clock::now();
+  if (m_progress) draw();
+}
+
+void ChangePrinter::step(const Action& a, const Expected<void>& outcome) {
+  ++m_done;
+  if (m_g.json || m_g.quiet) return;
+  if (!m_progress) {
+    if (outcome) print_action(a, m_explain, m_g.paint);
+    return;
+  }
+  using namespace std::chrono_literals;
+  if (m_done == m_total || std::chrono::steady_clock::now() - m_drawn > 100ms) draw();
+}
+
+void ChangePrinter::draw() {
+  m_drawn = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(m_drawn - m_start).count();
+  std::printf("\r\x1b[K%s", progress_line(m_done, m_total, elapsed).c_str());
+  std::fflush(stdout);
+}
+
+void ChangePrinter::finish() {
+  if (!m_progress) return;
+  std::printf("\r\x1b[K");
+  std::fflush(stdout);
+  m_progress = false;
 }
 
 Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file) {

@@ -7,12 +7,14 @@
 #include <netlab/check/enter.hpp>
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/plan/action.hpp>
+#include <netlab/plan/diff.hpp>
 #include <netlab/topology/model.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/error.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,8 +62,30 @@ Expected<void> check_host_netns(const LabState& memory, const Globals& g);
 /// Refuses (exit 2) a -l LAB that is not a lab name.
 Expected<void> check_lab_name(const std::string& lab);
 
-/// "+ veth ns1:vethB <-> host:vethA" and, with explain, the commands under it.
-void print_action(const Action& a, bool explain);
+/// "+ veth ns1:vethB <-> host:vethA" (coloured with `paint`) and, with explain, the commands under it.
+void print_action(const Action& a, bool explain, bool paint = false);
+
+/// Prints the changes of an up/down run as they are applied: every line, or, on
+/// a terminal for a plan of more than k_progress_threshold changes (without -v),
+/// one updating progress line. Nothing with --json or -q.
+class ChangePrinter {
+public:
+  ChangePrinter(const Globals& g, bool explain);
+  /// Before the plan runs (reconcile's PlanObserver).
+  void start(const Plan& plan);
+  /// After each action (reconcile's StepObserver).
+  void step(const Action& a, const Expected<void>& outcome);
+  /// Clears the progress line, if one is shown, before the summary.
+  void finish();
+
+private:
+  void draw();
+  const Globals& m_g;
+  bool m_explain;
+  bool m_progress = false;
+  size_t m_done = 0, m_total = 0;
+  std::chrono::steady_clock::time_point m_start, m_drawn;
+};
 
 /// Resolves NODE (through FILE when given), enters its namespace in this process
 /// and exports NETLAB_NODE / NETLAB_LAB. For exec and shell, which then replace

@@ -165,6 +165,20 @@ TEST_CASE("foreign objects are conflicts, never touched", "[engine]") {
   CHECK(lab.kernel.writes == 0);
 }
 
+TEST_CASE("a namespace of another lab is a conflict that names its way out", "[engine]") {
+  Lab lab;
+  ObservedNs other;
+  other.ref = {"ns1", NodeKind::netns, "/run/netns/ns1"};
+  other.exists = true;
+  other.owner = "netlab:veth-pair";
+  lab.kernel.nodes["ns1"] = other;
+  auto plan = plan_lab(lab.kernel, parse(k_bridge_lab), lab.memory);
+  REQUIRE_FALSE(plan);
+  CHECK_THAT(plan.error().message, Catch::Contains("namespace 'ns1' already exists and is owned by lab 'veth-pair' "
+                                                   "(netlab down -l veth-pair)"));
+  CHECK(lab.kernel.writes == 0);
+}
+
 TEST_CASE("a failure mid-way undoes every completed change", "[engine]") {
   Lab lab;
   Topology t = parse(k_bridge_lab);

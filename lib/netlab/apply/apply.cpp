@@ -2,19 +2,40 @@
 
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/inverse.hpp>
+#include <netlab/util/log.hpp>
 
+#include <chrono>
 #include <span>
 
 namespace netlab {
 
 namespace {
 
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// -v: "apply + netns ns1: ok (0.42 ms)", or the kernel's error.
+void log_step(const char* doing, const Action& a, const Expected<void>& outcome, double ms) {
+  if (!log_enabled(LogLevel::debug)) return;
+  std::string text = std::string(doing) + " " + describe(a) + ": " + (outcome ? "ok" : outcome.error().message);
+  const auto* master = std::get_if<SetMaster>(&a);
+  const auto* up = std::get_if<SetUp>(&a);
+  if ((master && master->in_create) || (up && up->in_create))
+    log_line(LogLevel::debug, text + " (done by the create request before it)");
+  else
+    log_line(LogLevel::debug, text + " (" + format_ms(ms) + ")");
+}
+
 /// Reverts the actions at `done` (indexes into `plan`) newest first; returns what could not be reverted.
 std::vector<std::string> undo(Kernel& kernel, const std::vector<Action>& plan, const std::vector<size_t>& done) {
   std::vector<std::string> errors;
   for (size_t k = done.size(); k-- > 0;) {
     for (const auto& step : inverse(plan[done[k]])) {
-      if (auto r = kernel.apply(step); !r) errors.push_back(describe(step) + ": " + r.error().message);
+      auto start = std::chrono::steady_clock::now();
+      auto r = kernel.apply(step);
+      log_step("undo", step, r, ms_since(start));
+      if (!r) errors.push_back(describe(step) + ": " + r.error().message);
     }
   }
   return errors;
@@ -40,11 +61,18 @@ ApplyResult apply_plan(Kernel& kernel, const std::vector<Action>& plan, const St
   for (size_t i = 0; i < plan.size();) {
     const size_t end = stretch_end(plan, i);
     std::vector<Expected<void>> outcomes;
+    const bool timed = log_enabled(LogLevel::debug); // no clock reads when nothing is logged
+    const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (end - i == 1)
       outcomes.push_back(kernel.apply(plan[i]));
     else
       outcomes = kernel.apply_many(std::span(plan).subspan(i, end - i));
+    const double ms = timed ? ms_since(start) : 0;
+    if (outcomes.size() > 1 && timed)
+      log_line(LogLevel::debug, "apply " + std::to_string(outcomes.size()) + " independent actions at once (" +
+                                    format_ms(ms) + " for all)");
     for (size_t k = 0; k < outcomes.size(); ++k) {
+      if (timed) log_step("apply", plan[i + k], outcomes[k], ms / static_cast<double>(outcomes.size()));
       if (on_step) on_step(plan[i + k], outcomes[k]);
       if (outcomes[k]) {
         done.push_back(i + k);

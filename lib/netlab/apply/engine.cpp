@@ -221,7 +221,7 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
 }
 
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
-                                    const StepObserver& on_step) {
+                                    const StepObserver& on_step, const PlanObserver& on_plan) {
   auto start = std::chrono::steady_clock::now();
   ReconcileReport report;
   auto plan = plan_lab(kernel, want, memory);
@@ -230,6 +230,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   if (!report.plan.empty()) {
     if (auto r = save_lab_state(with_host_id(with_external_ids(kernel, intent_state(memory, want), memory))); !r)
       return std::unexpected(r.error());
+    if (on_plan) on_plan(report.plan);
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
       (void)restore_memory(memory);
@@ -266,6 +267,16 @@ std::vector<std::string> preflight_warnings(const Topology& want) {
 }
 
 Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab) {
+  auto memory = discover_lab_nodes(kernel, lab);
+  if (!memory) return memory;
+  // Host links may carry the lab's tag even when the lab never named the host.
+  if (!std::ranges::any_of(memory->nodes, [](const NsRef& r) { return r.kind == NodeKind::host; }))
+    memory->nodes.push_back(NsRef{"host", NodeKind::host, {}});
+  if (std::ranges::find(memory->nat_nodes, "host") == memory->nat_nodes.end()) memory->nat_nodes.push_back("host");
+  return memory;
+}
+
+Expected<LabState> discover_lab_nodes(Kernel& kernel, const std::string& lab) {
   auto memory = load_lab_state(lab);
   if (!memory) return std::unexpected(memory.error());
   auto names = kernel.list_netns();
@@ -277,9 +288,6 @@ Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab) {
     auto ns = kernel.observe(ref, {});
     if (ns && ns->exists && ns->owner == tag) memory->nodes.push_back(ref);
   }
-  if (!std::ranges::any_of(memory->nodes, [](const NsRef& r) { return r.kind == NodeKind::host; }))
-    memory->nodes.push_back(NsRef{"host", NodeKind::host, {}});
-  if (std::ranges::find(memory->nat_nodes, "host") == memory->nat_nodes.end()) memory->nat_nodes.push_back("host");
   return memory;
 }
 

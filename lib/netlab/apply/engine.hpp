@@ -8,6 +8,7 @@
 #include <netlab/topology/model.hpp>
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,11 +32,14 @@ struct ReconcileReport {
   double elapsed_ms = 0;
 };
 
+/// Called once with the plan, before any of it is applied (to size a progress line).
+using PlanObserver = std::function<void(const Plan&)>;
+
 /// Makes the kernel match `want`: plan, record intent in the state dir, apply
 /// (undo on failure), remember, verify. `memory` is the lab's LabState
 /// (load_lab_state or discover_lab). An empty `want` (no nodes) tears down.
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
-                                    const StepObserver& on_step = {});
+                                    const StepObserver& on_step = {}, const PlanObserver& on_plan = {});
 
 /// Host conditions that silently defeat the lab's NAT or forwarding (ip_forward
 /// off, br_netfilter, a foreign forward chain with policy drop), read in every
@@ -45,6 +49,10 @@ std::vector<std::string> preflight_warnings(const Topology& want);
 /// What `down -l LAB` / `down --all` know without a file: the lab's memory
 /// completed from the kernel marks (namespaces whose lo carries the tag).
 Expected<LabState> discover_lab(Kernel& kernel, const std::string& lab);
+
+/// The lab's nodes as far as it knows them: its memory plus the namespaces
+/// tagged with its name (what `list` counts; discover_lab adds the host).
+Expected<LabState> discover_lab_nodes(Kernel& kernel, const std::string& lab);
 
 /// Every lab that has a state dir or a tagged namespace (lo alias) or host link.
 /// Aliases "netlab:X" whose X is not a lab name are no lab: skipped, and described

@@ -215,21 +215,31 @@ Expected<LabState> load_lab_state(const std::string& lab) {
   return s;
 }
 
-Expected<void> save_lab_state(const LabState& state) {
-  auto dir = open_lab_dir(state.lab, true);
+namespace {
+
+/// Writes `name` (0600) in the lab's dir atomically: a fresh tmp file (O_EXCL|O_NOFOLLOW), then rename.
+Expected<void> write_lab_file(const std::string& lab, const std::string& name, const std::string& text) {
+  auto dir = open_lab_dir(lab, true);
   if (!dir) return std::unexpected(dir.error());
-  const std::string path = under_root(state.lab) + "/state.json";
+  const std::string path = under_root(lab) + "/" + name;
+  const std::string tmp_name = name + ".tmp";
   const std::string tmp = path + ".tmp";
   // A stale tmp (a crash, or someone else's link) goes first: unlinkat removes the name, never its target.
-  if (::unlinkat(dir->get(), "state.json.tmp", 0) != 0 && errno != ENOENT) return fail(tmp + ": " + errno_text(errno));
-  UniqueFd fd(::openat(dir->get(), "state.json.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (::unlinkat(dir->get(), tmp_name.c_str(), 0) != 0 && errno != ENOENT) return fail(tmp + ": " + errno_text(errno));
+  UniqueFd fd(::openat(dir->get(), tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return fail(tmp + ": " + errno_text(errno));
   if (::fchmod(fd.get(), 0600) != 0) return fail(tmp + ": chmod: " + errno_text(errno));
-  if (auto w = write_all(fd.get(), to_json(state).dump(2) + "\n", tmp); !w) return w;
+  if (auto w = write_all(fd.get(), text, tmp); !w) return w;
   if (::close(fd.release()) != 0) return fail(tmp + ": " + errno_text(errno));
-  if (::renameat(dir->get(), "state.json.tmp", dir->get(), "state.json") != 0)
+  if (::renameat(dir->get(), tmp_name.c_str(), dir->get(), name.c_str()) != 0)
     return fail(path + ": " + errno_text(errno));
   return {};
+}
+
+} // namespace
+
+Expected<void> save_lab_state(const LabState& state) {
+  return write_lab_file(state.lab, "state.json", to_json(state).dump(2) + "\n");
 }
 
 Expected<void> remove_lab_state(const std::string& lab) {
@@ -252,6 +262,12 @@ Expected<void> remove_lab_state(const std::string& lab) {
   if (*root && ::unlinkat(root->get(), lab.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
     return fail(path + ": " + errno_text(errno));
   return {};
+}
+
+std::string lab_topology_path(const std::string& lab) { return under_root(lab) + "/topology.yaml"; }
+
+Expected<void> save_lab_topology(const std::string& lab, const std::string& text) {
+  return write_lab_file(lab, "topology.yaml", text);
 }
 
 std::vector<std::string> list_lab_states() {

@@ -33,6 +33,12 @@ Expected<void> save_lab_state(const LabState& state);
 /// Removes the lab's state dir (its files; never follows a symlink).
 Expected<void> remove_lab_state(const std::string& lab);
 
+/// Where the copy of the lab's topology file as last applied lives (it may not exist).
+std::string lab_topology_path(const std::string& lab);
+
+/// Writes that copy (`text`: the file's contents), atomically.
+Expected<void> save_lab_topology(const std::string& lab, const std::string& text);
+
 /// Labs with a state dir holding state.json. Entries that are not lab names are skipped.
 std::vector<std::string> list_lab_states();
 

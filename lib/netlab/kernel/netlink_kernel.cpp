@@ -15,10 +15,12 @@
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/util/log.hpp>
 #include <netlab/util/netns.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <fcntl.h>
@@ -364,6 +366,18 @@ unsigned reader_threads(size_t namespaces) {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
 }
 
+/// -v: "observe ns1: 3 links, 1 route (0.31 ms)"; -vv: every object read.
+void log_observed(const NsRef& ns, const ObservedNs& seen, const std::optional<Error>& error,
+                  std::chrono::steady_clock::time_point start) {
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::string what = error ? error->message
+                           : std::to_string(seen.links.size()) + " links, " + std::to_string(seen.routes.size()) +
+                                 " routes";
+  log_line(LogLevel::debug, "observe " + ns.node + ": " + what + " (" + format_ms(ms) + ")");
+  if (error || !log_enabled(LogLevel::trace)) return;
+  for (const auto& line : describe_observed(seen)) log_line(LogLevel::trace, "  " + ns.node + ": " + line);
+}
+
 Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<ObserveJob>& jobs) {
   std::vector<ObservedNs> out(jobs.size());
   std::vector<NsHandle*> handles(jobs.size(), nullptr);
@@ -372,7 +386,10 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     out[i].ref = jobs[i].ns;
     auto h = existing_handle(jobs[i].ns);
     if (!h) return std::unexpected(h.error());
-    if (!*h) continue;
+    if (!*h) {
+      if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, "observe " + jobs[i].ns.node + ": does not exist");
+      continue;
+    }
     handles[i] = *h;
     out[i].exists = true;
     out[i].ns_id = namespace_id(**h);
@@ -386,12 +403,15 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
     if (!handles[i]) return;
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
+    const bool timed = log_enabled(LogLevel::debug);
+    const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read)
       errors[i] = read.error();
     else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
       errors[i] = more.error();
     if (!errors[i] && jobs[i].what.qdiscs)
       if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();
+    if (timed) log_observed(jobs[i].ns, out[i], errors[i], start);
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);

@@ -84,6 +84,10 @@ struct ObservedNs {
   const ObservedLink* find_link(int ifindex) const;
 };
 
+/// One line per object of `ns` ("link vethB veth up mtu 1500 ...", "route ..."),
+/// for the -vv log of what observe read.
+std::vector<std::string> describe_observed(const ObservedNs& ns);
+
 /// Everything observed for one run, keyed by node name.
 struct Observed {
   std::map<std::string, ObservedNs> nodes;

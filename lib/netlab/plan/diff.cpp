@@ -177,9 +177,17 @@ private:
     return "alias '" + escape_for_terminal(alias) + "'";
   }
 
+  /// How to get the object out of the way: the other lab's down, or by hand.
+  static std::string way_out(const std::string& alias) {
+    if (alias.starts_with(k_owner_prefix)) return " (netlab down -l " + alias.substr(k_owner_prefix.size()) + ")";
+    return "";
+  }
+
   void conflict(const std::string& path, const std::string& what, const std::string& alias) {
-    m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + "; lab '" + m_want.name +
-                               "' will not touch it");
+    const bool other_lab = alias.starts_with(k_owner_prefix);
+    m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + way_out(alias) + "; lab '" +
+                               m_want.name + "' will not touch it" +
+                               (other_lab ? "" : " (rename it in the file, or remove it by hand)"));
     note(Finding::State::conflict, path, "owned by lab '" + m_want.name + "'", owner_text(alias));
   }
 
