@@ -6,6 +6,7 @@
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
 #include <netlab/plan/mac.hpp>
+#include <netlab/topology/validate.hpp>
 #include <netlab/util/escape.hpp>
 #include <netlab/util/netns.hpp>
 
@@ -177,10 +178,12 @@ private:
     return "alias '" + escape_for_terminal(alias) + "'";
   }
 
-  /// How to get the object out of the way: the other lab's down, or by hand.
+  /// How to get the object out of the way: the other lab's down (only for an
+  /// owner that is a lab name: such a command is safe to print and to run).
   static std::string way_out(const std::string& alias) {
-    if (alias.starts_with(k_owner_prefix)) return " (netlab down -l " + alias.substr(k_owner_prefix.size()) + ")";
-    return "";
+    if (!alias.starts_with(k_owner_prefix)) return "";
+    const std::string lab = alias.substr(k_owner_prefix.size());
+    return lab_name_problem(lab) ? "" : " (netlab down -l " + lab + ")";
   }
 
   void conflict(const std::string& path, const std::string& what, const std::string& alias) {
