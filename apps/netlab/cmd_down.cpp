@@ -50,6 +50,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   });
   if (!result) return report(result.error());
   if (g.json) std::printf("%s\n", reconcile_json(lab, *result).dump(2).c_str());
+  if (result->applied.interrupted) return report_interrupted(result->applied);
   if (result->applied.error) {
     report_error("failed: " + describe(result->plan.actions[*result->applied.failed_index]) + ": " +
                  result->applied.error->message);
@@ -60,6 +61,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
     for (const auto& n : notes) std::printf("note: %s\n", n.c_str());
   if (live) std::printf("lab '%s' is down: %s\n", lab.c_str(),
                         summary_line(result->plan.actions.size(), result->elapsed_ms).c_str());
+  if (stop_requested()) return report_interrupted(result->applied);
   return 0;
 }
 
@@ -73,13 +75,16 @@ int run_down(const DownOptions& o, Globals& g) {
   if (!o.file.empty() && !(topo = load_topology(o.file, g))) return g.exit_code;
   auto lock = RunLock::acquire();
   if (!lock) return report(lock.error());
+  stop_on_signals();
   auto kernel = make_netlink_kernel();
   if (!o.all) return down_lab(*kernel, topo ? topo->name : o.lab, topo ? &*topo : nullptr, o, g);
   auto labs = discover_labs(*kernel);
   if (!labs) return report(labs.error());
   int rc = 0;
-  for (const auto& lab : *labs)
+  for (const auto& lab : *labs) {
+    if (stop_requested()) return report_interrupted({});
     if (int r = down_lab(*kernel, lab, nullptr, o, g); r != 0) rc = r;
+  }
   if (labs->empty() && !g.quiet && !g.json) std::printf("no labs are up\n");
   return rc;
 }

@@ -19,6 +19,7 @@ struct UpOptions {
 /// Prints the outcome of a reconcile run; returns the exit code.
 int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message) {
   if (g.json) std::printf("%s\n", reconcile_json(lab, r).dump(2).c_str());
+  if (r.applied.interrupted) return report_interrupted(r.applied);
   if (r.applied.error) {
     const Action& failed = r.plan.actions[*r.applied.failed_index];
     report_error("failed: " + describe(failed) + ": " + r.applied.error->message);
@@ -34,6 +35,7 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
     for (const auto& f : r.unconverged) report_error("  " + format_finding(f));
     return static_cast<int>(ExitCode::failure);
   }
+  if (stop_requested()) return report_interrupted(r.applied);
   if (!g.json && !g.quiet) {
     std::printf("%s\n", summary_line(r.plan.actions.size(), r.elapsed_ms).c_str());
     if (!message.empty()) std::printf("\n%s%s", message.c_str(), message.ends_with('\n') ? "" : "\n");
@@ -44,6 +46,7 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
 int run_up(const UpOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
+  stop_on_signals(); // only now: a run waiting for the lock is simply killed
   bool live = !g.json && !g.quiet;
   for (const auto& w : preflight_warnings(lab->topo)) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
   auto result = reconcile(*lab->kernel, lab->topo, lab->memory, [&](const Action& a, const Expected<void>& r) {
@@ -62,7 +65,8 @@ void add_up(CLI::App& app, Globals& g) {
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change). On a failure every change of\n"
-              "this run is undone. Exit: 0 converged, 1 failure (nothing changed), 2 invalid file.");
+              "this run is undone, and so on SIGINT/SIGTERM (a second one stops the undo; the next up or down\n"
+              "finishes). Exit: 0 converged, 1 failure (nothing changed), 2 invalid file, 130/143 interrupted.");
   cmd->callback([opts, &g] { g.exit_code = run_up(*opts, g); });
 }
 

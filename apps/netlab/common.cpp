@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <csignal>
+
 #include <netlab/plan/describe.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
@@ -38,6 +40,37 @@ std::optional<LabSession> open_lab(const std::string& file, Globals& g) {
     return std::nullopt;
   }
   return LabSession{std::move(*topo), std::move(*lock), std::move(*memory), make_netlink_kernel()};
+}
+
+namespace {
+extern "C" void on_stop_signal(int sig) { request_stop(sig); }
+} // namespace
+
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART; // the handler only sets a flag; apply_plan looks at it between actions
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int report_interrupted(const ApplyResult& r) {
+  const int sig = r.interrupted ? r.interrupted : stop_signal();
+  const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+  if (!r.interrupted) {
+    report_error("interrupted (" + name + ") after every change was applied; nothing undone");
+  } else if (r.undo_stopped) {
+    report_error("interrupted (" + name + "); undo stopped by a second signal after " +
+                 std::to_string(r.undone.size()) + " step(s): the lab is half-way, run 'netlab up' or "
+                 "'netlab down' to finish");
+  } else {
+    for (const auto& u : r.undone) std::fprintf(stderr, "  undone: %s\n", u.c_str());
+    for (const auto& e : r.undo_errors) report_error("could not undo: " + e);
+    report_error("interrupted (" + name + "): undid " + std::to_string(r.done) + " completed change(s)" +
+                 (r.undo_errors.empty() ? "; the kernel is as it was before" : ""));
+  }
+  return 128 + sig;
 }
 
 void print_action(const Action& a, bool explain_it) {

@@ -49,7 +49,8 @@ json to_json(const LabState& s) {
   return {{"version", 1},         {"lab", s.lab},
           {"source", s.source_path}, {"nodes", nodes},
           {"saved_sysctls", s.saved_sysctls}, {"foreign_ns_routes", routes},
-          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}, {"impaired_links", s.impaired_links}};
+          {"nat_nodes", s.nat_nodes}, {"ipv6_off", s.ipv6_off}, {"impaired_links", s.impaired_links},
+          {"pending_links", s.pending_links}};
 }
 
 NodeKind kind_from(const std::string& k) {
@@ -72,6 +73,7 @@ LabState from_json(const json& j) {
   s.nat_nodes = j.value("nat_nodes", std::vector<std::string>{});
   s.ipv6_off = j.value("ipv6_off", std::vector<std::string>{});
   s.impaired_links = j.value("impaired_links", decltype(s.impaired_links){});
+  s.pending_links = j.value("pending_links", decltype(s.pending_links){});
   return s;
 }
 
@@ -91,7 +93,10 @@ Expected<LabState> load_lab_state(const std::string& lab) {
   try {
     return from_json(json::parse(in));
   } catch (const json::exception& e) {
-    return fail(file.string() + ": unreadable state (" + e.what() + "); remove it to forget the lab");
+    // Not "remove it": the file holds the original values of host sysctls that only `down` restores.
+    return fail(file.string() + ": unreadable state (" + e.what() +
+                "); it holds what 'down' restores (host sysctls, routes): repair it by hand, or move it aside and "
+                "run 'netlab down -l " + lab + "', which then leaves host sysctls as they are");
   }
 }
 

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <fcntl.h>
 #include <functional>
 #include <map>
@@ -187,6 +188,16 @@ private:
   std::thread m_thread;
 };
 
+/// NETLAB_FAIL_AT, a test hook: a positive number K, or nothing.
+std::optional<size_t> fail_at_from_env() {
+  const char* v = std::getenv("NETLAB_FAIL_AT");
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  unsigned long long k = std::strtoull(v, &end, 10);
+  if (*end != '\0' || k == 0) return std::nullopt;
+  return static_cast<size_t>(k);
+}
+
 class NetlinkKernel final : public Kernel {
 public:
   Expected<std::vector<std::string>> list_netns() override { return list_named_netns(); }
@@ -194,6 +205,7 @@ public:
   std::optional<int> link_index(const NsRef& ns, const std::string& name) override;
   Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override;
   Expected<void> apply(const Action& action) override {
+    if (auto injected = injected_failure(); !injected) return injected;
     return std::visit([this](const auto& a) { return run(a); }, action);
   }
   std::vector<Expected<void>> apply_many(std::span<const Action> actions) override;
@@ -226,6 +238,7 @@ private:
   Expected<CreateExtras> extras_for(NsHandle& h, const CreateLink& a);
   Expected<void> create_tun(const CreateLink& a);
   Expected<void> run(const DeleteLink& a);
+  Expected<void> run(const TagLink& a);
   Expected<void> run(const SetMaster& a);
   Expected<void> run(const SetMtu& a);
   Expected<void> run(const SetMac& a);
@@ -240,6 +253,14 @@ private:
   Expected<void> run(const SetBridgeVlans& a);
   Expected<void> run(const SetImpair& a);
 
+  /// The test hook NETLAB_FAIL_AT=K: the K-th action (from 1) of this kernel fails with EIO before it starts.
+  Expected<void> injected_failure() {
+    if (!m_fail_at || ++m_actions != *m_fail_at) return {};
+    return fail("injected failure (NETLAB_FAIL_AT=" + std::to_string(*m_fail_at) + "): " + errno_text(EIO));
+  }
+
+  std::optional<size_t> m_fail_at = fail_at_from_env();
+  size_t m_actions = 0;                      ///< actions attempted so far (for m_fail_at)
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
   bool m_netns_dir_ready = false;
@@ -370,6 +391,11 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   // Handles first, one by one: opening a socket enters the namespace on the worker.
   for (size_t i = 0; i < jobs.size(); ++i) {
     out[i].ref = jobs[i].ns;
+    if (jobs[i].ns.kind == NodeKind::netns && stale_netns_file(jobs[i].ns.path)) {
+      forget(jobs[i].ns);
+      out[i].stale_file = true;
+      continue;
+    }
     auto h = existing_handle(jobs[i].ns);
     if (!h) return std::unexpected(h.error());
     if (!*h) continue;
@@ -421,6 +447,9 @@ Expected<void> NetlinkKernel::prepare_create(const CreateNetns& a) {
     m_netns_dir_ready = true;
   }
   forget(a.ns);
+  // What an interrupted create or delete of this (declared) namespace left: a missing namespace.
+  if (stale_netns_file(a.ns.path) && unlink(a.ns.path.c_str()) != 0 && errno != ENOENT)
+    return fail_in(create_context(a), "remove the empty file " + a.ns.path + ": " + errno_text(errno));
   return {};
 }
 
@@ -441,6 +470,7 @@ Expected<void> NetlinkKernel::run(const CreateNetns& a) {
 
 std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> actions) {
   bool creates = std::ranges::all_of(actions, [](const Action& a) { return std::holds_alternative<CreateNetns>(a); });
+  if (m_fail_at) return Kernel::apply_many(actions); // one by one, each counted by apply()
   unsigned threads = std::min<size_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u), actions.size() / 8);
   if (!creates || threads < 2) return Kernel::apply_many(actions);
   // Making namespaces runs mostly outside RTNL, so several threads overlap
@@ -569,6 +599,11 @@ Expected<void> NetlinkKernel::run(const DeleteLink& a) {
   // A veth's peer goes too, in a namespace whose socket may remember its index.
   for (auto& [key, h] : m_handles) h.sock.forget_ifindexes();
   return in_ns(a.ns, "delete link " + a.was.name, [&](NsHandle& h) { return delete_link(h.sock, a.was.name); });
+}
+
+Expected<void> NetlinkKernel::run(const TagLink& a) {
+  return in_ns(a.ns, "set alias of " + a.link + " to '" + a.owner + "'",
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.alias = a.owner}); });
 }
 
 Expected<void> NetlinkKernel::run(const SetMaster& a) {

@@ -146,6 +146,7 @@ private:
   std::set<std::string> m_doomed_ns;                        ///< namespaces to be deleted
   std::set<std::string> m_fresh_ns;                         ///< namespaces to be created
   std::set<std::pair<std::string, std::string>> m_handled;  ///< (node, link) decided already
+  std::map<std::pair<std::string, std::string>, TagLink> m_adopted; ///< untagged links the lab takes as its own
   LinkSet m_stacked;                                        ///< links on top of other links
   LinkSet m_deleted;                                        ///< links deleted already (a veth with its peer)
   Plan m_plan;
@@ -182,8 +183,54 @@ private:
     for (const auto& ref : m_memory.nodes) {
       if (ref.kind != NodeKind::netns || m_want.find_node(ref.node)) continue;
       auto it = m_have.nodes.find(ref.node);
-      if (it != m_have.nodes.end() && it->second.exists && it->second.owner == m_tag) m_doomed_ns.insert(ref.node);
+      if (it != m_have.nodes.end() && it->second.exists && (it->second.owner == m_tag || adoptable_ns(ref.node)))
+        m_doomed_ns.insert(ref.node);
     }
+  }
+
+  // ---- crash recovery: what an interrupted run left is the lab's ----------
+
+  /// A namespace the lab's memory lists (written before any run changes the
+  /// kernel) that exists untagged with nothing but `lo`: a run was killed
+  /// between making it and tagging its `lo`.
+  bool adoptable_ns(const std::string& node) const {
+    const NsRef* r = m_memory.find_node(node);
+    auto it = m_have.nodes.find(node);
+    if (!r || r->kind != NodeKind::netns || it == m_have.nodes.end()) return false;
+    const ObservedNs& have = it->second;
+    return have.exists && have.owner.empty() &&
+           std::ranges::all_of(have.links, [](const ObservedLink& l) { return l.kind == LinkKind::loopback; });
+  }
+
+  /// A named namespace of this lab, tagged or about to be adopted.
+  bool ns_ours(const std::string& node) const {
+    if (ref_of(node).kind != NodeKind::netns) return false;
+    auto it = m_have.nodes.find(node);
+    return it != m_have.nodes.end() && it->second.exists && (it->second.owner == m_tag || adoptable_ns(node));
+  }
+
+  /// An untagged link that is the lab's all the same: inside a namespace the lab
+  /// owns; a veth whose other end is in one (deleting that namespace would take
+  /// it anyway); or one a run was about to create where netlab owns no namespace
+  /// (LabState::pending_links, written before that run). Everything else
+  /// untagged in the host stays foreign.
+  bool adoptable_link(const std::string& node, const ObservedLink& l) const {
+    if (!l.alias.empty() || l.kind == LinkKind::loopback) return false;
+    if (ns_ours(node)) return true;
+    if (auto it = m_memory.pending_links.find(node);
+        it != m_memory.pending_links.end() && std::ranges::find(it->second, l.name) != it->second.end())
+      return true;
+    auto peer = find_peer(node, l);
+    return peer && ns_ours(peer->first);
+  }
+
+  /// owned(), or adoptable: then the lab tags it (unless the plan deletes it anyway).
+  bool ours(const std::string& node, const NsRef& ref, const ObservedLink& l) {
+    if (owned(l)) return true;
+    if (!adoptable_link(node, l)) return false;
+    note(Finding::State::different, node + "/" + l.name + "/alias", m_tag, "(none)");
+    m_adopted.emplace(std::make_pair(node, l.name), TagLink{ref, l.name, m_tag, l.alias});
+    return true;
   }
 
   // ---- namespaces -------------------------------------------------------
@@ -197,8 +244,12 @@ private:
         m_fresh_ns.insert(want->name);
         note(Finding::State::missing, want->name, "netns");
         m_create[p_netns].push_back(CreateNetns{ref, m_tag});
-      } else if (have.owner != m_tag) {
+      } else if (have.owner != m_tag && !adoptable_ns(want->name)) {
         return conflict(want->name, "namespace '" + want->name + "'", have.owner);
+      } else if (have.owner != m_tag) {
+        note(Finding::State::different, want->name + "/lo/alias", m_tag, "(none)");
+        m_create[p_netns].push_back(TagLink{ref, "lo", m_tag, have.owner});
+        diff_ipv6(*want, ref);
       } else {
         note(Finding::State::ok, want->name);
         diff_ipv6(*want, ref);
@@ -279,9 +330,15 @@ private:
   }
 
   void remove_node(const NsRef& ref, const ObservedNs& have) {
+    if (ref.kind == NodeKind::netns && have.stale_file) {
+      // The empty file an interrupted create or delete left: removing it is all that is left to do.
+      note(Finding::State::extra, ref.node, {}, "empty file " + ref.path);
+      m_netns_delete.push_back(DeleteNetns{ref, m_tag});
+      return;
+    }
     if (!have.exists || replaced(ref, have)) return;
     if (ref.kind == NodeKind::netns) {
-      if (have.owner != m_tag) return; // someone else's now: never ours to delete
+      if (have.owner != m_tag && !adoptable_ns(ref.node)) return; // someone else's now: never ours to delete
       note(Finding::State::extra, ref.node, {}, "netns");
       m_netns_delete.push_back(DeleteNetns{ref, m_tag});
       return;
@@ -370,7 +427,7 @@ private:
     m_handled.emplace(node.name, want.name);
     if (link_phase(want.kind) == p_stacked) m_stacked.emplace(node.name, want.name);
     const ObservedLink* have = observed(node.name).find_link(want.name);
-    if (have && !owned(*have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
+    if (have && !ours(node.name, ref, *have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
     if (have && have->kind != want.kind) {
       note(Finding::State::different, path + "/kind", std::string(to_string(want.kind)),
            std::string(to_string(have->kind)));
@@ -421,8 +478,8 @@ private:
     const ObservedLink* ha = observed(na.name).find_link(wa.name);
     const ObservedLink* hb = observed(nb.name).find_link(wb.name);
     const std::string pa = na.name + "/" + wa.name, pb = nb.name + "/" + wb.name;
-    if (ha && !owned(*ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
-    if (hb && !owned(*hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
+    if (ha && !ours(na.name, ra, *ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
+    if (hb && !ours(nb.name, rb, *hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
     bool paired = ha && hb && ha->kind == LinkKind::veth && hb->kind == LinkKind::veth &&
                   ha->peer_ifindex == hb->ifindex && hb->peer_ifindex == ha->ifindex;
     if (!paired) {
@@ -678,6 +735,9 @@ private:
     m_plan.actions.reserve(total);
     for (size_t p = p_count; p-- > 0;)
       for (auto& a : m_remove[p]) m_plan.actions.push_back(std::move(a));
+    // Adopted links are tagged first, before anything else is done to them; one the plan deletes needs no tag.
+    for (auto& [key, tag] : m_adopted)
+      if (!m_deleted.contains(key)) m_create[p_netns].push_back(std::move(tag));
     for (auto& bucket : m_create)
       for (auto& a : bucket) m_plan.actions.push_back(std::move(a));
     for (auto& a : m_netns_delete) m_plan.actions.push_back(std::move(a));

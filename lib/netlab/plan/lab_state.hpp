@@ -26,6 +26,11 @@ struct LabState {
   /// node -> links that got an impairment (their root qdisc is read and, once
   /// the file drops the impair, removed).
   std::map<std::string, std::vector<std::string>> impaired_links;
+  /// node -> links a run was about to create in a namespace netlab does not own
+  /// (host, external), recorded before that run changed anything and dropped when
+  /// it ends. Found untagged later, such a link was made by a run killed before
+  /// it could tag it: the lab adopts it.
+  std::map<std::string, std::vector<std::string>> pending_links;
 
   const NsRef* find_node(std::string_view name) const;
 };
