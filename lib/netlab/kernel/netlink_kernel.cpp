@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
 #include <functional>
@@ -188,9 +189,9 @@ private:
   std::thread m_thread;
 };
 
-/// NETLAB_FAIL_AT, a test hook: a positive number K, or nothing.
-std::optional<size_t> fail_at_from_env() {
-  const char* v = std::getenv("NETLAB_FAIL_AT");
+/// A test hook's action index from the environment: a positive number, or nothing.
+std::optional<size_t> action_index_from_env(const char* name) {
+  const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;
   char* end = nullptr;
   unsigned long long k = std::strtoull(v, &end, 10);
@@ -253,13 +254,19 @@ private:
   Expected<void> run(const SetBridgeVlans& a);
   Expected<void> run(const SetImpair& a);
 
-  /// The test hook NETLAB_FAIL_AT=K: the K-th action (from 1) of this kernel fails with EIO before it starts.
+  /// Test hooks, counting actions from 1 (undo steps included): NETLAB_FAIL_AT=K
+  /// makes the K-th fail with EIO before it starts; NETLAB_KILL_AT=K kills the
+  /// process (SIGKILL) there, as a crash at that point would.
   Expected<void> injected_failure() {
-    if (!m_fail_at || ++m_actions != *m_fail_at) return {};
+    if (!m_fail_at && !m_kill_at) return {};
+    ++m_actions;
+    if (m_kill_at && m_actions == *m_kill_at) std::raise(SIGKILL);
+    if (!m_fail_at || m_actions != *m_fail_at) return {};
     return fail("injected failure (NETLAB_FAIL_AT=" + std::to_string(*m_fail_at) + "): " + errno_text(EIO));
   }
 
-  std::optional<size_t> m_fail_at = fail_at_from_env();
+  std::optional<size_t> m_fail_at = action_index_from_env("NETLAB_FAIL_AT");
+  std::optional<size_t> m_kill_at = action_index_from_env("NETLAB_KILL_AT");
   size_t m_actions = 0;                      ///< actions attempted so far (for m_fail_at)
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
@@ -470,7 +477,7 @@ Expected<void> NetlinkKernel::run(const CreateNetns& a) {
 
 std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> actions) {
   bool creates = std::ranges::all_of(actions, [](const Action& a) { return std::holds_alternative<CreateNetns>(a); });
-  if (m_fail_at) return Kernel::apply_many(actions); // one by one, each counted by apply()
+  if (m_fail_at || m_kill_at) return Kernel::apply_many(actions); // one by one, each counted by apply()
   unsigned threads = std::min<size_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u), actions.size() / 8);
   if (!creates || threads < 2) return Kernel::apply_many(actions);
   // Making namespaces runs mostly outside RTNL, so several threads overlap
