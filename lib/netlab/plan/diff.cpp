@@ -216,12 +216,15 @@ private:
   /// untagged in the host stays foreign.
   bool adoptable_link(const std::string& node, const ObservedLink& l) const {
     if (!l.alias.empty() || l.kind == LinkKind::loopback) return false;
-    if (ns_ours(node)) return true;
-    if (auto it = m_memory.pending_links.find(node);
-        it != m_memory.pending_links.end() && std::ranges::find(it->second, l.name) != it->second.end())
-      return true;
+    if (ns_ours(node) || pending(node, l)) return true;
     auto peer = find_peer(node, l);
     return peer && ns_ours(peer->first);
+  }
+
+  /// An untagged link the intent of an interrupted run named (LabState::pending_links).
+  bool pending(const std::string& node, const ObservedLink& l) const {
+    auto it = m_memory.pending_links.find(node);
+    return l.alias.empty() && it != m_memory.pending_links.end() && std::ranges::find(it->second, l.name) != it->second.end();
   }
 
   /// owned(), or adoptable: then the lab tags it (unless the plan deletes it anyway).
@@ -616,7 +619,9 @@ private:
     if (it == m_have.nodes.end() || !it->second.exists) return;
     for (const auto& l : it->second.links) {
       // lo carries the namespace's tag but belongs to the namespace itself.
-      if (!owned(l) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name})) continue;
+      // An untagged link an interrupted run was making here goes too (its namespace is not the lab's).
+      if ((!owned(l) && !pending(node, l)) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name}))
+        continue;
       if (auto peer = find_peer(node, l); peer && m_doomed_ns.contains(peer->first)) {
         note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
         m_plan.vanishing.push_back({ref_of(node), l});
