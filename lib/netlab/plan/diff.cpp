@@ -728,8 +728,37 @@ private:
     m_create[p_nat].push_back(SetNat{ref, table, want.nat, have.nat_table, false});
   }
 
+  /// The kernel drops the routes through a link when its last IPv4 address goes
+  /// (an address replaced by another passes through that moment): routes of the
+  /// lab out of a link that loses an address are deleted before it and added
+  /// again after the new one, so the plan converges and its undo puts them back.
+  void refresh_routes_of_readdressed_links() {
+    std::vector<DelAddress> dropped;
+    for (const auto& a : m_remove[p_address])
+      if (const auto* d = std::get_if<DelAddress>(&a)) dropped.push_back(*d);
+    for (const auto& d : dropped) {
+      const Node* node = m_want.find_node(d.ns.node);
+      if (!node || m_fresh_ns.contains(node->name)) continue;
+      const ObservedNs& have = observed(node->name);
+      for (const auto& r : have.routes) {
+        bool through = (r.dev && *r.dev == d.link) || (r.via && d.cidr.network().contains(*r.via));
+        if (!through || !route_is_ours(*node, have, r) || route_planned(node->name, r)) continue;
+        m_remove[p_route].push_back(DelRoute{d.ns, r});
+        m_create[p_route].push_back(AddRoute{d.ns, r});
+      }
+    }
+  }
+
+  bool route_planned(const std::string& node, const ObservedRoute& r) const {
+    return std::ranges::any_of(m_remove[p_route], [&](const Action& a) {
+      const auto* del = std::get_if<DelRoute>(&a);
+      return del && del->ns.node == node && del->route == r;
+    });
+  }
+
   Plan assemble() {
     if (!m_plan.conflicts.empty()) return std::move(m_plan);
+    refresh_routes_of_readdressed_links();
     // A vlan comes up only after the link it sits on ("Network is down" otherwise).
     std::ranges::stable_partition(m_create[p_up], [&](const Action& a) {
       const auto* up = std::get_if<SetUp>(&a);
