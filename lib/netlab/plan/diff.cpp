@@ -728,23 +728,30 @@ private:
     m_create[p_nat].push_back(SetNat{ref, table, want.nat, have.nat_table, false});
   }
 
-  /// The kernel drops the routes through a link when its last IPv4 address goes
-  /// (an address replaced by another passes through that moment): routes of the
-  /// lab out of a link that loses an address are deleted before it and added
-  /// again after the new one, so the plan converges and its undo puts them back.
+  /// The kernel drops every route through a link when its last IPv4 address
+  /// goes (fib_disable_ip), which an address replaced by another passes through:
+  /// the lab's routes out of such a link are deleted before and added again after
+  /// the new address, so the plan converges and its undo puts them back.
   void refresh_routes_of_readdressed_links() {
-    std::vector<DelAddress> dropped;
+    std::map<std::pair<std::string, std::string>, std::pair<NsRef, std::set<Cidr>>> dropped; ///< (node, link) -> v4 going
     for (const auto& a : m_remove[p_address])
-      if (const auto* d = std::get_if<DelAddress>(&a)) dropped.push_back(*d);
-    for (const auto& d : dropped) {
-      const Node* node = m_want.find_node(d.ns.node);
+      if (const auto* d = std::get_if<DelAddress>(&a); d && d->cidr.addr.family == Family::v4) {
+        auto& entry = dropped.try_emplace({d->ns.node, d->link}, d->ns, std::set<Cidr>{}).first->second;
+        entry.second.insert(d->cidr);
+      }
+    for (const auto& [key, entry] : dropped) {
+      const Node* node = m_want.find_node(key.first);
       if (!node || m_fresh_ns.contains(node->name)) continue;
       const ObservedNs& have = observed(node->name);
+      const ObservedLink* link = have.find_link(key.second);
+      if (!link || std::ranges::any_of(link->addresses, [&](const Cidr& c) {
+            return c.addr.family == Family::v4 && !entry.second.contains(c);
+          }))
+        continue; // an IPv4 address stays all along: the kernel keeps the routes
       for (const auto& r : have.routes) {
-        bool through = (r.dev && *r.dev == d.link) || (r.via && d.cidr.network().contains(*r.via));
-        if (!through || !route_is_ours(*node, have, r) || route_planned(node->name, r)) continue;
-        m_remove[p_route].push_back(DelRoute{d.ns, r});
-        m_create[p_route].push_back(AddRoute{d.ns, r});
+        if (r.dev != key.second || !route_is_ours(*node, have, r) || route_planned(node->name, r)) continue;
+        m_remove[p_route].push_back(DelRoute{entry.first, r});
+        m_create[p_route].push_back(AddRoute{entry.first, r});
       }
     }
   }
