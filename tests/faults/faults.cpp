@@ -264,14 +264,18 @@ public:
     Proc p = netlab({on_down ? "down" : "up", lab.file}, at, SIGINT);
     what += " at " + ms(at);
     int rc = exit_code(p);
-    if (rc != 0 && rc != 130) return fail(lab, what + ": " + status_text(p.status) + ", want exit 130", p);
+    // Before it holds the lock netlab has changed nothing and keeps the default action: it dies of the signal.
+    bool early = WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGINT;
+    if (rc != 0 && rc != 130 && !early) return fail(lab, what + ": " + status_text(p.status) + ", want exit 130", p);
     if (rc == 130 && p.out.find("interrupted (SIGINT)") == std::string::npos)
       return fail(lab, what + ": exit 130 without saying it was interrupted", p);
-    if (rc == 130 && !on_down && p.out.find("undo stopped") == std::string::npos)
+    // A signal after the last change lets the run finish: the lab is up then.
+    bool finished = rc == 0 || p.out.find("after every change was applied") != std::string::npos;
+    if ((rc == 130 || early) && !on_down && !finished)
       if (auto left = leftovers(m_baseline); !left.empty())
         return fail(lab, what + ": an interrupted up left " + left.front() + " (" + std::to_string(left.size()) +
                              " leftovers)", p);
-    recover(lab, what, p, rc == 130);
+    recover(lab, what, p, rc == 130 || early);
   }
 
   const Tally& tally() const { return m_tally; }

@@ -117,7 +117,7 @@ TEST_CASE("down removes the empty file a killed namespace create or delete left"
   CHECK(has_line(up, "+ netns ns1"));
 }
 
-TEST_CASE("a stop request undoes the completed actions; a second one stops the undo", "[crash][signal]") {
+TEST_CASE("a stop request undoes the completed actions, a second one stops the undo", "[crash][signal]") {
   Lab lab;
   Topology t = parse(k_lab);
   auto before = lab.kernel.nodes;
