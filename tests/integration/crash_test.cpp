@@ -21,17 +21,28 @@ namespace {
 std::string kernel_dump() {
   std::string out = sh("ip netns list; ls -A /run/netlab; sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding; "
                        "nft list ruleset").out;
-  std::vector<std::string> spaces{""};
-  for (const auto& n : netns_names()) spaces.push_back(n);
-  for (const auto& n : spaces) {
+  std::vector<std::string> namespaces{""};
+  for (const auto& n : netns_names()) namespaces.push_back(n);
+  for (const auto& n : namespaces) {
     const std::string ip = n.empty() ? "ip" : "ip -n " + n;
     out += "== " + (n.empty() ? std::string("host") : n) + "\n";
     out += sh(ip + " -d link show; " + ip + " addr show; " + ip + " route show table all; " + ip +
               " -6 route show table all")
                .out;
   }
-  static const std::regex moving(R"(\S+_timer\s+\S+|\btentative\b|\bdadfailed\b)");
-  return std::regex_replace(out, moving, "");
+  static const std::regex moving(R"(\S+_timer\s+\S+|\btentative\b|\bdadfailed\b)"), spaces(R"([ \t]+)"),
+      trailing(R"( \n)");
+  return std::regex_replace(std::regex_replace(std::regex_replace(out, moving, ""), spaces, " "), trailing, "\n");
+}
+
+/// The first line where two dumps differ, for the failure message.
+std::string first_difference(const std::string& a, const std::string& b) {
+  auto la = lines_of(a), lb = lines_of(b);
+  for (size_t i = 0; i < std::max(la.size(), lb.size()); ++i) {
+    std::string x = i < la.size() ? la[i] : "(none)", y = i < lb.size() ? lb[i] : "(none)";
+    if (x != y) return "line " + std::to_string(i + 1) + ":\n  before: " + x + "\n  after:  " + y;
+  }
+  return "none";
 }
 
 /// The number of actions `up` of `file` takes from where the kernel is now (it
@@ -62,6 +73,10 @@ std::string edited_bridge_nat() {
 /// Fails each action of `up FILE` in turn (NETLAB_FAIL_AT): every run exits 1
 /// and leaves the kernel as `kernel_dump()` saw it before.
 void fail_at_every_action(const std::string& file, size_t actions) {
+  // New links' IPv6 start-up (DAD, then their local routes) must be over before the picture is taken.
+  for (int i = 0; i < 300 && sh("ip -6 addr show tentative | grep -c inet6 || true").out != "0\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const std::string before = kernel_dump();
   for (size_t k = 1; k <= actions; ++k) {
     INFO("NETLAB_FAIL_AT=" << k << " of " << actions);
@@ -70,7 +85,9 @@ void fail_at_every_action(const std::string& file, size_t actions) {
     CHECK(up.rc == 1);
     CHECK_THAT(up.out, Catch::Contains("injected failure"));
     CHECK_THAT(up.out, Catch::Contains("the kernel is as it was before"));
-    CHECK(kernel_dump() == before);
+    const std::string after = kernel_dump();
+    INFO("first difference: " << first_difference(before, after));
+    CHECK(after == before);
   }
 }
 
