@@ -56,7 +56,9 @@ struct Options {
   std::exit(1);
 }
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // ---------------------------------------------------------------- processes
 
@@ -72,7 +74,9 @@ std::string status_text(int status) {
   if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
   return "status " + std::to_string(status);
 }
-int exit_code(const Proc& p) { return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1; }
+int exit_code(const Proc& p) {
+  return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+}
 
 const fs::path& log_path() {
   static const fs::path p = fs::temp_directory_path() / ("netlab_faults." + std::to_string(getpid()) + ".log");
@@ -82,7 +86,8 @@ const fs::path& log_path() {
 /// Runs argv with stdout and stderr into the log; sends `sig` after `delay_s` (if >= 0) unless it ended.
 Proc run(const std::vector<std::string>& argv, double delay_s = -1, int sig = SIGKILL) {
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) die(std::string("fork: ") + std::strerror(errno));
@@ -112,7 +117,9 @@ done:
   return p;
 }
 
-std::string capture(const std::vector<std::string>& argv) { return run(argv).out; }
+std::string capture(const std::vector<std::string>& argv) {
+  return run(argv).out;
+}
 
 // ---------------------------------------------------------------- the sandbox's state
 
@@ -136,7 +143,8 @@ void write_sysctl(const std::string& key, const std::string& value) {
 
 std::map<std::string, std::string> sysctls_now() {
   std::map<std::string, std::string> out;
-  for (const auto& k : k_watched_sysctls) out[k] = read_sysctl(k);
+  for (const auto& k : k_watched_sysctls)
+    out[k] = read_sysctl(k);
   return out;
 }
 
@@ -151,8 +159,10 @@ std::vector<std::string> dir_entries(const char* dir) {
 /// What `down` must leave: nothing. Returns each leftover, named.
 std::vector<std::string> leftovers(const std::map<std::string, std::string>& baseline) {
   std::vector<std::string> out;
-  for (const auto& n : dir_entries("/run/netns")) out.push_back("namespace file /run/netns/" + n);
-  for (const auto& n : dir_entries("/run/netlab")) out.push_back("state dir /run/netlab/" + n);
+  for (const auto& n : dir_entries("/run/netns"))
+    out.push_back("namespace file /run/netns/" + n);
+  for (const auto& n : dir_entries("/run/netlab"))
+    out.push_back("state dir /run/netlab/" + n);
   std::istringstream links(capture({"/usr/sbin/ip", "-o", "link", "show"}));
   for (std::string line; std::getline(links, line);)
     if (line.find("alias netlab") != std::string::npos) out.push_back("tagged link: " + line.substr(0, 80));
@@ -180,8 +190,10 @@ void force_clean(const std::map<std::string, std::string>& baseline) {
     if (name != "lo") run({"/usr/sbin/ip", "link", "del", name});
   }
   run({"/usr/sbin/nft", "flush", "ruleset"});
-  for (const auto& n : dir_entries("/run/netlab")) fs::remove_all(fs::path("/run/netlab") / n);
-  for (const auto& [k, v] : baseline) write_sysctl(k, v);
+  for (const auto& n : dir_entries("/run/netlab"))
+    fs::remove_all(fs::path("/run/netlab") / n);
+  for (const auto& [k, v] : baseline)
+    write_sysctl(k, v);
 }
 
 // ---------------------------------------------------------------- labs
@@ -195,14 +207,16 @@ struct Lab {
 std::string star_yaml(int n) {
   std::string y = "name: faults-star\nversion: 1\nnodes:\n  host:\n    kind: host\n    interfaces:\n";
   y += "      br0: {kind: bridge, addresses: [10.0.0.1/16]}\n";
-  for (int i = 0; i < n; ++i) y += "      v" + std::to_string(i) + ": {master: br0}\n";
+  for (int i = 0; i < n; ++i)
+    y += "      v" + std::to_string(i) + ": {master: br0}\n";
   for (int i = 0; i < n; ++i) {
-    y += "  n" + std::to_string(i) + ":\n    interfaces:\n      eth0: {addresses: [10.0." + std::to_string((i + 2) / 256) +
-         "." + std::to_string((i + 2) % 256) + "/16]}\n";
+    y += "  n" + std::to_string(i) + ":\n    interfaces:\n      eth0: {addresses: [10.0." +
+         std::to_string((i + 2) / 256) + "." + std::to_string((i + 2) % 256) + "/16]}\n";
     y += "    routes: [default via 10.0.0.1]\n";
   }
   y += "links:\n";
-  for (int i = 0; i < n; ++i) y += "  - [n" + std::to_string(i) + ":eth0, host:v" + std::to_string(i) + "]\n";
+  for (int i = 0; i < n; ++i)
+    y += "  - [n" + std::to_string(i) + ":eth0, host:v" + std::to_string(i) + "]\n";
   return y;
 }
 
@@ -273,8 +287,9 @@ public:
     bool finished = rc == 0 || p.out.find("after every change was applied") != std::string::npos;
     if ((rc == 130 || early) && !on_down && !finished)
       if (auto left = leftovers(m_baseline); !left.empty())
-        return fail(lab, what + ": an interrupted up left " + left.front() + " (" + std::to_string(left.size()) +
-                             " leftovers)", p);
+        return fail(
+            lab, what + ": an interrupted up left " + left.front() + " (" + std::to_string(left.size()) + " leftovers)",
+            p);
     recover(lab, what, p, rc == 130 || early);
   }
 
@@ -314,7 +329,8 @@ private:
       return fail(lab, what + ": down left " + left.front() + " (" + std::to_string(left.size()) + " leftovers)", down);
     ++m_tally.passed;
     if (counted && hit.signalled_by_us) ++m_tally.kills_survived;
-    if (m_o.verbose) std::printf("ok   %s: %s (%s)\n", lab.label.c_str(), what.c_str(), status_text(hit.status).c_str());
+    if (m_o.verbose)
+      std::printf("ok   %s: %s (%s)\n", lab.label.c_str(), what.c_str(), status_text(hit.status).c_str());
   }
 
   Options m_o;
@@ -332,13 +348,20 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--seed") o.seed = std::stoull(value());
-    else if (a == "--kills") o.kills = std::stoi(value());
-    else if (a == "--interrupts") o.interrupts = std::stoi(value());
-    else if (a == "--star") o.star = std::stoi(value());
-    else if (a == "--netlab") o.netlab = value();
-    else if (a == "--only") o.only = value();
-    else if (a == "-v" || a == "--verbose") o.verbose = true;
+    if (a == "--seed")
+      o.seed = std::stoull(value());
+    else if (a == "--kills")
+      o.kills = std::stoi(value());
+    else if (a == "--interrupts")
+      o.interrupts = std::stoi(value());
+    else if (a == "--star")
+      o.star = std::stoi(value());
+    else if (a == "--netlab")
+      o.netlab = value();
+    else if (a == "--only")
+      o.only = value();
+    else if (a == "-v" || a == "--verbose")
+      o.verbose = true;
     else if (a == "-h" || a == "--help") {
       std::printf("usage: netlab_faults [--seed S] [--kills N] [--interrupts N] [--star N] [--only star|nat]\n"
                   "                     [--netlab PATH] [-v]\n"
@@ -346,7 +369,8 @@ Options parse(int argc, char** argv) {
                   "--interrupts times, and checks after each that status, up and down recover (ARCHITECTURE.md,\n"
                   "\"Crash recovery\"). Needs root; runs in a private sandbox. Exit 0 when every trial passed.\n");
       std::exit(0);
-    } else die("unknown argument " + a + " (try --help)");
+    } else
+      die("unknown argument " + a + " (try --help)");
   }
   return o;
 }
@@ -362,8 +386,7 @@ int main(int argc, char** argv) {
   if (!netlab::sandbox::enter("netlab_faults")) return 1;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::printf("netlab_faults: seed %llu (rerun with --seed %llu), %d kills of up and of down, %d SIGINTs per lab\n",
-              static_cast<unsigned long long>(o.seed), static_cast<unsigned long long>(o.seed), o.kills,
-              o.interrupts);
+              static_cast<unsigned long long>(o.seed), static_cast<unsigned long long>(o.seed), o.kills, o.interrupts);
   write_sysctl("net.ipv4.ip_forward", "0"); // so the NAT lab really changes it
   const auto baseline = sysctls_now();
 
@@ -385,9 +408,12 @@ int main(int argc, char** argv) {
       calibrated = false;
       continue;
     }
-    for (int i = 0; i < o.kills; ++i) h.kill_up(lab, i);
-    for (int i = 0; i < o.kills; ++i) h.kill_down(lab, i);
-    for (int i = 0; i < o.interrupts; ++i) h.interrupt(lab, i);
+    for (int i = 0; i < o.kills; ++i)
+      h.kill_up(lab, i);
+    for (int i = 0; i < o.kills; ++i)
+      h.kill_down(lab, i);
+    for (int i = 0; i < o.interrupts; ++i)
+      h.interrupt(lab, i);
   }
   fs::remove_all(dir);
   fs::remove(log_path());
@@ -396,6 +422,7 @@ int main(int argc, char** argv) {
               "time: %.0f s, seed %llu\n",
               t.passed, t.failed, t.kills_survived, t.kills_tried, since(start),
               static_cast<unsigned long long>(o.seed));
-  for (const auto& f : t.failures) std::printf("failed: %s\n", f.c_str());
+  for (const auto& f : t.failures)
+    std::printf("failed: %s\n", f.c_str());
   return t.failed == 0 && calibrated ? 0 : 1;
 }

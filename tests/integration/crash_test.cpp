@@ -20,9 +20,11 @@ namespace {
 /// and DAD flags, which move by themselves, are left out.
 std::string kernel_dump() {
   std::string out = sh("ip netns list; ls -A /run/netlab; sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding; "
-                       "nft list ruleset").out;
+                       "nft list ruleset")
+                        .out;
   std::vector<std::string> namespaces{""};
-  for (const auto& n : netns_names()) namespaces.push_back(n);
+  for (const auto& n : netns_names())
+    namespaces.push_back(n);
   for (const auto& n : namespaces) {
     const std::string ip = n.empty() ? "ip" : "ip -n " + n;
     out += "== " + (n.empty() ? std::string("host") : n) + "\n";
@@ -219,12 +221,15 @@ TEST_CASE("crash: SIGINT during up of a star undoes it and exits 130", "[crash][
   std::string y = "name: sigint-star\nnodes:\n  host:\n    kind: host\n    interfaces:\n"
                   "      br0: {kind: bridge, addresses: [10.0.0.1/16]}\n";
   const int n = 200;
-  for (int i = 0; i < n; ++i) y += "      v" + std::to_string(i) + ": {master: br0}\n";
   for (int i = 0; i < n; ++i)
-    y += "  n" + std::to_string(i) + ":\n    interfaces:\n      eth0: {addresses: [10.0." + std::to_string((i + 2) / 256) +
-         "." + std::to_string((i + 2) % 256) + "/16]}\n    routes: [default via 10.0.0.1]\n";
+    y += "      v" + std::to_string(i) + ": {master: br0}\n";
+  for (int i = 0; i < n; ++i)
+    y += "  n" + std::to_string(i) + ":\n    interfaces:\n      eth0: {addresses: [10.0." +
+         std::to_string((i + 2) / 256) + "." + std::to_string((i + 2) % 256) +
+         "/16]}\n    routes: [default via 10.0.0.1]\n";
   y += "links:\n";
-  for (int i = 0; i < n; ++i) y += "  - [n" + std::to_string(i) + ":eth0, host:v" + std::to_string(i) + "]\n";
+  for (int i = 0; i < n; ++i)
+    y += "  - [n" + std::to_string(i) + ":eth0, host:v" + std::to_string(i) + "]\n";
   const std::string file = write_temp("sigint-star.yaml", y);
   // Late enough to be inside apply (namespaces exist), early enough to be before its end.
   Run up = sh("(" + std::string(NETLAB_BINARY) + " up " + file + " & pid=$!; " +

@@ -33,7 +33,9 @@ links:
   - [ns1:vethB, host:vethA]
 )";
 
-bool has_line(const std::vector<std::string>& l, const std::string& s) { return std::ranges::find(l, s) != l.end(); }
+bool has_line(const std::vector<std::string>& l, const std::string& s) {
+  return std::ranges::find(l, s) != l.end();
+}
 
 /// Removes the alias of link `name` in `node`, as a kill between create and tag leaves it.
 void untag(Lab& lab, const std::string& node, const std::string& name) {
