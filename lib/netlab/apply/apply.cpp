@@ -3,7 +3,6 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/inverse.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <span>
 
@@ -16,7 +15,7 @@ std::atomic<int> g_stop_requests{0}; ///< how many asked
 static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
 
 /// Reverts the actions at `done` (indexes into `plan`) newest first, into
-/// `result`. A stop request beyond `stops_before` (a second Ctrl-C) ends it early.
+/// `result`. More than `stops_before` stop requests (a second Ctrl-C) end it early.
 void undo(Kernel& kernel, const std::vector<Action>& plan, const std::vector<size_t>& done, ApplyResult& result,
           int stops_before) {
   result.rolled_back = true;
@@ -85,7 +84,7 @@ ApplyResult apply_plan(Kernel& kernel, const std::vector<Action>& plan, const St
     if (result.failed_index || stops > 0) {
       if (!result.failed_index) result.interrupted = g_stop_signal.load();
       result.done = done.size();
-      undo(kernel, plan, done, result, std::max(stops, 1));
+      undo(kernel, plan, done, result, 1); // the first request is the one undoing; a second stops it
       return result;
     }
     i = end;
