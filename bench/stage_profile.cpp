@@ -30,7 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-constexpr const char* k_action_names[] = {"CreateNetns", "DeleteNetns", "CreateLink", "DeleteLink", "SetMaster",
+constexpr const char* k_action_names[] = {"CreateNetns", "DeleteNetns", "CreateLink", "DeleteLink", "TagLink", "SetMaster",
                                           "SetMtu",      "SetMac",      "SetUp",      "AddAddress", "DelAddress",
                                           "AddRoute",    "DelRoute",    "SetSysctl",  "SetNat",
                                           "SetLinkOptions", "SetBridgeVlans",

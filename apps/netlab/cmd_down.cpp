@@ -83,6 +83,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
   printer.finish();
   if (!result) return lab_failed(lab, result.error(), doc);
   if (doc) *doc = reconcile_json(lab, *result);
+  if (result->applied.interrupted) return report_interrupted(result->applied);
   if (result->applied.error) {
     report_error("failed: " + describe(result->plan.actions[*result->applied.failed_index]) + ": " +
                  result->applied.error->message);
@@ -93,6 +94,7 @@ int down_lab(Kernel& kernel, const std::string& lab, const Topology* file, const
     for (const auto& n : notes) std::printf("note: %s\n", n.c_str());
   if (live) std::printf("lab '%s' is down: %s\n", lab.c_str(),
                         summary_line(result->plan.actions.size(), result->elapsed_ms).c_str());
+  if (stop_requested()) return report_interrupted(result->applied);
   return 0;
 }
 
@@ -106,6 +108,7 @@ int run_down(const DownOptions& o, Globals& g) {
     if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
   std::optional<Topology> topo;
   if (!o.file.empty() && !(topo = load_topology(o.file, g))) return g.exit_code;
+  stop_on_signals(); // a run waiting for a lock stops there; one applying undoes first
   auto kernel = make_netlink_kernel();
   if (!o.lab.empty())
     if (int rc = require_known_lab(*kernel, o.lab); rc != 0) return rc;
@@ -120,6 +123,7 @@ int run_down(const DownOptions& o, Globals& g) {
   int rc = 0;
   nlohmann::json all = nlohmann::json::array();
   for (const auto& lab : *labs) {
+    if (stop_requested()) return report_interrupted({});
     if (int r = down_lab(*kernel, lab, nullptr, o, g, g.json ? &doc : nullptr); r != 0) rc = r;
     if (g.json) all.push_back(doc);
   }

@@ -25,6 +25,7 @@ struct UpOptions {
 /// Prints the outcome of a reconcile run; returns the exit code.
 int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message) {
   if (g.json) print_json(reconcile_json(lab, r));
+  if (r.applied.interrupted) return report_interrupted(r.applied);
   if (r.applied.error) {
     const Action& failed = r.plan.actions[*r.applied.failed_index];
     report_error("failed: " + describe(failed) + ": " + r.applied.error->message);
@@ -40,6 +41,7 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
     for (const auto& f : r.unconverged) report_error("  " + format_finding(f));
     return static_cast<int>(ExitCode::failure);
   }
+  if (stop_requested()) return report_interrupted(r.applied);
   if (!g.json && !g.quiet) {
     std::printf("%s\n", summary_line(r.plan.actions.size(), r.elapsed_ms).c_str());
     if (!message.empty()) std::printf("\n%s%s", message.c_str(), message.ends_with('\n') ? "" : "\n");
@@ -61,6 +63,7 @@ void keep_copy(const Topology& topo) {
 int run_up(const UpOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
+  stop_on_signals(); // only now: a run waiting for the lock is simply killed
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(lab->topo.source_path, ec); !ec) lab->topo.source_path = abs.string();
   for (const auto& w : preflight_warnings(lab->topo)) log_line(LogLevel::warn, w); // "netlab: warning: ..."
@@ -87,8 +90,9 @@ void add_up(CLI::App& app, Globals& g) {
   add_host_netns_flag(cmd, g);
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change); on a terminal, a plan of more\n"
               "than 50 changes shows one progress line instead (-v prints every line). On a failure every change\n"
-              "of this run is undone.\n"
-              "Exit: 0 converged, 1 failure (nothing changed), 2 invalid file.");
+              "of this run is undone, and so on SIGINT/SIGTERM (a second one stops the undo; the next up or down\n"
+              "finishes).\n"
+              "Exit: 0 converged, 1 failure (nothing changed), 2 invalid file, 130/143 interrupted.");
   cmd->callback([opts, &g] { g.exit_code = run_up(*opts, g); });
 }
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -102,6 +103,37 @@ Expected<void> check_host_netns(const LabState& memory, const Globals& g) {
 Expected<void> check_lab_name(const std::string& lab) {
   if (auto problem = lab_name_problem(lab)) return fail(*problem, ExitCode::usage);
   return {};
+}
+
+namespace {
+extern "C" void on_stop_signal(int sig) { request_stop(sig); }
+} // namespace
+
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART; // the handler only sets a flag; apply_plan looks at it between actions
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int report_interrupted(const ApplyResult& r) {
+  const int sig = r.interrupted ? r.interrupted : stop_signal();
+  const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+  if (!r.interrupted) {
+    report_error("interrupted (" + name + ") after every change was applied; nothing undone");
+  } else if (r.undo_stopped) {
+    report_error("interrupted (" + name + "); undo stopped by a second signal after " +
+                 std::to_string(r.undone.size()) + " step(s): the lab is half-way, run 'netlab up' or "
+                 "'netlab down' to finish");
+  } else {
+    for (const auto& u : r.undone) std::fprintf(stderr, "  undone: %s\n", u.c_str());
+    for (const auto& e : r.undo_errors) report_error("could not undo: " + e);
+    report_error("interrupted (" + name + "): undid " + std::to_string(r.done) + " completed change(s)" +
+                 (r.undo_errors.empty() ? "; the kernel is as it was before" : ""));
+  }
+  return 128 + sig;
 }
 
 void print_action(const Action& a, bool explain_it, bool paint) {

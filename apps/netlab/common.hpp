@@ -3,6 +3,7 @@
 // and printing plans.
 #include "commands.hpp"
 
+#include <netlab/apply/apply.hpp>
 #include <netlab/apply/state_store.hpp>
 #include <netlab/check/enter.hpp>
 #include <netlab/kernel/kernel.hpp>
@@ -91,6 +92,14 @@ private:
 /// and exports NETLAB_NODE / NETLAB_LAB. For exec and shell, which then replace
 /// the process.
 Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file);
+
+/// From here on SIGINT and SIGTERM ask the run to stop (request_stop) instead of
+/// killing the process: up/down undo this run's changes and exit 128+signal.
+void stop_on_signals();
+
+/// For a run that a signal stopped (ApplyResult::interrupted, or a stop request
+/// after it finished): prints what was undone; returns 128+signal.
+int report_interrupted(const ApplyResult& r);
 
 /// Maps an Error to its exit code after printing it.
 int report(const Error& e);

@@ -222,7 +222,8 @@ TEST_CASE("a veth between two namespaces is created in one request", "[kernel]")
   CHECK(error_of(*k, pair) == "create veth ns1:vethA <-> ns2:vethB: File exists");
   ok(*k, DeleteLink{named("ns1"), *a, named("ns2"), *b});
   CHECK_FALSE(look(*k, named("ns2")).find_link("vethB"));
-  CHECK(error_of(*k, DeleteLink{named("ns1"), *a, {}, {}}) == "namespace 'ns1': delete link vethA: No such device");
+  // A link that is gone already is what a deletion wants (a veth vanishing with its peer's namespace).
+  ok(*k, DeleteLink{named("ns1"), *a, {}, {}});
   drop_pair(*k);
   expect_clean(*k);
 }

@@ -275,6 +275,13 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             else l->vlans.reset();
             return {};
           },
+          [&](const TagLink& x) -> Expected<void> {
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            l->alias = x.owner;
+            if (x.link == "lo") nodes[x.ns.node].owner = x.owner;
+            return {};
+          },
           [&](const SetMtu& x) -> Expected<void> {
             ObservedLink* l = link(x.ns.node, x.link);
             if (!l) return no_link(x.link);

@@ -4,12 +4,17 @@
 #include <netlab/plan/inverse.hpp>
 #include <netlab/util/log.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <span>
 
 namespace netlab {
 
 namespace {
+
+std::atomic<int> g_stop_signal{0};   ///< first signal that asked to stop
+std::atomic<int> g_stop_requests{0}; ///< how many asked
+static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -27,18 +32,26 @@ void log_step(const char* doing, const Action& a, const Expected<void>& outcome,
     log_line(LogLevel::debug, text + " (" + format_ms(ms) + ")");
 }
 
-/// Reverts the actions at `done` (indexes into `plan`) newest first; returns what could not be reverted.
-std::vector<std::string> undo(Kernel& kernel, const std::vector<Action>& plan, const std::vector<size_t>& done) {
-  std::vector<std::string> errors;
+/// Reverts the actions at `done` (indexes into `plan`) newest first, into
+/// `result`. More than `stops_before` stop requests (a second Ctrl-C) end it early.
+void undo(Kernel& kernel, const std::vector<Action>& plan, const std::vector<size_t>& done, ApplyResult& result,
+          int stops_before) {
+  result.rolled_back = true;
   for (size_t k = done.size(); k-- > 0;) {
+    if (g_stop_requests.load() > stops_before) {
+      result.undo_stopped = true;
+      return;
+    }
     for (const auto& step : inverse(plan[done[k]])) {
       auto start = std::chrono::steady_clock::now();
       auto r = kernel.apply(step);
       log_step("undo", step, r, ms_since(start));
-      if (!r) errors.push_back(describe(step) + ": " + r.error().message);
+      if (!r)
+        result.undo_errors.push_back(describe(step) + ": " + r.error().message);
+      else
+        result.undone.push_back(describe(step));
     }
   }
-  return errors;
 }
 
 /// Actions that never depend on one another when they follow each other in a
@@ -54,6 +67,18 @@ size_t stretch_end(const std::vector<Action>& plan, size_t i) {
 }
 
 } // namespace
+
+void request_stop(int signal) noexcept {
+  int none = 0;
+  g_stop_signal.compare_exchange_strong(none, signal);
+  g_stop_requests.fetch_add(1);
+}
+bool stop_requested() noexcept { return g_stop_requests.load() > 0; }
+int stop_signal() noexcept { return g_stop_signal.load(); }
+void reset_stop() noexcept {
+  g_stop_requests.store(0);
+  g_stop_signal.store(0);
+}
 
 ApplyResult apply_plan(Kernel& kernel, const std::vector<Action>& plan, const StepObserver& on_step) {
   ApplyResult result;
@@ -81,10 +106,13 @@ ApplyResult apply_plan(Kernel& kernel, const std::vector<Action>& plan, const St
         result.error = outcomes[k].error();
       }
     }
-    if (result.failed_index) {
+    // Checked after each action (or stretch), the last one included: an
+    // interrupted run undoes what it did, exactly as a failed one.
+    const int stops = g_stop_requests.load();
+    if (result.failed_index || stops > 0) {
+      if (!result.failed_index) result.interrupted = g_stop_signal.load();
       result.done = done.size();
-      result.undo_errors = undo(kernel, plan, done);
-      result.rolled_back = true;
+      undo(kernel, plan, done, result, 1); // the first request is the one undoing; a second stops it
       return result;
     }
     i = end;

@@ -71,9 +71,34 @@ bool has_node(const std::vector<NsRef>& nodes, const std::string& name) {
   return std::ranges::any_of(nodes, [&](const NsRef& r) { return r.node == name; });
 }
 
+/// Write-ahead: what `plan` is about to change where netlab owns no namespace
+/// (host, external), recorded before it changes anything: the original value of
+/// every sysctl it sets (kept if already saved: the first original wins), every
+/// route it adds, every link it creates (LabState::pending_links). A run killed
+/// at any point leaves `down` able to restore and remove all of it.
+void remember_foreign_changes(LabState& s, const std::vector<Action>& plan) {
+  auto add_pending = [&](const NsRef& ns, const std::string& link) {
+    auto& links = s.pending_links[ns.node];
+    if (std::ranges::find(links, link) == links.end()) links.push_back(link);
+  };
+  for (const auto& a : plan) {
+    if (const auto* set = std::get_if<SetSysctl>(&a); set && set->ns.kind != NodeKind::netns && !set->old.empty())
+      s.saved_sysctls[set->ns.node].emplace(set->key, set->old);
+    if (const auto* add = std::get_if<AddRoute>(&a); add && add->ns.kind != NodeKind::netns) {
+      auto& routes = s.foreign_ns_routes[add->ns.node];
+      if (std::ranges::find(routes, add->route) == routes.end()) routes.push_back(add->route);
+    }
+    if (const auto* c = std::get_if<CreateLink>(&a)) {
+      if (c->ns.kind != NodeKind::netns) add_pending(c->ns, c->iface.name);
+      if (c->peer_ns && c->peer && c->peer_ns->kind != NodeKind::netns) add_pending(*c->peer_ns, c->peer->name);
+    }
+  }
+}
+
 /// The memory written before applying: the old one plus every node about to be
-/// touched, so a crash mid-run still leaves `down` able to find everything.
-LabState intent_state(const LabState& memory, const Topology& want) {
+/// touched and what the plan changes outside the lab's own namespaces, so a
+/// crash mid-run still leaves `down` able to find and restore everything.
+LabState intent_state(const LabState& memory, const Topology& want, const std::vector<Action>& plan) {
   LabState s = memory;
   s.lab = want.name;
   if (!want.source_path.empty()) s.source_path = want.source_path;
@@ -86,6 +111,7 @@ LabState intent_state(const LabState& memory, const Topology& want) {
     if (n.kind == NodeKind::netns && !wants_ipv6(n) && std::ranges::find(s.ipv6_off, n.name) == s.ipv6_off.end())
       s.ipv6_off.push_back(n.name);
   remember_impaired(s, want);
+  remember_foreign_changes(s, plan);
   return s;
 }
 
@@ -228,12 +254,19 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   if (!plan) return std::unexpected(plan.error());
   report.plan = std::move(*plan);
   if (!report.plan.empty()) {
-    if (auto r = save_lab_state(with_host_id(with_external_ids(kernel, intent_state(memory, want), memory))); !r)
+    if (stop_requested()) { // interrupted while planning: nothing changed
+      report.applied.interrupted = stop_signal();
+      report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      return report;
+    }
+    if (auto r = save_lab_state(with_host_id(with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory))); !r)
       return std::unexpected(r.error());
     if (on_plan) on_plan(report.plan);
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
-      (void)restore_memory(memory);
+      // Undone completely: the memory before this run is true again. Else the
+      // intent (a superset) stays, for the next up/down to converge from.
+      if (report.applied.undo_errors.empty() && !report.applied.undo_stopped) (void)restore_memory(memory);
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }

@@ -1,5 +1,7 @@
 #include <netlab/apply/state_store.hpp>
 
+#include <netlab/apply/apply.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <netlab/topology/validate.hpp>
@@ -60,7 +62,8 @@ json to_json(const LabState& s) {
           {"nat_nodes", s.nat_nodes},
           {"ipv6_off", s.ipv6_off},
           {"impaired_links", s.impaired_links},
-          {"host_ns_id", s.host_ns_id}};
+          {"host_ns_id", s.host_ns_id},
+          {"pending_links", s.pending_links}};
 }
 
 NodeKind kind_from(const std::string& k) {
@@ -85,6 +88,7 @@ LabState from_json(const json& j) {
   s.ipv6_off = j.value("ipv6_off", std::vector<std::string>{});
   s.impaired_links = j.value("impaired_links", decltype(s.impaired_links){});
   s.host_ns_id = j.value("host_ns_id", uint64_t{0});
+  s.pending_links = j.value("pending_links", decltype(s.pending_links){});
   return s;
 }
 
@@ -208,10 +212,13 @@ Expected<LabState> load_lab_state(const std::string& lab) {
   try {
     s = from_json(json::parse(**text));
   } catch (const json::exception& e) {
-    return fail(path + ": unreadable state (" + e.what() + "); remove it to forget the lab");
+    // Not "remove it": the file holds the original values of host sysctls that only `down` restores.
+    return fail(path + ": unreadable state (" + e.what() +
+                "); it holds what 'down' restores (host sysctls, routes): repair it by hand, or move it aside and "
+                "run 'netlab down -l " + lab + "', which then leaves host sysctls as they are");
   }
   if (s.lab != lab)
-    return fail(path + ": names lab " + escape_for_terminal(s.lab) + ", not " + lab + "; remove it to forget the lab");
+    return fail(path + ": names lab " + escape_for_terminal(s.lab) + ", not " + lab + "; not netlab's: move it aside");
   return s;
 }
 
@@ -345,6 +352,8 @@ Expected<void> take(int fd, int op, const std::string& what, const LockWait& wai
   while (::flock(fd, op | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     if (errno != EWOULDBLOCK) return fail(what + ": flock: " + errno_text(errno));
+    // A SIGINT/SIGTERM while waiting: nothing has changed yet, so just stop.
+    if (stop_requested()) return fail("interrupted while waiting for the " + what + " held by " + holder_of(fd));
     auto waited = clock::now() - start;
     if (wait.limit && waited >= *wait.limit) {
       char waited_text[48] = "";

@@ -23,6 +23,8 @@
 #include <chrono>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <functional>
 #include <map>
@@ -189,6 +191,16 @@ private:
   std::thread m_thread;
 };
 
+/// A test hook's action index from the environment: a positive number, or nothing.
+std::optional<size_t> action_index_from_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  unsigned long long k = std::strtoull(v, &end, 10);
+  if (*end != '\0' || k == 0) return std::nullopt;
+  return static_cast<size_t>(k);
+}
+
 class NetlinkKernel final : public Kernel {
 public:
   Expected<std::vector<std::string>> list_netns() override { return list_named_netns(); }
@@ -196,6 +208,7 @@ public:
   std::optional<int> link_index(const NsRef& ns, const std::string& name) override;
   Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override;
   Expected<void> apply(const Action& action) override {
+    if (auto injected = injected_failure(); !injected) return injected;
     return std::visit([this](const auto& a) { return run(a); }, action);
   }
   std::vector<Expected<void>> apply_many(std::span<const Action> actions) override;
@@ -228,6 +241,7 @@ private:
   Expected<CreateExtras> extras_for(NsHandle& h, const CreateLink& a);
   Expected<void> create_tun(const CreateLink& a);
   Expected<void> run(const DeleteLink& a);
+  Expected<void> run(const TagLink& a);
   Expected<void> run(const SetMaster& a);
   Expected<void> run(const SetMtu& a);
   Expected<void> run(const SetMac& a);
@@ -242,6 +256,20 @@ private:
   Expected<void> run(const SetBridgeVlans& a);
   Expected<void> run(const SetImpair& a);
 
+  /// Test hooks, counting actions from 1 (undo steps included): NETLAB_FAIL_AT=K
+  /// makes the K-th fail with EIO before it starts; NETLAB_KILL_AT=K kills the
+  /// process (SIGKILL) there, as a crash at that point would.
+  Expected<void> injected_failure() {
+    if (!m_fail_at && !m_kill_at) return {};
+    ++m_actions;
+    if (m_kill_at && m_actions == *m_kill_at) std::raise(SIGKILL);
+    if (!m_fail_at || m_actions != *m_fail_at) return {};
+    return fail("injected failure (NETLAB_FAIL_AT=" + std::to_string(*m_fail_at) + "): " + errno_text(EIO));
+  }
+
+  std::optional<size_t> m_fail_at = action_index_from_env("NETLAB_FAIL_AT");
+  std::optional<size_t> m_kill_at = action_index_from_env("NETLAB_KILL_AT");
+  size_t m_actions = 0;                      ///< actions attempted so far (for m_fail_at)
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
   bool m_netns_dir_ready = false;
@@ -384,6 +412,11 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   // Handles first, one by one: opening a socket enters the namespace on the worker.
   for (size_t i = 0; i < jobs.size(); ++i) {
     out[i].ref = jobs[i].ns;
+    if (jobs[i].ns.kind == NodeKind::netns && stale_netns_file(jobs[i].ns.path)) {
+      forget(jobs[i].ns);
+      out[i].stale_file = true;
+      continue;
+    }
     auto h = existing_handle(jobs[i].ns);
     if (!h) return std::unexpected(h.error());
     if (!*h) {
@@ -441,6 +474,9 @@ Expected<void> NetlinkKernel::prepare_create(const CreateNetns& a) {
     m_netns_dir_ready = true;
   }
   forget(a.ns);
+  // What an interrupted create or delete of this (declared) namespace left: a missing namespace.
+  if (stale_netns_file(a.ns.path) && unlink(a.ns.path.c_str()) != 0 && errno != ENOENT)
+    return fail_in(create_context(a), "remove the empty file " + a.ns.path + ": " + errno_text(errno));
   return {};
 }
 
@@ -461,6 +497,7 @@ Expected<void> NetlinkKernel::run(const CreateNetns& a) {
 
 std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> actions) {
   bool creates = std::ranges::all_of(actions, [](const Action& a) { return std::holds_alternative<CreateNetns>(a); });
+  if (m_fail_at || m_kill_at) return Kernel::apply_many(actions); // one by one, each counted by apply()
   unsigned threads = std::min<size_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u), actions.size() / 8);
   if (!creates || threads < 2) return Kernel::apply_many(actions);
   // Making namespaces runs mostly outside RTNL, so several threads overlap
@@ -592,7 +629,18 @@ Expected<void> NetlinkKernel::run(const CreateLink& a) {
 Expected<void> NetlinkKernel::run(const DeleteLink& a) {
   // A veth's peer goes too, in a namespace whose socket may remember its index.
   for (auto& [key, h] : m_handles) h.sock.forget_ifindexes();
-  return in_ns(a.ns, "delete link " + a.was.name, [&](NsHandle& h) { return delete_link(h.sock, a.was.name); });
+  return in_ns(a.ns, "delete link " + a.was.name, [&](NsHandle& h) -> NlExpected<void> {
+    auto gone = delete_link(h.sock, a.was.name);
+    // Gone already: a veth whose peer's namespace was deleted (by a run killed
+    // since) vanishes on its own, asynchronously. What the action wants is true.
+    if (!gone && gone.error().code == ENODEV) return {};
+    return gone;
+  });
+}
+
+Expected<void> NetlinkKernel::run(const TagLink& a) {
+  return in_ns(a.ns, "set alias of " + a.link + " to '" + a.owner + "'",
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.alias = a.owner}); });
 }
 
 Expected<void> NetlinkKernel::run(const SetMaster& a) {

@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <thread>
 #include <unistd.h>
 
@@ -54,6 +56,13 @@ Expected<void> delete_named_netns(const std::string& path) {
   umount2(path.c_str(), MNT_DETACH);
   if (unlink(path.c_str()) != 0) return fail(path + ": " + errno_text(errno));
   return {};
+}
+
+bool stale_netns_file(const std::string& path) {
+  struct statfs fs {};
+  if (statfs(path.c_str(), &fs) != 0 || fs.f_type == NSFS_MAGIC) return false;
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
 }
 
 Expected<std::vector<std::string>> list_named_netns() {

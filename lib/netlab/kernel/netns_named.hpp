@@ -24,6 +24,10 @@ Expected<void> create_named_netns(const std::string& path, const std::function<E
 /// Detaches the bind mount and removes the file; the namespace dies with its last user.
 Expected<void> delete_named_netns(const std::string& path);
 
+/// True when `path` is a plain empty file with no namespace mounted on it: a
+/// create or delete interrupted between its two steps (file, bind mount) left it.
+bool stale_netns_file(const std::string& path);
+
 /// Entries of /run/netns, sorted; a missing directory is an empty list.
 Expected<std::vector<std::string>> list_named_netns();
 

@@ -72,6 +72,9 @@ struct ObservedRoute {
 struct ObservedNs {
   NsRef ref;
   bool exists = false;
+  /// A named namespace's path is an empty file with no namespace on it: what a
+  /// create or delete killed between its two steps leaves. Not `exists`.
+  bool stale_file = false;
   uint64_t ns_id = 0;                ///< which namespace this is: its cookie, never reused (0: not read)
   std::string owner;                 ///< alias on its `lo` ("netlab:<lab>"), "" if none
   bool lo_up = false;

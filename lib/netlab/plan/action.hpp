@@ -56,6 +56,13 @@ struct DeleteLink {
   bool addrgen_none = false;           ///< made without IPv6 link-local (CreateLink), so re-made so on undo
   bool peer_addrgen_none = false;
 };
+/// Set a link's alias: the lab adopts a link (or, on `lo`, a namespace) that an
+/// interrupted run made but did not live to tag. `old` is the alias before ("" none).
+struct TagLink {
+  NsRef ns;
+  std::string link;
+  std::string owner, old;
+};
 /// Enslave to a bridge (master set) or release (master empty).
 struct SetMaster {
   NsRef ns;
@@ -141,7 +148,7 @@ struct SetImpair {
   uint32_t mtu = 1500; ///< the link's MTU: tbf's burst must hold two full frames
 };
 
-using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, SetMaster, SetMtu, SetMac, SetUp,
+using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, TagLink, SetMaster, SetMtu, SetMac, SetUp,
                             AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat, SetLinkOptions,
                             SetBridgeVlans, SetImpair>;
 

@@ -245,6 +245,10 @@ std::string describe(const Action& a) {
             if (!x.reason.empty()) s += " (re-created: " + x.reason + ")";
             return s;
           },
+          [](const TagLink& x) {
+            return "~ " + at(x.ns, x.link) + " alias " + (x.owner.empty() ? std::string("(none)") : x.owner) +
+                   (x.old.empty() ? " (adopted: left untagged by an interrupted run)" : "");
+          },
           [](const SetMaster& x) {
             return "~ " + at(x.ns, x.link) + (x.master ? " master " + *x.master : std::string(" nomaster"));
           },
@@ -288,6 +292,9 @@ std::vector<std::string> explain(const Action& a) {
           [](const DeleteNetns& x) -> V { return {"ip netns del " + x.ns.node}; },
           [](const CreateLink& x) -> V { return explain_create(x); },
           [](const DeleteLink& x) -> V { return {ip(x.ns) + " link del " + x.was.name}; },
+          [](const TagLink& x) -> V {
+            return {ip(x.ns) + " link set " + x.link + " alias " + (x.owner.empty() ? "''" : "'" + x.owner + "'")};
+          },
           [](const SetMaster& x) -> V {
             if (x.in_create) return k_in_create;
             return {ip(x.ns) + " link set " + x.link + (x.master ? " master " + *x.master : std::string(" nomaster"))};

@@ -150,6 +150,7 @@ private:
   std::set<std::string> m_doomed_ns;                        ///< namespaces to be deleted
   std::set<std::string> m_fresh_ns;                         ///< namespaces to be created
   std::set<std::pair<std::string, std::string>> m_handled;  ///< (node, link) decided already
+  std::map<std::pair<std::string, std::string>, TagLink> m_adopted; ///< untagged links the lab takes as its own
   LinkSet m_stacked;                                        ///< links on top of other links
   LinkSet m_deleted;                                        ///< links deleted already (a veth with its peer)
   Plan m_plan;
@@ -198,8 +199,57 @@ private:
     for (const auto& ref : m_memory.nodes) {
       if (ref.kind != NodeKind::netns || m_want.find_node(ref.node)) continue;
       auto it = m_have.nodes.find(ref.node);
-      if (it != m_have.nodes.end() && it->second.exists && it->second.owner == m_tag) m_doomed_ns.insert(ref.node);
+      if (it != m_have.nodes.end() && it->second.exists && (it->second.owner == m_tag || adoptable_ns(ref.node)))
+        m_doomed_ns.insert(ref.node);
     }
+  }
+
+  // ---- crash recovery: what an interrupted run left is the lab's ----------
+
+  /// A namespace the lab's memory lists (written before any run changes the
+  /// kernel) that exists untagged with nothing but `lo`: a run was killed
+  /// between making it and tagging its `lo`.
+  bool adoptable_ns(const std::string& node) const {
+    const NsRef* r = m_memory.find_node(node);
+    auto it = m_have.nodes.find(node);
+    if (!r || r->kind != NodeKind::netns || it == m_have.nodes.end()) return false;
+    const ObservedNs& have = it->second;
+    return have.exists && have.owner.empty() &&
+           std::ranges::all_of(have.links, [](const ObservedLink& l) { return l.kind == LinkKind::loopback; });
+  }
+
+  /// A named namespace of this lab, tagged or about to be adopted.
+  bool ns_ours(const std::string& node) const {
+    if (ref_of(node).kind != NodeKind::netns) return false;
+    auto it = m_have.nodes.find(node);
+    return it != m_have.nodes.end() && it->second.exists && (it->second.owner == m_tag || adoptable_ns(node));
+  }
+
+  /// An untagged link that is the lab's all the same: inside a namespace the lab
+  /// owns; a veth whose other end is in one (deleting that namespace would take
+  /// it anyway); or one a run was about to create where netlab owns no namespace
+  /// (LabState::pending_links, written before that run). Everything else
+  /// untagged in the host stays foreign.
+  bool adoptable_link(const std::string& node, const ObservedLink& l) const {
+    if (!l.alias.empty() || l.kind == LinkKind::loopback) return false;
+    if (ns_ours(node) || pending(node, l)) return true;
+    auto peer = find_peer(node, l);
+    return peer && ns_ours(peer->first);
+  }
+
+  /// An untagged link the intent of an interrupted run named (LabState::pending_links).
+  bool pending(const std::string& node, const ObservedLink& l) const {
+    auto it = m_memory.pending_links.find(node);
+    return l.alias.empty() && it != m_memory.pending_links.end() && std::ranges::find(it->second, l.name) != it->second.end();
+  }
+
+  /// owned(), or adoptable: then the lab tags it (unless the plan deletes it anyway).
+  bool ours(const std::string& node, const NsRef& ref, const ObservedLink& l) {
+    if (owned(l)) return true;
+    if (!adoptable_link(node, l)) return false;
+    note(Finding::State::different, node + "/" + l.name + "/alias", m_tag, "(none)");
+    m_adopted.emplace(std::make_pair(node, l.name), TagLink{ref, l.name, m_tag, l.alias});
+    return true;
   }
 
   // ---- namespaces -------------------------------------------------------
@@ -213,8 +263,12 @@ private:
         m_fresh_ns.insert(want->name);
         note(Finding::State::missing, want->name, "netns");
         m_create[p_netns].push_back(CreateNetns{ref, m_tag});
-      } else if (have.owner != m_tag) {
+      } else if (have.owner != m_tag && !adoptable_ns(want->name)) {
         return conflict(want->name, "namespace '" + want->name + "'", have.owner);
+      } else if (have.owner != m_tag) {
+        note(Finding::State::different, want->name + "/lo/alias", m_tag, "(none)");
+        m_create[p_netns].push_back(TagLink{ref, "lo", m_tag, have.owner});
+        diff_ipv6(*want, ref);
       } else {
         note(Finding::State::ok, want->name);
         diff_ipv6(*want, ref);
@@ -295,9 +349,15 @@ private:
   }
 
   void remove_node(const NsRef& ref, const ObservedNs& have) {
+    if (ref.kind == NodeKind::netns && have.stale_file) {
+      // The empty file an interrupted create or delete left: removing it is all that is left to do.
+      note(Finding::State::extra, ref.node, {}, "empty file " + ref.path);
+      m_netns_delete.push_back(DeleteNetns{ref, m_tag});
+      return;
+    }
     if (!have.exists || replaced(ref, have)) return;
     if (ref.kind == NodeKind::netns) {
-      if (have.owner != m_tag) return; // someone else's now: never ours to delete
+      if (have.owner != m_tag && !adoptable_ns(ref.node)) return; // someone else's now: never ours to delete
       note(Finding::State::extra, ref.node, {}, "netns");
       m_netns_delete.push_back(DeleteNetns{ref, m_tag});
       return;
@@ -392,7 +452,7 @@ private:
     m_handled.emplace(node.name, want.name);
     if (link_phase(want.kind) == p_stacked) m_stacked.emplace(node.name, want.name);
     const ObservedLink* have = observed(node.name).find_link(want.name);
-    if (have && !owned(*have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
+    if (have && !ours(node.name, ref, *have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
     if (have && have->kind != want.kind) {
       note(Finding::State::different, path + "/kind", std::string(to_string(want.kind)),
            std::string(to_string(have->kind)));
@@ -443,8 +503,8 @@ private:
     const ObservedLink* ha = observed(na.name).find_link(wa.name);
     const ObservedLink* hb = observed(nb.name).find_link(wb.name);
     const std::string pa = na.name + "/" + wa.name, pb = nb.name + "/" + wb.name;
-    if (ha && !owned(*ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
-    if (hb && !owned(*hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
+    if (ha && !ours(na.name, ra, *ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
+    if (hb && !ours(nb.name, rb, *hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
     bool paired = ha && hb && ha->kind == LinkKind::veth && hb->kind == LinkKind::veth &&
                   ha->peer_ifindex == hb->ifindex && hb->peer_ifindex == ha->ifindex;
     if (!paired) {
@@ -581,7 +641,9 @@ private:
     if (it == m_have.nodes.end() || !it->second.exists) return;
     for (const auto& l : it->second.links) {
       // lo carries the namespace's tag but belongs to the namespace itself.
-      if (!owned(l) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name})) continue;
+      // An untagged link an interrupted run was making here goes too (its namespace is not the lab's).
+      if ((!owned(l) && !pending(node, l)) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name}))
+        continue;
       if (auto peer = find_peer(node, l); peer && m_doomed_ns.contains(peer->first)) {
         note(Finding::State::extra, node + "/" + l.name, {}, std::string(to_string(l.kind)));
         m_plan.vanishing.push_back({ref_of(node), l});
@@ -697,8 +759,44 @@ private:
     m_create[p_nat].push_back(SetNat{ref, table, want.nat, have.nat_table, false});
   }
 
+  /// The kernel drops every route through a link when its last IPv4 address
+  /// goes (fib_disable_ip), which an address replaced by another passes through:
+  /// the lab's routes out of such a link are deleted before and added again after
+  /// the new address, so the plan converges and its undo puts them back.
+  void refresh_routes_of_readdressed_links() {
+    std::map<std::pair<std::string, std::string>, std::pair<NsRef, std::set<Cidr>>> dropped; ///< (node, link) -> v4 going
+    for (const auto& a : m_remove[p_address])
+      if (const auto* d = std::get_if<DelAddress>(&a); d && d->cidr.addr.family == Family::v4) {
+        auto& entry = dropped.try_emplace({d->ns.node, d->link}, d->ns, std::set<Cidr>{}).first->second;
+        entry.second.insert(d->cidr);
+      }
+    for (const auto& [key, entry] : dropped) {
+      const Node* node = m_want.find_node(key.first);
+      if (!node || m_fresh_ns.contains(node->name)) continue;
+      const ObservedNs& have = observed(node->name);
+      const ObservedLink* link = have.find_link(key.second);
+      if (!link || std::ranges::any_of(link->addresses, [&](const Cidr& c) {
+            return c.addr.family == Family::v4 && !entry.second.contains(c);
+          }))
+        continue; // an IPv4 address stays all along: the kernel keeps the routes
+      for (const auto& r : have.routes) {
+        if (r.dev != key.second || !route_is_ours(*node, have, r) || route_planned(node->name, r)) continue;
+        m_remove[p_route].push_back(DelRoute{entry.first, r});
+        m_create[p_route].push_back(AddRoute{entry.first, r});
+      }
+    }
+  }
+
+  bool route_planned(const std::string& node, const ObservedRoute& r) const {
+    return std::ranges::any_of(m_remove[p_route], [&](const Action& a) {
+      const auto* del = std::get_if<DelRoute>(&a);
+      return del && del->ns.node == node && del->route == r;
+    });
+  }
+
   Plan assemble() {
     if (!m_plan.conflicts.empty()) return std::move(m_plan);
+    refresh_routes_of_readdressed_links();
     // A vlan comes up only after the link it sits on ("Network is down" otherwise).
     std::ranges::stable_partition(m_create[p_up], [&](const Action& a) {
       const auto* up = std::get_if<SetUp>(&a);
@@ -709,6 +807,9 @@ private:
     m_plan.actions.reserve(total);
     for (size_t p = p_count; p-- > 0;)
       for (auto& a : m_remove[p]) m_plan.actions.push_back(std::move(a));
+    // Adopted links are tagged first, before anything else is done to them; one the plan deletes needs no tag.
+    for (auto& [key, tag] : m_adopted)
+      if (!m_deleted.contains(key)) m_create[p_netns].push_back(std::move(tag));
     for (auto& bucket : m_create)
       for (auto& a : bucket) m_plan.actions.push_back(std::move(a));
     for (auto& a : m_netns_delete) m_plan.actions.push_back(std::move(a));

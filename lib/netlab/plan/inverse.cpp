@@ -59,6 +59,7 @@ std::vector<Action> inverse(const Action& a) {
             return {DeleteLink{x.ns, was, {}, {}}};
           },
           [](const DeleteLink& x) -> V { return undo_delete(x); },
+          [](const TagLink& x) -> V { return {TagLink{x.ns, x.link, x.old, x.owner}}; },
           // A change the create request made is undone with the link (or namespace) itself.
           [](const SetMaster& x) -> V {
             if (x.in_create) return {};

@@ -115,6 +115,7 @@ json action_data(const Action& a) {
           [](const DeleteNetns& x) { return head("delete", "netns", x.ns, x.ns.node); },
           [](const CreateLink& x) { return create_link(x); },
           [](const DeleteLink& x) { return delete_link(x); },
+          [](const TagLink& x) { return set_link(x.ns, x.link, "alias", x.owner, x.old); },
           [](const SetMaster& x) {
             return set_link(x.ns, x.link, "master", x.master ? json(*x.master) : json(nullptr),
                             x.old ? json(*x.old) : json(nullptr));
