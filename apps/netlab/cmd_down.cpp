@@ -6,6 +6,8 @@
 #include <netlab/report/report.hpp>
 #include <netlab/util/netns.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {

@@ -4,6 +4,8 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/report/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {

@@ -6,6 +6,8 @@
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/error.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>

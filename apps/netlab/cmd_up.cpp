@@ -5,6 +5,8 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab::app {

@@ -1,5 +1,7 @@
 #include <netlab/check/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab {

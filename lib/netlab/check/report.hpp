@@ -3,7 +3,7 @@
 // Pure formatting; the app decides where the text goes.
 #include <netlab/check/run.hpp>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 #include <string_view>

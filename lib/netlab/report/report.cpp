@@ -2,6 +2,8 @@
 
 #include <netlab/plan/describe.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace netlab {

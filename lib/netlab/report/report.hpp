@@ -3,7 +3,7 @@
 // strings/values; the app decides where they go.
 #include <netlab/apply/engine.hpp>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 
