@@ -6,6 +6,7 @@
 // own sandbox. Catch2 itself is compiled once in tests/support/catch_impl.cpp.
 #include <catch2/catch.hpp>
 
+#include "../support/catch_run.hpp"
 #include "../support/sandbox.hpp"
 #include "../support/skip.hpp"
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     }
     setenv("TMPDIR", "/tmp", 1);
   }
-  int failed = Catch::Session().run(argc, argv);
+  int failed = nltest::run_catch(argc, argv);
   const int skipped = nltest::skipped_cases();
   if (failed == 0 && skipped > 0 && skipped == CaseCounter::ran()) {
     std::fprintf(stderr, "sandbox: %d case(s) skipped on this kernel\n", skipped);

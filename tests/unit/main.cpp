@@ -1,4 +1,4 @@
 // Entry point of the unit suite; Catch2 itself is compiled once in tests/support/catch_impl.cpp.
-#include <catch2/catch.hpp>
+#include "catch_run.hpp"
 
-int main(int argc, char** argv) { return Catch::Session().run(argc, argv); }
+int main(int argc, char** argv) { return nltest::run_catch(argc, argv); }
