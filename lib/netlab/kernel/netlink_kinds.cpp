@@ -109,7 +109,6 @@ NlExpected<void> read_info_data(NlSocket& sock, ObservedLink& link) {
   });
 }
 
-
 struct VlanDump {
   std::map<int, std::vector<BridgeVlan>> by_index;
 };
