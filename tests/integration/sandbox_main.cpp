@@ -1,16 +1,29 @@
 // Entry point of the integration suite. Before any test runs, the process moves
-// into fresh network and mount namespaces with private tmpfs on /run/netns and
-// /run/netlab, so nothing a test creates is visible on the machine and all of it
-// vanishes when the process exits. ctest runs each test case as its own process,
-// so every case gets its own sandbox.
-#define CATCH_CONFIG_RUNNER
+// into fresh network and mount namespaces with private tmpfs on /run/netns,
+// /run/netlab and /tmp, so nothing a test creates (links, namespaces, temp
+// files) is visible on the machine and all of it vanishes when the process
+// exits. ctest runs each test case as its own process, so every case gets its
+// own sandbox. Catch2 itself is compiled once in tests/support/catch_impl.cpp.
 #include <catch2/catch.hpp>
 
+#include "../support/catch_run.hpp"
 #include "../support/sandbox.hpp"
+#include "../support/skip.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
+#include <sys/mount.h>
 #include <unistd.h>
+
+namespace nltest {
+
+int& skipped_cases() {
+  static int n = 0;
+  return n;
+}
+
+} // namespace nltest
 
 namespace {
 
@@ -22,7 +35,22 @@ bool listing_only(int argc, char** argv) {
   return false;
 }
 
+/// Counts the cases that ran, so that main can tell "all skipped" from "some passed".
+struct CaseCounter : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  static int& ran() {
+    static int n = 0;
+    return n;
+  }
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    TestEventListenerBase::testCaseStarting(info);
+    ++ran();
+  }
+};
+
 } // namespace
+
+CATCH_REGISTER_LISTENER(CaseCounter)
 
 int main(int argc, char** argv) {
   if (!listing_only(argc, argv)) {
@@ -31,6 +59,18 @@ int main(int argc, char** argv) {
       return 77;
     }
     if (!netlab::sandbox::enter("sandbox")) return 1;
+    // The sandbox's own /tmp: a test's temp files go with it, even when it fails half-way.
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+      std::perror("sandbox: tmpfs on /tmp");
+      return 1;
+    }
+    setenv("TMPDIR", "/tmp", 1);
   }
-  return Catch::Session().run(argc, argv);
+  int failed = nltest::run_catch(argc, argv);
+  const int skipped = nltest::skipped_cases();
+  if (failed == 0 && skipped > 0 && skipped == CaseCounter::ran()) {
+    std::fprintf(stderr, "sandbox: %d case(s) skipped on this kernel\n", skipped);
+    return 77;
+  }
+  return failed;
 }

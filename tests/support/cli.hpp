@@ -85,7 +85,8 @@ inline void require_nothing_left(const std::set<std::string>& kept = {}) {
   }
 }
 
-/// Writes `text` to a temp file named after this process and `name`.
+/// Writes `text` to a temp file named after this process and `name`, in the sandbox's own
+/// /tmp (a tmpfs of sandbox_main.cpp), so it goes with the process even if a test fails.
 inline std::string write_temp(const std::string& name, const std::string& text) {
   fs::path p = fs::temp_directory_path() / ("netlab-it-" + std::to_string(getpid()) + "-" + name);
   std::ofstream(p) << text;

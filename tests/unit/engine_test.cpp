@@ -320,7 +320,7 @@ TEST_CASE("a lab built with folded creates converges", "[engine][fold]") {
   CHECK(lab.plan(parse(k_bridge_lab)).empty());
 }
 
-TEST_CASE("IPv4-only namespaces are made without IPv6 on their links; an edit switches it", "[engine][ipv6]") {
+TEST_CASE("IPv4-only namespaces are made without IPv6 on their links, and an edit switches it", "[engine][ipv6]") {
   Lab lab;
   Topology v4 = parse(k_bridge_lab);
   Plan p = lab.up(v4);

@@ -155,7 +155,7 @@ TEST_CASE("ids are valid identifiers whatever the names", "[graph]") {
   CHECK(m.find("subgraph n1 [\"end (netns)\"]") != std::string::npos);
 }
 
-TEST_CASE("loopback is drawn when down or alone; impairments label the link", "[graph]") {
+TEST_CASE("loopback is drawn when down or alone, and impairments label the link", "[graph]") {
   Topology t;
   t.name = "lo";
   Node a, b;

@@ -126,7 +126,7 @@ TEST_CASE("a vxlan id change re-creates the link with its state, addresses and r
   CHECK(lab.kernel.link("n1", "vx0")->vxlan->id == 43u);
 }
 
-TEST_CASE("a macvlan parent change re-creates it; a re-created parent takes its macvlan and vxlan along", "[kinds]") {
+TEST_CASE("a macvlan parent change re-creates it, and a re-created parent takes its macvlan and vxlan along", "[kinds]") {
   Lab lab;
   lab.up(parse(k_kinds_lab));
   std::string with_eth1 = edit(k_kinds_lab, "      mv0:", "      eth1: {}\n      mv0:");
@@ -162,7 +162,7 @@ TEST_CASE("kind settings changed by hand are drift, and up repairs them", "[kind
   lab.up(t);
 }
 
-TEST_CASE("tun/tap owners: by name or id, in place; multi_queue or no owner re-creates", "[kinds]") {
+TEST_CASE("tun/tap owners: by name or id, in place, while multi_queue or no owner re-creates", "[kinds]") {
   Lab lab;
   lab.up(parse(k_kinds_lab));
   CHECK(lab.plan(parse(edit(k_kinds_lab, "user: daemon", "user: 1"))).actions.empty()); // the same uid
@@ -236,7 +236,7 @@ TEST_CASE("bridge vlan filtering: a fresh lab, then edits and drift of port VLAN
   lab.up(off);
 }
 
-TEST_CASE("a port that joins again starts from VLAN 1; the bridge's own VLANs are 'self'", "[kinds][vlans]") {
+TEST_CASE("a port that joins again starts from VLAN 1, and the bridge's own VLANs are 'self'", "[kinds][vlans]") {
   Lab lab;
   std::string self = edit(k_vlan_lab, "vlan_filtering: true}", "vlan_filtering: true, vlans: [10 pvid untagged]}");
   Topology t = parse(self);

@@ -63,7 +63,8 @@ ProbeResult probe_for(const Topology& topo, const Check& check) {
 } // namespace
 
 std::string endpoint_text(const IpAddr& addr, uint16_t port) {
-  std::string host = addr.family == Family::v6 ? "[" + addr.str() + "]" : addr.str();
+  std::string host = addr.str();
+  if (addr.family == Family::v6) host = "[" + host + "]";
   return host + ":" + std::to_string(port);
 }
 

@@ -109,28 +109,6 @@ NlExpected<void> read_info_data(NlSocket& sock, ObservedLink& link) {
   });
 }
 
-/// IFLA_AF_SPEC of an AF_BRIDGE link message: its VLANs (compressed ranges).
-std::vector<BridgeVlan> parse_vlans(nlattr* spec) {
-  std::vector<BridgeVlan> out;
-  if (!spec) return out;
-  std::optional<uint16_t> range_begin;
-  nlattr* a = nullptr;
-  int rem = 0;
-  nla_for_each_nested(a, spec, rem) {
-    if (nla_type(a) != IFLA_BRIDGE_VLAN_INFO || nla_len(a) < static_cast<int>(sizeof(bridge_vlan_info))) continue;
-    const auto* info = static_cast<const bridge_vlan_info*>(nla_data(a));
-    if (info->flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
-      range_begin = info->vid;
-      continue;
-    }
-    BridgeVlan v{range_begin.value_or(info->vid), info->vid, (info->flags & BRIDGE_VLAN_INFO_PVID) != 0,
-                 (info->flags & BRIDGE_VLAN_INFO_UNTAGGED) != 0};
-    range_begin.reset();
-    out.push_back(v);
-  }
-  return out;
-}
-
 struct VlanDump {
   std::map<int, std::vector<BridgeVlan>> by_index;
 };
@@ -142,7 +120,7 @@ int on_vlan_reply(nl_msg* msg, void* arg) {
   if (nlmsg_parse(h, sizeof(ifinfomsg), tb.data(), IFLA_MAX, nullptr) < 0) return NL_OK;
   auto* ifi = static_cast<ifinfomsg*>(nlmsg_data(h));
   auto& vlans = static_cast<VlanDump*>(arg)->by_index[ifi->ifi_index];
-  for (const auto& v : parse_vlans(tb[IFLA_AF_SPEC]))
+  for (const auto& v : parse_bridge_vlans(tb[IFLA_AF_SPEC]))
     vlans.push_back(v);
   return NL_OK;
 }
@@ -315,6 +293,30 @@ bool bridge_vlan_filtering_available(NlSocket& sock) {
   auto on = change_link_options(sock, probe);
   (void)delete_link(sock, probe.name);
   return on || on.error().code != EOPNOTSUPP;
+}
+
+std::vector<BridgeVlan> parse_bridge_vlans(nlattr* spec) {
+  std::vector<BridgeVlan> out;
+  if (!spec) return out;
+  // A compressed range is two entries, RANGE_BEGIN then RANGE_END; any other entry is one VLAN.
+  // 0 means "no range open": VLAN ids are 1..4094. (A std::optional here drew a false
+  // -Wmaybe-uninitialized from GCC 12 at -O2; the plain id says the same.)
+  uint16_t range_begin = 0;
+  nlattr* a = nullptr;
+  int rem = 0;
+  nla_for_each_nested(a, spec, rem) {
+    if (nla_type(a) != IFLA_BRIDGE_VLAN_INFO || nla_len(a) < static_cast<int>(sizeof(bridge_vlan_info))) continue;
+    const auto* info = static_cast<const bridge_vlan_info*>(nla_data(a));
+    if (info->flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
+      range_begin = info->vid;
+      continue;
+    }
+    out.push_back(BridgeVlan{range_begin != 0 ? range_begin : info->vid, info->vid,
+                             (info->flags & BRIDGE_VLAN_INFO_PVID) != 0,
+                             (info->flags & BRIDGE_VLAN_INFO_UNTAGGED) != 0});
+    range_begin = 0;
+  }
+  return out;
 }
 
 } // namespace netlab

@@ -28,6 +28,10 @@ NlExpected<void> change_link_options(NlSocket& sock, const Interface& want);
 NlExpected<void> change_bridge_vlans(NlSocket& sock, const std::string& link, bool self,
                                      const std::vector<BridgeVlan>& vlans, bool add);
 
+/// The VLANs in IFLA_AF_SPEC of an AF_BRIDGE link message (`spec` may be null: none);
+/// a compressed range (RANGE_BEGIN, RANGE_END entries) is one BridgeVlan.
+std::vector<BridgeVlan> parse_bridge_vlans(nlattr* spec);
+
 /// Whether this kernel filters bridges by VLAN: makes a bridge with vlan_filtering in the
 /// socket's namespace (a throwaway one) and deletes it.
 bool bridge_vlan_filtering_available(NlSocket& sock);

@@ -2,6 +2,8 @@
 
 #include <nftables/libnftables.h>
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <mutex>
 

@@ -4,7 +4,7 @@
 // context is never cached or shared: each call gets its own, made right here.
 #include <netlab/util/error.hpp>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 

@@ -25,7 +25,7 @@ std::string dnat_destination(const NatRule& r) {
 
 std::string dnat_match(const NatRule& r) {
   std::string ports = std::to_string(r.port_first);
-  if (r.port_last != r.port_first) ports += ":" + std::to_string(r.port_last);
+  if (r.port_last != r.port_first) ports.append(":").append(std::to_string(r.port_last));
   return "-p " + r.protocol + " --dport " + ports + " -j DNAT --to-destination " + dnat_destination(r);
 }
 

@@ -42,7 +42,7 @@ Stmt ifname_match(std::string_view key, const std::string& name) {
 Stmt dport_match(const NatRule& r) {
   json right = r.port_first == r.port_last ? json(r.port_first) : json{{"range", {r.port_first, r.port_last}}};
   std::string ports = std::to_string(r.port_first);
-  if (r.port_last != r.port_first) ports += "-" + std::to_string(r.port_last);
+  if (r.port_last != r.port_first) ports.append("-").append(std::to_string(r.port_last));
   return {match(payload(r.protocol, "dport"), std::move(right)), r.protocol + " dport " + ports};
 }
 
@@ -69,7 +69,8 @@ Stmt dnat_stmt(const NatRule& r) {
   Stmt port = dnat_port(r);
   if (port.expr.is_null()) return {{{"dnat", nat}}, text + to.str()};
   nat["port"] = port.expr;
-  text += (to.family == Family::v6 ? "[" + to.str() + "]" : to.str()) + ":" + port.text;
+  const std::string addr = to.str();
+  text += (to.family == Family::v6 ? "[" + addr + "]" : addr) + ":" + port.text;
   return {{{"dnat", nat}}, text};
 }
 

@@ -2,6 +2,8 @@
 #include <netlab/kernel/nft_ctx.hpp>
 #include <netlab/kernel/nft_preflight.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 

@@ -227,7 +227,7 @@ std::string vlans_text(const std::vector<BridgeVlan>& vlans) {
   for (const auto& v : vlans) {
     out += out.empty() ? "" : ", ";
     out += std::to_string(v.id);
-    if (v.last != v.id) out += "-" + std::to_string(v.last);
+    if (v.last != v.id) out.append("-").append(std::to_string(v.last));
     if (v.pvid) out += " pvid";
     if (v.untagged) out += " untagged";
   }
