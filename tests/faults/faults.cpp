@@ -162,7 +162,7 @@ std::vector<std::string> leftovers(const std::map<std::string, std::string>& bas
   for (const auto& n : dir_entries("/run/netns"))
     out.push_back("namespace file /run/netns/" + n);
   for (const auto& n : dir_entries("/run/netlab"))
-    out.push_back("state dir /run/netlab/" + n);
+    if (n != ".locks") out.push_back("state dir /run/netlab/" + n); // lock files stay, empty of state
   std::istringstream links(capture({"/usr/sbin/ip", "-o", "link", "show"}));
   for (std::string line; std::getline(links, line);)
     if (line.find("alias netlab") != std::string::npos) out.push_back("tagged link: " + line.substr(0, 80));

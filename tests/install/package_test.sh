@@ -81,7 +81,7 @@ expect_in bridge-gateway "up FILE (an installed lab)" "${got[@]}"
 set -eu
 "$netlab" down bridge-gateway
 [[ -z $(ip netns list) ]] || fail "namespaces left: $(ip netns list)"
-[[ -z $(ls -A /run/netlab | grep -v '^\.lock$') ]] || fail "state left in /run/netlab: $(ls -A /run/netlab)"
+[[ -z $(ls -A /run/netlab | grep -vx -e '\.lock' -e '\.locks') ]] || fail "state left in /run/netlab: $(ls -A /run/netlab)"
 SANDBOX
 unshare -n -m bash "$tmp/lifecycle.sh" "$netlab" "$root" "$src" || fail "the sandboxed lifecycle"
 echo "package: $(basename "$deb") installs, validates and runs bridge-gateway from $root"

@@ -8,7 +8,7 @@
 
 using namespace netlab;
 
-TEST_CASE("escape_for_terminal shows control bytes as \\xNN", "[escape]") {
+TEST_CASE("escape_for_terminal shows control bytes as hex escapes", "[escape]") {
   CHECK(escape_for_terminal("bridge-nat_1.x") == "bridge-nat_1.x");
   CHECK(escape_for_terminal("a\x1b[2Jb") == "a\\x1b[2Jb");
   CHECK(escape_for_terminal("line\nnext\r\t") == "line\\x0anext\\x0d\\x09");

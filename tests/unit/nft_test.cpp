@@ -129,7 +129,7 @@ TEST_CASE("table objects list chains first, then rules chain by chain", "[nat]")
   CHECK(objs[7]["rule"]["chain"] == "output");
 }
 
-TEST_CASE("netlab's tables carry a mark; a look-alike does not", "[nat]") {
+TEST_CASE("netlab's tables carry a mark and a look-alike does not", "[nat]") {
   std::vector<NatRule> rules{masquerade("10.0.1.0/24", {})};
   CHECK(nat_table_marked(nat_canonical("netlab-x", rules), "netlab-x"));
   CHECK_FALSE(nat_table_marked(nat_canonical("netlab-x", rules), "netlab-y"));
