@@ -1,6 +1,6 @@
 // Entry point of the integration suite. Before any test runs, the process moves
 // into fresh network and mount namespaces with private tmpfs on /run/netns,
-// /run/netlab and /tmp, so nothing a test creates (links, namespaces, temp
+// /run/netlab and a fresh temp dir (TMPDIR), so nothing a test creates (links, namespaces, temp
 // files) is visible on the machine and all of it vanishes when the process
 // exits. ctest runs each test case as its own process, so every case gets its
 // own sandbox. Catch2 itself is compiled once in tests/support/catch_impl.cpp.
@@ -53,20 +53,31 @@ struct CaseCounter : Catch::TestEventListenerBase {
 CATCH_REGISTER_LISTENER(CaseCounter)
 
 int main(int argc, char** argv) {
+  char tmp_dir[] = "/tmp/netlab-it-XXXXXX";
+  bool own_tmp = false;
   if (!listing_only(argc, argv)) {
     if (geteuid() != 0) {
       std::fprintf(stderr, "sandbox: integration tests need root; skipped\n");
       return 77;
     }
     if (!netlab::sandbox::enter("sandbox")) return 1;
-    // The sandbox's own /tmp: a test's temp files go with it, even when it fails half-way.
-    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
-      std::perror("sandbox: tmpfs on /tmp");
+    // The sandbox's own temp dir: a tmpfs on a fresh dir under /tmp (not on /tmp
+    // itself, which may hold the source and build trees), so a test's temp files go
+    // with the sandbox even when it fails half-way.
+    if (!mkdtemp(tmp_dir)) {
+      std::perror("sandbox: mkdtemp");
       return 1;
     }
-    setenv("TMPDIR", "/tmp", 1);
+    if (mount("tmpfs", tmp_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+      std::perror("sandbox: tmpfs for temp files");
+      rmdir(tmp_dir);
+      return 1;
+    }
+    own_tmp = true;
+    setenv("TMPDIR", tmp_dir, 1);
   }
   int failed = nltest::run_catch(argc, argv);
+  if (own_tmp && umount2(tmp_dir, MNT_DETACH) == 0) rmdir(tmp_dir);
   const int skipped = nltest::skipped_cases();
   if (failed == 0 && skipped > 0 && skipped == CaseCounter::ran()) {
     std::fprintf(stderr, "sandbox: %d case(s) skipped on this kernel\n", skipped);

@@ -259,8 +259,8 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
-    if (auto r = save_lab_state(with_host_id(with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory))); !r)
-      return std::unexpected(r.error());
+    LabState intent = with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory);
+    if (auto r = save_lab_state(with_host_id(std::move(intent))); !r) return std::unexpected(r.error());
     if (on_plan) on_plan(report.plan);
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {

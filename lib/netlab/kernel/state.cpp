@@ -27,8 +27,10 @@ std::string link_line(const ObservedLink& l) {
   if (l.master) out += " master " + *l.master;
   if (!l.alias.empty()) out += " alias " + l.alias;
   if (!l.qdisc.empty()) out += " qdisc " + l.qdisc;
-  for (const auto& a : l.addresses)
-    out += " " + a.str();
+  for (const auto& a : l.addresses) { // not `" " + a.str()`: GCC 12 -Wstringop-overflow false positive (bug 105329)
+    out += ' ';
+    out += a.str();
+  }
   return out;
 }
 
