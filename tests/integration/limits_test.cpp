@@ -43,7 +43,17 @@ Measured validate(const std::string& file) {
   return m;
 }
 
-constexpr long k_rss_limit_kb = 512 * 1024;
+// AddressSanitizer (the build of scripts/test.sh, CI's) keeps shadow memory and a
+// quarantine of freed blocks: the same run takes 3 to 5 times the memory of the
+// Release binary (measured: 292 MB -> 902 MB at the worst input). The bounds are the
+// Release binary's, scaled by 4 there; the point stays: hundreds of MB, never the
+// 4 GB a hostile file took before.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long k_rss_scale = 4;
+#else
+constexpr long k_rss_scale = 1;
+#endif
+constexpr long k_rss_limit_kb = 512 * 1024 * k_rss_scale;
 
 /// A file of `count` checks, as in the report: 32 bytes and 5 values each.
 std::string checks_file(const std::string& name, std::size_t count) {
@@ -61,7 +71,7 @@ TEST_CASE("a 50 MB file is refused before it is parsed", "[cli][limits]") {
   Measured m = validate(file);
   CHECK(m.rc == 2);
   CHECK_THAT(m.out, Catch::Contains(file + ": file is larger than 16 MiB (51200032 bytes)"));
-  CHECK(m.max_rss_kb < 64 * 1024);
+  CHECK(m.max_rss_kb < 64 * 1024 * k_rss_scale);
   fs::remove(file);
 }
 
