@@ -11,12 +11,34 @@
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace netlab::test {
 
 using Lines = std::vector<std::string>;
+
+/// A private temporary directory, removed with everything in it.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "netlab-unit-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  /// Writes `text` to `rel` under the dir (making its parent dirs); returns its full path.
+  std::string write(const std::filesystem::path& rel, const std::string& text = "name: lab\n") const {
+    std::filesystem::create_directories((path / rel).parent_path());
+    std::ofstream(path / rel, std::ios::binary) << text;
+    return (path / rel).string();
+  }
+};
 
 /// A valid topology from `yaml` (every diagnostic fails the test).
 inline Topology parse(const std::string& yaml) {

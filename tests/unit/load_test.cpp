@@ -1,5 +1,7 @@
 // The loader's failure modes on real files, and load_and_validate() joining diagnostics.
 #include <catch2/catch.hpp>
+
+#include "unit.hpp"
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 
@@ -11,27 +13,7 @@
 
 using namespace netlab;
 namespace fs = std::filesystem;
-
-namespace {
-
-/// A private temporary directory, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "netlab-load-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name, std::ios::binary) << text;
-    return (path / name).string();
-  }
-};
-
-} // namespace
+using netlab::test::TempDir;
 
 TEST_CASE("load_file reads a topology from disk", "[validate]") {
   TempDir dir;

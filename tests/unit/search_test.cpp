@@ -1,5 +1,7 @@
 // Where a verb's FILE is found: a path first, then a lab's name in the search dirs.
 #include <catch2/catch.hpp>
+
+#include "unit.hpp"
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/search.hpp>
 
@@ -11,26 +13,9 @@
 
 using namespace netlab;
 namespace fs = std::filesystem;
+using netlab::test::TempDir;
 
 namespace {
-
-/// A private temporary directory, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "netlab-search-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const fs::path& rel, const std::string& text = "name: lab\n") const {
-    fs::create_directories((path / rel).parent_path());
-    std::ofstream(path / rel) << text;
-    return path / rel;
-  }
-};
 
 /// Runs the body with the current directory set to DIR, restoring it afterwards.
 struct InDir {
@@ -81,7 +66,7 @@ TEST_CASE("find_topology: an existing path wins over a lab of the same name", "[
   std::vector<fs::path> dirs{tmp.path / "share"};
   InDir cwd(tmp.path / "cwd");
   CHECK(find_topology("lab.yaml", dirs) == fs::path("lab.yaml"));
-  CHECK(find_topology(local.string(), dirs) == local);
+  CHECK(find_topology(local, dirs) == local);
   CHECK(find_topology("lab", dirs) == shipped); // no file "lab" here: NAME.yaml in the dirs
 }
 
@@ -112,7 +97,7 @@ TEST_CASE("load_file finds a lab by name through NETLAB_PATH and says where it l
   auto missing = load_file("nosuch-lab");
   ::unsetenv("NETLAB_PATH");
   REQUIRE(raw);
-  CHECK(raw->path == file.string());
+  CHECK(raw->path == file);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == ExitCode::usage);
   CHECK_THAT(missing.error().message,
