@@ -68,7 +68,8 @@ _netlab() {
 
     case $prev in
         -l | --lab) COMPREPLY=($(compgen -W "$(_netlab_labs "$exe")" -- "$cur")); return ;;
-        --format) COMPREPLY=($(compgen -W "mermaid dot" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "mermaid dot svg png html" -- "$cur")); return ;;
+        -o | --output) _filedir; return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --junit) _filedir xml; return ;;
         -f | --file) _filedir '@(yaml|yml)'; return ;;

@@ -124,5 +124,6 @@ complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashda
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is down status' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
-complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot'
+complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
+complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
 complete -c netlab -n '__netlab_verb_is test' -l junit -r -F
