@@ -247,7 +247,7 @@ TEST_CASE("shell: zsh reads the user's zshenv and zshrc, then the prompt names l
   require_nothing_left();
 }
 
-TEST_CASE("graph writes svg, png and html pictures, and keeps png off a terminal", "[cli][ux][graph]") {
+TEST_CASE("graph writes svg and png and html pictures and keeps png off a terminal", "[cli][ux][graph]") {
   const std::string file = topology("bridge-gateway.yaml");
   const std::string dir = "/tmp/netlab-it-graph-" + std::to_string(getpid());
   REQUIRE(sh("mkdir -p " + dir).rc == 0);

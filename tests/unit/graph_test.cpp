@@ -242,7 +242,7 @@ TEST_CASE("port VLANs and vlan_filtering are drawn on the bridge and its ports",
   CHECK(render_mermaid(t).find("vethA<br/>vlans 10 pvid untagged, 20-29") != std::string::npos);
 }
 
-TEST_CASE("svg, png and html pictures come from Graphviz's dot layout", "[graph][image]") {
+TEST_CASE("svg and png and html pictures come from the Graphviz dot layout", "[graph][image]") {
   Topology t = bridge_gateway();
   auto svg = render_image(t, ImageFormat::svg);
   REQUIRE(svg.has_value());
