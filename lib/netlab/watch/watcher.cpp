@@ -7,6 +7,7 @@
 #include <netlab/util/netns.hpp>
 #include <netlab/watch/subscribe.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -334,6 +335,7 @@ struct Watcher::Impl {
       std::string why = !r ? r.error().message
                            : "failed: " + describe(r->plan.actions[*r->applied.failed_index]) + ": " +
                                  (r->applied.error ? r->applied.error->message : "interrupted");
+      stamp = lab_state_stamp(want.name); // apply_lab wrote (or restored) the memory
       tell(WatchEvent::Kind::error, "repair " + why + "; retrying");
       (void)settle(touched);
       return schedule_retry(d, t0);
@@ -407,6 +409,7 @@ struct Watcher::Impl {
     auto r = apply_lab(kernel, want, memory, std::move(plan), step);
     if (!r || !r->applied.ok()) {
       std::string why = !r ? r.error().message : r->applied.error ? r->applied.error->message : "interrupted";
+      stamp = lab_state_stamp(want.name);
       (void)settle(touched);
       return undo_edit(std::move(old), why + " (every change of this edit was undone)");
     }
