@@ -38,6 +38,17 @@ std::vector<std::byte> datagram(std::initializer_list<uint16_t> types, size_t pa
   return out;
 }
 
+WatchEvent finding_event(WatchEvent::Kind k, std::string path, std::string state, std::string want,
+                         std::string have) {
+  WatchEvent e;
+  e.kind = k;
+  e.path = std::move(path);
+  e.state = std::move(state);
+  e.want = std::move(want);
+  e.have = std::move(have);
+  return e;
+}
+
 NsRef named(const std::string& n) { return NsRef{n, NodeKind::netns, "/run/netns/" + n}; }
 
 /// Counts which namespaces observe() reads.
@@ -124,37 +135,49 @@ TEST_CASE("watch: a burst settles after the quiet time, a stream is served by th
 }
 
 TEST_CASE("watch: repair, drift, edit and invalid lines", "[watch]") {
-  WatchEvent e{.kind = WatchEvent::Kind::repair, .path = "ns2/vethD/state", .state = "different", .want = "up",
-               .have = "down", .ms = 3.14};
+  WatchEvent e = finding_event(WatchEvent::Kind::repair, "ns2/vethD/state", "different", "up", "down");
+  e.ms = 3.14;
   CHECK(format_watch_event(e) == "repaired ns2/vethD/state: want up, had down (3.1 ms)");
   e.kind = WatchEvent::Kind::drift;
   e.ms.reset();
   CHECK(format_watch_event(e) == "drift ns2/vethD/state: want up, have down");
-  WatchEvent gone{.kind = WatchEvent::Kind::repair, .path = "ns1/vethB", .state = "missing", .ms = 4.0};
+  WatchEvent gone = finding_event(WatchEvent::Kind::repair, "ns1/vethB", "missing", "", "");
+  gone.ms = 4.0;
   CHECK(format_watch_event(gone) == "repaired ns1/vethB: was missing (4.0 ms)");
-  WatchEvent edit{.kind = WatchEvent::Kind::edit, .changes = 3, .ms = 12.0};
+  WatchEvent edit;
+  edit.kind = WatchEvent::Kind::edit;
+  edit.changes = 3;
+  edit.ms = 12.0;
   CHECK(format_watch_event(edit) == "edit applied: 3 changes in 12 ms");
-  WatchEvent bad{.kind = WatchEvent::Kind::invalid, .message = "lab.yaml: not applied; the lab stays as it was",
-                 .problems = {"lab.yaml:4:7: unknown key 'interfacez'"}};
+  WatchEvent bad;
+  bad.kind = WatchEvent::Kind::invalid;
+  bad.message = "lab.yaml: not applied; the lab stays as it was";
+  bad.problems = {"lab.yaml:4:7: unknown key 'interfacez'"};
   CHECK(format_watch_event(bad) == "lab.yaml:4:7: unknown key 'interfacez'\nlab.yaml: not applied; the lab stays as it was");
-  WatchEvent evil{.kind = WatchEvent::Kind::drift, .path = "ns1/\x1b[2Jx", .state = "extra"};
+  WatchEvent evil = finding_event(WatchEvent::Kind::drift, "ns1/\x1b[2Jx", "extra", "", "");
   CHECK(format_watch_event(evil).find('\x1b') == std::string::npos); // names reach the terminal escaped
 }
 
 TEST_CASE("watch: --json is one object per line with the event's fields", "[watch][json]") {
-  WatchEvent e{.kind = WatchEvent::Kind::repair, .path = "ns2/vethD/state", .state = "different", .want = "up",
-               .have = "down", .ms = 3.5};
+  WatchEvent e = finding_event(WatchEvent::Kind::repair, "ns2/vethD/state", "different", "up", "down");
+  e.ms = 3.5;
   std::string line = watch_event_json("lab1", e);
   CHECK(line.find('\n') == std::string::npos);
   auto j = nlohmann::json::parse(line);
   CHECK(j == nlohmann::json{{"schema_version", 1}, {"event", "repair"}, {"lab", "lab1"}, {"path", "ns2/vethD/state"},
                             {"state", "different"}, {"want", "up"}, {"have", "down"}, {"ms", 3.5}});
-  WatchEvent bad{.kind = WatchEvent::Kind::invalid, .message = "not applied", .problems = {"f:1:2: x"}};
+  WatchEvent bad;
+  bad.kind = WatchEvent::Kind::invalid;
+  bad.message = "not applied";
+  bad.problems = {"f:1:2: x"};
   auto b = nlohmann::json::parse(watch_event_json("lab1", bad));
   CHECK(b["problems"] == nlohmann::json::array({"f:1:2: x"}));
   CHECK_FALSE(b.contains("want"));
-  auto edit = nlohmann::json::parse(watch_event_json("lab1", WatchEvent{.kind = WatchEvent::Kind::edit, .changes = 2, .ms = 1.0}));
-  CHECK(edit["changes"] == 2);
+  WatchEvent edit;
+  edit.kind = WatchEvent::Kind::edit;
+  edit.changes = 2;
+  edit.ms = 1.0;
+  CHECK(nlohmann::json::parse(watch_event_json("lab1", edit))["changes"] == 2);
 }
 
 TEST_CASE("watch: only dirty namespaces are read again, and the diff sees just their drift", "[watch][engine]") {
