@@ -121,8 +121,10 @@ TEST_CASE("watch repairs a deleted veth, a link set down and a removed address; 
   drift_and_wait(w, "ip -n ns1 link set vethB down", "repaired ns1/vethB/state: want up, had down");
   drift_and_wait(w, "ip -n ns3 addr del 192.168.10.4/24 dev vethF", "repaired ns3/vethF/addresses/192.168.10.4/24");
   drift_and_wait(w, "ip -n ns3 route del default", "repaired ns3/routes/default");
+  drift_and_wait(w, "ip netns del ns2", "repaired ns2: want netns");
   CHECK(netlab("status " + file).rc == 0);
   CHECK(sh("ip netns exec ns1 ping -c1 -W1 192.168.10.4").rc == 0);
+  CHECK(sh("ip netns exec ns1 ping -c1 -W1 192.168.10.3").rc == 0);
 
   // A link of the user's own in a lab namespace: never touched.
   REQUIRE(sh("ip -n ns1 link add mine type veth peer name mine2 && ip -n ns1 link set mine up").rc == 0);
@@ -158,9 +160,12 @@ TEST_CASE("watch --no-heal reports drift and repairs nothing; down from another 
   CHECK(sh("ip -n ns1 -o link show vethB").out.find(",UP") == std::string::npos);
   CHECK(w.out().find("repaired") == std::string::npos);
   CHECK(netlab("status " + file).rc == 3);
+  const auto t0 = Clock::now();
   Run down = netlab("down " + file);
   CHECK(down.rc == 0);
   CHECK_THAT(down.out, Catch::Contains("is watched by pid"));
+  // The watcher lets go of deleted namespaces at once: down does not wait for them.
+  CHECK(Clock::now() - t0 < 3s);
   CHECK(w.wait_exit(10s) == 0);
   CHECK_THAT(w.out(), Catch::Contains("was taken down by another run"));
   require_nothing_left();
@@ -217,10 +222,11 @@ TEST_CASE("watch repairs a flushed or deleted NAT table", "[watch][nat]") {
   const std::string file = topology("bridge-nat.yaml");
   Background w("watch --json " + file);
   REQUIRE(w.wait_for("\"event\":\"watching\"", 20000ms));
-  drift_and_wait(w, "nft flush table ip netlab-bridge-nat", "\"event\":\"repair\"");
+  drift_and_wait(w, "nft flush table inet netlab-bridge-nat", "\"event\":\"repair\"");
   CHECK(netlab("status " + file).rc == 0);
-  drift_and_wait(w, "nft delete table ip netlab-bridge-nat", "\"path\":\"host/nat");
+  drift_and_wait(w, "nft delete table inet netlab-bridge-nat", "\"path\":\"host/nat");
   CHECK(netlab("status " + file).rc == 0);
+  drift_and_wait(w, "sysctl -qw net.ipv4.ip_forward=0", "\"path\":\"host/sysctls/net.ipv4.ip_forward\"");
   CHECK(netlab("test " + file).rc == 0);
   CHECK(w.stop(SIGINT) == 0);
   // Every line is one JSON object valid under schema/json/watch.schema.json.

@@ -37,7 +37,7 @@ bool rtnl_datagram_matters(std::span<const std::byte> datagram) {
   bool ok = each_message(datagram, [&](uint16_t type) {
     switch (type) {
     case RTM_NEWLINK: case RTM_DELLINK: case RTM_NEWADDR: case RTM_DELADDR: case RTM_NEWROUTE: case RTM_DELROUTE:
-    case NLMSG_OVERRUN:
+    case RTM_NEWNETCONF: case RTM_DELNETCONF: case NLMSG_OVERRUN:
       matters = true;
     }
     return matters;

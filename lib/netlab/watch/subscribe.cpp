@@ -40,7 +40,8 @@ Expected<NsSubscription> subscribe_netns(const NsRef& ns, bool nft) {
   NsSubscription sub;
   auto opened = run_in_netns(nsfd->get(), [&]() -> Expected<void> {
     auto rtnl = netlink_subscription(NETLINK_ROUTE, {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-                                                     RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE});
+                                                     RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+                                                     RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF});
     if (!rtnl) return std::unexpected(rtnl.error());
     sub.rtnl = std::move(*rtnl);
     if (nft) {

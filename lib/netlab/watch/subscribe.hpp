@@ -13,7 +13,7 @@ namespace netlab {
 
 /// Sockets subscribed to one namespace's changes.
 struct NsSubscription {
-  UniqueFd rtnl;       ///< NETLINK_ROUTE: links, IPv4/IPv6 addresses and routes
+  UniqueFd rtnl;       ///< NETLINK_ROUTE: links, IPv4/IPv6 addresses, routes and netconf (forwarding, rp_filter)
   UniqueFd nft;        ///< NETLINK_NETFILTER, NFNLGRP_NFTABLES (only where the lab has NAT), else empty
   uint64_t ns_id = 0;  ///< the namespace they listen in (current_netns_id() there)
 };

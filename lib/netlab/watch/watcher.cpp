@@ -497,7 +497,13 @@ struct Watcher::Impl {
         auto nodes = nodes_for_netns_entry(refs, name);
         if (nodes.empty()) continue;
         // Our socket would keep a namespace deleted by hand alive (and its veths with it).
-        if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) close_sub("/run/netns/" + name);
+        if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+          close_sub("/run/netns/" + name);
+          // The kernel's own handle too (observe forgets a namespace whose file is gone):
+          // else a `down` from another terminal would wait for namespaces we keep alive.
+          for (const auto& r : refs)
+            if (r.path == "/run/netns/" + name) (void)kernel.observe(r, {});
+        }
         for (auto& node : nodes) pending.nodes.insert(node);
         any = true;
       }
