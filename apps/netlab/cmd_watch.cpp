@@ -115,15 +115,17 @@ int run_watch(const WatchCliOptions& o, Globals& g) {
   wo.file = want.source_path;
   wo.heal = !o.no_heal;
   wo.resync_period = std::chrono::seconds(o.resync_seconds);
-  Watcher watcher(*kernel, std::move(want), std::get<LabState>(std::move(up)),
-                  wo, [&](const WatchEvent& e) { print_event(name, e, g); });
-  auto end = watcher.run();
+  auto watcher = std::make_unique<Watcher>(*kernel, std::move(want), std::get<LabState>(std::move(up)), wo,
+                                           [&](const WatchEvent& e) { print_event(name, e, g); });
+  auto end = watcher->run();
   if (!end) return report(end.error());
   if (*end == WatchEnd::lab_down) return 0;
+  const std::string file = watcher->want().source_path;
+  watcher.reset(); // its sockets would keep the lab's namespaces alive while down waits for them to go
   if (o.down_on_exit) return tear_down(*kernel, name, o, g);
   WatchEvent stop;
   stop.kind = WatchEvent::Kind::stop;
-  stop.message = "lab '" + name + "' stays up (netlab down " + watcher.want().source_path + " removes it)";
+  stop.message = "lab '" + name + "' stays up (netlab down " + file + " removes it)";
   print_event(name, stop, g);
   return 0;
 }

@@ -83,7 +83,7 @@ links:
 
 } // namespace
 
-TEST_CASE("watch: link, address, route and netconf messages make a namespace dirty; others do not", "[watch]") {
+TEST_CASE("watch: link, address, route and netconf messages make a namespace dirty, others do not", "[watch]") {
   for (uint16_t t : {RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWNETCONF}) {
     auto d = datagram({t});
     CHECK(rtnl_datagram_matters(d));

@@ -181,6 +181,13 @@ struct Watcher::Impl {
     }
   }
 
+  /// Closes the subscriptions in namespaces `plan` deletes: our sockets would keep
+  /// them (and the veths in them) alive, and apply waits for those veths to go.
+  void release_deleted(const Plan& plan) {
+    for (const auto& a : plan.actions)
+      if (const auto* d = std::get_if<DeleteNetns>(&a)) close_sub(key_of(d->ns));
+  }
+
   /// Discards what the subscriptions of `nodes` have queued: the echo of our own
   /// changes. Called before those nodes are read again, so nothing is lost.
   void drain(const std::set<std::string>& nodes) {
@@ -329,6 +336,7 @@ struct Watcher::Impl {
     }
     std::set<std::string> touched = d.nodes;
     for (const auto& a : plan.actions) touched_by(a, touched);
+    release_deleted(plan);
     auto r = apply_lab(kernel, want, memory, std::move(plan));
     if (!r || !r->applied.ok()) {
       ++failures;
@@ -406,6 +414,7 @@ struct Watcher::Impl {
       e.message = describe(a) + (r ? "" : "  FAILED: " + r.error().message);
       tell(std::move(e));
     };
+    release_deleted(plan);
     auto r = apply_lab(kernel, want, memory, std::move(plan), step);
     if (!r || !r->applied.ok()) {
       std::string why = !r ? r.error().message : r->applied.error ? r->applied.error->message : "interrupted";
