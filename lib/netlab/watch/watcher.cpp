@@ -4,6 +4,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
+#include <netlab/util/log.hpp>
 #include <netlab/util/netns.hpp>
 #include <netlab/watch/subscribe.hpp>
 
@@ -320,12 +321,20 @@ struct Watcher::Impl {
     return true;
   }
 
+  /// -v: how long each step of a repair took, from the first event.
+  static void phase(const char* what, Clock::time_point t0) {
+    if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, std::string("watch: ") + what + " at " + std::to_string(ms_since(t0)) + " ms");
+  }
+
   void heal(const Dirty& d, Clock::time_point t0) {
+    phase("locked", t0);
     if (auto ok = observe(d.nodes); !ok) {
       tell(WatchEvent::Kind::error, ok.error().message);
       return schedule_retry(d, t0);
     }
+    phase("observed", t0);
     Plan plan = diff(want, have, memory);
+    phase("diffed", t0);
     auto drift = drift_of(plan);
     if (!opt.heal) return report_drift(drift);
     if (plan.empty()) return;
@@ -348,9 +357,11 @@ struct Watcher::Impl {
       (void)settle(touched);
       return schedule_retry(d, t0);
     }
+    phase("applied", t0);
     memory = std::move(*r->memory);
     stamp = lab_state_stamp(want.name);
     if (auto ok = settle(touched); !ok) tell(WatchEvent::Kind::error, ok.error().message);
+    phase("verified", t0);
     const double ms = ms_since(t0);
     for (const auto& f : drift) {
       auto e = finding_event(WatchEvent::Kind::repair, f);
