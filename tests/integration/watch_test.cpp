@@ -249,3 +249,30 @@ TEST_CASE("watch repairs a flushed or deleted NAT table", "[watch][nat]") {
   CHECK(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("watch: a burst of 500 hand changes ends converged", "[watch]") {
+  const std::string file = topology("bridge-gateway.yaml");
+  Background w("watch " + file);
+  REQUIRE(w.wait_for("watching lab 'bridge-gateway'", 20000ms));
+  std::string batch;
+  for (int i = 0; i < 125; ++i)
+    batch += "link set vethB down\naddr del 192.168.10.2/24 dev vethB\naddr add 192.168.10.2/24 dev vethB\n"
+             "link set vethB up\n";
+  batch += "link set vethB down\naddr del 192.168.10.2/24 dev vethB\n"; // ends drifted
+  const std::string path = write_temp("burst.batch", batch);
+  const auto t0 = Clock::now();
+  Run burst = sh("ip -n ns1 -force -batch " + path); // -force: the watcher may repair between two lines
+  INFO(burst.out);
+  bool converged = false;
+  while (!converged && Clock::now() - t0 < 10s) {
+    std::this_thread::sleep_for(20ms);
+    converged = netlab("status -q " + file).rc == 0;
+  }
+  CHECK(converged);
+  std::printf("watch latency: burst of 502 changes converged %.1f ms after it started\n",
+              std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  CHECK(sh("ip netns exec ns2 ping -c1 -W1 192.168.10.2").rc == 0);
+  CHECK(w.stop(SIGTERM) == 0);
+  CHECK(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
