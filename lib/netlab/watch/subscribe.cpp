@@ -3,6 +3,7 @@
 #include <netlab/util/netns.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -16,12 +17,23 @@ namespace {
 
 constexpr int k_rcvbuf = 4 << 20;
 
+/// The receive buffer: 4 MiB, or NETLAB_WATCH_RCVBUF bytes (a test hook: a small
+/// buffer makes a burst overflow, so the ENOBUFS resync can be tested).
+int rcvbuf() {
+  const char* env = std::getenv("NETLAB_WATCH_RCVBUF");
+  if (!env) return k_rcvbuf;
+  char* end = nullptr;
+  long v = std::strtol(env, &end, 10);
+  return (*end == '\0' && v > 0 && v <= k_rcvbuf) ? static_cast<int>(v) : k_rcvbuf;
+}
+
 Expected<UniqueFd> netlink_subscription(int protocol, std::initializer_list<unsigned> groups) {
   UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
   if (!fd) return fail("netlink socket: " + errno_text(errno));
   // FORCE passes the rmem_max cap (root); the plain option is the fallback.
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &k_rcvbuf, sizeof k_rcvbuf) != 0)
-    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &k_rcvbuf, sizeof k_rcvbuf);
+  const int size = rcvbuf();
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   sockaddr_nl addr{};
   addr.nl_family = AF_NETLINK;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)

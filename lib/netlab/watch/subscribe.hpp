@@ -20,6 +20,7 @@ struct NsSubscription {
 
 /// Opens the subscriptions inside `ns` (receive buffers raised to 4 MiB where
 /// CAP_NET_ADMIN allows, so a burst overflows later; an overflow is ENOBUFS).
+/// NETLAB_WATCH_RCVBUF=BYTES sets a smaller buffer (tests: make a burst overflow).
 Expected<NsSubscription> subscribe_netns(const NsRef& ns, bool nft);
 
 /// An inotify fd watching `dir` for entries created, deleted, moved or written.
