@@ -55,7 +55,7 @@ _netlab() {
         case ${words[i]} in
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
-            -l | --lab | --junit | --format | --color) ((i++)) ;;
+            -l | --lab | --junit | --format | --color | --wait | --resync) ((i++)) ;;
             -*) ;;
             *) if [[ -z $verb ]]; then verb=${words[i]}; else ((npos++)); fi ;;
         esac
@@ -73,6 +73,7 @@ _netlab() {
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --junit) _filedir xml; return ;;
         -f | --file) _filedir '@(yaml|yml)'; return ;;
+        --wait | --resync) return ;; # SECONDS
     esac
 
     if [[ -z $verb ]]; then
