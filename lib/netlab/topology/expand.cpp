@@ -212,8 +212,23 @@ private:
     return static_cast<std::uint32_t>(m_raw.origins.size() - 1);
   }
 
-  void spend(Mark m) {
-    if (++m_values > k_max_expanded_values) throw TooBig{m};
+  void spend(Mark m, std::size_t n = 1) {
+    m_values += n;
+    if (m_values > k_max_expanded_values) throw TooBig{m};
+  }
+
+  static std::size_t count_values(const RawNode& n) {
+    std::size_t c = 1;
+    for (const auto& item : n.items) c += count_values(item);
+    for (const auto& [k, v] : n.entries) c += 1 + count_values(v);
+    return c;
+  }
+
+  /// A template or the defaults copied into one more node: memory the budget counts.
+  void spend_copy(const RawNode& settings) {
+    auto [it, fresh] = m_sizes.try_emplace(&settings, 0);
+    if (fresh) it->second = count_values(settings);
+    spend(settings.mark, it->second);
   }
 
   // ----- ${VAR} -----
@@ -351,12 +366,16 @@ private:
                                  (known.empty() ? " (the file has no 'templates:')" : " (templates: " + known + ")"));
         } else {
           applied = name.scalar;
+          spend_copy(t->second);
           v = merge(t->second, v);
         }
         break;
       }
     }
-    if (defaults && (!is_node || !unmanaged(v))) v = merge(*defaults, v);
+    if (defaults && (!is_node || !unmanaged(v))) {
+      spend_copy(*defaults);
+      v = merge(*defaults, v);
+    }
     return v;
   }
 
@@ -508,7 +527,10 @@ private:
     if (!p.is_mapping()) return problem(p.mark, "'pools' must be a mapping of pool names to prefixes (lan: 10.0.0.0/16)");
     for (const auto& [k, v] : p.entries) {
       auto net = v.is_scalar() ? Cidr::parse(v.scalar) : std::nullopt;
-      if (!net) problem(v.mark, "pool '" + k.scalar + "' must be a prefix such as 10.0.0.0/16, got " + quote(v.scalar));
+      if (!net) {
+        problem(v.mark, "pool '" + k.scalar + "' must be a prefix such as 10.0.0.0/16, got " + quote(v.scalar));
+        m_bad_pools.insert(k.scalar); // its users are not reported again
+      }
       else if (!m_pools.emplace(k.scalar, Pool{net->network()}).second) problem(k.mark, "duplicate pool '" + k.scalar + "'");
     }
   }
@@ -558,6 +580,7 @@ private:
     const RawNode* name = item.find("pool");
     if (!name || item.entries.size() != 1) return; // not a pool request: the validator reports it
     auto p = name->is_scalar() ? m_pools.find(name->scalar) : m_pools.end();
+    if (p == m_pools.end() && m_bad_pools.contains(name->scalar)) return;
     if (p == m_pools.end())
       return problem(name->mark, "'pool' names no pool: " + quote(name->scalar) + " (declare it under 'pools:')");
     Pool& pool = p->second;
@@ -598,7 +621,9 @@ private:
   std::optional<RawNode> m_node_defaults, m_link_defaults;
   std::map<std::string, RawNode> m_templates;
   std::map<std::string, Pool> m_pools;
+  std::set<std::string> m_bad_pools;
   std::size_t m_values = 0;
+  std::map<const RawNode*, std::size_t> m_sizes; ///< count_values() of each template and default
 };
 
 // ----- YAML out -----

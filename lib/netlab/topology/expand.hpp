@@ -13,8 +13,9 @@
 
 namespace netlab {
 
-/// Most values one file may expand to (ranges and templates multiply what is written).
-inline constexpr std::size_t k_max_expanded_values = 2'000'000;
+/// Most values one file may expand to (ranges and templates multiply what is written;
+/// the loader's k_max_load_values bounds what is written).
+inline constexpr std::size_t k_max_expanded_values = 1'000'000;
 
 /// Looks up an environment variable; the default reads the process environment.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

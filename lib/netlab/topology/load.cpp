@@ -240,7 +240,7 @@ Expected<RawTopology> load_string(const std::string& text, const std::string& pa
   } catch (const YAML::Exception& e) {
     return fail(at(path, mark_of(e.mark)) + "not valid YAML: " + e.msg, ExitCode::usage);
   }
-  RawTopology raw{path, builder.take_root()};
+  RawTopology raw{path, builder.take_root(), {}};
   if (raw.root.is_null()) return fail(path + ": file is empty", ExitCode::usage);
   return expand(std::move(raw));
 }
