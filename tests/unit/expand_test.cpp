@@ -2,8 +2,8 @@
 // duplicates after expansion, positions and origins in errors, `--expand` output.
 #include <catch2/catch.hpp>
 
-#include "unit.hpp"
 #include "../../bench/star_yaml.hpp"
+#include "unit.hpp"
 #include <netlab/topology/expand.hpp>
 #include <netlab/topology/graph.hpp>
 #include <netlab/topology/load.hpp>
@@ -159,7 +159,8 @@ checks:
 }
 
 TEST_CASE("expand: range and expression errors carry their position", "[expand]") {
-  CHECK(expand_error("name: lab\nnodes:\n  ns{5..1}: {}\n") == "t.yaml:3:3: range {5..1} ends before it starts (5 > 1)");
+  CHECK(expand_error("name: lab\nnodes:\n  ns{5..1}: {}\n") ==
+        "t.yaml:3:3: range {5..1} ends before it starts (5 > 1)");
   CHECK(expand_error("name: lab\nnodes:\n  ns{1..2000000}: {}\n") ==
         "t.yaml:3:3: range {1..2000000} repeats more than 1000000 times");
   CHECK(expand_error("name: lab\nnodes:\n  ns1: {interfaces: {\"veth{i}\": {}}}\n") ==
@@ -197,7 +198,8 @@ nodes:
   CHECK(addr(node(t, "ns4")) == "10.0.0.6/28");
   CHECK(addr(node(t, "ns1"), 0, 1) == "fd00::1/64");
   CHECK(addr(node(t, "ns6")) == "10.0.0.7/28"); // in the order of the expanded file
-  CHECK(expand_error("name: lab\npools: {lan: 10.0.0.0/30}\nnodes:\n  ns{1..3}: {interfaces: {e: {addresses: [{pool: lan}]}}}\n") ==
+  CHECK(expand_error("name: lab\npools: {lan: 10.0.0.0/30}\nnodes:\n  ns{1..3}: {interfaces: {e: {addresses: [{pool: "
+                     "lan}]}}}\n") ==
         "t.yaml:4:43: ns3: pool 'lan' (10.0.0.0/30) has no address left (ns3 from range ns{1..3})");
   CHECK(expand_error("name: lab\nnodes:\n  ns1: {interfaces: {e: {addresses: [{pool: wan}]}}}\n") ==
         "t.yaml:3:45: 'pool' names no pool: 'wan' (declare it under 'pools:')");
@@ -208,7 +210,8 @@ nodes:
 TEST_CASE("expand: duplicate names and addresses after expansion name both origins", "[expand]") {
   CHECK(expand_error("name: lab\nnodes:\n  ns3: {}\n  ns{1..4}: {}\n") ==
         "t.yaml:4:3: duplicate node 'ns3' (first defined at 3:3) (ns3 from range ns{1..4})");
-  CHECK(expand_error("name: lab\nnodes:\n  ns{1..1000}:\n    interfaces: {e: {addresses: [\"10.0.{i/500}.{i%250}/16\"]}}\n")
+  CHECK(expand_error(
+            "name: lab\nnodes:\n  ns{1..1000}:\n    interfaces: {e: {addresses: [\"10.0.{i/500}.{i%250}/16\"]}}\n")
             .starts_with("t.yaml:4:34: ns251: address 10.0.0.1/16 already used by ns1 (at 4:34, ns1 from range "
                          "ns{1..1000}) (ns251 from range ns{1..1000})\n"));
 }

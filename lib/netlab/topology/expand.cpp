@@ -49,7 +49,8 @@ public:
 
 private:
   void skip() {
-    while (m_pos < m_text.size() && m_text[m_pos] == ' ') ++m_pos;
+    while (m_pos < m_text.size() && m_text[m_pos] == ' ')
+      ++m_pos;
   }
   bool eat(char c) {
     skip();
@@ -59,9 +60,12 @@ private:
   int64_t sum() {
     int64_t v = product();
     while (m_error.empty()) {
-      if (eat('+')) v += product();
-      else if (eat('-')) v -= product();
-      else break;
+      if (eat('+'))
+        v += product();
+      else if (eat('-'))
+        v -= product();
+      else
+        break;
     }
     return v;
   }
@@ -71,9 +75,12 @@ private:
       char op = eat('*') ? '*' : eat('/') ? '/' : eat('%') ? '%' : 0;
       if (!op) break;
       int64_t r = factor();
-      if (op == '*') v *= r;
-      else if (r == 0) m_error = "division by zero";
-      else v = op == '/' ? v / r : v % r;
+      if (op == '*')
+        v *= r;
+      else if (r == 0)
+        m_error = "division by zero";
+      else
+        v = op == '/' ? v / r : v % r;
     }
     return v;
   }
@@ -163,9 +170,13 @@ std::optional<std::pair<std::string, std::string>> item_range(const RawNode& n, 
   return std::nullopt;
 }
 
-std::string at_text(Mark m) { return std::to_string(m.line) + ":" + std::to_string(m.col); }
+std::string at_text(Mark m) {
+  return std::to_string(m.line) + ":" + std::to_string(m.col);
+}
 
-std::string quote(std::string_view s) { return "'" + std::string(s.substr(0, 60)) + (s.size() > 60 ? "...'" : "'"); }
+std::string quote(std::string_view s) {
+  return "'" + std::string(s.substr(0, 60)) + (s.size() > 60 ? "...'" : "'");
+}
 
 // ----- the expander -----
 
@@ -184,9 +195,12 @@ public:
     take_sections(root);
     for (auto& [k, v] : root.entries) {
       if (!k.is_scalar()) continue;
-      if (k.scalar == "nodes" && v.is_mapping()) v = expand_nodes(v);
-      else if (k.scalar == "links" && v.is_sequence()) v = expand_links(v);
-      else if (k.scalar == "checks" && v.is_sequence()) v = expand_tree(v, {}, 0);
+      if (k.scalar == "nodes" && v.is_mapping())
+        v = expand_nodes(v);
+      else if (k.scalar == "links" && v.is_sequence())
+        v = expand_links(v);
+      else if (k.scalar == "checks" && v.is_sequence())
+        v = expand_tree(v, {}, 0);
     }
     if (auto* nodes = find_mut(root, "nodes"); nodes && nodes->is_mapping()) {
       check_node_names(*nodes);
@@ -219,8 +233,10 @@ private:
 
   static std::size_t count_values(const RawNode& n) {
     std::size_t c = 1;
-    for (const auto& item : n.items) c += count_values(item);
-    for (const auto& [k, v] : n.entries) c += 1 + count_values(v);
+    for (const auto& item : n.items)
+      c += count_values(item);
+    for (const auto& [k, v] : n.entries)
+      c += 1 + count_values(v);
     return c;
   }
 
@@ -241,7 +257,8 @@ private:
 
   void substitute_env(RawNode& n) {
     if (n.is_scalar() && n.scalar.find('$') != std::string::npos) n.scalar = env_text(n.scalar, n.mark);
-    for (auto& item : n.items) substitute_env(item);
+    for (auto& item : n.items)
+      substitute_env(item);
     for (auto& [k, v] : n.entries) {
       substitute_env(k);
       substitute_env(v);
@@ -268,7 +285,8 @@ private:
       std::size_t sep = body.find(":-");
       std::string name = body.substr(0, sep);
       bool good = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-      for (char c : name) good = good && (c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+      for (char c : name)
+        good = good && (c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
       if (!good) {
         problem(mark, "'${" + body + "}' does not name an environment variable (letters, digits and '_')");
         return s;
@@ -276,7 +294,8 @@ private:
       auto value = lookup(name);
       if (!value || (value->empty() && sep != std::string::npos)) {
         if (sep == std::string::npos) {
-          problem(mark, "environment variable '" + name + "' is not set (write ${" + name + ":-default} to give a default)");
+          problem(mark,
+                  "environment variable '" + name + "' is not set (write ${" + name + ":-default} to give a default)");
           return s;
         }
         value = body.substr(sep + 2);
@@ -293,10 +312,14 @@ private:
     std::vector<std::pair<RawNode, RawNode>> kept;
     for (auto& e : root.entries) {
       const std::string& k = e.first.scalar;
-      if (k == "defaults") read_defaults(e.second);
-      else if (k == "templates") read_templates(e.second);
-      else if (k == "pools") read_pools(e.second);
-      else kept.push_back(std::move(e));
+      if (k == "defaults")
+        read_defaults(e.second);
+      else if (k == "templates")
+        read_templates(e.second);
+      else if (k == "pools")
+        read_pools(e.second);
+      else
+        kept.push_back(std::move(e));
     }
     root.entries = std::move(kept);
   }
@@ -309,7 +332,8 @@ private:
         problem(k.mark, "unknown key '" + k.scalar + "' in 'defaults' (it holds 'node' and 'link')");
       else if (!v.is_mapping() && !v.is_null())
         problem(v.mark, "'defaults." + k.scalar + "' must be a mapping of settings");
-      else (k.scalar == "node" ? m_node_defaults : m_link_defaults) = v;
+      else
+        (k.scalar == "node" ? m_node_defaults : m_link_defaults) = v;
     }
   }
 
@@ -317,8 +341,10 @@ private:
     if (t.is_null()) return;
     if (!t.is_mapping()) return problem(t.mark, "'templates' must be a mapping of template names to settings");
     for (const auto& [k, v] : t.entries) {
-      if (!v.is_mapping()) problem(v.mark, "template '" + k.scalar + "' must be a mapping of settings");
-      else if (!m_templates.emplace(k.scalar, v).second) problem(k.mark, "duplicate template '" + k.scalar + "'");
+      if (!v.is_mapping())
+        problem(v.mark, "template '" + k.scalar + "' must be a mapping of settings");
+      else if (!m_templates.emplace(k.scalar, v).second)
+        problem(k.mark, "duplicate template '" + k.scalar + "'");
     }
   }
 
@@ -361,7 +387,8 @@ private:
         auto t = name.is_scalar() ? m_templates.find(name.scalar) : m_templates.end();
         if (t == m_templates.end()) {
           std::string known;
-          for (const auto& [n, _] : m_templates) known += (known.empty() ? "" : ", ") + n;
+          for (const auto& [n, _] : m_templates)
+            known += (known.empty() ? "" : ", ") + n;
           problem(name.mark, "'template' names no template: " + quote(name.scalar) +
                                  (known.empty() ? " (the file has no 'templates:')" : " (templates: " + known + ")"));
         } else {
@@ -467,7 +494,8 @@ private:
         out.items.push_back(expand_tree(item, b, o));
       });
     }
-    for (const auto& [k, v] : in.entries) expand_entry(out, k, v, b, origin);
+    for (const auto& [k, v] : in.entries)
+      expand_entry(out, k, v, b, origin);
     return out;
   }
 
@@ -488,8 +516,10 @@ private:
           out += std::to_string(it->value);
           continue;
         }
-        problem(mark, "range " + text + " in " + quote(s) +
-                          " repeats nothing here: a range belongs in a mapping key (a node or interface name) or a list item");
+        problem(
+            mark,
+            "range " + text + " in " + quote(s) +
+                " repeats nothing here: a range belongs in a mapping key (a node or interface name) or a list item");
         return s;
       }
       auto v = Expr(br.inner, i).eval();
@@ -510,7 +540,8 @@ private:
       if (!k.is_scalar()) continue;
       auto [it, fresh] = seen.emplace(k.scalar, k.mark);
       if (fresh || (k.mark.origin == 0 && it->second.origin == 0)) continue; // the validator reports plain repeats
-      problem(k.mark, "duplicate node '" + k.scalar + "' (first defined at " + at_text(it->second) + origin_suffix(it->second) + ")");
+      problem(k.mark, "duplicate node '" + k.scalar + "' (first defined at " + at_text(it->second) +
+                          origin_suffix(it->second) + ")");
     }
   }
 
@@ -524,14 +555,15 @@ private:
 
   void read_pools(const RawNode& p) {
     if (p.is_null()) return;
-    if (!p.is_mapping()) return problem(p.mark, "'pools' must be a mapping of pool names to prefixes (lan: 10.0.0.0/16)");
+    if (!p.is_mapping())
+      return problem(p.mark, "'pools' must be a mapping of pool names to prefixes (lan: 10.0.0.0/16)");
     for (const auto& [k, v] : p.entries) {
       auto net = v.is_scalar() ? Cidr::parse(v.scalar) : std::nullopt;
       if (!net) {
         problem(v.mark, "pool '" + k.scalar + "' must be a prefix such as 10.0.0.0/16, got " + quote(v.scalar));
         m_bad_pools.insert(k.scalar); // its users are not reported again
-      }
-      else if (!m_pools.emplace(k.scalar, Pool{net->network()}).second) problem(k.mark, "duplicate pool '" + k.scalar + "'");
+      } else if (!m_pools.emplace(k.scalar, Pool{net->network()}).second)
+        problem(k.mark, "duplicate pool '" + k.scalar + "'");
     }
   }
 
@@ -644,13 +676,17 @@ std::string scalar_text(std::string_view s) {
   if (plain_ok(s)) return std::string(s);
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += std::string("\\") + c;
-    else if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
+    if (c == '"' || c == '\\')
+      out += std::string("\\") + c;
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
     else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       static constexpr char k_hex[] = "0123456789abcdef";
       out += std::string("\\x") + k_hex[(c >> 4) & 0xf] + k_hex[c & 0xf];
-    } else out += c;
+    } else
+      out += c;
   }
   return out + "\"";
 }
@@ -660,8 +696,10 @@ std::string flow(const RawNode& n) {
   if (n.is_scalar()) return scalar_text(n.scalar);
   std::string out = n.is_sequence() ? "[" : "{";
   bool first = true;
-  for (const auto& item : n.items) out += (std::exchange(first, false) ? "" : ", ") + flow(item);
-  for (const auto& [k, v] : n.entries) out += (std::exchange(first, false) ? "" : ", ") + flow(k) + ": " + flow(v);
+  for (const auto& item : n.items)
+    out += (std::exchange(first, false) ? "" : ", ") + flow(item);
+  for (const auto& [k, v] : n.entries)
+    out += (std::exchange(first, false) ? "" : ", ") + flow(k) + ": " + flow(v);
   return out + (n.is_sequence() ? "]" : "}");
 }
 
@@ -675,7 +713,8 @@ void block(const RawNode& n, int indent, std::string& out) {
   if (n.is_mapping()) {
     for (const auto& [k, v] : n.entries) {
       out += pad + flow(k) + ":";
-      if (small(v)) out += " " + flow(v) + "\n";
+      if (small(v))
+        out += " " + flow(v) + "\n";
       else {
         out += "\n";
         block(v, indent + 2, out);
@@ -712,7 +751,8 @@ Expected<RawTopology> expand(RawTopology raw, const EnvLookup& env) {
     return std::tie(a.mark.line, a.mark.col) < std::tie(b.mark.line, b.mark.col);
   });
   std::string text;
-  for (const auto& p : x.problems) text += (text.empty() ? "" : "\n") + raw.path + ":" + at_text(p.mark) + ": " + p.message;
+  for (const auto& p : x.problems)
+    text += (text.empty() ? "" : "\n") + raw.path + ":" + at_text(p.mark) + ": " + p.message;
   return fail(text, ExitCode::usage);
 }
 
