@@ -32,6 +32,7 @@ void add_list(CLI::App& app, Globals& g);
 void add_test(CLI::App& app, Globals& g);
 void add_exec(CLI::App& app, Globals& g);
 void add_shell(CLI::App& app, Globals& g);
+void add_capture(CLI::App& app, Globals& g);
 
 /// Prints an error once, as "netlab: message" on stderr.
 void report_error(const std::string& message);
