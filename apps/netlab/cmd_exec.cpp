@@ -8,6 +8,7 @@
 #include <netlab/check/enter.hpp>
 #include <netlab/check/fanout.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -133,8 +134,17 @@ void add_exec(CLI::App& app, Globals& g) {
   cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f); none with --all or --nodes");
   cmd->add_option("command", o->command, "The command (words after NODE; use -- before options of the command)");
   auto* all = cmd->add_flag("--all", o->all, "Run in every node of the lab (-f FILE or -l LAB) but the host, in order");
-  cmd->add_option("--nodes", o->nodes, "Run in these nodes, in this order")
-      ->delimiter(',')
+  // One word, split here: a vector option would also swallow the words after it.
+  cmd->add_option_function<std::string>(
+         "--nodes",
+         [o](const std::string& list) {
+           for (size_t start = 0; start <= list.size();) {
+             const size_t comma = std::min(list.find(',', start), list.size());
+             if (comma > start) o->nodes.push_back(list.substr(start, comma - start));
+             start = comma + 1;
+           }
+         },
+         "Run in these nodes, in this order")
       ->type_name("A,B,...")
       ->excludes(all);
   cmd->add_flag("--parallel", o->parallel, "With --all or --nodes: run in all the nodes at once");
