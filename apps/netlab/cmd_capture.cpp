@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <poll.h>
 #include <unistd.h>
 
 namespace netlab::app {
@@ -50,6 +51,14 @@ Expected<std::pair<std::string, std::vector<std::string>>> split_words(const Cap
   }
   if (words.empty()) return fail("capture needs at least one NODE:IF (e.g. ns1:veth1, or ns1:*)", ExitCode::usage);
   return std::pair{file, words};
+}
+
+/// Whether the reader of pipe `fd` has gone (POLLERR on the write end): noticed
+/// between packets, not only at the next write, so a quiet link does not keep
+/// `netlab capture -w - | head` running.
+bool reader_gone(int fd) {
+  pollfd p{fd, 0, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 bool lab_is_up(const Topology& topo) {
@@ -103,7 +112,12 @@ int run_capture(const CaptureOptions& o, Globals& g) {
 
   stop_on_signals();
   std::signal(SIGPIPE, SIG_IGN); // a reader that goes away is a write error: the capture ends cleanly
-  CaptureSpec spec{o.filter, o.count, o.duration, 262144, [] { return stop_requested(); }};
+  const bool to_stdout = o.write.empty() || o.write == "-";
+  auto gone = std::make_shared<bool>(false);
+  CaptureSpec spec{o.filter, o.count, o.duration, 262144, [to_stdout, gone] {
+                     if (to_stdout && reader_gone(STDOUT_FILENO)) *gone = true;
+                     return *gone || stop_requested();
+                   }};
   auto cap = Capture::open(*targets, spec);
   if (!cap) return report(cap.error());
 
@@ -113,7 +127,11 @@ int run_capture(const CaptureOptions& o, Globals& g) {
     file.reset(o.write == "-" ? stdout : std::fopen(o.write.c_str(), "wbe"));
     if (!file) return report(Error{"cannot write '" + o.write + "': " + errno_text(errno)});
     auto pcapng = std::make_shared<PcapngSink>(file.get());
-    if (!pcapng->header(*cap, *targets, topo->name, spec.snaplen)) return report(Error{"cannot write '" + o.write + "'"});
+    if (!pcapng->header(*cap, *targets, topo->name, spec.snaplen)) {
+      if (o.write != "-") return report(Error{"cannot write '" + o.write + "': " + errno_text(errno)});
+      if (!g.quiet) std::fprintf(stderr, "0 packets captured (the reader went away)\n");
+      return 0;
+    }
     sink = [pcapng](const CapturedPacket& p) { return (*pcapng)(p); };
   } else {
     size_t width = 0;
@@ -135,7 +153,7 @@ int run_capture(const CaptureOptions& o, Globals& g) {
   auto end = cap->run(sink, packets);
   if (!g.quiet)
     std::fprintf(stderr, "%llu packet%s captured%s\n", static_cast<unsigned long long>(packets), packets == 1 ? "" : "s",
-                 end && *end == CaptureEnd::sink ? " (the reader went away)" : "");
+                 (end && *end == CaptureEnd::sink) || *gone ? " (the reader went away)" : "");
   if (!end) return report(end.error());
   return 0;
 }
