@@ -22,9 +22,9 @@ namespace netlab::app {
 namespace {
 
 struct CaptureOptions {
-  std::string lab;                 ///< -l LAB
-  std::vector<std::string> words;  ///< [FILE] NODE:IF...
-  std::string write;               ///< -w: a file, "-" for stdout, "" for the summary
+  std::string lab;                ///< -l LAB
+  std::vector<std::string> words; ///< [FILE] NODE:IF...
+  std::string write;              ///< -w: a file, "-" for stdout, "" for the summary
   std::string filter;
   uint64_t count = 0;
   double duration = 0;
@@ -38,7 +38,8 @@ Expected<std::pair<std::string, std::vector<std::string>>> split_words(const Cap
   std::string file;
   if (o.lab.empty()) {
     std::error_code ec;
-    if (words.empty() || (words.front().find(':') != std::string::npos && !std::filesystem::is_regular_file(words.front(), ec)))
+    if (words.empty() ||
+        (words.front().find(':') != std::string::npos && !std::filesystem::is_regular_file(words.front(), ec)))
       return fail("capture needs the lab: netlab capture FILE NODE:IF... or netlab capture -l LAB NODE:IF...",
                   ExitCode::usage);
     file = words.front();
@@ -135,25 +136,26 @@ int run_capture(const CaptureOptions& o, Globals& g) {
     sink = [pcapng](const CapturedPacket& p) { return (*pcapng)(p); };
   } else {
     size_t width = 0;
-    for (const auto& t : *targets) width = std::max(width, t.where().size());
+    for (const auto& t : *targets)
+      width = std::max(width, t.where().size());
     sink = [&cap, &targets, width](const CapturedPacket& p) {
-      const std::string line =
-          format_packet_line(format_capture_time(p.ts_ns), (*targets)[p.target].where(), width, p.direction,
-                             summarize_packet(cap->linktype(p.target), p.data));
+      const std::string line = format_packet_line(format_capture_time(p.ts_ns), (*targets)[p.target].where(), width,
+                                                  p.direction, summarize_packet(cap->linktype(p.target), p.data));
       return std::printf("%s\n", line.c_str()) > 0 && std::fflush(stdout) == 0;
     };
   }
   if (!g.quiet) {
     std::string names;
-    for (const auto& t : *targets) names += (names.empty() ? "" : ", ") + t.where();
+    for (const auto& t : *targets)
+      names += (names.empty() ? "" : ", ") + t.where();
     std::fprintf(stderr, "capturing on %s%s (Ctrl-C stops)\n", names.c_str(),
                  o.filter.empty() ? "" : (", filter '" + o.filter + "'").c_str());
   }
   uint64_t packets = 0;
   auto end = cap->run(sink, packets);
   if (!g.quiet)
-    std::fprintf(stderr, "%llu packet%s captured%s\n", static_cast<unsigned long long>(packets), packets == 1 ? "" : "s",
-                 (end && *end == CaptureEnd::sink) || *gone ? " (the reader went away)" : "");
+    std::fprintf(stderr, "%llu packet%s captured%s\n", static_cast<unsigned long long>(packets),
+                 packets == 1 ? "" : "s", (end && *end == CaptureEnd::sink) || *gone ? " (the reader went away)" : "");
   if (!end) return report(end.error());
   return 0;
 }

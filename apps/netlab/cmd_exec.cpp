@@ -40,7 +40,8 @@ int exec_in_node(const ExecOptions& o) {
   auto target = enter_node_for_command(o.node, o.file);
   if (!target) return report(target.error());
   std::vector<char*> argv;
-  for (const auto& arg : o.command) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const auto& arg : o.command)
+    argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   std::fflush(nullptr);
   ::execvp(argv[0], argv.data());
@@ -90,8 +91,8 @@ int exec_in_nodes(const ExecOptions& o) {
   auto targets = fanout_targets(o, *file);
   if (!targets) return report(targets.error());
   std::fflush(nullptr);
-  auto worst = run_in_nodes(*targets, o.command, o.parallel ? Parallel::yes : Parallel::no, STDOUT_FILENO,
-                            STDERR_FILENO);
+  auto worst =
+      run_in_nodes(*targets, o.command, o.parallel ? Parallel::yes : Parallel::no, STDOUT_FILENO, STDERR_FILENO);
   if (!worst) return report(worst.error());
   return *worst;
 }

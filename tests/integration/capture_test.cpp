@@ -27,8 +27,7 @@ struct Background {
 
 Background start_capture(const std::string& args) {
   Background b{-1, write_temp("capture.out", ""), write_temp("capture.err", "")};
-  const std::string cmd =
-      "exec " + std::string(NETLAB_BINARY) + " capture " + args + " >" + b.out + " 2>" + b.err;
+  const std::string cmd = "exec " + std::string(NETLAB_BINARY) + " capture " + args + " >" + b.out + " 2>" + b.err;
   b.pid = fork();
   REQUIRE(b.pid >= 0);
   if (b.pid == 0) {
@@ -99,7 +98,8 @@ TEST_CASE("capture: both ends of a veth into one pcapng while a ping runs", "[ca
   CHECK(has(*pcap, 0, 0, 1));
   CHECK(has(*pcap, 1, 8, 1));
   CHECK(has(*pcap, 1, 0, 2));
-  for (size_t i = 1; i < pcap->packets.size(); ++i) CHECK(pcap->packets[i - 1].ts <= pcap->packets[i].ts);
+  for (size_t i = 1; i < pcap->packets.size(); ++i)
+    CHECK(pcap->packets[i - 1].ts <= pcap->packets[i].ts);
   CHECK(netlab("down " + topology("veth-pair.yaml")).rc == 0);
 }
 
@@ -112,8 +112,12 @@ TEST_CASE("capture: one line per packet, -c stops, a BPF filter keeps out the re
   CHECK_THAT(r.out, Catch::EndsWith("2 packets captured\n"));
   auto out = lines_of(read_file(lines.out));
   REQUIRE(out.size() == 2);
-  CHECK(std::regex_match(out[0], std::regex(R"(\d\d:\d\d:\d\d\.\d{6} ns1:veth1 out ICMP 10\.0\.1\.1 > 10\.0\.1\.2 echo request id \d+ seq 1)")));
-  CHECK(std::regex_match(out[1], std::regex(R"(\d\d:\d\d:\d\d\.\d{6} ns1:veth1 in  ICMP 10\.0\.1\.2 > 10\.0\.1\.1 echo reply id \d+ seq 1)")));
+  CHECK(std::regex_match(
+      out[0],
+      std::regex(R"(\d\d:\d\d:\d\d\.\d{6} ns1:veth1 out ICMP 10\.0\.1\.1 > 10\.0\.1\.2 echo request id \d+ seq 1)")));
+  CHECK(std::regex_match(
+      out[1],
+      std::regex(R"(\d\d:\d\d:\d\d\.\d{6} ns1:veth1 in  ICMP 10\.0\.1\.2 > 10\.0\.1\.1 echo reply id \d+ seq 1)")));
 
   const std::string file = write_temp("tcp.pcapng", "");
   Background tcp = start_capture("-l veth-pair ns1:* --filter tcp --duration 1.5 -w " + file);
@@ -166,7 +170,8 @@ TEST_CASE("capture: unknown node or interface is exit 2 with a suggestion, a lab
 
 TEST_CASE("exec --all / --nodes / --parallel: prefixed lines, the worst exit code", "[capture][exec]") {
   REQUIRE(netlab("up " + topology("veth-pair.yaml")).rc == 0);
-  const std::string cmd = "-- sh -c 'echo one $NETLAB_NODE; echo two $NETLAB_NODE >&2; [ $NETLAB_NODE = ns2 ] && exit 3; exit 0'";
+  const std::string cmd =
+      "-- sh -c 'echo one $NETLAB_NODE; echo two $NETLAB_NODE >&2; [ $NETLAB_NODE = ns2 ] && exit 3; exit 0'";
   Run all = netlab("exec -l veth-pair --all " + cmd);
   CHECK(all.rc == 3);
   CHECK_THAT(all.out, Catch::Contains("ns1: one ns1\n"));

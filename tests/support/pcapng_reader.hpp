@@ -20,10 +20,10 @@ struct PcapngInterface {
 
 struct PcapngPacket {
   uint32_t interface = 0;
-  uint64_t ts = 0;        ///< in the interface's if_tsresol units
+  uint64_t ts = 0; ///< in the interface's if_tsresol units
   uint32_t orig_len = 0;
   std::string data;
-  uint32_t flags = 0;     ///< epb_flags (bits 0-1: 1 in, 2 out), 0 when absent
+  uint32_t flags = 0; ///< epb_flags (bits 0-1: 1 in, 2 out), 0 when absent
 };
 
 struct Pcapng {

@@ -18,7 +18,8 @@ namespace {
 
 std::vector<uint8_t> bytes(std::initializer_list<int> b) {
   std::vector<uint8_t> v;
-  for (int x : b) v.push_back(static_cast<uint8_t>(x));
+  for (int x : b)
+    v.push_back(static_cast<uint8_t>(x));
   return v;
 }
 
@@ -48,7 +49,8 @@ links:
 
 std::vector<std::string> wheres(const std::vector<CaptureTarget>& ts) {
   std::vector<std::string> out;
-  for (const auto& t : ts) out.push_back(t.where());
+  for (const auto& t : ts)
+    out.push_back(t.where());
   return out;
 }
 
@@ -99,8 +101,10 @@ TEST_CASE("summary: ICMP echo, TCP and UDP ports, ARP, IPv6, VLAN, truncation", 
   std::vector<uint8_t> v6 = bytes({0x60, 0, 0, 0, 0, 8, 58, 64});
   auto fd00 = [](int last) { return bytes({0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last}); };
   for (int last : {1, 2})
-    for (auto b : fd00(last)) v6.push_back(b);
-  for (auto b : bytes({128, 0, 0, 0, 0, 9, 0, 1})) v6.push_back(b);
+    for (auto b : fd00(last))
+      v6.push_back(b);
+  for (auto b : bytes({128, 0, 0, 0, 0, 9, 0, 1}))
+    v6.push_back(b);
   CHECK(summarize_packet(k_dlt_ethernet, ether(0x86dd, v6)) == "ICMP6 fd00::1 > fd00::2 echo request id 9 seq 1");
   auto tagged = bytes({0, 10, 0x08, 0x00});
   tagged.insert(tagged.end(), echo.begin(), echo.end());

@@ -30,13 +30,15 @@ constexpr uint64_t k_reorder_ns = 50'000'000;
 
 uint64_t now_ns() {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 Expected<void> pcap_failed(const CaptureTarget& t, pcap_t* p, int rc, const std::string& what) {
   std::string text = rc == PCAP_ERROR || rc == PCAP_WARNING ? pcap_geterr(p) : pcap_statustostr(rc);
   if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
-    return fail(t.where() + ": no such interface in the kernel (is the lab converged? netlab status shows what differs)");
+    return fail(t.where() +
+                ": no such interface in the kernel (is the lab converged? netlab status shows what differs)");
   return fail(t.where() + ": " + what + ": " + text);
 }
 
@@ -50,8 +52,7 @@ Expected<PcapHandle> open_handle(const CaptureTarget& t, const CaptureSpec& spec
   pcap_set_immediate_mode(p.get(), 1);
   pcap_set_tstamp_precision(p.get(), PCAP_TSTAMP_PRECISION_NANO);
   if (int rc = pcap_activate(p.get()); rc < 0) return std::unexpected(pcap_failed(t, p.get(), rc, "open").error());
-  if (dir != Direction::unknown &&
-      pcap_setdirection(p.get(), dir == Direction::in ? PCAP_D_IN : PCAP_D_OUT) != 0)
+  if (dir != Direction::unknown && pcap_setdirection(p.get(), dir == Direction::in ? PCAP_D_IN : PCAP_D_OUT) != 0)
     return std::unexpected(pcap_failed(t, p.get(), PCAP_ERROR, "set direction").error());
   if (!spec.filter.empty()) {
     bpf_program prog{};
@@ -119,7 +120,8 @@ Expected<void> Capture::Impl::open_target(size_t index, const CaptureTarget& t) 
   });
   if (!entered) return entered;
   linktypes[index] = static_cast<uint16_t>(pcap_datalink(opened.front().pcap.get()));
-  for (auto& h : opened) handles.push_back(std::move(h));
+  for (auto& h : opened)
+    handles.push_back(std::move(h));
   return {};
 }
 
@@ -166,12 +168,15 @@ Expected<Capture> Capture::open(const std::vector<CaptureTarget>& targets, const
   return Capture(std::move(impl));
 }
 
-uint16_t Capture::linktype(size_t i) const { return m_impl->linktypes.at(i); }
+uint16_t Capture::linktype(size_t i) const {
+  return m_impl->linktypes.at(i);
+}
 
 Expected<CaptureEnd> Capture::run(const std::function<bool(const CapturedPacket&)>& sink, uint64_t& delivered) {
   Impl& m = *m_impl;
   std::vector<pollfd> fds;
-  for (const auto& h : m.handles) fds.push_back(pollfd{pcap_get_selectable_fd(h.pcap.get()), POLLIN, 0});
+  for (const auto& h : m.handles)
+    fds.push_back(pollfd{pcap_get_selectable_fd(h.pcap.get()), POLLIN, 0});
   const auto start = std::chrono::steady_clock::now();
   const auto limit = std::chrono::duration<double>(m.spec.duration_s);
   CaptureEnd end = CaptureEnd::stopped;
@@ -185,7 +190,8 @@ Expected<CaptureEnd> Capture::run(const std::function<bool(const CapturedPacket&
       m.deliver(UINT64_MAX, sink, delivered, last);
       return last == CaptureEnd::sink ? CaptureEnd::sink : end;
     }
-    for (auto& f : fds) f.revents = 0;
+    for (auto& f : fds)
+      f.revents = 0;
     ::poll(fds.data(), fds.size(), 100); // EINTR (a signal): the loop asks spec.stop next
     if (!m.read_all(fds)) {
       m.deliver(UINT64_MAX, sink, delivered, end);

@@ -17,19 +17,19 @@ namespace netlab {
 
 /// What to capture and when to stop.
 struct CaptureSpec {
-  std::string filter;              ///< BPF (pcap-filter(7)); "" takes everything
-  uint64_t count = 0;              ///< stop after this many packets in all (0: no limit)
-  double duration_s = 0;           ///< stop after this many seconds (0: no limit)
-  uint32_t snaplen = 262144;       ///< bytes kept of each packet
-  std::function<bool()> stop;      ///< asked at least every 100 ms; true ends the capture
+  std::string filter;         ///< BPF (pcap-filter(7)); "" takes everything
+  uint64_t count = 0;         ///< stop after this many packets in all (0: no limit)
+  double duration_s = 0;      ///< stop after this many seconds (0: no limit)
+  uint32_t snaplen = 262144;  ///< bytes kept of each packet
+  std::function<bool()> stop; ///< asked at least every 100 ms; true ends the capture
 };
 
 /// One packet as seen on one target.
 struct CapturedPacket {
-  size_t target = 0;               ///< index in the targets the capture was opened with
-  uint64_t ts_ns = 0;              ///< kernel receive time, nanoseconds since the epoch
+  size_t target = 0;  ///< index in the targets the capture was opened with
+  uint64_t ts_ns = 0; ///< kernel receive time, nanoseconds since the epoch
   Direction direction = Direction::unknown;
-  uint32_t orig_len = 0;           ///< length on the wire (data may be shorter: snaplen)
+  uint32_t orig_len = 0; ///< length on the wire (data may be shorter: snaplen)
   std::vector<uint8_t> data;
 };
 

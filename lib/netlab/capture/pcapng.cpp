@@ -12,10 +12,18 @@ constexpr uint32_t k_epb = 0x00000006;
 constexpr uint32_t k_byte_order_magic = 0x1A2B3C4D;
 constexpr uint16_t k_opt_end = 0, k_if_name = 2, k_if_description = 3, k_if_tsresol = 9, k_epb_flags = 2;
 
-void put(std::string& out, const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
-void put32(std::string& out, uint32_t v) { put(out, &v, 4); }
-void put16(std::string& out, uint16_t v) { put(out, &v, 2); }
-void pad4(std::string& out) { out.append((4 - out.size() % 4) % 4, '\0'); }
+void put(std::string& out, const void* p, size_t n) {
+  out.append(static_cast<const char*>(p), n);
+}
+void put32(std::string& out, uint32_t v) {
+  put(out, &v, 4);
+}
+void put16(std::string& out, uint16_t v) {
+  put(out, &v, 2);
+}
+void pad4(std::string& out) {
+  out.append((4 - out.size() % 4) % 4, '\0');
+}
 
 void option(std::string& out, uint16_t code, const void* value, size_t len) {
   put16(out, code);

@@ -10,8 +10,8 @@
 namespace netlab {
 
 /// Link types (DLT_*) the summary decodes; others print as "linktype N, LEN bytes".
-inline constexpr uint16_t k_dlt_ethernet = 1; ///< DLT_EN10MB (veth, bridge, tap, lo)
-inline constexpr uint16_t k_dlt_raw = 12;     ///< DLT_RAW on Linux (tun): an IP packet
+inline constexpr uint16_t k_dlt_ethernet = 1;   ///< DLT_EN10MB (veth, bridge, tap, lo)
+inline constexpr uint16_t k_dlt_raw = 12;       ///< DLT_RAW on Linux (tun): an IP packet
 inline constexpr uint16_t k_linktype_raw = 101; ///< LINKTYPE_RAW, the same in a file
 
 /// "ICMP 10.0.1.1 > 10.0.1.2 echo request id 7 seq 1", "TCP 10.0.1.1:40000 > 10.0.1.2:80 [S]",

@@ -12,13 +12,15 @@ namespace {
 
 std::vector<std::string_view> node_names(const Topology& topo) {
   std::vector<std::string_view> names;
-  for (const auto& n : topo.nodes) names.push_back(n.name);
+  for (const auto& n : topo.nodes)
+    names.push_back(n.name);
   return names;
 }
 
 std::vector<std::string_view> interface_names(const Node& node) {
   std::vector<std::string_view> names;
-  for (const auto& i : node.interfaces) names.push_back(i.name);
+  for (const auto& i : node.interfaces)
+    names.push_back(i.name);
   names.push_back("lo");
   return names;
 }
@@ -32,7 +34,8 @@ CaptureTarget target_of(const Node& node, const std::string& iface) {
 Expected<std::vector<CaptureTarget>> targets_of(const Topology& topo, const std::string& word) {
   const auto colon = word.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == word.size())
-    return fail("'" + escape_for_terminal(word) + "' is not NODE:IF (e.g. ns1:veth1, or ns1:* for all of a node's interfaces)",
+    return fail("'" + escape_for_terminal(word) +
+                    "' is not NODE:IF (e.g. ns1:veth1, or ns1:* for all of a node's interfaces)",
                 ExitCode::usage);
   const std::string node_name = word.substr(0, colon), iface = word.substr(colon + 1);
   const Node* node = topo.find_node(node_name);
@@ -42,7 +45,8 @@ Expected<std::vector<CaptureTarget>> targets_of(const Topology& topo, const std:
                 ExitCode::usage);
   std::vector<CaptureTarget> out;
   if (iface == "*") {
-    for (const auto& i : node->interfaces) out.push_back(target_of(*node, i.name));
+    for (const auto& i : node->interfaces)
+      out.push_back(target_of(*node, i.name));
     if (out.empty()) return fail("node '" + node->name + "' declares no interfaces to capture on", ExitCode::usage);
     return out;
   }
@@ -61,8 +65,8 @@ void add_unique(std::vector<CaptureTarget>& all, CaptureTarget t) {
 
 } // namespace
 
-Expected<std::vector<CaptureTarget>> resolve_capture_targets(const Topology& topo, const std::vector<std::string>& words,
-                                                             BothEnds both) {
+Expected<std::vector<CaptureTarget>> resolve_capture_targets(const Topology& topo,
+                                                             const std::vector<std::string>& words, BothEnds both) {
   std::vector<CaptureTarget> all;
   for (const auto& word : words) {
     auto found = targets_of(topo, word);

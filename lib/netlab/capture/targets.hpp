@@ -14,7 +14,7 @@ namespace netlab {
 struct CaptureTarget {
   std::string node;
   std::string iface;
-  NsRef ns;                ///< the node's namespace
+  NsRef ns;                     ///< the node's namespace
   std::optional<Endpoint> peer; ///< veth: the other end, as the file says
   std::string where() const { return node + ":" + iface; }
 };
@@ -26,8 +26,8 @@ enum class BothEnds { no, yes };
 /// declares) in order, dropping repeats; with BothEnds::yes each veth end's peer
 /// follows it. A word naming no node or interface fails with ExitCode::usage and
 /// a did-you-mean.
-Expected<std::vector<CaptureTarget>> resolve_capture_targets(const Topology& topo, const std::vector<std::string>& words,
-                                                             BothEnds both);
+Expected<std::vector<CaptureTarget>> resolve_capture_targets(const Topology& topo,
+                                                             const std::vector<std::string>& words, BothEnds both);
 
 /// "ns1:veth1 (lab veth-pair, veth to ns2:veth2)": the pcapng if_description.
 std::string capture_description(const std::string& lab, const CaptureTarget& t);

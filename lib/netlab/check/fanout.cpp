@@ -40,8 +40,8 @@ namespace {
 struct Child {
   pid_t pid = -1;
   struct Stream {
-    int fd = -1;      ///< read end; -1 once at EOF
-    int to = -1;      ///< where its lines go
+    int fd = -1; ///< read end; -1 once at EOF
+    int to = -1; ///< where its lines go
     LinePrefixer lines;
   };
   std::vector<Stream> streams;
@@ -69,7 +69,8 @@ void write_all(int fd, const std::string& s) {
   }
   export_node_env(node);
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   ::execvp(args[0], args.data());
   const int e = errno;
@@ -144,13 +145,14 @@ int wait_exit_code(pid_t pid) {
 
 } // namespace
 
-Expected<int> run_in_nodes(const std::vector<NodeTarget>& nodes, const std::vector<std::string>& argv, Parallel parallel,
-                           int out_fd, int err_fd) {
+Expected<int> run_in_nodes(const std::vector<NodeTarget>& nodes, const std::vector<std::string>& argv,
+                           Parallel parallel, int out_fd, int err_fd) {
   if (argv.empty()) return fail("no command given", ExitCode::usage);
   int worst = 0;
   auto finish = [&](std::vector<Child>& running) {
     pump(running);
-    for (const auto& c : running) worst = std::max(worst, wait_exit_code(c.pid));
+    for (const auto& c : running)
+      worst = std::max(worst, wait_exit_code(c.pid));
     running.clear();
   };
   std::vector<Child> running;

@@ -32,7 +32,7 @@ enum class Parallel { no, yes };
 /// its stdout and stderr copied line by line with "node: " in front to `out_fd`
 /// and `err_fd`. Returns the worst (highest) exit code: 128+N for a signal,
 /// 127 when the command does not exist, 126 when it cannot run.
-Expected<int> run_in_nodes(const std::vector<NodeTarget>& nodes, const std::vector<std::string>& argv, Parallel parallel,
-                           int out_fd, int err_fd);
+Expected<int> run_in_nodes(const std::vector<NodeTarget>& nodes, const std::vector<std::string>& argv,
+                           Parallel parallel, int out_fd, int err_fd);
 
 } // namespace netlab
