@@ -62,6 +62,12 @@ bool reader_gone(int fd) {
   return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
+/// ", the kernel dropped 12 (...)", or "" for none. Each handle's ring also holds the
+/// other direction's packets, so this counts drops the user may not have asked for.
+std::string dropped_text(uint64_t n) {
+  return n ? ", the kernel dropped " + std::to_string(n) + " (buffers full; both directions counted)" : "";
+}
+
 bool lab_is_up(const Topology& topo) {
   const auto labs = list_lab_states();
   return std::ranges::find(labs, topo.name) != labs.end();
@@ -71,7 +77,8 @@ bool lab_is_up(const Topology& topo) {
 /// reader sees it at once). False once the reader is gone.
 class PcapngSink {
 public:
-  PcapngSink(std::FILE* out) : m_out(out) {}
+  /// `stream`: flush after every packet (a pipe reader such as Wireshark sees it at once).
+  PcapngSink(std::FILE* out, bool stream) : m_out(out), m_stream(stream) {}
   bool header(const Capture& cap, const std::vector<CaptureTarget>& targets, const std::string& lab, uint32_t snaplen) {
     std::string head = pcapng_section_header();
     for (size_t i = 0; i < targets.size(); ++i)
@@ -84,9 +91,10 @@ public:
 
 private:
   bool put(const std::string& bytes) {
-    return std::fwrite(bytes.data(), 1, bytes.size(), m_out) == bytes.size() && std::fflush(m_out) == 0;
+    return std::fwrite(bytes.data(), 1, bytes.size(), m_out) == bytes.size() && (!m_stream || std::fflush(m_out) == 0);
   }
   std::FILE* m_out;
+  bool m_stream;
 };
 
 struct FileClose {
@@ -115,7 +123,7 @@ int run_capture(const CaptureOptions& o, Globals& g) {
   std::signal(SIGPIPE, SIG_IGN); // a reader that goes away is a write error: the capture ends cleanly
   const bool to_stdout = o.write.empty() || o.write == "-";
   auto gone = std::make_shared<bool>(false);
-  CaptureSpec spec{o.filter, o.count, o.duration, 262144, [to_stdout, gone] {
+  CaptureSpec spec{o.filter, o.count, o.duration, 65535, [to_stdout, gone] {
                      if (to_stdout && reader_gone(STDOUT_FILENO)) *gone = true;
                      return *gone || stop_requested();
                    }};
@@ -127,7 +135,7 @@ int run_capture(const CaptureOptions& o, Globals& g) {
   if (!o.write.empty()) {
     file.reset(o.write == "-" ? stdout : std::fopen(o.write.c_str(), "wbe"));
     if (!file) return report(Error{"cannot write '" + o.write + "': " + errno_text(errno)});
-    auto pcapng = std::make_shared<PcapngSink>(file.get());
+    auto pcapng = std::make_shared<PcapngSink>(file.get(), o.write == "-");
     if (!pcapng->header(*cap, *targets, topo->name, spec.snaplen)) {
       if (o.write != "-") return report(Error{"cannot write '" + o.write + "': " + errno_text(errno)});
       if (!g.quiet) std::fprintf(stderr, "0 packets captured (the reader went away)\n");
@@ -154,9 +162,12 @@ int run_capture(const CaptureOptions& o, Globals& g) {
   uint64_t packets = 0;
   auto end = cap->run(sink, packets);
   if (!g.quiet)
-    std::fprintf(stderr, "%llu packet%s captured%s\n", static_cast<unsigned long long>(packets),
-                 packets == 1 ? "" : "s", (end && *end == CaptureEnd::sink) || *gone ? " (the reader went away)" : "");
+    std::fprintf(stderr, "%llu packet%s captured%s%s\n", static_cast<unsigned long long>(packets),
+                 packets == 1 ? "" : "s", dropped_text(cap->dropped()).c_str(),
+                 (end && *end == CaptureEnd::sink) || *gone ? " (the reader went away)" : "");
   if (!end) return report(end.error());
+  if (file && std::fflush(file.get()) != 0 && !*gone)
+    return report(Error{"cannot write '" + o.write + "': " + errno_text(errno)});
   return 0;
 }
 

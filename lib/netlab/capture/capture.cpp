@@ -28,6 +28,10 @@ struct Handle {
 /// put an earlier packet before them.
 constexpr uint64_t k_reorder_ns = 50'000'000;
 
+/// Kernel buffer per handle (libpcap's default is 2 MiB): room for a longer burst
+/// while the one reading thread serves the other handles.
+constexpr size_t k_buffer_bytes = 8u << 20;
+
 uint64_t now_ns() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -49,10 +53,17 @@ Expected<PcapHandle> open_handle(const CaptureTarget& t, const CaptureSpec& spec
   if (!p) return fail(t.where() + ": " + errbuf);
   pcap_set_snaplen(p.get(), static_cast<int>(spec.snaplen));
   pcap_set_promisc(p.get(), 0); // a packet socket sees the device's frames anyway; leave its flags alone
+  // Immediate mode (libpcap then uses TPACKET_V2: a ring of snaplen-sized slots):
+  // every packet is readable at once. TPACKET_V3's blocks hold more, but a block
+  // with the last few packets of a quiet link was not handed over here.
   pcap_set_immediate_mode(p.get(), 1);
+  pcap_set_buffer_size(p.get(), static_cast<int>(k_buffer_bytes));
   pcap_set_tstamp_precision(p.get(), PCAP_TSTAMP_PRECISION_NANO);
   if (int rc = pcap_activate(p.get()); rc < 0) return std::unexpected(pcap_failed(t, p.get(), rc, "open").error());
-  if (dir != Direction::unknown && pcap_setdirection(p.get(), dir == Direction::in ? PCAP_D_IN : PCAP_D_OUT) != 0)
+  // Direction by pcap_setdirection (user space: each handle's ring also holds the
+  // other direction). Putting `inbound`/`outbound` into the kernel filter instead
+  // lost the first packets of a burst here.
+  if (pcap_setdirection(p.get(), dir == Direction::in ? PCAP_D_IN : PCAP_D_OUT) != 0)
     return std::unexpected(pcap_failed(t, p.get(), PCAP_ERROR, "set direction").error());
   if (!spec.filter.empty()) {
     bpf_program prog{};
@@ -172,6 +183,15 @@ uint16_t Capture::linktype(size_t i) const {
   return m_impl->linktypes.at(i);
 }
 
+uint64_t Capture::dropped() const {
+  uint64_t n = 0;
+  for (const auto& h : m_impl->handles) {
+    pcap_stat st{};
+    if (pcap_stats(h.pcap.get(), &st) == 0) n += st.ps_drop;
+  }
+  return n;
+}
+
 Expected<CaptureEnd> Capture::run(const std::function<bool(const CapturedPacket&)>& sink, uint64_t& delivered) {
   Impl& m = *m_impl;
   std::vector<pollfd> fds;
@@ -184,7 +204,12 @@ Expected<CaptureEnd> Capture::run(const std::function<bool(const CapturedPacket&
     const bool stop = m.spec.stop && m.spec.stop();
     const bool timed_out = m.spec.duration_s > 0 && std::chrono::steady_clock::now() - start >= limit;
     if (stop || timed_out) {
-      // What is already read still goes out, in order, up to the count.
+      // What the kernel holds already, and what is read, still goes out, in order, up to the count.
+      std::vector<pollfd> all = fds;
+      for (auto& f : all)
+        f.revents = POLLIN;
+      for (size_t before = SIZE_MAX; before != m.pending.size() && m.read_all(all);)
+        before = m.pending.size(); // again until a round reads nothing: one call may hand over one block
       end = timed_out && !stop ? CaptureEnd::duration : CaptureEnd::stopped;
       CaptureEnd last = end;
       m.deliver(UINT64_MAX, sink, delivered, last);

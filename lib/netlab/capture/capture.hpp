@@ -20,7 +20,7 @@ struct CaptureSpec {
   std::string filter;         ///< BPF (pcap-filter(7)); "" takes everything
   uint64_t count = 0;         ///< stop after this many packets in all (0: no limit)
   double duration_s = 0;      ///< stop after this many seconds (0: no limit)
-  uint32_t snaplen = 262144;  ///< bytes kept of each packet
+  uint32_t snaplen = 65535;   ///< bytes kept of each packet (also the size of a ring slot)
   std::function<bool()> stop; ///< asked at least every 100 ms; true ends the capture
 };
 
@@ -53,6 +53,10 @@ public:
   /// Hands packets to `sink` in timestamp order until the count, the duration,
   /// spec.stop or `sink` returning false ends it; `delivered` counts them.
   Expected<CaptureEnd> run(const std::function<bool(const CapturedPacket&)>& sink, uint64_t& delivered);
+
+  /// Packets the kernel dropped because a handle's buffer was full (pcap_stats ps_drop, all
+  /// handles; a handle's ring holds both directions, so drops of either count).
+  uint64_t dropped() const;
 
 private:
   struct Impl;
