@@ -67,7 +67,7 @@ _netlab() {
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
             -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
-            --junit | --format | --color | -w | --write | --filter | -c | --count | --duration | --nodes) ((i++)) ;;
+            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $verb ]]; then
@@ -88,13 +88,15 @@ _netlab() {
 
     case $prev in
         -l | --lab) COMPREPLY=($(compgen -W "$(_netlab_labs "$exe")" -- "$cur")); return ;;
-        --format) COMPREPLY=($(compgen -W "mermaid dot" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "mermaid dot svg png html" -- "$cur")); return ;;
+        -o | --output) _filedir; return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --junit) _filedir xml; return ;;
         -f | --file) _filedir '@(yaml|yml)'; return ;;
         -w | --write) _filedir '@(pcapng|pcap)'; return ;;
         --filter | -c | --count | --duration) return ;;
         --nodes) COMPREPLY=($(compgen -W "$(_netlab_nodes "$file")" -- "${cur##*,}")); return ;;
+        --wait | --resync) return ;; # SECONDS
     esac
 
     if [[ -z $verb ]]; then

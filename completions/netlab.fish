@@ -157,7 +157,7 @@ for verb in (__netlab_verbs | string replace -r '\t.*' '')
         __netlab_complete_flag "__netlab_verb_is $verb" $flag
     end
 end
-complete -c netlab -n '__netlab_verb_is validate graph up plan down status test' -a '(__netlab_lab_files)'
+complete -c netlab -n '__netlab_verb_is validate graph up plan down status test watch' -a '(__netlab_lab_files)'
 complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashdash' -a '(__netlab_nodes)'
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
@@ -166,5 +166,6 @@ complete -c netlab -n '__netlab_verb_is down status capture exec' -s l -l lab -x
 complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
 complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
-complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot'
+complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
+complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
 complete -c netlab -n '__netlab_verb_is test' -l junit -r -F
