@@ -52,7 +52,8 @@ install(DIRECTORY schema/ DESTINATION ${CMAKE_INSTALL_DATADIR}/netlab/schema FIL
 install(DIRECTORY topologies/ DESTINATION ${NETLAB_LABS_DESTINATION} FILES_MATCHING PATTERN "*.yaml")
 install(FILES README.md docs/topology.md docs/tutorial.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
-# cpack -G DEB (scripts/package.sh): Depends computed by dpkg-shlibdeps (dpkg-dev).
+# cpack -G DEB (scripts/package.sh): Depends computed by dpkg-shlibdeps (dpkg-dev), libpcap0.8
+# for netlab capture among them (tests/install/package_test.sh checks the list).
 set(CPACK_PACKAGE_NAME netlab)
 set(CPACK_PACKAGE_VENDOR "netlab")
 set(CPACK_PACKAGE_CONTACT "netlab maintainers <netlab@localhost>")

@@ -2,7 +2,7 @@
 # Verbs and flags come from `netlab [VERB] --help`, so they cannot drift from the
 # program; FILE completes *.yaml files and the shipped labs' names, -l/--lab the labs
 # that are up (`netlab list`, else /run/netlab), NODE the names in /run/netns (or,
-# after -f FILE, the file's nodes).
+# after -f FILE, the file's nodes), capture's NODE:IF the interfaces of FILE or -l LAB.
 
 # The verbs listed under "Subcommands:" in `netlab --help`.
 _netlab_verbs() {
@@ -35,6 +35,17 @@ _netlab_lab_files() {
     done
 }
 
+# A lab's interfaces as NODE:IF (the keys under each node's "interfaces:", and the
+# ends of "links:" as [A:x, B:y]), plus NODE:* for each node.
+_netlab_node_ifs() {
+    [[ -n $1 && -r $1 ]] || return
+    awk '/^nodes:/ {s = 1; next} /^links:/ {s = 0; l = 1; next} /^[^ #]/ {s = 0; l = 0}
+        s && match($0, /^  [A-Za-z0-9_.-]+:/) {node = substr($0, 3, RLENGTH - 3); print node ":*"; next}
+        s && match($0, /^      [A-Za-z0-9_.-]+:/) && node != "" {print node ":" substr($0, 7, RLENGTH - 7)}
+        l {while (match($0, /[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+/)) {print substr($0, RSTART, RLENGTH); $0 = substr($0, RSTART + RLENGTH)}}' "$1" |
+        sort -u
+}
+
 # Nodes a lab file declares (the keys under "nodes:"), or the names in /run/netns.
 _netlab_nodes() {
     if [[ -n $1 && -r $1 ]]; then
@@ -55,9 +66,18 @@ _netlab() {
         case ${words[i]} in
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
-            -l | --lab | --junit | --format | --color | --wait | --resync) ((i++)) ;;
+            -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
+            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes) ((i++)) ;;
             -*) ;;
-            *) if [[ -z $verb ]]; then verb=${words[i]}; else ((npos++)); fi ;;
+            *)
+                if [[ -z $verb ]]; then
+                    verb=${words[i]}
+                else
+                    ((npos++))
+                    # capture's first word is FILE (unless -l LAB named the lab's copy of it).
+                    [[ $verb == capture && $npos == 1 && -z $file ]] && file=${words[i]}
+                fi
+                ;;
         esac
     done
 
@@ -73,6 +93,9 @@ _netlab() {
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --junit) _filedir xml; return ;;
         -f | --file) _filedir '@(yaml|yml)'; return ;;
+        -w | --write) _filedir '@(pcapng|pcap)'; return ;;
+        --filter | -c | --count | --duration) return ;;
+        --nodes) COMPREPLY=($(compgen -W "$(_netlab_nodes "$file")" -- "${cur##*,}")); return ;;
         --wait | --resync) return ;; # SECONDS
     esac
 
@@ -98,6 +121,14 @@ _netlab() {
                 COMPREPLY=($(compgen -W "$(_netlab_nodes "$file")" -- "$cur"))
             elif [[ $verb == exec ]]; then
                 COMPREPLY=($(compgen -W "--" -- "$cur"))
+            fi
+            ;;
+        capture)
+            if ((npos == 0)) && [[ -z $file ]]; then
+                _filedir '@(yaml|yml)'
+                [[ $cur == */* ]] || COMPREPLY+=($(compgen -W "$(_netlab_lab_files "$exe")" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "$(_netlab_node_ifs "$file")" -- "$cur"))
             fi
             ;;
         *)

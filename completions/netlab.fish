@@ -1,6 +1,7 @@
 # fish completion for netlab(1). Verbs and flags come from `netlab [VERB] --help`;
 # FILE completes *.yaml and the shipped labs' names, -l/--lab the labs that are up,
-# NODE the names in /run/netns (or, after -f FILE, the file's nodes).
+# NODE the names in /run/netns (or, after -f FILE, the file's nodes), capture's
+# NODE:IF the interfaces of FILE or -l LAB.
 
 function __netlab_verbs
     netlab --help 2>/dev/null | awk '/^[A-Za-z ]*(Subcommands|Commands):/ {s = 1; next}
@@ -17,7 +18,7 @@ function __netlab_verb
             continue
         end
         switch $t
-            case -f --file -l --lab --junit --format --color
+            case -f --file -l --lab --junit --format --color -w --write --filter -c --count --duration --nodes
                 set skip 1
             case '-*'
             case '*'
@@ -107,6 +108,44 @@ function __netlab_nodes
     end
 end
 
+# capture: NODE:IF and NODE:* of its FILE (the first word after the verb) or of -l LAB's copy.
+function __netlab_capture_ifs
+    set -l tokens (commandline -opc)
+    set -l file
+    set -l seen_verb 0
+    set -l skip 0
+    for i in (seq 2 (count $tokens))
+        set -l t $tokens[$i]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case -l --lab
+                set file /run/netlab/$tokens[(math $i + 1)]/topology.yaml
+                set skip 1
+            case -w --write --filter -c --count --duration --color
+                set skip 1
+            case '-*'
+            case '*'
+                if test $seen_verb = 0
+                    set seen_verb 1
+                else if test -z "$file"
+                    set file $t
+                end
+        end
+    end
+    if test -z "$file"
+        __netlab_lab_files
+        return
+    end
+    test -r "$file"; or return
+    awk '/^nodes:/ {s = 1; next} /^links:/ {s = 0; l = 1; next} /^[^ #]/ {s = 0; l = 0}
+        s && match($0, /^  [A-Za-z0-9_.-]+:/) {node = substr($0, 3, RLENGTH - 3); print node ":*"; next}
+        s && match($0, /^      [A-Za-z0-9_.-]+:/) && node != "" {print node ":" substr($0, 7, RLENGTH - 7)}
+        l {while (match($0, /[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+/)) {print substr($0, RSTART, RLENGTH); $0 = substr($0, RSTART + RLENGTH)}}' $file | sort -u
+end
+
 complete -c netlab -f
 complete -c netlab -n __netlab_no_verb -a '(__netlab_verbs)'
 # Flags as `netlab [VERB] --help` lists them, read once when this file is loaded.
@@ -122,7 +161,10 @@ complete -c netlab -n '__netlab_verb_is validate graph up plan down status test 
 complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashdash' -a '(__netlab_nodes)'
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
-complete -c netlab -n '__netlab_verb_is down status' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is capture' -a '(__netlab_capture_ifs)'
+complete -c netlab -n '__netlab_verb_is down status capture exec' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
+complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
 complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F

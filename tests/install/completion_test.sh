@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bash (and, where installed, zsh and fish) completion offers every verb and flag the binary's --help lists, *.yaml
-# files and shipped labs for FILE, the nodes of a file for exec/shell -f, the labs
+# files and shipped labs for FILE, the nodes of a file for exec/shell -f, NODE:IF for capture, the labs
 # of `netlab list` for -l, and the command's own completion after --.
 # Usage: completion_test.sh SOURCE_DIR NETLAB_BINARY
 set -uo pipefail
@@ -54,6 +54,10 @@ mapfile -t got < <(complete_words "$exe" shell --file lab.yaml ns-)
 expect_in ns-b "shell --file FILE NODE" "${got[@]}"
 mapfile -t got < <(complete_words "$exe" exec ns-a -- ech)
 expect_in echo "exec NODE -- CMD" "${got[@]}"
+mapfile -t got < <(complete_words "$exe" capture lab.yaml "")
+for w in 'ns-a:*' ns-a:v1 ns-b:v2; do expect_in "$w" "capture FILE NODE:IF" "${got[@]}"; done
+mapfile -t got < <(complete_words "$exe" capture lab.yaml ns-a:v1 -w out.pcapng --both-ends ns-)
+expect_in ns-b:v2 "capture FILE NODE:IF NODE:IF" "${got[@]}"
 mapfile -t got < <(complete_words "$exe" graph --format "")
 expect_in dot "graph --format" "${got[@]}"
 
@@ -81,6 +85,8 @@ if command -v zsh >/dev/null; then
     expect_in bridge-gateway "zsh up FILE" "${got[@]}"
     mapfile -t got < <(zc "$exe" exec -f lab.yaml "")
     expect_in ns-b "zsh exec -f FILE NODE" "${got[@]}"
+    mapfile -t got < <(zc "$exe" capture lab.yaml "")
+    expect_in ns-b:v2 "zsh capture FILE NODE:IF" "${got[@]}"
     mapfile -t got < <(zc "$tmp/netlab" status -l "")
     expect_in lab-two "zsh status -l LAB" "${got[@]}"
 fi
@@ -98,6 +104,8 @@ if command -v fish >/dev/null; then
     expect_in bridge-gateway "fish watch FILE" "${got[@]}"
     mapfile -t got < <(fc "netlab exec -f lab.yaml ")
     expect_in ns-b "fish exec -f FILE NODE" "${got[@]}"
+    mapfile -t got < <(fc "netlab capture lab.yaml ")
+    expect_in ns-a:v1 "fish capture FILE NODE:IF" "${got[@]}"
     mapfile -t got < <(fc "netlab down -l ")
     expect_in lab-one "fish down -l LAB" "${got[@]}"
 fi

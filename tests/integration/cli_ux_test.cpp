@@ -65,7 +65,7 @@ TEST_CASE("an unknown verb or option is named with the one meant", "[cli][ux]") 
 }
 
 TEST_CASE("every verb's help names netlab, the common flags and its exit codes", "[cli][ux]") {
-  for (const char* verb : {"validate", "graph", "up", "plan", "down", "status", "list", "test", "exec", "shell"}) {
+  for (const char* verb : {"validate", "graph", "up", "plan", "down", "status", "list", "test", "exec", "shell", "capture"}) {
     INFO(verb);
     Run help = netlab(std::string("help ") + verb);
     CHECK(help.rc == 0);
