@@ -4,6 +4,7 @@
 // network + mount namespace, so nothing the benchmark creates is visible on the
 // machine, and all of it vanishes when the process exits.
 #include "sandbox.hpp"
+#include "star_yaml.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -142,28 +143,14 @@ template <typename... Parts> std::string cat(const Parts&... parts) {
   return out;
 }
 
-std::string ns_name(int i) { return cat("n", std::to_string(i)); }
-
-/// 10.0.0.1 is the bridge; namespace i gets the (i+2)-th address of 10.0.0.0/16.
-std::string ns_addr(int i) { return cat("10.0.", std::to_string((i + 2) / 256), ".", std::to_string((i + 2) % 256)); }
+using netlab::bench::ns_addr;
+using netlab::bench::ns_name;
+using netlab::bench::star_yaml;
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
   if (!f.flush()) die("cannot write " + path.string());
-}
-
-std::string star_yaml(int n, bool ipv6) {
-  std::string y = "name: star-" + std::to_string(n) + "\nversion: 1\nnodes:\n  host:\n    kind: host\n    interfaces:\n";
-  y += "      br0: {kind: bridge, addresses: [10.0.0.1/16]}\n";
-  for (int i = 0; i < n; ++i) y += "      v" + std::to_string(i) + ": {master: br0}\n";
-  for (int i = 0; i < n; ++i) {
-    y += "  " + ns_name(i) + ":\n" + (ipv6 ? "    ipv6: true\n" : "") + "    interfaces:\n      eth0: {addresses: [" + ns_addr(i) + "/16]}\n";
-    y += "    routes: [default via 10.0.0.1]\n";
-  }
-  y += "links:\n";
-  for (int i = 0; i < n; ++i) y += "  - [" + ns_name(i) + ":eth0, host:v" + std::to_string(i) + "]\n";
-  return y;
 }
 
 std::string host_batch(int n) {

@@ -55,7 +55,7 @@ _netlab() {
         case ${words[i]} in
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
-            -l | --lab | --junit | --format | --color) ((i++)) ;;
+            -l | --lab | --junit | --format | --color | --wait | --resync) ((i++)) ;;
             -*) ;;
             *) if [[ -z $verb ]]; then verb=${words[i]}; else ((npos++)); fi ;;
         esac
@@ -68,10 +68,12 @@ _netlab() {
 
     case $prev in
         -l | --lab) COMPREPLY=($(compgen -W "$(_netlab_labs "$exe")" -- "$cur")); return ;;
-        --format) COMPREPLY=($(compgen -W "mermaid dot" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "mermaid dot svg png html" -- "$cur")); return ;;
+        -o | --output) _filedir; return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --junit) _filedir xml; return ;;
         -f | --file) _filedir '@(yaml|yml)'; return ;;
+        --wait | --resync) return ;; # SECONDS
     esac
 
     if [[ -z $verb ]]; then

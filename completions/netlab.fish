@@ -118,11 +118,12 @@ for verb in (__netlab_verbs | string replace -r '\t.*' '')
         __netlab_complete_flag "__netlab_verb_is $verb" $flag
     end
 end
-complete -c netlab -n '__netlab_verb_is validate graph up plan down status test' -a '(__netlab_lab_files)'
+complete -c netlab -n '__netlab_verb_is validate graph up plan down status test watch' -a '(__netlab_lab_files)'
 complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashdash' -a '(__netlab_nodes)'
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is down status' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
-complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot'
+complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
+complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
 complete -c netlab -n '__netlab_verb_is test' -l junit -r -F

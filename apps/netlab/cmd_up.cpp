@@ -22,6 +22,7 @@ namespace {
 struct UpOptions {
   std::string file;
   bool explain = false;
+  bool watch = false;
 };
 
 /// Prints the outcome of a reconcile run; returns the exit code.
@@ -88,6 +89,7 @@ void add_up(CLI::App& app, Globals& g) {
                                        "delete what the lab owns but no longer declares");
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  cmd->add_flag("--watch", opts->watch, "Stay and keep the lab so afterwards (netlab watch FILE)");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change); on a terminal, a plan of more\n"
@@ -95,7 +97,10 @@ void add_up(CLI::App& app, Globals& g) {
               "of this run is undone, and so on SIGINT/SIGTERM (a second one stops the undo; the next up or down\n"
               "finishes).\n"
               "Exit: 0 converged, 1 failure (nothing changed), 2 invalid file, 130/143 interrupted.");
-  cmd->callback([opts, &g] { g.exit_code = run_up(*opts, g); });
+  cmd->callback([opts, &g] {
+    g.exit_code = opts->watch ? run_watch(WatchCliOptions{opts->file, false, false, 60, opts->explain}, g)
+                              : run_up(*opts, g);
+  });
 }
 
 } // namespace netlab::app

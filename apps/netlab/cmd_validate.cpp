@@ -2,6 +2,7 @@
 #include "common.hpp"
 
 #include <netlab/report/report.hpp>
+#include <netlab/topology/expand.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/error.hpp>
@@ -79,11 +80,15 @@ int report_invalid(const std::string& file, const std::vector<Diagnostic>& diags
   return static_cast<int>(ExitCode::usage);
 }
 
-int run_validate(const std::string& file, const Globals& g) {
+int run_validate(const std::string& file, bool print_expanded, const Globals& g) {
   auto raw = load_file(file);
   if (!raw) return report_invalid(file, {}, raw.error().message, g);
   auto topo = validate(*raw);
   if (!topo) return report_invalid(file, topo.error(), {}, g);
+  if (print_expanded) {
+    std::fputs(to_yaml(raw->root).c_str(), stdout);
+    return static_cast<int>(ExitCode::ok);
+  }
   Counts n = count(*topo);
   if (g.json)
     print_json(summary_json(file, *topo, n));
@@ -99,13 +104,17 @@ void add_validate(CLI::App& app, Globals& g) {
       "validate", "Check a topology file and report every problem at once; nothing in the kernel is read or changed");
   auto file = std::make_shared<std::string>();
   cmd->add_option("file", *file, "Topology file (YAML)")->required();
+  auto expanded = std::make_shared<bool>(false);
+  cmd->add_flag("--expand", *expanded,
+                "Print the file with defaults, templates, ranges, pools and ${VAR}s expanded (YAML), if it is valid");
   cmd->footer("Each problem is printed to stderr as FILE:LINE:COL: message (the format editors jump to), all of them,\n"
               "sorted by position. --json prints a summary object (counts, or the error with its diagnostics) on stdout\n"
               "(docs/json.md).\n"
               "Example: netlab validate topologies/bridge-nat.yaml\n"
+              "--expand prints the long-hand file instead of the summary (docs/topology.md, \"Writing a lab compactly\").\n"
               "Needs no privileges: nothing in the kernel is read.\n"
               "Exit status: 0 the file is valid, 2 it is not (or cannot be read).");
-  cmd->callback([&g, file] { g.exit_code = run_validate(*file, g); });
+  cmd->callback([&g, file, expanded] { g.exit_code = run_validate(*file, *expanded, g); });
 }
 
 } // namespace netlab::app

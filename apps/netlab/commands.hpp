@@ -32,6 +32,18 @@ void add_list(CLI::App& app, Globals& g);
 void add_test(CLI::App& app, Globals& g);
 void add_exec(CLI::App& app, Globals& g);
 void add_shell(CLI::App& app, Globals& g);
+void add_watch(CLI::App& app, Globals& g);
+
+/// What `netlab watch FILE` (and `netlab up --watch FILE`) is asked to do.
+struct WatchCliOptions {
+  std::string file;
+  bool no_heal = false;          ///< only report drift
+  bool down_on_exit = false;     ///< take the lab down when the watcher stops
+  unsigned resync_seconds = 60;  ///< full re-read period, 0: never
+  bool explain = false;
+};
+/// Brings the lab up, then watches it (cmd_watch.cpp); returns the exit code.
+int run_watch(const WatchCliOptions& o, Globals& g);
 
 /// Prints an error once, as "netlab: message" on stderr.
 void report_error(const std::string& message);

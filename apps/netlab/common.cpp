@@ -88,6 +88,9 @@ Expected<std::pair<RunLock, std::optional<RunLock>>> lock_lab(const std::string&
   if (access == LabAccess::read) return std::pair{std::move(*own), std::optional<RunLock>{}};
   auto global = RunLock::global(wait);
   if (!global) return std::unexpected(global.error());
+  if (auto watcher = lab_watcher(lab); watcher && !g.quiet)
+    std::fprintf(stderr, "netlab: note: lab '%s' is watched by %s; it follows this run\n", lab.c_str(),
+                 watcher->c_str());
   return std::pair{std::move(*own), std::optional<RunLock>{std::move(*global)}};
 }
 

@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
   add_test(app, g);
   add_exec(app, g);
   add_shell(app, g);
+  add_watch(app, g);
   for (auto* verb : app.get_subcommands([](const CLI::App*) { return true; }))
     add_common_flags(*verb, g);
   app.parse_complete_callback([&] { prepare(app, g); });

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <unistd.h>
 
 using namespace nltest;
 
@@ -244,4 +245,30 @@ TEST_CASE("shell: zsh reads the user's zshenv and zshrc, then the prompt names l
   fs::remove_all(home);
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
+}
+
+TEST_CASE("graph writes svg and png and html pictures and keeps png off a terminal", "[cli][ux][graph]") {
+  const std::string file = topology("bridge-gateway.yaml");
+  const std::string dir = "/tmp/netlab-it-graph-" + std::to_string(getpid());
+  REQUIRE(sh("mkdir -p " + dir).rc == 0);
+  Run svg = netlab("graph " + file + " --format svg -o " + dir + "/lab.svg");
+  CHECK(svg.rc == 0);
+  CHECK(svg.out.empty());
+  CHECK(sh("grep -c '<svg' " + dir + "/lab.svg").out == "1\n");
+  CHECK(sh("grep -q 'mybridge (bridge)' " + dir + "/lab.svg").rc == 0);
+  CHECK(netlab("graph " + file + " --format png -o " + dir + "/lab.png").rc == 0);
+  CHECK(sh("head -c 4 " + dir + "/lab.png | od -An -c | tr -d ' \\n'").out == "211PNG");
+  Run html = netlab("graph " + file + " --format html");
+  CHECK(html.rc == 0);
+  CHECK(html.out.starts_with("<!DOCTYPE html>"));
+  // png on a terminal, or inside --json, is refused before the file is read.
+  Run tty = sh("script -qec '" + std::string(NETLAB_BINARY) + " graph " + file + " --format png' /dev/null");
+  CHECK(tty.out.find("png is binary and stdout is a terminal") != std::string::npos);
+  Run json = netlab("graph " + file + " --format png --json");
+  CHECK(json.rc == 2);
+  Run unwritable = netlab("graph " + file + " --format svg -o " + dir + "/no/such/dir/lab.svg");
+  CHECK(unwritable.rc == 1);
+  CHECK(unwritable.out.find("cannot write " + dir + "/no/such/dir/lab.svg: No such file or directory") !=
+        std::string::npos);
+  sh("rm -rf " + dir);
 }

@@ -109,6 +109,7 @@ def check_unprivileged(root, netlab):
         ("error", ["--json", "validate", "--nosuchflag", "x.yaml"], 2),
         ("error", ["--json", "plan", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "up", "/nonexistent/lab.yaml"], 2),
+        ("error", ["--json", "watch", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "test", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "status"], 2),
         ("error", ["--json", "down"], 2),

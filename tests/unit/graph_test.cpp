@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <netlab/topology/graph.hpp>
+#include <netlab/topology/graph_image.hpp>
 
 #include <regex>
 
@@ -228,4 +229,40 @@ TEST_CASE("kind-specific details and parent edges", "[graph]") {
   CHECK(d.find("10.9.0.0/16 dev eth0 metric 5\\l") != std::string::npos);
   CHECK(d.find("NAT dnat udp 5000-5010 in eth0 -> [2001:db8::5]:6000\\l") != std::string::npos);
   CHECK(render_mermaid(t).find("style n0 fill:") != std::string::npos);
+}
+
+TEST_CASE("port VLANs and vlan_filtering are drawn on the bridge and its ports", "[graph]") {
+  Topology t = bridge_gateway();
+  auto& host = t.nodes[0];
+  host.interfaces[0].bridge = BridgeOptions{true};
+  host.interfaces[1].vlans = std::vector<BridgeVlan>{{10, 10, true, true}, {20, 29, false, false}};
+  std::string d = render_dot(t);
+  CHECK(d.find("mybridge (bridge)\\n192.168.10.1/24\\nvlan_filtering") != std::string::npos);
+  CHECK(d.find("vethA\\nvlans 10 pvid untagged, 20-29") != std::string::npos);
+  CHECK(render_mermaid(t).find("vethA<br/>vlans 10 pvid untagged, 20-29") != std::string::npos);
+}
+
+TEST_CASE("svg and png and html pictures come from the Graphviz dot layout", "[graph][image]") {
+  Topology t = bridge_gateway();
+  auto svg = render_image(t, ImageFormat::svg);
+  REQUIRE(svg.has_value());
+  CHECK(svg->find("<svg") != std::string::npos);
+  CHECK(svg->find("mybridge (bridge)") != std::string::npos);
+  CHECK(svg->find("ns2 (netns)") != std::string::npos);
+  CHECK(svg->find("192.168.10.3/24") != std::string::npos);
+
+  auto png = render_image(t, ImageFormat::png);
+  REQUIRE(png.has_value());
+  REQUIRE(png->size() > 8);
+  CHECK(png->compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+
+  auto html = render_image(t, ImageFormat::html);
+  REQUIRE(html.has_value());
+  CHECK(html->starts_with("<!DOCTYPE html>"));
+  CHECK(html->find("<title>netlab lab bridge-gateway</title>") != std::string::npos);
+  CHECK(html->find("<svg") != std::string::npos);
+  CHECK(html->find("<?xml") == std::string::npos); // the prolog cannot sit inside <body>
+
+  CHECK(parse_image_format("svg") == ImageFormat::svg);
+  CHECK_FALSE(parse_image_format("jpeg").has_value());
 }

@@ -182,10 +182,16 @@ Expected<void> restore_memory(const LabState& memory) {
 } // namespace
 
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory) {
+  return observe_nodes(kernel, want, memory, nullptr);
+}
+
+Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
+                                 const std::set<std::string>* nodes) {
   const std::string table = nat_table_name(want.name);
   std::vector<ObserveJob> jobs;
   for (auto& t : observe_targets(want, memory))
-    jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(),
+    if (!nodes || nodes->contains(t.ref.node))
+      jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(),
                                                                t.bridge_vlans, t.qdiscs}});
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
@@ -198,6 +204,11 @@ Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& me
   auto have = observe_lab(kernel, want, memory);
   if (!have) return std::unexpected(have.error());
   Plan plan = diff(want, *have, memory);
+  if (auto ok = check_plan(kernel, plan); !ok) return std::unexpected(ok.error());
+  return plan;
+}
+
+Expected<void> check_plan(Kernel& kernel, const Plan& plan) {
   if (!plan.conflicts.empty()) return fail(join_lines(plan.conflicts));
   std::vector<std::string> missing;
   for (const auto& [kind, option] : kernel.unsupported(kinds_to_create(plan)))
@@ -212,7 +223,7 @@ Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& me
   if (auto qdiscs = qdiscs_needed(plan.actions); !qdiscs.empty())
     if (auto problems = missing_qdisc_problems(plan.actions, kernel.unsupported_qdiscs(qdiscs)); !problems.empty())
       return fail(join_lines(problems));
-  return plan;
+  return {};
 }
 
 LabState next_lab_state(const LabState& memory, const Topology& want, const std::vector<Action>& applied) {
@@ -249,10 +260,25 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
                                     const StepObserver& on_step, const PlanObserver& on_plan) {
   auto start = std::chrono::steady_clock::now();
-  ReconcileReport report;
   auto plan = plan_lab(kernel, want, memory);
   if (!plan) return std::unexpected(plan.error());
-  report.plan = std::move(*plan);
+  auto report = apply_lab(kernel, want, memory, std::move(*plan), on_step, on_plan);
+  if (!report) return report;
+  if (report->applied.ok() && !report->plan.empty() && report->memory) {
+    auto check = plan_lab(kernel, want, *report->memory);
+    if (!check) return std::unexpected(check.error());
+    for (const auto& f : check->findings)
+      if (f.state != Finding::State::ok) report->unconverged.push_back(f);
+  }
+  report->elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+Expected<ReconcileReport> apply_lab(Kernel& kernel, const Topology& want, const LabState& memory, Plan plan,
+                                    const StepObserver& on_step, const PlanObserver& on_plan) {
+  auto start = std::chrono::steady_clock::now();
+  ReconcileReport report;
+  report.plan = std::move(plan);
   if (!report.plan.empty()) {
     if (stop_requested()) { // interrupted while planning: nothing changed
       report.applied.interrupted = stop_signal();
@@ -275,12 +301,7 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
   LabState next = with_host_id(with_external_ids(kernel, next_lab_state(memory, want, report.plan.actions), memory));
   auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
-  if (!report.plan.empty()) {
-    auto check = plan_lab(kernel, want, next);
-    if (!check) return std::unexpected(check.error());
-    for (const auto& f : check->findings)
-      if (f.state != Finding::State::ok) report.unconverged.push_back(f);
-  }
+  report.memory = std::move(next);
   report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

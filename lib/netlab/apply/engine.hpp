@@ -8,6 +8,7 @@
 #include <netlab/topology/model.hpp>
 
 #include <optional>
+#include <set>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,9 +18,17 @@ namespace netlab {
 /// Reads every namespace diff needs for `want` (plus what `memory` says the lab touched).
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory);
 
+/// observe_lab for only the nodes named in `nodes` (all of them when null): what a
+/// watcher re-reads when events say those namespaces changed.
+Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
+                                 const std::set<std::string>* nodes);
+
 /// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
 /// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
+
+/// Fails naming every conflict, or a link kind, kernel feature or qdisc the plan needs and the kernel lacks.
+Expected<void> check_plan(Kernel& kernel, const Plan& plan);
 
 /// The LabState to remember after `applied` (a prefix of `plan`) ran for `want`.
 LabState next_lab_state(const LabState& memory, const Topology& want, const std::vector<Action>& applied);
@@ -30,6 +39,7 @@ struct ReconcileReport {
   ApplyResult applied;
   std::vector<Finding> unconverged; ///< verify: what still differs afterwards
   double elapsed_ms = 0;
+  std::optional<LabState> memory;   ///< what was remembered afterwards (when the run completed)
 };
 
 /// Called once with the plan, before any of it is applied (to size a progress line).
@@ -39,6 +49,12 @@ using PlanObserver = std::function<void(const Plan&)>;
 /// (undo on failure), remember, verify. `memory` is the lab's LabState
 /// (load_lab_state or discover_lab). An empty `want` (no nodes) tears down.
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
+                                    const StepObserver& on_step = {}, const PlanObserver& on_plan = {});
+
+/// reconcile without its observe and verify: records intent, applies `plan` (a
+/// checked diff of `want` against what was observed), waits for vanishing links,
+/// remembers. For a caller that observed (and verifies) on its own: the watcher.
+Expected<ReconcileReport> apply_lab(Kernel& kernel, const Topology& want, const LabState& memory, Plan plan,
                                     const StepObserver& on_step = {}, const PlanObserver& on_plan = {});
 
 /// Host conditions that silently defeat the lab's NAT or forwarding (ip_forward

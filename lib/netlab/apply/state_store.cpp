@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -395,6 +396,61 @@ Expected<RunLock> RunLock::global(const LockWait& wait) {
   if (!fd) return std::unexpected(fd.error());
   if (auto ok = take(fd->get(), LOCK_EX, "global lock", wait); !ok) return std::unexpected(ok.error());
   return RunLock(std::move(*fd));
+}
+
+namespace {
+
+/// The pid in a lock file's first line, 0 if none.
+long lock_pid(int fd) {
+  char buf[32];
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  return std::strtol(buf, nullptr, 10);
+}
+
+} // namespace
+
+Expected<RunLock> RunLock::watcher(const std::string& lab) {
+  if (auto ok = check_name(lab); !ok) return std::unexpected(ok.error());
+  auto root = open_root(true);
+  if (!root) return std::unexpected(root.error());
+  auto locks = open_dir(root->get(), ".locks", under_root(".locks"), true);
+  if (!locks) return std::unexpected(locks.error());
+  const std::string name = lab + "@watch";
+  auto fd = open_lock_file(locks->get(), name, under_root(".locks/" + name));
+  if (!fd) return std::unexpected(fd.error());
+  if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return fail("watcher lock: flock: " + errno_text(errno));
+    return fail("lab '" + lab + "' is already watched by " + holder_of(fd->get()) + "; one watcher per lab");
+  }
+  std::string me = std::to_string(::getpid()) + "\n" + own_command_line() + "\n";
+  if (::ftruncate(fd->get(), 0) == 0) (void)::pwrite(fd->get(), me.data(), me.size(), 0);
+  return RunLock(std::move(*fd));
+}
+
+std::optional<std::string> lab_watcher(const std::string& lab) {
+  if (check_name(lab)) {
+    auto root = open_root(false);
+    if (!root || !*root) return std::nullopt;
+    auto locks = open_dir(root->get(), ".locks", under_root(".locks"), false);
+    if (!locks || !*locks) return std::nullopt;
+    UniqueFd fd(::openat(locks->get(), (lab + "@watch").c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt; // nobody holds it
+    if (errno != EWOULDBLOCK || lock_pid(fd.get()) == ::getpid()) return std::nullopt;
+    return holder_of(fd.get());
+  }
+  return std::nullopt;
+}
+
+std::string lab_state_stamp(const std::string& lab) {
+  auto dir = open_lab_dir(lab, false);
+  if (!dir || !*dir) return {};
+  struct stat st {};
+  if (::fstatat(dir->get(), "state.json", &st, AT_SYMLINK_NOFOLLOW) != 0) return {};
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_size);
 }
 
 } // namespace netlab

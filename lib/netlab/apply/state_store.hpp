@@ -63,9 +63,21 @@ public:
   /// (host-namespace objects and namespace names are shared by all labs).
   static Expected<RunLock> global(const LockWait& wait);
 
+  /// The lab's watcher lock, /run/netlab/.locks/<lab>@watch ('@' is in no lab name),
+  /// held by `netlab watch` for as long as it runs. Never waits: fails (exit 1)
+  /// naming the pid of the watcher that holds it.
+  static Expected<RunLock> watcher(const std::string& lab);
+
 private:
   explicit RunLock(UniqueFd fd) : m_fd(std::move(fd)) {}
   UniqueFd m_fd;
 };
+
+/// "pid N (netlab watch FILE)" when a process other than this one watches `lab`, else nullopt.
+std::optional<std::string> lab_watcher(const std::string& lab);
+
+/// Which state.json the lab has now ("" when none): changes with every save, so a
+/// watcher can tell that another run (up, down) changed the lab behind it.
+std::string lab_state_stamp(const std::string& lab);
 
 } // namespace netlab

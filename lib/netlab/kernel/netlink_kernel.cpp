@@ -394,6 +394,14 @@ unsigned reader_threads(size_t namespaces) {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
 }
 
+/// The socket remembers the indexes just read (a link deleted and made again
+/// by hand since the last read has a new one).
+void remember_indexes(NlSocket& sock, const ObservedNs& seen) {
+  std::unordered_map<std::string, int> indexes;
+  for (const auto& l : seen.links) indexes.emplace(l.name, l.ifindex);
+  sock.remember_ifindexes(std::move(indexes));
+}
+
 /// -v: "observe ns1: 3 links, 1 route (0.31 ms)"; -vv: every object read.
 void log_observed(const NsRef& ns, const ObservedNs& seen, const std::optional<Error>& error,
                   std::chrono::steady_clock::time_point start) {
@@ -442,6 +450,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
       errors[i] = read.error();
     else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
       errors[i] = more.error();
+    if (!errors[i]) remember_indexes(handles[i]->sock, out[i]);
     if (!errors[i] && jobs[i].what.qdiscs)
       if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();
     if (timed) log_observed(jobs[i].ns, out[i], errors[i], start);

@@ -70,6 +70,9 @@ public:
   /// Drops remembered indexes: of `name`, or all of them.
   void forget_ifindex(const std::string& name) { m_ifindex.erase(name); }
   void forget_ifindexes() { m_ifindex.clear(); }
+  /// Replaces what is remembered with what a dump just read (a link deleted and
+  /// made again by hand has a new index: the old one would fail every request).
+  void remember_ifindexes(std::unordered_map<std::string, int> now) { m_ifindex = std::move(now); }
 
 private:
   NlSockPtr m_sock;

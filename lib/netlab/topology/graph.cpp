@@ -139,6 +139,19 @@ std::vector<std::string> kind_lines(const Interface& i) {
   return {};
 }
 
+/// A bridge port's VLAN list as `bridge vlan show` would name it: "vlans 10 pvid untagged, 20-29".
+std::string port_vlans_text(const std::vector<BridgeVlan>& vlans) {
+  std::vector<std::string> parts;
+  for (const auto& v : vlans) {
+    std::string s = std::to_string(v.id);
+    if (v.last != v.id) s += "-" + std::to_string(v.last);
+    if (v.pvid) s += " pvid";
+    if (v.untagged) s += " untagged";
+    parts.push_back(std::move(s));
+  }
+  return "vlans " + join(parts, ", ");
+}
+
 Box interface_box(const Interface& i, std::string id) {
   Box b{std::move(id), i.kind == LinkKind::bridge ? Shape::bridge : Shape::iface, {}};
   b.lines.push_back(i.kind == LinkKind::veth ? i.name : i.name + " (" + std::string(to_string(i.kind)) + ")");
@@ -147,6 +160,8 @@ Box interface_box(const Interface& i, std::string id) {
   if (i.mtu) b.lines.push_back("mtu " + std::to_string(*i.mtu));
   if (i.mac) b.lines.push_back(*i.mac);
   if (!i.up) b.lines.push_back("state down");
+  if (i.bridge && i.bridge->vlan_filtering) b.lines.push_back("vlan_filtering");
+  if (i.vlans && !i.vlans->empty()) b.lines.push_back(port_vlans_text(*i.vlans));
   if (i.impair) b.lines.push_back(impair_text(*i.impair));
   return b;
 }

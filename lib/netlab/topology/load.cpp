@@ -6,6 +6,7 @@
 // while reading, and the first value past a limit stops the parse.
 #include <netlab/topology/load.hpp>
 
+#include <netlab/topology/expand.hpp>
 #include <netlab/topology/search.hpp>
 
 #include <yaml-cpp/eventhandler.h>
@@ -239,9 +240,9 @@ Expected<RawTopology> load_string(const std::string& text, const std::string& pa
   } catch (const YAML::Exception& e) {
     return fail(at(path, mark_of(e.mark)) + "not valid YAML: " + e.msg, ExitCode::usage);
   }
-  RawTopology raw{path, builder.take_root()};
+  RawTopology raw{path, builder.take_root(), {}};
   if (raw.root.is_null()) return fail(path + ": file is empty", ExitCode::usage);
-  return raw;
+  return expand(std::move(raw));
 }
 
 Expected<RawTopology> load_file(const std::string& arg) {

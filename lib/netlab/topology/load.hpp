@@ -23,7 +23,8 @@ inline constexpr int k_max_load_depth = 64;
 /// (or "FILE: message" when the file cannot be read) and ExitCode::usage.
 Expected<RawTopology> load_file(const std::string& arg);
 
-/// Parses YAML text already in memory; `path` only names it in messages.
+/// Parses YAML text already in memory; `path` only names it in messages. Both then run
+/// expand() (expand.hpp): the result is the long-hand file, with origins.
 Expected<RawTopology> load_string(const std::string& text, const std::string& path);
 
 } // namespace netlab

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,8 @@ namespace netlab {
 struct Mark {
   int line = 0;
   int col = 0;
+  /// Which expansion made the value (an index into RawTopology::origins; 0: written as is).
+  std::uint32_t origin = 0;
 };
 
 /// One YAML value with its position: the loader's whole output vocabulary.
@@ -33,6 +36,8 @@ struct RawNode {
 struct RawTopology {
   std::string path; ///< as given by the user; prefixes every diagnostic
   RawNode root;
+  /// What each Mark::origin names, e.g. "ns734 from range ns{1..1000}" (see expand.hpp); [0] is unused.
+  std::vector<std::string> origins;
 };
 
 } // namespace netlab

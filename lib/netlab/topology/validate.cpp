@@ -72,7 +72,7 @@ std::string Diagnostic::str() const {
 }
 
 std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw) {
-  vdetail::Ctx c{vdetail::Diags(raw.path), {}, {}};
+  vdetail::Ctx c{vdetail::Diags(raw.path, &raw.origins), {}, {}};
   c.topo.source_path = raw.path;
   vdetail::parse_top(c, raw.root);
   vdetail::resolve(c); // parse errors leave marks in Sources that keep it from cascading

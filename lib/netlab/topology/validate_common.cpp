@@ -47,7 +47,10 @@ std::optional<std::string> simple_name_problem(std::string_view what, std::strin
 
 } // namespace
 
-void Diags::error(Mark at, std::string message) { m_list.push_back(Diagnostic{m_path, at, std::move(message)}); }
+void Diags::error(Mark at, std::string message) {
+  if (at.origin != 0 && m_origins && at.origin < m_origins->size()) message += " (" + (*m_origins)[at.origin] + ")";
+  m_list.push_back(Diagnostic{m_path, at, std::move(message)});
+}
 
 std::vector<Diagnostic> Diags::take_sorted() {
   auto key = [](const Diagnostic& x) { return std::tie(x.mark.line, x.mark.col, x.message); };

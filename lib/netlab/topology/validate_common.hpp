@@ -18,8 +18,11 @@ namespace netlab::vdetail {
 /// Collects every problem found; validate() sorts them once at the end.
 class Diags {
 public:
-  explicit Diags(std::string path) : m_path(std::move(path)) {}
-  /// Records one problem at `at` (the offending value, or key).
+  /// `origins`: RawTopology::origins, named after a message whose mark has one.
+  explicit Diags(std::string path, const std::vector<std::string>* origins = nullptr)
+      : m_path(std::move(path)), m_origins(origins) {}
+  /// Records one problem at `at` (the offending value, or key); an expanded value's
+  /// message ends with " (ORIGIN)", which expansion made it.
   void error(Mark at, std::string message);
   /// Number of problems so far (lets a section tell whether it added any).
   std::size_t count() const { return m_list.size(); }
@@ -28,6 +31,7 @@ public:
 
 private:
   std::string m_path;
+  const std::vector<std::string>* m_origins;
   std::vector<Diagnostic> m_list;
 };
 

@@ -1,0 +1,162 @@
+#include <netlab/watch/event.hpp>
+
+#include <netlab/report/report.hpp>
+#include <netlab/util/escape.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+namespace netlab {
+
+namespace {
+
+/// Calls fn(type) for each message header in a datagram; false when it is malformed.
+template <class Fn> bool each_message(std::span<const std::byte> d, Fn&& fn) {
+  size_t off = 0;
+  while (off + sizeof(nlmsghdr) <= d.size()) {
+    nlmsghdr h{};
+    std::memcpy(&h, d.data() + off, sizeof h);
+    if (h.nlmsg_len < sizeof(nlmsghdr) || off + h.nlmsg_len > d.size()) return false;
+    if (fn(h.nlmsg_type)) return true;
+    off += NLMSG_ALIGN(h.nlmsg_len);
+  }
+  return off == d.size() || d.size() - off < sizeof(nlmsghdr);
+}
+
+} // namespace
+
+bool rtnl_datagram_matters(std::span<const std::byte> datagram) {
+  bool matters = false;
+  bool ok = each_message(datagram, [&](uint16_t type) {
+    switch (type) {
+    case RTM_NEWLINK: case RTM_DELLINK: case RTM_NEWADDR: case RTM_DELADDR: case RTM_NEWROUTE: case RTM_DELROUTE:
+    case RTM_NEWNETCONF: case RTM_DELNETCONF: case NLMSG_OVERRUN:
+      matters = true;
+    }
+    return matters;
+  });
+  return matters || !ok;
+}
+
+bool nft_datagram_matters(std::span<const std::byte> datagram) {
+  bool matters = false;
+  bool ok = each_message(datagram, [&](uint16_t type) {
+    // Every nftables notification (tables, chains, rules, the generation that ends a batch).
+    matters = (type >> 8) == NFNL_SUBSYS_NFTABLES || type == NLMSG_OVERRUN;
+    return matters;
+  });
+  return matters || !ok;
+}
+
+std::vector<std::string> nodes_for_netns_entry(const std::vector<NsRef>& watched, std::string_view entry) {
+  std::vector<std::string> out;
+  if (entry.empty() || entry.find('/') != std::string_view::npos) return out;
+  const std::string path = "/run/netns/" + std::string(entry);
+  for (const auto& r : watched)
+    if (r.kind == NodeKind::netns && r.path == path) out.push_back(r.node);
+  return out;
+}
+
+bool is_topology_entry(std::string_view entry, std::string_view file_path) {
+  return !entry.empty() && std::filesystem::path(file_path).filename() == entry;
+}
+
+void Debouncer::note(Clock::time_point now) {
+  if (!m_first) m_first = now;
+  m_last = now;
+}
+
+std::optional<Debouncer::Clock::time_point> Debouncer::due() const {
+  if (!m_first) return std::nullopt;
+  return std::min(*m_last + m_quiet, *m_first + m_max);
+}
+
+std::optional<Debouncer::Clock::time_point> Debouncer::take() {
+  auto first = m_first;
+  m_first.reset();
+  m_last.reset();
+  return first;
+}
+
+std::string_view to_string(WatchEvent::Kind k) {
+  switch (k) {
+  case WatchEvent::Kind::watching: return "watching";
+  case WatchEvent::Kind::drift: return "drift";
+  case WatchEvent::Kind::repair: return "repair";
+  case WatchEvent::Kind::change: return "change";
+  case WatchEvent::Kind::edit: return "edit";
+  case WatchEvent::Kind::invalid: return "invalid";
+  case WatchEvent::Kind::resync: return "resync";
+  case WatchEvent::Kind::note: return "note";
+  case WatchEvent::Kind::error: return "error";
+  case WatchEvent::Kind::stop: return "stop";
+  }
+  return "note";
+}
+
+namespace {
+
+std::string ms_text(const std::optional<double>& ms) {
+  if (!ms) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, " (%.1f ms)", *ms);
+  return buf;
+}
+
+/// "want up, had down" (past: a repair) or "want up, have down" (drift).
+std::string want_have(const WatchEvent& e, bool past) {
+  const char* had = past ? "had" : "have";
+  if (e.state == "missing") return e.want.empty() ? (past ? "was missing" : "missing") : "want " + e.want + ", " + had + " none";
+  if (e.state == "extra") return std::string(had) + " " + (e.have.empty() ? "it" : e.have) + ", not declared";
+  return "want " + e.want + ", " + had + " " + e.have;
+}
+
+} // namespace
+
+std::string format_watch_event(const WatchEvent& e) {
+  const std::string path = escape_for_terminal(e.path);
+  switch (e.kind) {
+  case WatchEvent::Kind::drift: return "drift " + path + ": " + want_have(e, false);
+  case WatchEvent::Kind::repair: return "repaired " + path + ": " + want_have(e, true) + ms_text(e.ms);
+  case WatchEvent::Kind::change: return e.message;
+  case WatchEvent::Kind::edit: return "edit applied: " + summary_line(e.changes, e.ms.value_or(0));
+  case WatchEvent::Kind::invalid: {
+    std::string out;
+    for (const auto& p : e.problems) out += p + "\n";
+    return out + e.message;
+  }
+  case WatchEvent::Kind::watching: return "watching " + e.message;
+  case WatchEvent::Kind::resync: return "resync " + e.message;
+  case WatchEvent::Kind::note: return "note: " + e.message;
+  case WatchEvent::Kind::error: return "error: " + e.message;
+  case WatchEvent::Kind::stop: return "stopped: " + e.message;
+  }
+  return e.message;
+}
+
+std::string watch_event_json(const std::string& lab, const WatchEvent& e) {
+  nlohmann::json j;
+  j["schema_version"] = k_json_schema_version;
+  j["event"] = std::string(to_string(e.kind));
+  j["lab"] = lab;
+  if (!e.path.empty()) j["path"] = e.path;
+  if (!e.state.empty()) j["state"] = e.state;
+  if (e.kind == WatchEvent::Kind::drift || e.kind == WatchEvent::Kind::repair) {
+    if (!e.want.empty()) j["want"] = e.want;
+    if (!e.have.empty()) j["have"] = e.have;
+  }
+  if (!e.message.empty()) j["message"] = e.message;
+  if (e.kind == WatchEvent::Kind::invalid) j["problems"] = e.problems;
+  if (e.kind == WatchEvent::Kind::edit) j["changes"] = e.changes;
+  if (e.ms) j["ms"] = *e.ms;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace netlab

@@ -1,0 +1,630 @@
+#include <netlab/watch/watcher.hpp>
+
+#include <netlab/apply/state_store.hpp>
+#include <netlab/plan/describe.hpp>
+#include <netlab/topology/load.hpp>
+#include <netlab/topology/validate.hpp>
+#include <netlab/util/log.hpp>
+#include <netlab/util/netns.hpp>
+#include <netlab/watch/subscribe.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace netlab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<int> g_stop_fd{-1};
+std::atomic<bool> g_stop_seen{false};
+
+void on_watch_signal(int) {
+  g_stop_seen = true;
+  int fd = g_stop_fd.load();
+  uint64_t one = 1;
+  if (fd >= 0) (void)!::write(fd, &one, sizeof one);
+}
+
+/// Namespace key: its path, "" for the host.
+std::string key_of(const NsRef& r) { return r.kind == NodeKind::host ? std::string() : r.path; }
+
+/// Which namespace a path names now (inode of its nsfs file), 0 when none.
+uint64_t ns_inode(const NsRef& r) {
+  struct stat st {};
+  const std::string path = r.kind == NodeKind::host ? "/proc/self/ns/net" : r.path;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+/// What a node's observation depends on besides the kernel: a changed request means read it again.
+std::string signature(const ObserveTarget& t) {
+  std::string s = t.ref.path + "|" + std::to_string(static_cast<int>(t.ref.kind)) + "|" + (t.nat ? "n" : "") +
+                  (t.bridge_vlans ? "v" : "") + (t.qdiscs ? "q" : "");
+  for (const auto& k : t.sysctls) s += "|" + k;
+  return s;
+}
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+/// The nodes an action changes (a veth: both ends).
+void touched_by(const Action& a, std::set<std::string>& out) {
+  out.insert(action_ns(a).node);
+  if (const auto* c = std::get_if<CreateLink>(&a); c && c->peer_ns) out.insert(c->peer_ns->node);
+}
+
+struct Source {
+  enum class Type { stop, netns_dir, file_dir, rtnl, nft } type;
+  std::string key; ///< rtnl, nft: the namespace key
+};
+
+struct Sub {
+  NsSubscription sockets;
+  uint64_t inode = 0;
+  bool nft = false;
+  std::vector<std::string> nodes;
+  uint64_t rtnl_token = 0, nft_token = 0;
+};
+
+} // namespace
+
+void install_watch_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_watch_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+struct Watcher::Impl {
+  Kernel& kernel;
+  Topology want;
+  LabState memory;
+  WatchOptions opt;
+  WatchSink sink;
+
+  Observed have;                                   ///< what the kernel holds, as last read
+  std::map<std::string, std::string> signatures;   ///< node -> signature of the request it was read with
+  std::map<std::string, Sub> subs;                 ///< namespace key -> subscription
+  std::map<uint64_t, Source> sources;              ///< epoll token -> source
+  uint64_t next_token = 16;
+  UniqueFd epoll, stop_fd, netns_dir, file_dir;
+  std::string stamp;                               ///< lab_state_stamp after our last save
+  std::string text;                                ///< the file's text as last applied (or refused)
+  std::set<std::tuple<std::string, std::string, std::string>> reported; ///< drift told (no heal)
+  Debouncer debounce{opt.quiet, opt.max_delay};
+  Dirty pending;
+  std::optional<Clock::time_point> retry_at, retry_t0;
+  int failures = 0;
+  bool told_busy = false;
+  std::optional<Clock::time_point> next_resync;
+
+  Impl(Kernel& k, Topology w, LabState m, WatchOptions o, WatchSink s)
+      : kernel(k), want(std::move(w)), memory(std::move(m)), opt(std::move(o)), sink(std::move(s)) {}
+
+  void tell(WatchEvent e) {
+    if (sink) sink(e);
+  }
+  void tell(WatchEvent::Kind k, std::string message) {
+    WatchEvent e;
+    e.kind = k;
+    e.message = std::move(message);
+    tell(std::move(e));
+  }
+
+  std::vector<ObserveTarget> targets() const { return observe_targets(want, memory); }
+
+  Expected<void> add(int fd, Source s, uint64_t token) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = token;
+    if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return fail("epoll: " + errno_text(errno));
+    sources.emplace(token, std::move(s));
+    return {};
+  }
+
+  void close_sub(const std::string& key) {
+    auto it = subs.find(key);
+    if (it == subs.end()) return;
+    sources.erase(it->second.rtnl_token);
+    sources.erase(it->second.nft_token);
+    subs.erase(it); // closing the fds takes them out of epoll (and lets a deleted namespace go)
+  }
+
+  /// Subscribes in each namespace of `only` (all when null) that exists and is not
+  /// yet subscribed (or is another namespace now); drops subscriptions of namespaces gone.
+  void refresh_subscriptions(const std::set<std::string>* only) {
+    std::map<std::string, std::pair<NsRef, Sub>> wanted;
+    for (const auto& t : targets()) {
+      auto& [ref, sub] = wanted.try_emplace(key_of(t.ref), t.ref, Sub{}).first->second;
+      sub.nodes.push_back(t.ref.node);
+      sub.nft = sub.nft || t.nat;
+    }
+    for (auto it = subs.begin(); it != subs.end();) {
+      auto key = (it++)->first;
+      if (!wanted.contains(key)) close_sub(key);
+    }
+    for (auto& [key, w] : wanted) {
+      auto& [ref, sub] = w;
+      if (only && std::ranges::none_of(sub.nodes, [&](const std::string& n) { return only->contains(n); })) continue;
+      const uint64_t inode = ns_inode(ref);
+      auto it = subs.find(key);
+      if (it != subs.end() && it->second.inode == inode && it->second.nft == sub.nft && inode != 0) {
+        it->second.nodes = sub.nodes;
+        continue;
+      }
+      close_sub(key);
+      if (inode == 0) continue; // gone: the repair makes it, and subscribes then
+      auto opened = subscribe_netns(ref, sub.nft);
+      if (!opened) {
+        tell(WatchEvent::Kind::error, opened.error().message);
+        continue;
+      }
+      sub.sockets = std::move(*opened);
+      sub.inode = inode;
+      sub.rtnl_token = next_token++;
+      if (sub.sockets.nft) sub.nft_token = next_token++;
+      (void)add(sub.sockets.rtnl.get(), Source{Source::Type::rtnl, key}, sub.rtnl_token);
+      if (sub.sockets.nft) (void)add(sub.sockets.nft.get(), Source{Source::Type::nft, key}, sub.nft_token);
+      subs.insert_or_assign(key, std::move(sub));
+    }
+  }
+
+  /// Closes the subscriptions in namespaces `plan` deletes: our sockets would keep
+  /// them (and the veths in them) alive, and apply waits for those veths to go.
+  void release_deleted(const Plan& plan) {
+    for (const auto& a : plan.actions)
+      if (const auto* d = std::get_if<DeleteNetns>(&a)) close_sub(key_of(d->ns));
+  }
+
+  /// Discards what the subscriptions of `nodes` have queued: the echo of our own
+  /// changes. Called before those nodes are read again, so nothing is lost.
+  void drain(const std::set<std::string>& nodes) {
+    std::byte buf[16384];
+    for (auto& [key, sub] : subs) {
+      if (std::ranges::none_of(sub.nodes, [&](const std::string& n) { return nodes.contains(n); })) continue;
+      for (int fd : {sub.sockets.rtnl.get(), sub.sockets.nft.get()})
+        if (fd >= 0)
+          while (read_datagram(fd, buf, sizeof buf) != 0) {
+          }
+    }
+  }
+
+  /// Reads `nodes` again (those still targets), keeping `have` and `signatures` current.
+  Expected<void> observe(const std::set<std::string>& nodes) {
+    std::set<std::string> targets_now;
+    for (const auto& t : targets()) {
+      targets_now.insert(t.ref.node);
+      if (nodes.contains(t.ref.node)) signatures[t.ref.node] = signature(t);
+    }
+    auto seen = observe_nodes(kernel, want, memory, &nodes);
+    if (!seen) return std::unexpected(seen.error());
+    for (auto& [node, ns] : seen->nodes) have.nodes.insert_or_assign(node, std::move(ns));
+    std::erase_if(have.nodes, [&](const auto& kv) { return !targets_now.contains(kv.first); });
+    std::erase_if(signatures, [&](const auto& kv) { return !targets_now.contains(kv.first); });
+    return {};
+  }
+
+  std::vector<std::string> all_nodes() const {
+    std::vector<std::string> out;
+    for (const auto& t : targets()) out.push_back(t.ref.node);
+    return out;
+  }
+
+  /// Takes the lab and global locks without waiting; nullopt when another run holds them.
+  std::optional<std::pair<RunLock, RunLock>> try_lock() {
+    LockWait now{std::chrono::milliseconds(0), {}};
+    auto lab = RunLock::lab(want.name, LockMode::exclusive, now);
+    if (!lab) return busy(lab.error().message);
+    auto global = RunLock::global(now);
+    if (!global) return busy(global.error().message);
+    told_busy = false;
+    return std::pair{std::move(*lab), std::move(*global)};
+  }
+  std::nullopt_t busy(const std::string& why) {
+    if (!told_busy) tell(WatchEvent::Kind::note, why + "; the watcher resyncs when it is done");
+    told_busy = true;
+    return std::nullopt;
+  }
+
+  /// Whether another run (up, down) changed the lab since our last save: then
+  /// adopt what it left (its memory, and the file copy it applied), or end when it
+  /// took the lab down. Returns false when the lab is gone.
+  bool adopt_other_run(Dirty& d) {
+    std::string now = lab_state_stamp(want.name);
+    if (now == stamp) return true;
+    if (now.empty()) return false;
+    auto m = load_lab_state(want.name);
+    if (!m) {
+      tell(WatchEvent::Kind::error, m.error().message);
+      return true;
+    }
+    memory = std::move(*m);
+    stamp = now;
+    if (auto copy = load_and_validate(lab_topology_path(want.name)); copy && copy->name == want.name) {
+      copy->source_path = want.source_path;
+      want = std::move(*copy);
+    }
+    tell(WatchEvent::Kind::note, "another run changed lab '" + want.name + "'; reading it again");
+    for (auto& n : all_nodes()) d.nodes.insert(n);
+    refresh_subscriptions(nullptr);
+    return true;
+  }
+
+  /// Drift findings of the current `have`.
+  std::vector<Finding> drift_of(const Plan& plan) const {
+    std::vector<Finding> out;
+    for (const auto& f : plan.findings)
+      if (f.state != Finding::State::ok) out.push_back(f);
+    return out;
+  }
+
+  static WatchEvent finding_event(WatchEvent::Kind k, const Finding& f) {
+    WatchEvent e;
+    e.kind = k;
+    e.path = f.path;
+    e.state = std::string(to_string(f.state));
+    e.want = f.want;
+    e.have = f.have;
+    return e;
+  }
+
+  /// Reports drift not told before (no heal); forgets drift that went away.
+  void report_drift(const std::vector<Finding>& drift) {
+    decltype(reported) now;
+    for (const auto& f : drift) {
+      auto key = std::tuple{f.path, f.want, f.have};
+      now.insert(key);
+      if (!reported.contains(key)) tell(finding_event(WatchEvent::Kind::drift, f));
+    }
+    reported = std::move(now);
+  }
+
+  void schedule_retry(const Dirty& d, Clock::time_point t0) {
+    pending.merge(d);
+    if (!retry_t0) retry_t0 = t0;
+    retry_at = Clock::now() + std::chrono::milliseconds(failures > 5 ? 1000 : 50 * (failures + 1));
+  }
+
+  /// After our own changes: subscribe where new, drop their echo, read the changed nodes again.
+  Expected<void> settle(const std::set<std::string>& touched) {
+    refresh_subscriptions(&touched);
+    drain(touched);
+    return observe(touched);
+  }
+
+  /// Handles one settled burst. Returns false when the lab was taken down.
+  bool flush(Dirty d, Clock::time_point t0) {
+    std::optional<std::pair<RunLock, RunLock>> locks;
+    if (opt.heal || d.file) {
+      locks = try_lock();
+      if (!locks) {
+        schedule_retry(d, t0);
+        return true;
+      }
+    }
+    if (!adopt_other_run(d)) return false;
+    if (d.file) edit(d, t0);
+    if (!d.nodes.empty()) heal(d, t0);
+    return true;
+  }
+
+  /// -v: how long each step of a repair took, from the first event.
+  static void phase(const char* what, Clock::time_point t0) {
+    if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, std::string("watch: ") + what + " at " + std::to_string(ms_since(t0)) + " ms");
+  }
+
+  void heal(const Dirty& d, Clock::time_point t0) {
+    phase("locked", t0);
+    if (auto ok = observe(d.nodes); !ok) {
+      tell(WatchEvent::Kind::error, ok.error().message);
+      return schedule_retry(d, t0);
+    }
+    phase("observed", t0);
+    Plan plan = diff(want, have, memory);
+    phase("diffed", t0);
+    auto drift = drift_of(plan);
+    if (!opt.heal) return report_drift(drift);
+    if (plan.empty()) return;
+    if (auto ok = check_plan(kernel, plan); !ok) {
+      report_drift(drift);
+      tell(WatchEvent::Kind::error, "not repaired: " + ok.error().message);
+      return;
+    }
+    std::set<std::string> touched = d.nodes;
+    for (const auto& a : plan.actions) touched_by(a, touched);
+    release_deleted(plan);
+    auto r = apply_lab(kernel, want, memory, std::move(plan));
+    if (!r || !r->applied.ok()) {
+      ++failures;
+      std::string why = !r ? r.error().message
+                           : "failed: " + describe(r->plan.actions[*r->applied.failed_index]) + ": " +
+                                 (r->applied.error ? r->applied.error->message : "interrupted");
+      stamp = lab_state_stamp(want.name); // apply_lab wrote (or restored) the memory
+      tell(WatchEvent::Kind::error, "repair " + why + "; retrying");
+      (void)settle(touched);
+      return schedule_retry(d, t0);
+    }
+    phase("applied", t0);
+    memory = std::move(*r->memory);
+    stamp = lab_state_stamp(want.name);
+    if (auto ok = settle(touched); !ok) tell(WatchEvent::Kind::error, ok.error().message);
+    phase("verified", t0);
+    const double ms = ms_since(t0);
+    for (const auto& f : drift) {
+      auto e = finding_event(WatchEvent::Kind::repair, f);
+      e.ms = ms;
+      tell(std::move(e));
+    }
+    failures = 0;
+    reported.clear();
+    for (const auto& f : drift_of(diff(want, have, memory)))
+      tell(WatchEvent::Kind::error, "still differs after the repair: " + f.path + ": want " + f.want + ", have " + f.have);
+  }
+
+  std::string read_text() const {
+    std::ifstream in(opt.file);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  void edit(Dirty& d, Clock::time_point t0) {
+    std::string now = read_text();
+    if (now == text) return;
+    text = now;
+    auto raw = load_string(now, opt.file);
+    std::vector<std::string> problems;
+    std::optional<Topology> next;
+    if (!raw) {
+      problems.push_back(raw.error().message);
+    } else if (auto v = validate(*raw); !v) {
+      for (const auto& diag : v.error()) problems.push_back(diag.str());
+    } else {
+      next = std::move(*v);
+    }
+    if (!next) {
+      WatchEvent e;
+      e.kind = WatchEvent::Kind::invalid;
+      e.problems = std::move(problems);
+      e.message = opt.file + ": not applied; the lab stays as it was";
+      return tell(std::move(e));
+    }
+    if (next->name != want.name)
+      return tell(WatchEvent::Kind::error, opt.file + " now names lab '" + next->name + "'; this watcher keeps lab '" +
+                                               want.name + "': not applied (restart the watcher for another lab)");
+    next->source_path = opt.file;
+    Topology old = std::move(want);
+    want = std::move(*next);
+    // Read what the edit asks to read differently (new nodes, new sysctls or NAT), and what events dirtied.
+    std::set<std::string> read = d.nodes;
+    for (const auto& t : targets())
+      if (auto it = signatures.find(t.ref.node); it == signatures.end() || it->second != signature(t))
+        read.insert(t.ref.node);
+    refresh_subscriptions(&read);
+    if (auto ok = observe(read); !ok) return undo_edit(std::move(old), ok.error().message);
+    Plan plan = diff(want, have, memory);
+    if (auto ok = check_plan(kernel, plan); !ok) return undo_edit(std::move(old), ok.error().message);
+    std::set<std::string> touched = read;
+    for (const auto& a : plan.actions) touched_by(a, touched);
+    auto step = [&](const Action& a, const Expected<void>& r) {
+      WatchEvent e;
+      e.kind = WatchEvent::Kind::change;
+      e.message = describe(a) + (r ? "" : "  FAILED: " + r.error().message);
+      tell(std::move(e));
+    };
+    release_deleted(plan);
+    auto r = apply_lab(kernel, want, memory, std::move(plan), step);
+    if (!r || !r->applied.ok()) {
+      std::string why = !r ? r.error().message : r->applied.error ? r->applied.error->message : "interrupted";
+      stamp = lab_state_stamp(want.name);
+      (void)settle(touched);
+      return undo_edit(std::move(old), why + " (every change of this edit was undone)");
+    }
+    memory = std::move(*r->memory);
+    (void)save_lab_topology(want.name, now);
+    stamp = lab_state_stamp(want.name);
+    refresh_subscriptions(nullptr);
+    if (auto ok = settle(touched); !ok) tell(WatchEvent::Kind::error, ok.error().message);
+    WatchEvent e;
+    e.kind = WatchEvent::Kind::edit;
+    e.changes = r->plan.actions.size();
+    e.ms = ms_since(t0);
+    tell(std::move(e));
+    for (const auto& f : drift_of(diff(want, have, memory)))
+      tell(WatchEvent::Kind::error, "still differs after the edit: " + f.path + ": want " + f.want + ", have " + f.have);
+    d.nodes.clear(); // read above
+  }
+
+  void undo_edit(Topology old, const std::string& why) {
+    want = std::move(old);
+    tell(WatchEvent::Kind::error, "edit not applied: " + why + "; the lab stays as it was");
+    refresh_subscriptions(nullptr);
+  }
+
+  /// Reads what the fd has; marks dirty what it concerns.
+  void on_readable(const Source& s) {
+    switch (s.type) {
+    case Source::Type::stop: return;
+    case Source::Type::netns_dir: return on_inotify(netns_dir.get(), true);
+    case Source::Type::file_dir: return on_inotify(file_dir.get(), false);
+    case Source::Type::rtnl:
+    case Source::Type::nft: break;
+    }
+    auto it = subs.find(s.key);
+    if (it == subs.end()) return;
+    Sub& sub = it->second;
+    int fd = s.type == Source::Type::rtnl ? sub.sockets.rtnl.get() : sub.sockets.nft.get();
+    std::byte buf[16384];
+    bool dirty = false;
+    for (long n; (n = read_datagram(fd, buf, sizeof buf)) != 0;) {
+      if (n == -ENOBUFS) {
+        tell(WatchEvent::Kind::resync, (sub.nodes.empty() ? s.key : sub.nodes.front()) +
+                                           ": events were lost (ENOBUFS); reading it again");
+        dirty = true;
+        continue;
+      }
+      if (n < 0) { // the socket broke: read again, subscribe again
+        dirty = true;
+        close_sub(s.key);
+        break;
+      }
+      std::span<const std::byte> d(buf, static_cast<size_t>(n));
+      if (s.type == Source::Type::rtnl ? rtnl_datagram_matters(d) : nft_datagram_matters(d)) dirty = true;
+    }
+    if (!dirty) return;
+    if (auto again = subs.find(s.key); again != subs.end())
+      for (const auto& n : again->second.nodes) pending.nodes.insert(n);
+    else
+      for (const auto& t : targets())
+        if (key_of(t.ref) == s.key) pending.nodes.insert(t.ref.node);
+    debounce.note(Clock::now());
+  }
+
+  void on_inotify(int fd, bool netns) {
+    alignas(inotify_event) char buf[8192];
+    bool any = false;
+    std::vector<NsRef> refs;
+    if (netns)
+      for (const auto& t : targets()) refs.push_back(t.ref);
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) {
+      for (char* p = buf; p < buf + n;) {
+        auto* ev = reinterpret_cast<inotify_event*>(p);
+        p += sizeof(inotify_event) + ev->len;
+        std::string name = ev->len ? std::string(ev->name) : std::string();
+        if (ev->mask & IN_Q_OVERFLOW) {
+          for (auto& node : all_nodes()) pending.nodes.insert(node);
+          pending.file = true;
+          any = true;
+          continue;
+        }
+        if (!netns) {
+          if (is_topology_entry(name, opt.file)) pending.file = any = true;
+          continue;
+        }
+        auto nodes = nodes_for_netns_entry(refs, name);
+        if (nodes.empty()) continue;
+        // Our socket would keep a namespace deleted by hand alive (and its veths with it).
+        if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+          close_sub("/run/netns/" + name);
+          // The kernel's own handle too (observe forgets a namespace whose file is gone):
+          // else a `down` from another terminal would wait for namespaces we keep alive.
+          for (const auto& r : refs)
+            if (r.path == "/run/netns/" + name) (void)kernel.observe(r, {});
+        }
+        for (auto& node : nodes) pending.nodes.insert(node);
+        any = true;
+      }
+    }
+    if (any) debounce.note(Clock::now());
+  }
+
+  Expected<void> start() {
+    epoll = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll) return fail("epoll: " + errno_text(errno));
+    stop_fd = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!stop_fd) return fail("eventfd: " + errno_text(errno));
+    g_stop_fd = stop_fd.get();
+    if (auto ok = add(stop_fd.get(), Source{Source::Type::stop, {}}, 1); !ok) return ok;
+    ::mkdir(k_netns_dir, 0755); // so that a namespace made later is seen (ip netns does the same)
+    if (auto fd = watch_directory(k_netns_dir)) {
+      netns_dir = std::move(*fd);
+      if (auto ok = add(netns_dir.get(), Source{Source::Type::netns_dir, {}}, 2); !ok) return ok;
+    }
+    auto dir = std::filesystem::path(opt.file).parent_path().string();
+    auto fd = watch_directory(dir.empty() ? "." : dir);
+    if (!fd) return std::unexpected(fd.error());
+    file_dir = std::move(*fd);
+    if (auto ok = add(file_dir.get(), Source{Source::Type::file_dir, {}}, 3); !ok) return ok;
+    text = read_text();
+    stamp = lab_state_stamp(want.name);
+    refresh_subscriptions(nullptr); // first subscribe, then read: no change falls between
+    std::set<std::string> all;
+    for (auto& n : all_nodes()) all.insert(n);
+    if (auto ok = observe(all); !ok) return ok;
+    size_t namespaces = subs.size();
+    tell(WatchEvent::Kind::watching, "lab '" + want.name + "': " + std::to_string(all.size()) + " nodes, " +
+                                         std::to_string(namespaces) + " namespaces, and " + opt.file +
+                                         (opt.heal ? "" : " (reporting only)") +
+                                         "; Ctrl-C stops watching and leaves the lab up");
+    // Drift that came before the subscriptions (or right after `up`): handled at once.
+    pending.nodes = all;
+    debounce.note(Clock::now());
+    if (opt.resync_period.count() > 0) next_resync = Clock::now() + opt.resync_period;
+    return {};
+  }
+
+  int timeout_ms() const {
+    std::optional<Clock::time_point> t = debounce.due();
+    auto earliest = [&](std::optional<Clock::time_point> o) {
+      if (o && (!t || *o < *t)) t = o;
+    };
+    earliest(retry_at);
+    earliest(next_resync);
+    if (!t) return -1;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*t - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+  }
+
+  Expected<WatchEnd> loop() {
+    epoll_event events[64];
+    for (;;) {
+      if (g_stop_seen) return WatchEnd::stopped; // a signal before the eventfd was there
+      int n = ::epoll_wait(epoll.get(), events, 64, timeout_ms());
+      if (n < 0 && errno != EINTR) return fail("epoll_wait: " + errno_text(errno));
+      for (int i = 0; i < n; ++i) {
+        auto it = sources.find(events[i].data.u64);
+        if (it == sources.end()) continue;
+        if (it->second.type == Source::Type::stop) return WatchEnd::stopped;
+        Source s = it->second; // on_readable may close the subscription it came from
+        on_readable(s);
+      }
+      const auto now = Clock::now();
+      if (next_resync && now >= *next_resync) {
+        for (auto& node : all_nodes()) pending.nodes.insert(node);
+        debounce.note(now);
+        next_resync = now + opt.resync_period;
+      }
+      auto due = debounce.due();
+      bool retry_due = retry_at && now >= *retry_at;
+      if ((due && now >= *due) || retry_due) {
+        auto t0 = debounce.take().value_or(now);
+        if (retry_t0) t0 = std::min(t0, *retry_t0);
+        retry_at.reset();
+        retry_t0.reset();
+        Dirty d = std::move(pending);
+        pending = {};
+        if (!flush(std::move(d), t0)) {
+          tell(WatchEvent::Kind::stop, "lab '" + want.name + "' was taken down by another run");
+          return WatchEnd::lab_down;
+        }
+      }
+    }
+  }
+};
+
+Watcher::Watcher(Kernel& kernel, Topology want, LabState memory, WatchOptions options, WatchSink sink)
+    : m(std::make_unique<Impl>(kernel, std::move(want), std::move(memory), std::move(options), std::move(sink))) {}
+
+Watcher::~Watcher() { g_stop_fd = -1; }
+
+const Topology& Watcher::want() const { return m->want; }
+
+Expected<WatchEnd> Watcher::run() {
+  if (auto ok = m->start(); !ok) return std::unexpected(ok.error());
+  return m->loop();
+}
+
+} // namespace netlab
