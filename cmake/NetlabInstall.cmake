@@ -30,6 +30,8 @@ add_custom_target(netlab_version
   COMMENT "netlab version: git describe"
   VERBATIM)
 target_sources(netlab-cli PRIVATE ${NETLAB_VERSION_CPP})
+# Not in the app's unity files: a new commit still recompiles this file alone.
+set_source_files_properties(${NETLAB_VERSION_CPP} TARGET_DIRECTORY netlab-cli PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
 target_include_directories(netlab-cli PRIVATE ${PROJECT_SOURCE_DIR}/apps/netlab)
 add_dependencies(netlab-cli netlab_version)
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNETLAB_TESTS=OFF
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNETLAB_TESTS=OFF -DNETLAB_BENCH=OFF
 cmake --build build/release
 topo=${1:-topologies/bridge-gateway.yaml}
 netlab=build/release/apps/netlab

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNETLAB_SANITIZE=ON
+cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNETLAB_SANITIZE=ON -DNETLAB_BENCH=OFF
 cmake --build build/test
 ctest --test-dir build/test --output-on-failure -j2 "$@"

@@ -45,7 +45,7 @@ std::string plural(std::size_t n, const std::string& one, const std::string& man
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-std::string summary_line(const std::string& file, const Topology& t, const Counts& n) {
+std::string file_summary_line(const std::string& file, const Topology& t, const Counts& n) {
   std::string kinds = plural(n.hosts, "host", "hosts");
   if (n.externals > 0) kinds += ", " + std::to_string(n.externals) + " external";
   return file + ": lab '" + t.name + "' is valid: " + plural(n.nodes, "node", "nodes") + " (" + kinds + "), " +
@@ -93,7 +93,7 @@ int run_validate(const std::string& file, bool print_expanded, const Globals& g)
   if (g.json)
     print_json(summary_json(file, *topo, n));
   else if (!g.quiet)
-    std::printf("%s\n", summary_line(file, *topo, n).c_str());
+    std::printf("%s\n", file_summary_line(file, *topo, n).c_str());
   return static_cast<int>(ExitCode::ok);
 }
 

@@ -31,7 +31,7 @@ constexpr std::size_t k_echo_payload = 56;
 
 ProbeResult failed(ProbeOutcome outcome, std::string message) { return {outcome, std::nullopt, std::move(message)}; }
 
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double elapsed_ms(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 /// Maps the errno of connect()/sendto() to what a student would want to read.
 ProbeResult from_errno(int err) {
@@ -223,7 +223,7 @@ private:
                                                  : parse_v6(pkt, source, m_target, m_id);
       if (r.kind == Received::Kind::error) return failed(ProbeOutcome::unreachable, r.what);
       if (r.kind == Received::Kind::reply && r.seq >= 1 && r.seq <= m_sent.size())
-        return ProbeResult{ProbeOutcome::ok, ms_since(m_sent[r.seq - 1]), {}};
+        return ProbeResult{ProbeOutcome::ok, elapsed_ms(m_sent[r.seq - 1]), {}};
     }
   }
 
@@ -298,7 +298,7 @@ ProbeResult tcp_connect(const IpAddr& target, uint16_t port, std::chrono::millis
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return from_errno(err);
   }
-  return ProbeResult{ProbeOutcome::ok, ms_since(start), {}};
+  return ProbeResult{ProbeOutcome::ok, elapsed_ms(start), {}};
 }
 
 ProbeResult ping_from(const NsRef& from, const IpAddr& target, const PingOptions& options) {

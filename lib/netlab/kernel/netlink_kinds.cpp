@@ -21,10 +21,6 @@ namespace {
 
 using AttrTable = std::vector<nlattr*>;
 
-NlError local_error(int err, const std::string& detail = {}) {
-  return NlError{err, errno_text(err) + (detail.empty() ? "" : " (" + detail + ")")};
-}
-
 template <class Fn> void for_each_link(nl_cache* cache, Fn&& fn) {
   for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
     fn(reinterpret_cast<rtnl_link*>(o));

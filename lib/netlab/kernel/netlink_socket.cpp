@@ -76,6 +76,10 @@ int nl_to_errno(int nl_code) {
 
 } // namespace
 
+NlError local_error(int err, const std::string& detail) {
+  return NlError{err, errno_text(err) + (detail.empty() ? "" : " (" + detail + ")")};
+}
+
 std::string nl_error_text(int nl_code) {
   if (int err = nl_to_errno(nl_code)) return errno_text(err);
   return nl_geterror(nl_code);

@@ -47,6 +47,9 @@ template <class T> using NlExpected = std::expected<T, NlError>;
 /// Text for a negative libnl return code (NLE_*).
 std::string nl_error_text(int nl_code);
 
+/// A request that failed before it was sent (errno `err`, e.g. ENOMEM), with `detail` in parentheses.
+NlError local_error(int err, const std::string& detail = {});
+
 /// A NETLINK_ROUTE socket; it stays in the namespace of the thread that opened it.
 class NlSocket {
 public:

@@ -17,10 +17,6 @@ namespace netlab {
 
 namespace {
 
-NlError local_error(int err, const std::string& detail = {}) {
-  return NlError{err, errno_text(err) + (detail.empty() ? "" : " (" + detail + ")")};
-}
-
 /// Sends a request built by libnl (`rc` is the builder's return code).
 NlExpected<void> send_built(NlSocket& sock, int rc, nl_msg* raw) {
   NlMsgPtr msg(raw);

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/if.h> // struct ifreq (not <net/if.h>: it clashes with <linux/if.h> in a unity file)
 #include <linux/if_tun.h>
-#include <net/if.h>
 #include <pwd.h>
 #include <sys/ioctl.h>
 #include <vector>

@@ -22,7 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-json table_ref(const std::string& table) { return {{"family", k_nat_family}, {"name", table}}; }
 
 Expected<bool> table_exists(const std::string& table) {
   auto out = nft_run_json({{"nftables", {{{"list", {{"tables", {{"family", k_nat_family}}}}}}}}});

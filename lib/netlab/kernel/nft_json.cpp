@@ -119,8 +119,6 @@ NftRule dnat_prerouting_rule(const NatRule& r) {
   return assemble("prerouting", stmts);
 }
 
-json table_ref(const std::string& table) { return {{"family", k_nat_family}, {"name", table}}; }
-
 void strip_volatile(json& node, bool top) {
   if (node.is_array()) {
     for (json& e : node) strip_volatile(e, false);
@@ -135,6 +133,8 @@ void strip_volatile(json& node, bool top) {
 }
 
 } // namespace
+
+nlohmann::json table_ref(const std::string& table) { return {{"family", k_nat_family}, {"name", table}}; }
 
 const std::vector<NatChainSpec>& nat_chains() {
   static const std::vector<NatChainSpec> chains{

@@ -20,6 +20,9 @@ struct NatChainSpec {
   std::string_view prio_text; ///< priority as nft syntax prints it
 };
 
+/// {"family": k_nat_family, "name": table}: a table as nft JSON commands name it.
+nlohmann::json table_ref(const std::string& table);
+
 /// The lab table's chains in creation (and so listing) order: postrouting, prerouting, output.
 const std::vector<NatChainSpec>& nat_chains();
 

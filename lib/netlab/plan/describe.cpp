@@ -3,6 +3,7 @@
 #include <netlab/kernel/nft.hpp>
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/util/overloaded.hpp>
 
 #include <algorithm>
 #include <sstream>
@@ -10,10 +11,6 @@
 namespace netlab {
 
 namespace {
-
-template <class... Ts> struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 std::string at(const NsRef& ns, const std::string& link) { return ns.node + ":" + link; }
 

@@ -1,14 +1,11 @@
 #include <netlab/plan/inverse.hpp>
 
 #include <netlab/plan/diff_kinds.hpp>
+#include <netlab/util/overloaded.hpp>
 
 namespace netlab {
 
 namespace {
-
-template <class... Ts> struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 Interface interface_from(const ObservedLink& l) {
   Interface i = options_of(l); // name, kind and its kind's settings (vxlan id, macvlan parent...)

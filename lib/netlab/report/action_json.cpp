@@ -5,6 +5,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/diff_kinds.hpp>
 #include <netlab/plan/impair.hpp>
+#include <netlab/util/overloaded.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -13,10 +14,6 @@ namespace netlab {
 using nlohmann::json;
 
 namespace {
-
-template <class... Ts> struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 /// The skeleton every action shares; `text` is the plan line a human reads.
 json head(const char* op, std::string_view object, const NsRef& ns, const std::string& name) {
