@@ -65,7 +65,7 @@ void touched_by(const Action& a, std::set<std::string>& out) {
 }
 
 struct Source {
-  enum class Type { stop, netns_dir, file_dir, rtnl, nft } type;
+  enum class Type { stop, netns_dir, file_dir, state_dir, rtnl, nft } type;
   std::string key; ///< rtnl, nft: the namespace key
 };
 
@@ -100,7 +100,7 @@ struct Watcher::Impl {
   std::map<std::string, Sub> subs;                 ///< namespace key -> subscription
   std::map<uint64_t, Source> sources;              ///< epoll token -> source
   uint64_t next_token = 16;
-  UniqueFd epoll, stop_fd, netns_dir, file_dir;
+  UniqueFd epoll, stop_fd, netns_dir, file_dir, state_dir;
   std::string stamp;                               ///< lab_state_stamp after our last save
   std::string text;                                ///< the file's text as last applied (or refused)
   std::set<std::tuple<std::string, std::string, std::string>> reported; ///< drift told (no heal)
@@ -460,6 +460,7 @@ struct Watcher::Impl {
     case Source::Type::stop: return;
     case Source::Type::netns_dir: return on_inotify(netns_dir.get(), true);
     case Source::Type::file_dir: return on_inotify(file_dir.get(), false);
+    case Source::Type::state_dir: return on_state_dir();
     case Source::Type::rtnl:
     case Source::Type::nft: break;
     }
@@ -491,6 +492,17 @@ struct Watcher::Impl {
       for (const auto& t : targets())
         if (key_of(t.ref) == s.key) pending.nodes.insert(t.ref.node);
     debounce.note(Clock::now());
+  }
+
+  /// The lab's state dir changed: another run wrote or removed state.json. The
+  /// flush this schedules compares the stamp (adopt_other_run), so a `down` from
+  /// another terminal ends the watch even when its last namespace event came
+  /// before it removed the state (the order a slow machine shows).
+  void on_state_dir() {
+    alignas(inotify_event) char buf[4096];
+    bool any = false;
+    while (::read(state_dir.get(), buf, sizeof buf) > 0) any = true;
+    if (any) debounce.note(Clock::now());
   }
 
   void on_inotify(int fd, bool netns) {
@@ -548,6 +560,11 @@ struct Watcher::Impl {
     if (!fd) return std::unexpected(fd.error());
     file_dir = std::move(*fd);
     if (auto ok = add(file_dir.get(), Source{Source::Type::file_dir, {}}, 3); !ok) return ok;
+    auto state = std::filesystem::path(lab_topology_path(want.name)).parent_path().string();
+    if (auto sfd = watch_directory(state)) { // absent only if the lab went down meanwhile: the stamp says so
+      state_dir = std::move(*sfd);
+      if (auto ok = add(state_dir.get(), Source{Source::Type::state_dir, {}}, 4); !ok) return ok;
+    }
     text = read_text();
     stamp = lab_state_stamp(want.name);
     refresh_subscriptions(nullptr); // first subscribe, then read: no change falls between
