@@ -174,6 +174,17 @@ TEST_CASE("expand: range and expression errors carry their position", "[expand]"
         "interface name) or a list item");
 }
 
+TEST_CASE("expand: arithmetic beyond 64 bits is an error, never an overflow", "[expand]") {
+  for (const char* e : {"{999999999999999*999999999999999}", "{0-999999999999999*999999999*99999}",
+                        "{-(999999999*999999999*9*2*2*2*2*2*2*2*2*2*2*2*2)}"}) {
+    INFO(e);
+    std::string msg = expand_error(std::string("name: lab\nnodes:\n  ns1: {interfaces: {e: {mtu: \"") + e + "\"}}}\n");
+    CHECK(msg.find("too large") != std::string::npos);
+  }
+  CHECK(expand_error("name: lab\nnodes:\n  ns{-999999999999999*9000..999999999999999*9000}: {}\n").find("repeats more") !=
+        std::string::npos);
+}
+
 TEST_CASE("expand: the validator names the expansion that made a bad value", "[expand]") {
   auto p = problems("name: lab\ntemplates:\n  t: {interfaces: {e: {kind: dummy, mtu: \"{i*30}\"}}}\nnodes:\n"
                     "  ns{2..3}: {template: t}\n");

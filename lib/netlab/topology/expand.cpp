@@ -57,15 +57,31 @@ private:
     if (m_pos < m_text.size() && m_text[m_pos] == c) return ++m_pos, true;
     return false;
   }
+  // Every step is checked: a file's arithmetic must not overflow (UB) however large.
+  /// `op` computes into `out` and says whether it overflowed; run before `out` is read.
+  template <class Op> int64_t checked_op(Op op, int64_t& out) {
+    bool overflowed = op();
+    return checked(overflowed, out);
+  }
+
+  int64_t checked(bool overflowed, const int64_t& v) {
+    if (overflowed && m_error.empty()) m_error = "the value is too large (beyond 64-bit integers)";
+    return overflowed ? 0 : v;
+  }
+
   int64_t sum() {
     int64_t v = product();
     while (m_error.empty()) {
-      if (eat('+'))
-        v += product();
-      else if (eat('-'))
-        v -= product();
-      else
+      int64_t r = 0, out = 0;
+      if (eat('+')) {
+        r = product();
+        v = checked_op([&] { return __builtin_add_overflow(v, r, &out); }, out);
+      } else if (eat('-')) {
+        r = product();
+        v = checked_op([&] { return __builtin_sub_overflow(v, r, &out); }, out);
+      } else {
         break;
+      }
     }
     return v;
   }
@@ -74,18 +90,23 @@ private:
     while (m_error.empty()) {
       char op = eat('*') ? '*' : eat('/') ? '/' : eat('%') ? '%' : 0;
       if (!op) break;
-      int64_t r = factor();
+      int64_t r = factor(), out = 0;
       if (op == '*')
-        v *= r;
+        v = checked_op([&] { return __builtin_mul_overflow(v, r, &out); }, out);
       else if (r == 0)
         m_error = "division by zero";
+      else if (r == -1) // INT64_MIN / -1 overflows; x % -1 is 0
+        v = op == '/' ? checked_op([&] { return __builtin_sub_overflow(int64_t{0}, v, &out); }, out) : 0;
       else
         v = op == '/' ? v / r : v % r;
     }
     return v;
   }
   int64_t factor() {
-    if (eat('-')) return -factor();
+    if (eat('-')) {
+      int64_t v = factor(), out = 0;
+      return checked_op([&] { return __builtin_sub_overflow(int64_t{0}, v, &out); }, out);
+    }
     if (eat('(')) {
       int64_t v = sum();
       if (!eat(')') && m_error.empty()) m_error = "missing ')'";
@@ -464,7 +485,8 @@ private:
     if (*hi < *lo)
       return problem(mark, "range " + range + " ends before it starts (" + std::to_string(*lo) + " > " +
                                std::to_string(*hi) + ")");
-    if (static_cast<uint64_t>(*hi - *lo) >= k_max_expanded_values)
+    int64_t span = 0;
+    if (__builtin_sub_overflow(*hi, *lo, &span) || static_cast<uint64_t>(span) >= k_max_expanded_values)
       return problem(mark, "range " + range + " repeats more than " + std::to_string(k_max_expanded_values) + " times");
     b.push_back({range, 0});
     for (int64_t i = *lo; i <= *hi; ++i) {
