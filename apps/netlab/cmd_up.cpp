@@ -52,17 +52,6 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
   return 0;
 }
 
-/// Keeps the file as applied in the state dir, so `status -l` works from anywhere
-/// and after the file changed. A copy that cannot be written only costs that.
-void keep_copy(const Topology& topo) {
-  std::ifstream in(topo.source_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return;
-  if (auto saved = save_lab_topology(topo.name, text.str()); !saved)
-    log_line(LogLevel::warn, saved.error().message);
-}
-
 int run_up(const UpOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
@@ -77,7 +66,7 @@ int run_up(const UpOptions& o, Globals& g) {
   printer.finish();
   if (!result) return report(result.error());
   int rc = finish(lab->topo.name, *result, g, lab->topo.message);
-  if (rc == 0) keep_copy(lab->topo);
+  if (rc == 0) keep_topology_copy(lab->topo);
   return rc;
 }
 

@@ -58,10 +58,7 @@ std::variant<LabState, int> bring_up(LabSession& lab, const WatchCliOptions& o, 
   const std::string& message = lab.topo.message;
   if (!g.json && !g.quiet && !message.empty())
     std::printf("\n%s%s\n", message.c_str(), message.ends_with('\n') ? "" : "\n");
-  std::ifstream in(lab.topo.source_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in) (void)save_lab_topology(lab.topo.name, text.str());
+  keep_topology_copy(lab.topo);
   return std::move(*result->memory);
 }
 

@@ -1,16 +1,20 @@
 #include "common.hpp"
 
 #include <netlab/apply/engine.hpp>
+#include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/report/terminal.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/escape.hpp>
+#include <netlab/util/log.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <cstdlib>
 
@@ -185,6 +189,14 @@ Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::
   if (auto entered = enter_node(*target); !entered) return std::unexpected(entered.error());
   export_node_env(*target);
   return target;
+}
+
+void keep_topology_copy(const Topology& topo) {
+  std::ifstream in(topo.source_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return;
+  if (auto saved = save_lab_topology(topo.name, text.str()); !saved) log_line(LogLevel::warn, saved.error().message);
 }
 
 int report(const Error& e) {

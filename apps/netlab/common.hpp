@@ -101,6 +101,10 @@ void stop_on_signals();
 /// after it finished): prints what was undone; returns 128+signal.
 int report_interrupted(const ApplyResult& r);
 
+/// Keeps the file as applied in the state dir (up, watch), so `status -l` works from
+/// anywhere and after the file changed. A copy that cannot be written is a warning.
+void keep_topology_copy(const Topology& topo);
+
 /// Maps an Error to its exit code after printing it.
 int report(const Error& e);
 
