@@ -93,6 +93,7 @@ struct Row {
   double settle_s = 0; ///< waiting for the kernel's namespace cleanup after down (not a netlab cost)
   double load = 0;     ///< 1-minute load average when the (last) run started
   double noop_hot_s = 0; ///< no-op up straight after up, while the lab's IPv6 start-up traffic still runs
+  double add_one_s = 0, remove_one_s = 0; ///< `up` of the file with one namespace more, then of the file again
   double chatter_s = 0;  ///< how long that traffic lasted (waited for before the timed no-op up and status)
 };
 
@@ -205,6 +206,7 @@ std::string ns_batch(int i) {
 struct LabFiles {
   Shape shape;
   fs::path dir, yaml, host;
+  fs::path edited; ///< the same lab with one namespace more (the edit the benchmark applies and takes back)
   std::vector<fs::path> ns;
 };
 
@@ -212,8 +214,10 @@ LabFiles write_lab(const Shape& shape, bool ipv6) {
   const int n = shape.namespaces();
   char tmpl[] = "/tmp/netlab-bench-XXXXXX";
   if (!mkdtemp(tmpl)) die(errno_text("mkdtemp"));
-  LabFiles f{shape, tmpl, fs::path(tmpl) / (shape.name() + ".yaml"), fs::path(tmpl) / "host.batch", {}};
+  LabFiles f{shape, tmpl, fs::path(tmpl) / (shape.name() + ".yaml"), fs::path(tmpl) / "host.batch", {}, {}};
   write_file(f.yaml, shape.yaml(ipv6));
+  f.edited = fs::path(tmpl) / (shape.name() + "-plus-one.yaml");
+  write_file(f.edited, shape.yaml(ipv6, 1));
   write_file(f.host, host_batch(shape));
   for (int i = 0; i < n; ++i) {
     f.ns.push_back(fs::path(tmpl) / (ns_name(i) + ".batch"));
@@ -367,6 +371,14 @@ double time_netlab(const Options& o, const std::string& verb, const LabFiles& f,
   return r.seconds;
 }
 
+/// Runs netlab VERB PATH, which must exit 0; folds its peak RSS into row.rss_mib.
+double time_netlab_file(const Options& o, const std::string& verb, const fs::path& path, Row& row) {
+  ProcResult r = run({o.netlab, "-q", verb, path});
+  if (!succeeded(r)) die("netlab " + verb + " " + path.string() + " failed (" + status_text(r) + ")");
+  row.rss_mib = std::max(row.rss_mib, double(r.maxrss_kib) / 1024.0);
+  return r.seconds;
+}
+
 /// The second up must find nothing to do; checked untimed with `plan --json`.
 void check_converged(const Options& o, const LabFiles& f) {
   ProcResult r = run({o.netlab, "--json", "plan", f.yaml}, true);
@@ -389,6 +401,8 @@ Row measure_once(const Options& o, const LabFiles& f) {
   row.noop_s = time_netlab(o, "up", f, row, row.noop_cpu);
   check_converged(o, f);
   row.status_s = time_netlab(o, "status", f, row, row.status_cpu);
+  row.add_one_s = time_netlab_file(o, "up", f.edited, row);
+  row.remove_one_s = time_netlab_file(o, "up", f.yaml, row);
   row.down_s = time_netlab(o, "down", f, row, row.down_cpu);
   check_nothing_left(o);
   row.settle_s = settle("netlab down");
@@ -409,7 +423,8 @@ Row measure(const Options& o, int n) {
     }
     for (auto m : {&Row::ip_s, &Row::up_s, &Row::noop_s, &Row::status_s, &Row::down_s, &Row::settle_s, &Row::up_cpu,
                    &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu, &Row::noop_hot_s, &Row::chatter_s, &Row::ip_host_s,
-                   &Row::floor_up_s, &Row::floor_down_s, &Row::validate_s, &Row::compact_validate_s})
+                   &Row::floor_up_s, &Row::floor_down_s, &Row::validate_s, &Row::compact_validate_s,
+                   &Row::add_one_s, &Row::remove_one_s})
       best.*m = std::min(best.*m, row.*m);
     best.rss_mib = std::max(best.rss_mib, row.rss_mib);
     best.load = row.load;
@@ -456,6 +471,8 @@ std::vector<Target> targets(const Options& o, const std::vector<Row>& rows) {
   if (o.ip_script) out.push_back({r.lab + " up speedup over the ip script (x)", r.ip_s / r.up_s, k_min_speedup, true});
   out.push_back({r.lab + " no-op up (s)", r.noop_s, k_max_noop_s, false});
   out.push_back({r.lab + " status (s)", r.status_s, k_max_noop_s, false});
+  out.push_back({r.lab + " up adding one namespace (s)", r.add_one_s, k_max_noop_s, false});
+  out.push_back({r.lab + " up removing it (s)", r.remove_one_s, k_max_noop_s, false});
   out.push_back({r.lab + " down (s)", r.down_s, k_max_down_s, false});
   out.push_back({r.lab + " peak RSS (MiB)", r.rss_mib, k_max_rss_mib, false});
   const Row& a = rows.front();
@@ -498,6 +515,8 @@ void print_table(const std::vector<Row>& rows, const std::vector<Target>& ts) {
                 r.floor_up_s, r.up_s, ratio, r.up_s / r.floor_up_s, r.noop_s, r.status_s,
                 r.floor_down_s, r.down_s, r.down_s / r.floor_down_s, r.rss_mib);
   }
+  std::printf("\nan edit of the file, applied by `netlab up` (no watcher), s:\n| lab | add one namespace | remove it |\n|---|---:|---:|\n");
+  for (const auto& r : rows) std::printf("| %s | %.3f | %.3f |\n", r.lab.c_str(), r.add_one_s, r.remove_one_s);
   std::printf("\nnetlab CPU time (user+sys) s, the rest of the wall time is waiting (kernel RCU, other processes):\n");
   std::printf("| lab | up | no-op up | status | down |\n|---|---:|---:|---:|---:|\n");
   for (const auto& r : rows)
@@ -543,6 +562,7 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
     nlohmann::json run{{"lab", r.lab}, {"n", r.n}, {"up_s", r.up_s},
                        {"kernel_floor_up_s", r.floor_up_s}, {"up_over_floor", r.up_s / r.floor_up_s},
                        {"noop_up_s", r.noop_s}, {"status_s", r.status_s}, {"down_s", r.down_s},
+                       {"add_one_namespace_s", r.add_one_s}, {"remove_one_namespace_s", r.remove_one_s},
                        {"kernel_teardown_s", r.floor_down_s}, {"down_over_teardown", r.down_s / r.floor_down_s},
                        {"validate_s", r.validate_s}, {"validate_rss_mib", r.validate_rss_mib},
                        {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}, {"load", r.load},
