@@ -106,6 +106,7 @@ struct FileClose {
 int run_capture(const CaptureOptions& o, Globals& g) {
   auto words = split_words(o);
   if (!words) return report(words.error());
+  if (auto ok = instance_from_lab(o.lab, g); !ok) return report(ok.error());
   auto topo = load_topology(words->first, g);
   if (!topo) return g.exit_code;
   auto targets = resolve_capture_targets(*topo, words->second, o.both_ends ? BothEnds::yes : BothEnds::no);
@@ -189,6 +190,7 @@ void add_capture(CLI::App& app, Globals& g) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--duration", o->duration, "Stop after SECONDS")->type_name("SECONDS")->check(CLI::PositiveNumber);
   cmd->add_flag("--both-ends", o->both_ends, "Also capture on the other end of each named veth");
+  add_instance_flag(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Without -w, one line per packet: time, node:if, direction (in/out), protocol, addresses.\n"
               "Ctrl-C (or SIGTERM) stops and prints the packet count on stderr.\n"

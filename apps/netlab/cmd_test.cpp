@@ -80,6 +80,7 @@ void add_test(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("test", "Run the file's connectivity checks (ping, tcp) against the live lab");
   auto o = std::make_shared<TestOptions>();
   cmd->add_option("FILE", o->file, "Topology file")->required();
+  add_instance_flag(cmd, g);
   cmd->add_option("--junit", o->junit, "Also write a JUnit XML report to this file");
   cmd->footer(
       "Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure or the lab is not up.");
