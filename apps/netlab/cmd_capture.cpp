@@ -115,7 +115,8 @@ int run_capture(const CaptureOptions& o, Globals& g) {
     report_error("capture: will not write pcapng to a terminal (-w - is for a pipe: | wireshark -k -i -)");
     return static_cast<int>(ExitCode::usage);
   }
-  if (!lab_is_up(*topo)) return report(Error{"lab '" + topo->name + "' is not up: run netlab up " + words->first});
+  if (!lab_is_up(*topo)) return report(Error{"lab '" + topo->name + "' is not up: run netlab up " + words->first +
+                                                   (topo->instance.empty() ? "" : " -i " + topo->instance)});
   auto memory = load_lab_state(topo->name);
   if (!memory) return report(memory.error());
   if (auto ok = check_host_netns(*memory, g); !ok) return report(ok.error());

@@ -55,7 +55,8 @@ int run_test(const TestOptions& o, Globals& g) {
   auto topo = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
   if (!topo) return g.exit_code;
   if (!lab_is_up(*topo)) {
-    report_error("lab '" + topo->name + "' is not up: run netlab up " + o.file);
+    report_error("lab '" + topo->name + "' is not up: run netlab up " + o.file +
+                 (topo->instance.empty() ? "" : " -i " + topo->instance));
     return static_cast<int>(ExitCode::failure);
   }
   auto results = run_checks(*topo);
