@@ -165,6 +165,44 @@ TEST_CASE("instances: every shipped lab twice and once plain at the same time", 
   CHECK(skipped <= 2);
 }
 
+TEST_CASE("instances: two of every shipped lab up at once and down --all", "[instance][lab]") {
+  // Different labs need different instance names (both would want NAME-ns1): here L<i>a and L<i>b.
+  std::vector<std::pair<std::string, std::string>> up; // file, instance
+  int i = 0;
+  for (const auto& file : shipped_labs()) {
+    ++i;
+    if (!cannot_instance(file).empty()) continue; // the case above says why
+    for (const char* copy : {"a", "b"}) {
+      const std::string inst = "L" + std::to_string(i) + copy;
+      INFO(file << " -i " << inst);
+      REQUIRE(netlab("up " + topology(file) + " -i " + inst).rc == 0);
+      up.emplace_back(file, inst);
+    }
+  }
+  CHECK(up.size() >= 20);
+  for (const auto& [file, inst] : up) {
+    INFO(file << " -i " << inst);
+    require_test_passes(topology(file) + " -i " + inst);
+  }
+  Run list = netlab("list");
+  CHECK(lines_of(list.out).size() == up.size() + 1); // a header and a line per copy
+  REQUIRE(netlab("down --all").rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("instances: two labs under one instance name conflict before any change", "[instance][ownership]") {
+  REQUIRE(netlab("up " + topology("veth-pair.yaml") + " -i s1").rc == 0);
+  Run clash = netlab("up " + topology("bridge-gateway.yaml") + " -i s1");
+  CHECK(clash.rc == 1);
+  CHECK_THAT(clash.out, Catch::Contains("namespace 's1-ns1' already exists and is owned by lab 'veth-pair@s1' "
+                                        "(netlab down -l veth-pair@s1); lab 'bridge-gateway@s1' will not touch it"));
+  CHECK(changes(clash.out).empty());
+  CHECK(netns_names() == std::set<std::string>{"s1-ns1", "s1-ns2"});
+  require_test_passes(topology("veth-pair.yaml") + " -i s1");
+  REQUIRE(netlab("down -l veth-pair@s1").rc == 0);
+  require_nothing_left();
+}
+
 TEST_CASE("instances: the file's node names map to the copy's namespaces", "[instance][cli]") {
   const std::string file = topology("veth-pair.yaml");
   REQUIRE(netlab("up " + file + " -i t1").rc == 0);
