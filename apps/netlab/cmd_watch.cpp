@@ -122,7 +122,8 @@ int run_watch(const WatchCliOptions& o, Globals& g) {
   if (o.down_on_exit) return tear_down(*kernel, name, o, g);
   WatchEvent stop;
   stop.kind = WatchEvent::Kind::stop;
-  stop.message = "lab '" + name + "' stays up (netlab down " + file + " removes it)";
+  stop.message = "lab '" + name + "' stays up (netlab down " +
+                 (name.find('@') == std::string::npos ? file : "-l " + name) + " removes it)";
   print_event(name, stop, g);
   return 0;
 }
