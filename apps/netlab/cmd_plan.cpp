@@ -40,6 +40,7 @@ void add_plan(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("plan", "Show what `up FILE` would change, without changing anything");
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_instance_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Exit: 0 the plan was made (changes or none), 1 failure (e.g. a conflict), 2 invalid file.");

@@ -79,6 +79,7 @@ void add_up(CLI::App& app, Globals& g) {
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   cmd->add_flag("--watch", opts->watch, "Stay and keep the lab so afterwards (netlab watch FILE)");
+  add_instance_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change); on a terminal, a plan of more\n"
