@@ -244,7 +244,9 @@ std::string describe(const Action& a) {
           },
           [](const TagLink& x) {
             return "~ " + at(x.ns, x.link) + " alias " + (x.owner.empty() ? std::string("(none)") : x.owner) +
-                   (x.old.empty() ? " (adopted: left untagged by an interrupted run)" : "");
+                   (x.adopt        ? " (adopted: up --adopt)"
+                    : x.old.empty() ? " (adopted: left untagged by an interrupted run)"
+                                    : "");
           },
           [](const SetMaster& x) {
             return "~ " + at(x.ns, x.link) + (x.master ? " master " + *x.master : std::string(" nomaster"));

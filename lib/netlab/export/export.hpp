@@ -1,0 +1,48 @@
+#pragma once
+// export: live kernel state (an Observed read with ObserveRequest::all_routes and
+// ::nft_ruleset) -> a topology file. Pure: no I/O, unit-tested with hand-built
+// values. What the format cannot say is returned as `not_expressed` lines, which
+// the YAML writer prints as comments: nothing is dropped silently.
+#include <netlab/kernel/state.hpp>
+#include <netlab/topology/raw.hpp>
+
+#include <string>
+#include <vector>
+
+namespace netlab {
+
+/// What to export and how.
+struct ExportOptions {
+  std::string name = "exported";       ///< the lab's `name:`
+  std::vector<std::string> host_links; ///< host interfaces exported even if no namespace's veth or bridge needs them
+  bool macs = false;                   ///< write each interface's MAC (`mac:`)
+};
+
+/// Observed namespaces to export. `have.nodes` holds the named namespaces by
+/// name and, when the host namespace was read, the key `host_key` with kind host.
+struct ExportInput {
+  Observed have;
+  std::string host_key = "host";
+};
+
+/// The exported file as a tree, and what it could not say.
+struct ExportResult {
+  RawNode root;                          ///< name, nodes, links: loads and validates as a topology
+  std::vector<std::string> not_expressed; ///< one line each: "ns1: route 10.9.0.0/16 proto ra"
+  std::vector<std::string> notes;         ///< left out on purpose (the machine's own routes): comments too
+};
+
+/// The topology that, brought up, gives the observed state.
+ExportResult export_topology(const ExportInput& in, const ExportOptions& opt);
+
+/// The whole file: a header comment, `# not expressed:` comments, then the YAML.
+std::string export_yaml(const ExportResult& r);
+
+/// NAT rules (file form, each a one-key mapping) read from one namespace's
+/// `nft -j list ruleset` and `nft -a list ruleset` (the text names the
+/// arguments of iptables-nft's xt targets); what they cannot express goes to
+/// `not_expressed`. `node` prefixes the lines.
+std::vector<RawNode> export_nat(const std::string& ruleset_json, const std::string& ruleset_text,
+                                const std::string& node, std::vector<std::string>& not_expressed);
+
+} // namespace netlab
