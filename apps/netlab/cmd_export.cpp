@@ -19,13 +19,14 @@ struct ExportCliOptions {
   std::vector<std::string> host_links; ///< --host-links
   std::string name = "exported";
   std::string output;                  ///< -o FILE, "" for stdout
-  bool macs = false;
+  bool no_macs = false;
 };
 
 /// What export reads in each namespace besides links and addresses.
 ObserveRequest export_request() {
   ObserveRequest what;
   what.sysctls = {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"};
+  for (const auto& [key, value] : export_sysctl_defaults()) what.sysctls.push_back(key);
   what.all_routes = true;
   what.nft_ruleset = true;
   what.qdiscs = true;
@@ -61,7 +62,7 @@ int run_export(const ExportCliOptions& o, Globals& g) {
   auto kernel = make_netlink_kernel();
   auto in = read_kernel(*kernel, o);
   if (!in) return report(in.error());
-  ExportResult r = export_topology(*in, ExportOptions{o.name, o.host_links, o.macs});
+  ExportResult r = export_topology(*in, ExportOptions{o.name, o.host_links, !o.no_macs});
   std::string text = export_yaml(r);
   if (!o.output.empty()) {
     std::ofstream f(o.output, std::ios::trunc);
@@ -88,7 +89,8 @@ void add_export(CLI::App& app, Globals& g) {
                   "always exported)");
   cmd->add_option("--name", opts->name, "The lab name the file gets (default: exported)");
   cmd->add_option("-o,--output", opts->output, "Write the file here instead of stdout");
-  cmd->add_flag("--macs", opts->macs, "Write every interface's MAC address (mac:)");
+  cmd->add_flag("--no-macs", opts->no_macs,
+                "Write no MAC addresses (default: every MAC that is not the one netlab would derive, so the copy is exact)");
   cmd->footer("What the file format cannot express is listed as '# not expressed:' comments at its top.\n"
               "Exit: 0 written, 1 failure, 2 bad usage.");
   cmd->callback([opts, &g] { g.exit_code = run_export(*opts, g); });

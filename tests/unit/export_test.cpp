@@ -212,6 +212,8 @@ TEST_CASE("export: a veth into an unnamed namespace and odd routes are listed", 
   ns1.routes = {route("10.9.0.0/16", nullptr, nullptr, 3), route("2001:db8:1::/64", "2001:db8::2", nullptr, 9, 1024),
                 route("10.8.0.0/16", "10.0.0.2", nullptr, 4, 7)};
   ns1.sysctls["net.ipv4.ip_forward"] = "1";
+  ns1.sysctls["net.ipv4.conf.all.arp_ignore"] = "1";
+  ns1.sysctls["net.ipv4.conf.all.proxy_arp"] = "0";
   in.have.nodes["ns1"] = ns1;
   ExportResult r = export_topology(in, ExportOptions{});
   INFO(export_yaml(r));
@@ -220,6 +222,7 @@ TEST_CASE("export: a veth into an unnamed namespace and odd routes are listed", 
   CHECK_FALSE(t.find_node("host")); // no host link belongs to the lab
   const Node* n = t.find_node("ns1");
   CHECK(n->forwarding == true);
+  CHECK(n->sysctls == std::map<std::string, std::string>{{"net.ipv4.conf.all.arp_ignore", "1"}});
   CHECK_FALSE(n->find_interface("eth0"));
   REQUIRE(n->routes.size() == 1);
   CHECK(n->routes[0].metric == 7u);
@@ -269,6 +272,7 @@ ExportInput observe_for_export(FakeKernel& k) {
   ExportInput in;
   ObserveRequest what;
   what.sysctls = {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"};
+  for (const auto& [key, value] : export_sysctl_defaults()) what.sysctls.push_back(key);
   what.all_routes = what.qdiscs = what.bridge_vlans = true;
   for (const auto& [name, ns] : k.nodes) {
     if (!ns.exists) continue;
@@ -296,8 +300,9 @@ TEST_CASE("export: every shipped lab, brought up on the fake kernel, exports to 
       Lab lab;
       lab.kernel.missing_drivers.clear();
       lab.kernel.missing_qdiscs.clear();
+      for (const auto& [key, value] : export_sysctl_defaults()) lab.kernel.known_sysctls.insert(key);
       lab.up(*topo);
-      ExportResult r = export_topology(observe_for_export(lab.kernel), ExportOptions{topo->name, {}, false});
+      ExportResult r = export_topology(observe_for_export(lab.kernel), ExportOptions{topo->name, {}, true});
       std::string yaml = export_yaml(r);
       INFO(yaml);
       CHECK(r.not_expressed.empty());
@@ -310,4 +315,65 @@ TEST_CASE("export: every shipped lab, brought up on the fake kernel, exports to 
       CHECK(lines(lab.plan(*topo)) == Lines{});
     }
   }
+}
+
+namespace {
+
+/// `t` brought up on the fake, then every netlab mark taken away: what a student makes by hand.
+Lab hand_made_lab(const Topology& t) {
+  Lab lab;
+  lab.up(t);
+  for (auto& [name, ns] : lab.kernel.nodes) {
+    ns.owner.clear();
+    for (auto& l : ns.links) l.alias.clear();
+    for (auto& r : ns.routes) r.protocol = 3; // RTPROT_BOOT: `ip route add`
+    ns.nat_table.reset();
+  }
+  lab.memory = LabState{};
+  return lab;
+}
+
+const char* const k_adopt_lab = R"(name: adopt
+nodes:
+  host:
+    kind: host
+    interfaces:
+      br0: {kind: bridge, addresses: [10.0.0.1/24]}
+      vethA: {master: br0}
+  ns1:
+    interfaces:
+      vethB: {addresses: [10.0.0.2/24]}
+    routes: [default via 10.0.0.1]
+links:
+  - [ns1:vethB, host:vethA]
+)";
+
+} // namespace
+
+TEST_CASE("up --adopt tags hand-made namespaces and links that match, and accepts their routes", "[export][adopt]") {
+  Topology t = parse(k_adopt_lab);
+  Lab lab = hand_made_lab(t);
+  auto have = observe_lab(lab.kernel, t, lab.memory);
+  REQUIRE(have);
+  CHECK_FALSE(diff(t, *have, lab.memory).conflicts.empty()); // without --adopt: foreign objects, refused
+  lab.memory.adopt = true;
+  Plan adopt = lab.plan(t);
+  CHECK(adopt.conflicts.empty());
+  Lines planned = lines(adopt);
+  std::ranges::sort(planned);
+  CHECK(planned == Lines{"~ host:br0 alias netlab:adopt (adopted: up --adopt)",
+                         "~ host:vethA alias netlab:adopt (adopted: up --adopt)",
+                         "~ ns1:lo alias netlab:adopt (adopted: up --adopt)",
+                         "~ ns1:vethB alias netlab:adopt (adopted: up --adopt)"});
+  // status --adopt: what would be adopted counts as ok
+  CHECK(std::ranges::all_of(adopt.findings, [](const Finding& f) { return f.state == Finding::State::ok; }));
+  lab.up(t);
+  lab.memory.adopt = false;
+  CHECK(lines(lab.plan(t)) == Lines{});
+  // Adopted, the objects are the lab's: down removes them.
+  Topology empty;
+  empty.name = "adopt";
+  Lines down = lines(lab.plan(empty));
+  CHECK(std::ranges::find(down, "- netns ns1") != down.end());
+  CHECK(std::ranges::find(down, "- bridge host:br0") != down.end());
 }

@@ -10,6 +10,7 @@
 #include <netlab/export/export.hpp>
 
 #include <netlab/plan/impair.hpp>
+#include <netlab/plan/mac.hpp>
 #include <netlab/topology/expand.hpp>
 
 #include <algorithm>
@@ -168,6 +169,12 @@ private:
                                       " but net.ipv6.conf.all.forwarding = " + fwd6->second +
                                       " (`forwarding` sets both)");
     }
+    if (!is_host(name)) { // the host's sysctls are the machine's
+      RawNode sysctls = mapping();
+      for (const auto& [key, def] : export_sysctl_defaults())
+        if (auto v = ns.sysctls.find(key); v != ns.sysctls.end() && v->second != def) put(sysctls, key, v->second);
+      if (!sysctls.entries.empty()) put(node, "sysctls", std::move(sysctls));
+    }
     RawNode ifaces = mapping();
     std::set<std::string> names;
     for (const auto& l : ns.links) {
@@ -273,7 +280,7 @@ private:
       put(out, "addresses", std::move(addrs));
     }
     if (l.mtu && l.mtu != default_mtu(l.kind) && l.kind != LinkKind::tun) put(out, "mtu", std::to_string(l.mtu));
-    if (m_opt.macs && !l.mac.empty() && l.kind != LinkKind::tun && l.kind != LinkKind::vlan) put(out, "mac", l.mac);
+    if (m_opt.macs && has_own_mac(l) && l.mac != derived_mac(m_opt.name, node_name(node), l.name)) put(out, "mac", l.mac);
     if (!l.up) put(out, "state", "down");
     if (l.impair) {
       RawNode imp = mapping();
@@ -288,6 +295,12 @@ private:
       if (m && m->bridge && m->bridge->vlan_filtering) put(out, "vlans", vlans_node(*l.vlans));
     }
     return out;
+  }
+
+  /// Kinds whose MAC is their own (a vlan shares its parent's, a passthru macvlan takes it, a tun has none).
+  static bool has_own_mac(const ObservedLink& l) {
+    if (l.mac.empty() || l.kind == LinkKind::tun || l.kind == LinkKind::vlan) return false;
+    return !(l.kind == LinkKind::macvlan && l.macvlan && l.macvlan->mode == "passthru");
   }
 
   static RawNode vlans_node(const std::vector<BridgeVlan>& vlans) {
@@ -348,6 +361,15 @@ private:
 };
 
 } // namespace export_impl
+
+const std::vector<std::pair<std::string, std::string>>& export_sysctl_defaults() {
+  static const std::vector<std::pair<std::string, std::string>> k_keys{
+      {"net.ipv4.conf.all.arp_ignore", "0"},     {"net.ipv4.conf.all.arp_announce", "0"},
+      {"net.ipv4.conf.all.proxy_arp", "0"},      {"net.ipv4.conf.all.route_localnet", "0"},
+      {"net.ipv4.conf.all.accept_local", "0"},   {"net.ipv4.conf.all.arp_filter", "0"},
+  };
+  return k_keys;
+}
 
 ExportResult export_topology(const ExportInput& in, const ExportOptions& opt) {
   return export_impl::Exporter(in, opt).run();

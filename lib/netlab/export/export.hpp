@@ -15,7 +15,11 @@ namespace netlab {
 struct ExportOptions {
   std::string name = "exported";       ///< the lab's `name:`
   std::vector<std::string> host_links; ///< host interfaces exported even if no namespace's veth or bridge needs them
-  bool macs = false;                   ///< write each interface's MAC (`mac:`)
+  /// Write `mac:` for every link whose MAC is not the one netlab derives for it
+  /// (plan/mac.hpp: a lab of the same name would give it that one anyway), so
+  /// the copy is exact; false: no MACs at all (the kernel's random ones of a
+  /// hand-made lab are rarely worth keeping).
+  bool macs = true;
 };
 
 /// Observed namespaces to export. `have.nodes` holds the named namespaces by
@@ -31,6 +35,11 @@ struct ExportResult {
   std::vector<std::string> not_expressed; ///< one line each: "ns1: route 10.9.0.0/16 proto ra"
   std::vector<std::string> notes;         ///< left out on purpose (the machine's own routes): comments too
 };
+
+/// Sysctls export reads in each namespace besides forwarding, with the value a
+/// new namespace has: a named namespace's value that differs goes to `sysctls:`.
+/// (Only keys whose default does not depend on the machine's own settings.)
+const std::vector<std::pair<std::string, std::string>>& export_sysctl_defaults();
 
 /// The topology that, brought up, gives the observed state.
 ExportResult export_topology(const ExportInput& in, const ExportOptions& opt);
