@@ -50,6 +50,18 @@ Expected<ExportInput> read_kernel(Kernel& kernel, const ExportCliOptions& o) {
     jobs.push_back({NsRef{n, NodeKind::netns, std::string(k_netns_dir) + "/" + n, 0}, export_request()});
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
+  // Whether each namespace's links have IPv6 (a hand-made one's do; an IPv4-only
+  // lab's have address generation off): one sysctl per link, known only now.
+  for (size_t i = 1; i < jobs.size(); ++i) {
+    jobs[i].what = ObserveRequest{};
+    for (const auto& l : (*seen)[i].links)
+      if (l.kind != LinkKind::loopback && l.name.find('.') == std::string::npos)
+        jobs[i].what.sysctls.push_back(addr_gen_mode_key(l.name));
+  }
+  jobs.erase(jobs.begin());
+  auto modes = kernel.observe_many(jobs);
+  if (!modes) return std::unexpected(modes.error());
+  for (size_t i = 0; i < jobs.size(); ++i) (*seen)[i + 1].sysctls.merge((*modes)[i].sysctls);
   for (auto& ns : *seen) {
     std::string key = ns.ref.node;
     in.have.nodes.emplace(std::move(key), std::move(ns));

@@ -51,7 +51,7 @@ Cidr cidr(const char* text) { return *Cidr::parse(text); }
 /// DNAT port forward leave in `nft -j list ruleset`, plus a filter rule netlab cannot say.
 std::string iptables_ruleset() {
   using nlohmann::json;
-  auto chain = [](const char* table, const char* name, const char* type, const char* hook, int prio) {
+  auto base_chain = [](const char* table, const char* name, const char* type, const char* hook, int prio) {
     return json{{"chain", {{"family", "ip"}, {"table", table}, {"name", name}, {"handle", 1}, {"type", type},
                            {"hook", hook}, {"prio", prio}, {"policy", "accept"}}}};
   };
@@ -63,8 +63,8 @@ std::string iptables_ruleset() {
   json doc = {{"nftables",
                {{{"metainfo", {{"version", "1.0.6"}}}},
                 {{"table", {{"family", "ip"}, {"name", "nat"}, {"handle", 1}}}},
-                chain("nat", "PREROUTING", "nat", "prerouting", -100),
-                chain("nat", "POSTROUTING", "nat", "postrouting", 100),
+                base_chain("nat", "PREROUTING", "nat", "prerouting", -100),
+                base_chain("nat", "POSTROUTING", "nat", "postrouting", 100),
                 rule("nat", "POSTROUTING",
                      {{{"match",
                         {{"op", "=="},
@@ -81,7 +81,7 @@ std::string iptables_ruleset() {
                       counter,
                       {{"xt", {{"type", "target"}, {"name", "DNAT"}}}}}),
                 {{"table", {{"family", "ip"}, {"name", "filter"}, {"handle", 2}}}},
-                chain("filter", "FORWARD", "filter", "forward", 0),
+                base_chain("filter", "FORWARD", "filter", "forward", 0),
                 rule("filter", "FORWARD", {counter, {{"drop", nullptr}}})}}};
   return doc.dump();
 }
@@ -127,6 +127,7 @@ ExportInput hand_made() {
   ns1.links.push_back(link("sit0", LinkKind::other, 3)); // the kernel's, in every namespace
   ns1.links.back().up = false;
   ns1.routes = {route("192.168.10.0/24", nullptr, "vethB", 2), route("0.0.0.0/0", "192.168.10.1", nullptr, 3)};
+  ns1.sysctls[addr_gen_mode_key("vethB")] = "0"; // made by hand: IPv6 link-local on
   in.have.nodes["ns1"] = ns1;
 
   ObservedNs lan = netns("lan");
@@ -172,6 +173,8 @@ TEST_CASE("export: a hand-made bridge lab becomes a valid file", "[export]") {
   const Node* ns1 = t.find_node("ns1");
   REQUIRE(ns1);
   CHECK_FALSE(ns1->find_interface("sit0"));
+  CHECK(ns1->ipv6 == true); // an IPv4-only file would switch its link-local addresses off
+  CHECK_FALSE(t.find_node("lan")->ipv6.has_value());
   REQUIRE(ns1->routes.size() == 1); // the connected route is the address's
   CHECK(ns1->routes[0].to.is_default());
   CHECK(ns1->routes[0].via == IpAddr::parse("192.168.10.1"));
@@ -361,7 +364,9 @@ TEST_CASE("up --adopt tags hand-made namespaces and links that match, and accept
   CHECK(adopt.conflicts.empty());
   Lines planned = lines(adopt);
   std::ranges::sort(planned);
-  CHECK(planned == Lines{"~ host:br0 alias netlab:adopt (adopted: up --adopt)",
+  CHECK(planned == Lines{"+ route ns1: default via 10.0.0.1",
+                         "- route ns1: default via 10.0.0.1",
+                         "~ host:br0 alias netlab:adopt (adopted: up --adopt)",
                          "~ host:vethA alias netlab:adopt (adopted: up --adopt)",
                          "~ ns1:lo alias netlab:adopt (adopted: up --adopt)",
                          "~ ns1:vethB alias netlab:adopt (adopted: up --adopt)"});

@@ -76,7 +76,6 @@ public:
       put(nodes, node_name(name), export_node(name, ns));
     }
     put(m_out.root, "name", m_opt.name);
-    put(m_out.root, "message", "exported by netlab export from the live kernel");
     put(m_out.root, "nodes", std::move(nodes));
     if (!m_links.items.empty()) put(m_out.root, "links", std::move(m_links));
     return std::move(m_out);
@@ -154,6 +153,24 @@ private:
       }
   }
 
+  bool has_v6_address(const std::string& name, const ObservedNs& ns) const {
+    return std::ranges::any_of(ns.links, [&](const ObservedLink& l) {
+      return exported(name, l) && std::ranges::any_of(l.addresses, [](const Cidr& c) { return c.addr.family == Family::v6; });
+    });
+  }
+
+  /// Whether the links' IPv6 (addr_gen_mode, when it was read) is not what the
+  /// node's default gives: on with an IPv6 address, off without.
+  bool ipv6_differs(const std::string& name, const ObservedNs& ns) const {
+    const bool want_on = has_v6_address(name, ns);
+    for (const auto& l : ns.links) {
+      if (!exported(name, l)) continue;
+      auto mode = ns.sysctls.find(addr_gen_mode_key(l.name));
+      if (mode != ns.sysctls.end() && (mode->second != "1") != want_on) return true;
+    }
+    return false;
+  }
+
   RawNode export_node(const std::string& name, const ObservedNs& ns) {
     RawNode node = mapping();
     if (is_host(name)) put(node, "kind", "host");
@@ -161,14 +178,12 @@ private:
     if (auto fwd = ns.sysctls.find("net.ipv4.ip_forward"); fwd != ns.sysctls.end()) {
       auto fwd6 = ns.sysctls.find("net.ipv6.conf.all.forwarding");
       if (fwd->second == "1") put(node, "forwarding", "true");
-      bool has_v6 = std::ranges::any_of(ns.links, [&](const ObservedLink& l) {
-        return exported(name, l) && std::ranges::any_of(l.addresses, [](const Cidr& c) { return c.addr.family == Family::v6; });
-      });
-      if (has_v6 && fwd6 != ns.sysctls.end() && fwd6->second != fwd->second)
+      if (has_v6_address(name, ns) && fwd6 != ns.sysctls.end() && fwd6->second != fwd->second)
         m_out.not_expressed.push_back(name + ": net.ipv4.ip_forward = " + fwd->second +
                                       " but net.ipv6.conf.all.forwarding = " + fwd6->second +
                                       " (`forwarding` sets both)");
     }
+    if (!is_host(name) && ipv6_differs(name, ns)) put(node, "ipv6", has_v6_address(name, ns) ? "false" : "true");
     if (!is_host(name)) { // the host's sysctls are the machine's
       RawNode sysctls = mapping();
       for (const auto& [key, def] : export_sysctl_defaults())
@@ -361,6 +376,8 @@ private:
 };
 
 } // namespace export_impl
+
+std::string addr_gen_mode_key(const std::string& link) { return "net.ipv6.conf." + link + ".addr_gen_mode"; }
 
 const std::vector<std::pair<std::string, std::string>>& export_sysctl_defaults() {
   static const std::vector<std::pair<std::string, std::string>> k_keys{

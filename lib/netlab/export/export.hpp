@@ -41,6 +41,11 @@ struct ExportResult {
 /// (Only keys whose default does not depend on the machine's own settings.)
 const std::vector<std::pair<std::string, std::string>>& export_sysctl_defaults();
 
+/// "net.ipv6.conf.<link>.addr_gen_mode": read for every link of a named namespace,
+/// it says whether the namespace has IPv6 (0: the kernel makes a link-local
+/// address; 1: none, as netlab leaves an IPv4-only node).
+std::string addr_gen_mode_key(const std::string& link);
+
 /// The topology that, brought up, gives the observed state.
 ExportResult export_topology(const ExportInput& in, const ExportOptions& opt);
 

@@ -64,7 +64,9 @@ Expected<std::string> nft_run_text(const std::string& command) {
     std::string err = trimmed(nft_ctx_get_error_buffer(ctx.get()));
     return fail("nft: " + (err.empty() ? std::string("command failed") : err));
   }
-  return std::string(nft_ctx_get_output_buffer(ctx.get()) ? nft_ctx_get_output_buffer(ctx.get()) : "");
+  // Once: each call hands over what was buffered and empties the buffer.
+  const char* out = nft_ctx_get_output_buffer(ctx.get());
+  return std::string(out ? out : "");
 }
 
 } // namespace netlab

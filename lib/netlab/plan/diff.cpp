@@ -680,10 +680,11 @@ private:
   }
 
   /// --adopt: a route not made by netlab that is what the file asks for.
-  bool adopted_route(const std::string& node, const ObservedRoute& w) const {
+  const ObservedRoute* adopted_route(const std::string& node, const ObservedRoute& w) const {
     auto it = m_foreign_routes.find(node);
-    return it != m_foreign_routes.end() &&
-           std::ranges::any_of(it->second, [&](const ObservedRoute& h) { return route_matches(w, h); });
+    if (it == m_foreign_routes.end()) return nullptr;
+    auto found = std::ranges::find_if(it->second, [&](const ObservedRoute& h) { return route_matches(w, h); });
+    return found == it->second.end() ? nullptr : &*found;
   }
 
   void diff_routes(const Node& want, const NsRef& ref, const ObservedNs& have) {
@@ -692,8 +693,11 @@ private:
       ObservedRoute w = want_route(r);
       const std::string path = want.name + "/routes/" + describe_route(w);
       auto it = std::ranges::find_if(have.routes, [&](const ObservedRoute& h) { return same_key(w, h); });
-      if (it == have.routes.end() && adopted_route(want.name, w)) {
-        note(Finding::State::ok, path); // --adopt: made by hand just so; it stays as it is
+      if (const ObservedRoute* hand = it == have.routes.end() ? adopted_route(want.name, w) : nullptr) {
+        // --adopt: made by hand just so. Put back with netlab's protocol, the route's only mark.
+        note(Finding::State::ok, path);
+        m_remove[p_route].push_back(DelRoute{ref, *hand});
+        m_create[p_route].push_back(AddRoute{ref, w});
         continue;
       }
       if (it == have.routes.end()) {
