@@ -344,6 +344,7 @@ nodes:
       br0: {kind: bridge, addresses: [10.0.0.1/24]}
       vethA: {master: br0}
   ns1:
+    ipv6: true            # as export writes it for a namespace made by hand
     interfaces:
       vethB: {addresses: [10.0.0.2/24]}
     routes: [default via 10.0.0.1]
@@ -365,7 +366,7 @@ TEST_CASE("up --adopt tags hand-made namespaces and links that match, and accept
   Lines planned = lines(adopt);
   std::ranges::sort(planned);
   CHECK(planned == Lines{"+ route ns1: default via 10.0.0.1",
-                         "- route ns1: default via 10.0.0.1",
+                         "- route ns1: default via 10.0.0.1 dev vethB",
                          "~ host:br0 alias netlab:adopt (adopted: up --adopt)",
                          "~ host:vethA alias netlab:adopt (adopted: up --adopt)",
                          "~ ns1:lo alias netlab:adopt (adopted: up --adopt)",

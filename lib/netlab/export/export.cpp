@@ -72,7 +72,10 @@ public:
     RawNode nodes = mapping();
     for (const auto& [name, ns] : m_in.have.nodes) {
       if (!ns.exists) continue;
-      if (is_host(name) && m_host_links.empty()) continue; // nothing of the host belongs to the lab
+      if (is_host(name) && m_host_links.empty()) { // nothing of the host belongs to the lab
+        note_host_rules(ns);
+        continue;
+      }
       put(nodes, node_name(name), export_node(name, ns));
     }
     put(m_out.root, "name", m_opt.name);
@@ -151,6 +154,17 @@ private:
         std::erase_if(peers, [&](const Where& w) { return !exported(w.node, *w.link); });
         if (peers.size() == 1) m_peer[{name, l.name}] = peers.front();
       }
+  }
+
+  /// The host is left out: say so if its ruleset has rules (the machine's, or a lab's the user meant).
+  void note_host_rules(const ObservedNs& ns) {
+    if (!ns.nft_ruleset) return;
+    std::vector<std::string> other;
+    size_t nat = export_nat(*ns.nft_ruleset, ns.nft_ruleset_text.value_or(""), m_in.host_key, other).size();
+    if (nat + other.size() == 0) return;
+    m_out.notes.push_back(m_in.host_key + ": " + std::to_string(nat + other.size()) +
+                          " nftables rule(s) left out with the host: no host link belongs to the lab "
+                          "(--host-links IF takes the host in)");
   }
 
   bool has_v6_address(const std::string& name, const ObservedNs& ns) const {

@@ -131,7 +131,14 @@ RuleLines rule_lines(const std::string& text) {
     if (mark == std::string::npos || line.starts_with("chain ")) continue;
     long handle = std::strtol(line.c_str() + mark + 10, nullptr, 10);
     while (mark > 0 && line[mark - 1] == ' ') --mark;
-    out[{family, table, handle}] = line.substr(0, mark);
+    line.resize(mark);
+    // Counters change with every packet: "counter packets 3 bytes 252" is "counter".
+    for (auto at = line.find("counter packets "); at != std::string::npos; at = line.find("counter packets ", at + 7)) {
+      auto bytes = line.find(" bytes ", at);
+      auto end = bytes == std::string::npos ? std::string::npos : line.find(' ', bytes + 7);
+      line.erase(at + 7, (end == std::string::npos ? line.size() : end) - (at + 7));
+    }
+    out[{family, table, handle}] = line;
   }
   return out;
 }
@@ -259,13 +266,13 @@ std::vector<RawNode> export_nat(const std::string& ruleset_json, const std::stri
     const std::string family = rule.value("family", ""), table = rule.value("table", ""), chain = rule.value("chain", "");
     const std::string where = node + ": rule in " + family + " " + table + " " + chain;
     auto info = chains.find({family, table, chain});
+    auto line = lines.find({family, table, rule.value("handle", -1L)});
     if (info == chains.end() || !info->second.base || info->second.type != "nat") {
       not_expressed.push_back(where + " (" + (info != chains.end() && info->second.base ? info->second.type + " chain"
                                                                                         : "a chain without a hook") +
-                              "): " + rule.value("expr", json::array()).dump());
+                              "): " + (line != lines.end() ? line->second : rule.value("expr", json::array()).dump()));
       continue;
     }
-    auto line = lines.find({family, table, rule.value("handle", -1L)});
     ParsedRule r = parse_rule(rule.value("expr", json::array()), line == lines.end() ? nullptr : &line->second);
     if (r.problem.empty() && family == "inet" && r.verdict == "masquerade" && !r.source && r.nfproto != "ipv4")
       r.problem = "masquerade of both IPv4 and IPv6";

@@ -195,7 +195,7 @@ private:
     const bool other_lab = alias.starts_with(k_owner_prefix);
     m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + way_out(alias) + "; lab '" +
                                m_want.name + "' will not touch it" +
-                               (other_lab ? "" : " (rename it in the file, or remove it by hand)"));
+                               (other_lab ? "" : " (rename it in the file, remove it by hand, or take it over: up --adopt)"));
     note(Finding::State::conflict, path, "owned by lab '" + m_want.name + "'", owner_text(alias));
   }
 
