@@ -190,7 +190,7 @@ TEST_CASE("export: a hand-made bridge lab becomes a valid file", "[export]") {
   CHECK(yaml.find("# not expressed: host: rule in ip filter FORWARD") != std::string::npos);
 }
 
-TEST_CASE("export: --host-links adds a host interface, --macs writes MACs", "[export]") {
+TEST_CASE("export: --host-links adds a host interface, MACs netlab would not derive are written", "[export]") {
   ExportInput in = hand_made();
   in.have.nodes["host"].links[1].kind = LinkKind::dummy;
   in.have.nodes["ns1"].links[1].mac = "02:00:00:00:00:01";
