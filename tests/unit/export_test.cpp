@@ -111,7 +111,7 @@ ExportInput hand_made() {
                 link("vethA", LinkKind::veth, 6, 2), link("uplink", LinkKind::veth, 7, 2),
                 link("vethZ", LinkKind::veth, 8, 9)};
   host.links[1].addresses = {cidr("198.51.100.7/24")};
-  host.links[2].addresses = {cidr("192.168.10.1/24")};
+  host.links[2].addresses = {cidr("192.168.10.1/24"), cidr("192.168.10.1/24")}; // as a big dump once read it
   host.links[3].master = "br0";
   host.links[4].addresses = {cidr("203.0.113.1/24")};
   host.routes = {route("0.0.0.0/0", "198.51.100.1", "eth0", 3), route("198.51.100.0/24", nullptr, "eth0", 2),

@@ -305,7 +305,9 @@ private:
     }
     if (!l.addresses.empty()) {
       RawNode addrs = sequence();
-      for (const auto& a : l.addresses) addrs.items.push_back(scalar(a.str()));
+      std::set<Cidr> seen; // a dump of 1000 namespaces' worth of links was seen to list the bridge's twice
+      for (const auto& a : l.addresses)
+        if (seen.insert(a).second) addrs.items.push_back(scalar(a.str()));
       put(out, "addresses", std::move(addrs));
     }
     if (l.mtu && l.mtu != default_mtu(l.kind) && l.kind != LinkKind::tun) put(out, "mtu", std::to_string(l.mtu));
@@ -380,7 +382,8 @@ private:
         m_out.not_expressed.push_back(node + ": route " + text + " (learnt from a router advertisement)");
         continue;
       }
-      out.items.push_back(scalar(std::move(text)));
+      if (std::ranges::none_of(out.items, [&](const RawNode& n) { return n.scalar == text; }))
+        out.items.push_back(scalar(std::move(text)));
     }
     if (foreign)
       m_out.notes.push_back(node + ": " + std::to_string(foreign) +
