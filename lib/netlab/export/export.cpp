@@ -410,9 +410,14 @@ ExportResult export_topology(const ExportInput& in, const ExportOptions& opt) {
 }
 
 std::string export_yaml(const ExportResult& r) {
+  // One comment line each, whatever a rule's text holds.
+  auto line = [](std::string text) {
+    std::ranges::replace_if(text, [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    return text;
+  };
   std::string out = "# written by netlab export from the live kernel\n";
-  for (const auto& n : r.notes) out += "# note: " + n + "\n";
-  for (const auto& n : r.not_expressed) out += "# not expressed: " + n + "\n";
+  for (const auto& n : r.notes) out += "# note: " + line(n) + "\n";
+  for (const auto& n : r.not_expressed) out += "# not expressed: " + line(n) + "\n";
   return out + to_yaml(r.root);
 }
 
