@@ -170,3 +170,7 @@ complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
 complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
 complete -c netlab -n '__netlab_verb_is test' -l junit -r -F
+complete -c netlab -n '__netlab_verb_is export' -l ns -x -a '(path basename /run/netns/*)'
+complete -c netlab -n '__netlab_verb_is export' -l host-links -x -a '(path basename /sys/class/net/*)'
+complete -c netlab -n '__netlab_verb_is export' -l name -x
+complete -c netlab -n '__netlab_verb_is export' -s o -l output -r -F

@@ -392,12 +392,20 @@ Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::
 // ---- observe -----------------------------------------------------------------
 
 Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
-  if (what.sysctls.empty() && what.nat_table.empty()) return {};
+  if (what.sysctls.empty() && what.nat_table.empty() && !what.nft_ruleset) return {};
   return m_worker.run_in(h.fd.get(), [&]() -> Expected<void> {
     for (const auto& key : what.sysctls) {
       auto value = read_sysctl(key);
       if (!value) return std::unexpected(value.error());
       if (*value) out.sysctls[key] = **value;
+    }
+    if (what.nft_ruleset) {
+      auto ruleset = nft_read_ruleset();
+      if (!ruleset) return std::unexpected(ruleset.error());
+      out.nft_ruleset = std::move(*ruleset);
+      auto text = nft_read_ruleset_text();
+      if (!text) return std::unexpected(text.error());
+      out.nft_ruleset_text = std::move(*text);
     }
     if (what.nat_table.empty()) return {};
     auto table = nft_read_table(what.nat_table);
@@ -506,7 +514,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
     const bool timed = log_enabled(LogLevel::debug);
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read)
+    if (auto read = read_netlink_state(handles[i]->sock, out[i], jobs[i].what.all_routes); !read)
       errors[i] = read.error();
     else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
       errors[i] = more.error();
