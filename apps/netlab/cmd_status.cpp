@@ -2,10 +2,9 @@
 
 #include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
+#include <netlab/plan/exercise.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/report/terminal.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -53,18 +52,48 @@ int run_status(const StatusOptions& o, Globals& g) {
   auto have = observe_lab(*kernel, *topo, *memory);
   if (!have) return report(have.error());
   Plan plan = diff(*topo, *have, *memory);
-  size_t drift = std::ranges::count_if(plan.findings, [](const Finding& f) { return f.state != Finding::State::ok; });
-  if (g.json) {
-    print_json(status_json(topo->name, plan));
+  auto running = running_exercise(*topo);
+  std::vector<ExerciseFinding> findings;
+  if (running) {
+    findings = classify_findings(plan, diff(running->start, *have, *memory));
   } else {
-    for (const auto& f : plan.findings)
-      if (g.verbose > 0 || f.state != Finding::State::ok || !g.quiet)
-        std::printf("%s\n", paint_finding(format_finding(f), f.state, g.paint).c_str());
-    std::printf("lab '%s': %s\n", topo->name.c_str(),
-                drift == 0 ? ("converged, " + std::to_string(plan.findings.size()) + " objects ok").c_str()
-                           : (std::to_string(drift) + " of " + std::to_string(plan.findings.size()) +
-                              " objects differ from the file")
-                                 .c_str());
+    for (const auto& f : plan.findings) findings.push_back({f, false});
+  }
+  size_t drift = std::ranges::count_if(
+      findings, [](const ExerciseFinding& e) { return e.finding.state != Finding::State::ok && !e.start_point; });
+  size_t start_points = std::ranges::count_if(findings, [](const ExerciseFinding& e) { return e.start_point; });
+  if (g.json) {
+    auto doc = status_json(topo->name, plan);
+    if (running) {
+      std::vector<std::string> paths;
+      for (const auto& e : findings)
+        if (e.start_point) paths.push_back(e.finding.path);
+      doc["exercise"] = {{"number", running->state.number},
+                         {"name", running->exercise->name},
+                         {"solved", running->state.solved},
+                         {"attempts", running->state.attempts},
+                         {"start_point", paths}};
+    }
+    print_json(std::move(doc));
+  } else {
+    for (const auto& e : findings) {
+      const Finding& f = e.finding;
+      if (!(g.verbose > 0 || f.state != Finding::State::ok || !g.quiet)) continue;
+      std::string line = format_finding(f);
+      if (e.start_point) line += "  (exercise start point)";
+      std::printf("%s\n", paint_finding(line, e.start_point ? Finding::State::ok : f.state, g.paint).c_str());
+    }
+    std::string summary = drift == 0 ? "converged, " + std::to_string(findings.size()) + " objects ok"
+                                     : std::to_string(drift) + " of " + std::to_string(findings.size()) +
+                                           " objects differ from the file";
+    if (running) {
+      summary = drift == 0 ? "as " + exercise_title(*running->exercise, running->state.number) + " left it, " +
+                                 std::to_string(start_points) + " object(s) still as it starts"
+                           : summary + " (besides " + std::to_string(start_points) + " the exercise broke)";
+      if (drift == 0 && start_points == 0) summary = exercise_title(*running->exercise, running->state.number) +
+                                                     ": every object matches the solution";
+    }
+    std::printf("lab '%s': %s\n", topo->name.c_str(), summary.c_str());
   }
   return drift == 0 ? 0 : static_cast<int>(ExitCode::drift);
 }

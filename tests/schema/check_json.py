@@ -100,6 +100,7 @@ def check_unprivileged(root, netlab):
         cases.append(("validate", ["--json", "validate", path], 0))
         cases.append(("graph", ["--json", "graph", path], 0))
         cases.append(("graph", ["--json", "graph", "--format", "dot", path], 0))
+        cases.append(("exercise", ["--json", "exercise", "list", path], 0))
     for path in bad:
         cases.append(("validate", ["--json", "validate", path], 2))
         cases.append(("graph", ["--json", "graph", path], 2))
@@ -111,6 +112,7 @@ def check_unprivileged(root, netlab):
         ("error", ["--json", "up", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "watch", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "test", "/nonexistent/lab.yaml"], 2),
+        ("exercise", ["--json", "exercise", "check", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "status"], 2),
         ("error", ["--json", "down"], 2),
     ]
