@@ -1,0 +1,112 @@
+// Exercises end to end: start a shipped lab broken, check fails with the first
+// hint, repair by hand, check passes; status in exercise mode; up keeps the
+// breakage; test says which object on a failed check's path differs.
+#include "cli.hpp"
+#include "skip.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+using namespace nltest;
+
+TEST_CASE("exercise loopback: start, check with hints, fix by hand, solved", "[cli][exercise]") {
+  const std::string file = topology("loopback.yaml");
+  Run start = netlab("exercise start " + file);
+  REQUIRE(start.rc == 0);
+  CHECK_THAT(start.out, Catch::Contains("~ ns2:lo down") || Catch::Contains("netns ns2"));
+  CHECK_THAT(start.out, Catch::Contains("exercise 1 'forgot-lo' of lab 'loopback'"));
+  CHECK(sh("ip netns exec ns2 ip -o link show lo").out.find("state UNKNOWN") == std::string::npos);
+
+  // status: the lo that is down is the exercise's start point, not drift.
+  Run status = netlab("status " + file);
+  CHECK(status.rc == 0);
+  CHECK_THAT(status.out, Catch::Contains("ns2/lo/state: want up, have down  (exercise start point)"));
+  CHECK_THAT(status.out, Catch::Contains("as exercise 1 'forgot-lo' left it, 1 object(s) still as it starts"));
+
+  // up keeps it broken (a note says so), and nothing changes.
+  Run up = netlab("up " + file);
+  CHECK(up.rc == 0);
+  CHECK_THAT(up.out, Catch::Contains("runs exercise 1 'forgot-lo'") && Catch::Contains("0 changes"));
+
+  Run check1 = netlab("exercise check " + file);
+  CHECK(check1.rc == 3);
+  CHECK_THAT(check1.out, Catch::Contains("FAIL ns2 ping 127.0.0.1"));
+  CHECK_THAT(check1.out, Catch::Contains("hint 1 of 3: Which interface holds 127.0.0.1?"));
+  Run check2 = netlab("exercise check --explain " + file);
+  CHECK(check2.rc == 3);
+  CHECK_THAT(check2.out, Catch::Contains("hint 2 of 3:"));
+  CHECK_THAT(check2.out, Catch::Contains("still different from the solution: ns2/lo is down"));
+
+  REQUIRE(sh("ip netns exec ns2 ip link set lo up").rc == 0);
+  Run solved = netlab("--json exercise check " + file);
+  CHECK(solved.rc == 0);
+  auto doc = nlohmann::json::parse(solved.out.substr(solved.out.find('{')));
+  CHECK(doc["solved"] == true);
+  CHECK(doc["attempts"] == 2);
+  CHECK(doc["exercise"]["name"] == "forgot-lo");
+  CHECK(doc["passed"] == 2);
+
+  status = netlab("status " + file);
+  CHECK(status.rc == 0);
+  CHECK_THAT(status.out, Catch::Contains("every object matches the solution"));
+
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+  CHECK(netlab("exercise check " + file).rc == 1); // no exercise runs any more
+}
+
+TEST_CASE("exercise router: a removed default route, JUnit for graders, up --repair ends it", "[cli][exercise]") {
+  const std::string file = topology("router.yaml");
+  REQUIRE(netlab("exercise start " + file + " 1").rc == 0);
+  CHECK(sh("ip -n h2 route show default").out.empty());
+  const std::string junit = write_temp("junit.xml", "");
+  Run check = netlab("exercise check --junit " + junit + " " + file);
+  CHECK(check.rc == 3);
+  CHECK_THAT(read_file(junit), Catch::Contains("<failure"));
+  CHECK_THAT(check.out, Catch::Contains("hint 1 of 3"));
+  // netlab test explains the failure with the object that differs.
+  Run test = netlab("test " + file);
+  CHECK(test.rc == 3);
+  CHECK_THAT(test.out, Catch::Contains("FAIL h2 ping 10.0.1.2: h2 has no default route"));
+  // up --repair restores the solution and ends exercise mode.
+  Run repair = netlab("up --repair " + file);
+  CHECK(repair.rc == 0);
+  CHECK_THAT(repair.out, Catch::Contains("+ route h2: default via 10.0.2.1"));
+  CHECK(netlab("test " + file).rc == 0);
+  CHECK(netlab("exercise check " + file).rc == 1);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("test explains a failed check: a bridge port's veth set down by hand", "[cli][exercise]") {
+  const std::string file = topology("bridge-gateway.yaml");
+  REQUIRE(netlab("up " + file).rc == 0);
+  REQUIRE(sh("ip -n ns2 link set vethD down").rc == 0);
+  Run test = netlab("test " + file);
+  CHECK(test.rc == 3);
+  CHECK_THAT(test.out, Catch::Contains("FAIL ns1 ping 192.168.10.3: ns2/vethD is down"));
+  CHECK_THAT(test.out, Catch::Contains("FAIL ns2 ping 192.168.10.1: ns2/vethD is down"));
+  Run json = netlab("--json test " + file);
+  CHECK_THAT(json.out, Catch::Contains("\"why\": \"ns2/vethD is down\""));
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("exercise bridge-nat: masquerade removed, fixed by hand with nft", "[cli][exercise]") {
+  const std::string file = topology("bridge-nat.yaml");
+  Run start = netlab("exercise start " + file + " 1");
+  if (start.rc != 0 && start.out.find("nftables") != std::string::npos) skip("no nftables NAT in this kernel");
+  REQUIRE(start.rc == 0);
+  CHECK(netlab("exercise check " + file).rc == 3);
+  Run status = netlab("status " + file);
+  CHECK(status.rc == 0);
+  CHECK_THAT(status.out, Catch::Contains("host/nat") && Catch::Contains("(exercise start point)"));
+  REQUIRE(sh("nft add rule ip netlab-bridge-nat postrouting ip saddr 192.168.10.0/24 oifname uplink masquerade").rc ==
+          0);
+  CHECK(netlab("exercise check " + file).rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
