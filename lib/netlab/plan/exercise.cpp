@@ -101,20 +101,17 @@ std::string describe(const Breakage& b) {
 }
 
 std::vector<ExerciseFinding> classify_findings(const Plan& vs_solution, const Plan& vs_start) {
-  std::set<std::string> start_ok;
-  std::set<std::string> start_paths;
-  for (const auto& f : vs_start.findings) {
-    start_paths.insert(f.path);
-    if (f.state == Finding::State::ok) start_ok.insert(f.path);
-  }
+  // The start diff reports every object of the start model that differs from
+  // the kernel (and its removed objects are not declared there at all): where it
+  // finds nothing wrong, the kernel is as the exercise starts it.
+  std::set<std::string> start_differs;
+  for (const auto& f : vs_start.findings)
+    if (f.state != Finding::State::ok) start_differs.insert(f.path);
   std::vector<ExerciseFinding> out;
   for (const auto& f : vs_solution.findings) {
     ExerciseFinding e{f, false};
-    // As the start wants it: either the start's diff calls it ok, or the start
-    // does not declare it at all (a removed route, address or NAT table is then
-    // simply absent from that diff).
     if (f.state != Finding::State::ok && f.state != Finding::State::conflict)
-      e.start_point = start_ok.contains(f.path) || (f.state == Finding::State::missing && !start_paths.contains(f.path));
+      e.start_point = !start_differs.contains(f.path);
     out.push_back(std::move(e));
   }
   return out;
