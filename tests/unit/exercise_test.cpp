@@ -133,6 +133,7 @@ TEST_CASE("exercises: the start model is the solution with the breakage applied"
   CHECK(s.find_node("ns2")->routes.empty());
   CHECK_FALSE(s.find_node("ns2")->find_interface("vethD")->up);
   CHECK(s.find_node("ns1")->find_interface("vethB")->addresses.empty());
+  CHECK(s.find_node("ns1")->routes.empty()); // its gateway is out of reach without the address
   CHECK(s.find_node("host")->sysctls.at("net.ipv4.ip_forward") == "0");
   CHECK(wanted_sysctls(*s.find_node("host")).at("net.ipv4.ip_forward") == "0");
   CHECK(s.find_node("host")->nat.empty());
@@ -149,7 +150,8 @@ TEST_CASE("exercises: status tells the start point from drift, up keeps the star
   CHECK(drift(classified).empty());
   CHECK(start_points(classified) == std::vector<std::string>{
                                        "host/nat", "host/sysctls/net.ipv4.ip_forward",
-                                       "ns1/vethB/addresses/192.168.10.2/24", "ns2/routes/default via 192.168.10.1",
+                                       "ns1/routes/default via 192.168.10.1", "ns1/vethB/addresses/192.168.10.2/24",
+                                       "ns2/routes/default via 192.168.10.1",
                                        "ns2/vethD/state"});
   // up while the exercise runs: nothing to do, the breakage stays.
   CHECK(keep_exercise_start(lab.plan(t), lab.plan(start)).actions.empty());

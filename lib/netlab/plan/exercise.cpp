@@ -34,10 +34,18 @@ void apply_breakage(Topology& t, const Breakage& b) {
   case T::remove_route:
     std::erase_if(node->routes, [&](const Route& r) { return b.to && (b.to->prefix == 0 ? r.to.prefix == 0 : r.to == *b.to); });
     break;
-  case T::remove_address:
+  case T::remove_address: {
     for (auto& i : node->interfaces)
       if (b.address && (b.iface.empty() || i.name == b.iface)) std::erase(i.addresses, *b.address);
+    // The kernel refuses a gateway no address of the node reaches: such routes go too.
+    auto reached = [&](const IpAddr& via) {
+      return std::ranges::any_of(node->interfaces, [&](const Interface& i) {
+        return std::ranges::any_of(i.addresses, [&](const Cidr& c) { return c.contains(via); });
+      });
+    };
+    std::erase_if(node->routes, [&](const Route& r) { return r.via && !r.dev && !reached(*r.via); });
     break;
+  }
   case T::sysctl: node->sysctls[b.key] = b.value; break;
   case T::forwarding_off: node->forwarding = false; break;
   case T::remove_nat: std::erase_if(node->nat, [&](const NatRule& r) { return nat_matches(r, b.nat); }); break;
