@@ -115,7 +115,7 @@ exercises:
   auto has = [&](const std::string& text) {
     return std::ranges::any_of(p, [&](const std::string& l) { return l.find(text) != std::string::npos; });
   };
-  CHECK(has("t.yaml:11:15: 'node': no node named 'ns9' (did you mean 'ns1'?)"));
+  CHECK(has("t.yaml:11:16: 'node': no node named 'ns9' (did you mean 'ns1'?)"));
   CHECK(has("t.yaml:12:9: node 'ns1' declares no route to default"));
   CHECK(has("node 'ns1' has no interface 'eth9'"));
   CHECK(has("t.yaml:14:9: a start entry makes exactly one change"));
@@ -163,7 +163,8 @@ TEST_CASE("exercises: status tells the start point from drift, up keeps the star
   // The student repairs vethD by hand: no longer a start point, and up does not break it again.
   lab.kernel.link("ns2", "vethD")->up = true;
   classified = classify_findings(lab.plan(t), lab.plan(start));
-  CHECK(std::ranges::find(start_points(classified), "ns2/vethD/state") == start_points(classified).end());
+  const auto points = start_points(classified);
+  CHECK(std::ranges::find(points, "ns2/vethD/state") == points.end());
   CHECK(lines(keep_exercise_start(lab.plan(t), lab.plan(start))) == std::vector<std::string>{"~ ns1:vethB up"});
 }
 
