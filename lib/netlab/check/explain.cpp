@@ -41,6 +41,19 @@ bool bridge_nf_off(const Node& n) {
   return it != n.sysctls.end() && it->second == "0";
 }
 
+/// Within a node, causes before their effects: the kernel drops the routes of a
+/// link that goes down and the addresses of one that is deleted, so the link
+/// is named, not the routes it took along. `rest`: the path after the node name.
+int cause_rank(const std::string& rest) {
+  if (rest.empty()) return 0;                                    // the namespace itself
+  if (rest.starts_with("/routes/")) return 4;
+  if (rest.starts_with("/sysctls/")) return 5;
+  if (rest == "/nat") return 6;
+  if (rest.find("/addresses/") != std::string::npos) return 3;
+  if (rest.starts_with("/lo/")) return 1;
+  return 2;                                                      // a link: missing, state, master, mtu...
+}
+
 } // namespace
 
 std::vector<std::string> check_path_nodes(const Topology& topo, const Check& check) {
@@ -57,12 +70,15 @@ std::vector<std::string> check_path_nodes(const Topology& topo, const Check& che
 
 std::optional<std::string> first_difference(const Topology& topo, const Check& check,
                                             const std::vector<Finding>& findings) {
-  for (const auto& node : check_path_nodes(topo, check))
+  for (const auto& node : check_path_nodes(topo, check)) {
+    const Finding* first = nullptr;
     for (const auto& f : findings) {
       if (f.state == Finding::State::ok) continue;
       if (f.path != node && !f.path.starts_with(node + "/")) continue;
-      return finding_words(f);
+      if (!first || cause_rank(f.path.substr(node.size())) < cause_rank(first->path.substr(node.size()))) first = &f;
     }
+    if (first) return finding_words(*first);
+  }
   return std::nullopt;
 }
 
