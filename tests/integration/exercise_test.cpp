@@ -110,3 +110,44 @@ TEST_CASE("exercise bridge-nat: masquerade removed and fixed by hand with nft", 
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
+
+namespace {
+
+/// `args`' stdout is one document valid under VERB's schema (tests/schema/check_json.py); returns it parsed.
+nlohmann::json valid_json(const std::string& verb, const std::string& args, int rc) {
+  Run r = sh("{ " + std::string(NETLAB_BINARY) + " --json " + args + " 2>/dev/null; }");
+  UNSCOPED_INFO("$ netlab --json " << args << "  -> " << r.rc << "\n" << r.out);
+  CHECK(r.rc == rc);
+  const std::string file = write_temp("out-" + verb + ".json", r.out);
+  Run check = sh("python3 " + std::string(NETLAB_SOURCE_DIR) + "/tests/schema/check_json.py " + NETLAB_SOURCE_DIR +
+                 " " + verb + " " + file);
+  INFO(check.out);
+  CHECK(check.rc == 0);
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+} // namespace
+
+TEST_CASE("exercise --json documents for graders are valid under their schemas", "[cli][exercise][json]") {
+  REQUIRE(sh("python3 -c 'import jsonschema'").rc == 0);
+  const std::string file = topology("router.yaml");
+  auto list = valid_json("exercise", "exercise list " + file, 0);
+  CHECK(list["exercises"].size() == 2);
+  auto start = valid_json("exercise", "exercise start " + file + " 2", 0);
+  CHECK(start["exercise"]["name"] == "router-off");
+  auto status = valid_json("status", "status " + file, 0);
+  CHECK(status["exercise"]["start_point"] == nlohmann::json::array({"router/sysctls/net.ipv4.ip_forward"}));
+  auto check = valid_json("exercise", "exercise check --explain " + file, 3);
+  CHECK(check["solved"] == false);
+  CHECK(check["attempts"] == 1);
+  CHECK_THAT(check["hint"].get<std::string>(), Catch::Contains("hint 1 of 3"));
+  CHECK(check["differences"] ==
+        nlohmann::json::array({"router does not forward IPv4 (net.ipv4.ip_forward is 0)"}));
+  auto test = valid_json("test", "test " + file, 3);
+  CHECK(test["checks"][0]["why"] == "router does not forward IPv4 (net.ipv4.ip_forward is 0)");
+  REQUIRE(sh("ip netns exec router sysctl -qw net.ipv4.ip_forward=1").rc == 0);
+  check = valid_json("exercise", "exercise check " + file, 0);
+  CHECK(check["solved"] == true);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}

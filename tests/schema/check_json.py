@@ -41,7 +41,7 @@ def load_schema(schema_dir, name):
         fname, _, pointer = ref.partition("#")
         node = read(fname)
         for part in filter(None, pointer.split("/")):
-            node = node[part]
+            node = node[int(part)] if isinstance(node, list) else node[part]
         return node
 
     def inline(node, depth=0):
