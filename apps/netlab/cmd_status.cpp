@@ -87,11 +87,11 @@ int run_status(const StatusOptions& o, Globals& g) {
                                      : std::to_string(drift) + " of " + std::to_string(findings.size()) +
                                            " objects differ from the file";
     if (running) {
-      summary = drift == 0 ? "as " + exercise_title(*running->exercise, running->state.number) + " left it, " +
-                                 std::to_string(start_points) + " object(s) still as it starts"
-                           : summary + " (besides " + std::to_string(start_points) + " the exercise broke)";
-      if (drift == 0 && start_points == 0) summary = exercise_title(*running->exercise, running->state.number) +
-                                                     ": every object matches the solution";
+      const std::string title = exercise_title(*running->exercise, running->state.number);
+      summary = drift == 0 ? title + " runs: " + std::to_string(start_points) +
+                                 " object(s) as it starts them, nothing else differs"
+                           : summary + " (besides " + std::to_string(start_points) + " as " + title + " starts them)";
+      if (drift == 0 && start_points == 0) summary = title + " runs: every object matches the solution";
     }
     std::printf("lab '%s': %s\n", topo->name.c_str(), summary.c_str());
   }

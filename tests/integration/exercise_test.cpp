@@ -24,7 +24,7 @@ TEST_CASE("exercise loopback: start then check with hints then fix by hand", "[c
   Run status = netlab("status " + file);
   CHECK(status.rc == 0);
   CHECK_THAT(status.out, Catch::Contains("ns2/lo/state: want up, have down  (exercise start point)"));
-  CHECK_THAT(status.out, Catch::Contains("as exercise 1 'forgot-lo' left it, 1 object(s) still as it starts"));
+  CHECK_THAT(status.out, Catch::Contains("exercise 1 'forgot-lo' runs: 1 object(s) as it starts them, nothing else differs"));
 
   // up keeps it broken (a note says so), and nothing changes.
   Run up = netlab("up " + file);

@@ -48,7 +48,7 @@ std::string testcase_xml(std::string_view lab, const CheckResult& r) {
 
 std::string check_line(const CheckResult& r) {
   std::string line = (r.passed ? "PASS " : "FAIL ") + r.label();
-  if (!r.why.empty()) return line + ": " + r.why + " (" + r.message + ")";
+  if (!r.why.empty()) return line + ": " + r.why + "; " + r.message;
   if (!r.message.empty()) return line + ": " + r.message;
   if (r.probe.rtt_ms) return line + " (" + format_rtt(*r.probe.rtt_ms) + ")";
   return line;
