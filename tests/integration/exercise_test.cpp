@@ -30,6 +30,10 @@ TEST_CASE("exercise loopback: start then check with hints then fix by hand", "[c
   Run up = netlab("up " + file);
   CHECK(up.rc == 0);
   CHECK_THAT(up.out, Catch::Contains("runs exercise 1 'forgot-lo'") && Catch::Contains("no changes"));
+  // A watcher would repair it at once: refused.
+  Run watch = netlab("watch " + file);
+  CHECK(watch.rc == 1);
+  CHECK_THAT(watch.out, Catch::Contains("which a watcher would repair"));
 
   Run check1 = netlab("exercise check " + file);
   CHECK(check1.rc == 3);
