@@ -138,6 +138,21 @@ nlohmann::json check_doc(const Topology& topo, const ExerciseState& st, const st
   return doc;
 }
 
+void print_check_text(const Exercise& ex, const ExerciseState& st, const std::vector<CheckResult>& results,
+                      const std::optional<std::string>& hint, const std::vector<std::string>* diffs, const Globals& g) {
+  for (const auto& r : results)
+    if (!g.quiet || !r.passed) std::printf("%s\n", check_line(r).c_str());
+  const std::string title = exercise_title(ex, st.number);
+  if (st.solved)
+    std::printf("%s solved (%u failed attempt(s) before)\n", title.c_str(), st.attempts);
+  else
+    std::printf("%s: %s, attempt %u\n", title.c_str(), summarize(results).str().c_str(), st.attempts);
+  if (hint) std::printf("%s\n", hint->c_str());
+  if (!diffs) return;
+  if (diffs->empty()) std::printf("the kernel matches the solution\n");
+  for (const auto& d : *diffs) std::printf("still different from the solution: %s\n", d.c_str());
+}
+
 int run_check_exercise(const ExerciseOptions& o, Globals& g) {
   auto topo = load_topology(o.file, g);
   if (!topo) return g.exit_code;
@@ -156,6 +171,7 @@ int run_check_exercise(const ExerciseOptions& o, Globals& g) {
   if (passed) {
     st.solved = true;
   } else {
+    st.solved = false; // the latest check decides
     ++st.attempts;
     if (!ex.hints.empty()) {
       std::size_t k = std::min<std::size_t>(st.attempts, ex.hints.size());
@@ -169,22 +185,10 @@ int run_check_exercise(const ExerciseOptions& o, Globals& g) {
     if (!d) return report(d.error());
     diffs = std::move(*d);
   }
-  if (g.json) {
+  if (g.json)
     print_json(check_doc(*topo, st, results, hint, diffs ? &*diffs : nullptr));
-  } else {
-    for (const auto& r : results)
-      if (!g.quiet || !r.passed) std::printf("%s\n", check_line(r).c_str());
-    if (passed)
-      std::printf("%s solved (%u failed attempt(s) before)\n", exercise_title(ex, st.number).c_str(), st.attempts);
-    else
-      std::printf("%s: %s, attempt %u\n", exercise_title(ex, st.number).c_str(), summarize(results).str().c_str(),
-                  st.attempts);
-    if (hint) std::printf("%s\n", hint->c_str());
-    if (diffs) {
-      if (diffs->empty()) std::printf("the kernel matches the solution\n");
-      for (const auto& d : *diffs) std::printf("still different from the solution: %s\n", d.c_str());
-    }
-  }
+  else
+    print_check_text(ex, st, results, hint, diffs ? &*diffs : nullptr, g);
   std::fflush(stdout);
   if (!o.junit.empty()) {
     std::ofstream out(o.junit, std::ios::trunc);

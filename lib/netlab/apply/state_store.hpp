@@ -39,7 +39,7 @@ struct ExerciseState {
   std::size_t number = 1;     ///< 1-based index into Topology::exercises
   std::string name;           ///< the exercise's name when started (a check against an edited file)
   unsigned attempts = 0;      ///< `exercise check` runs that failed
-  bool solved = false;        ///< a check passed every check
+  bool solved = false;        ///< the latest `exercise check` passed every check
 };
 
 /// The lab's running exercise, or nullopt when it runs none.
