@@ -58,7 +58,10 @@ bool lab_is_up(const Topology& topo) {
 /// Fills `why` of each check that failed: the first object on its path that
 /// differs from the file, else what usually breaks a converged lab. Read only.
 void explain_failures(const Topology& topo, std::vector<CheckResult>& results) {
-  if (std::ranges::all_of(results, [](const CheckResult& r) { return r.passed || !r.check.expect_pass; })) return;
+  if (std::ranges::all_of(results, [](const CheckResult& r) {
+        return r.passed || !r.check.expect_pass || r.probe.outcome == ProbeOutcome::refused;
+      }))
+    return;
   auto memory = load_lab_state(topo.name);
   if (!memory) return;
   auto kernel = make_netlink_kernel();
@@ -67,7 +70,10 @@ void explain_failures(const Topology& topo, std::vector<CheckResult>& results) {
   const Plan plan = diff(topo, *have, *memory);
   std::optional<NatHostFacts> host; // read once, only for a lab that matches its file
   for (auto& r : results) {
-    if (r.passed || !r.check.expect_pass || r.probe.outcome == ProbeOutcome::error) continue;
+    // Refused: the target answered, so the path works and only the service is missing.
+    if (r.passed || !r.check.expect_pass || r.probe.outcome == ProbeOutcome::error ||
+        r.probe.outcome == ProbeOutcome::refused)
+      continue;
     if (auto first = first_difference(topo, r.check, plan.findings)) {
       r.why = *first;
       continue;

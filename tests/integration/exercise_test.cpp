@@ -16,14 +16,14 @@ TEST_CASE("exercise loopback: start then check with hints then fix by hand", "[c
   const std::string file = topology("loopback.yaml");
   Run start = netlab("exercise start " + file);
   REQUIRE(start.rc == 0);
-  CHECK_THAT(start.out, Catch::Contains("~ ns2:lo down") || Catch::Contains("netns ns2"));
+  CHECK_THAT(start.out, Catch::Contains("~ ns-b:lo down") || Catch::Contains("netns ns-b"));
   CHECK_THAT(start.out, Catch::Contains("exercise 1 'forgot-lo' of lab 'loopback'"));
-  CHECK(sh("ip netns exec ns2 ip -o link show lo").out.find("state UNKNOWN") == std::string::npos);
+  CHECK(sh("ip netns exec ns-b ip -o link show lo").out.find("state UNKNOWN") == std::string::npos);
 
   // status: the lo that is down is the exercise's start point, not drift.
   Run status = netlab("status " + file);
   CHECK(status.rc == 0);
-  CHECK_THAT(status.out, Catch::Contains("ns2/lo/state: want up, have down  (exercise start point)"));
+  CHECK_THAT(status.out, Catch::Contains("ns-b/lo/state: want up, have down  (exercise start point)"));
   CHECK_THAT(status.out, Catch::Contains("exercise 1 'forgot-lo' runs: 1 object(s) as it starts them, nothing else differs"));
 
   // up keeps it broken (a note says so), and nothing changes.
@@ -37,14 +37,14 @@ TEST_CASE("exercise loopback: start then check with hints then fix by hand", "[c
 
   Run check1 = netlab("exercise check " + file);
   CHECK(check1.rc == 3);
-  CHECK_THAT(check1.out, Catch::Contains("FAIL ns2 ping 127.0.0.1"));
+  CHECK_THAT(check1.out, Catch::Contains("FAIL ns-b ping 127.0.0.1"));
   CHECK_THAT(check1.out, Catch::Contains("hint 1 of 3: Which interface holds 127.0.0.1?"));
   Run check2 = netlab("exercise check --explain " + file);
   CHECK(check2.rc == 3);
   CHECK_THAT(check2.out, Catch::Contains("hint 2 of 3:"));
-  CHECK_THAT(check2.out, Catch::Contains("still different from the solution: ns2/lo is down"));
+  CHECK_THAT(check2.out, Catch::Contains("still different from the solution: ns-b/lo is down"));
 
-  REQUIRE(sh("ip netns exec ns2 ip link set lo up").rc == 0);
+  REQUIRE(sh("ip netns exec ns-b ip link set lo up").rc == 0);
   Run solved = netlab("--json exercise check " + file);
   CHECK(solved.rc == 0);
   auto doc = nlohmann::json::parse(solved.out.substr(solved.out.find('{')));

@@ -73,7 +73,8 @@ std::optional<std::string> first_difference(const Topology& topo, const Check& c
   for (const auto& node : check_path_nodes(topo, check)) {
     const Finding* first = nullptr;
     for (const auto& f : findings) {
-      if (f.state == Finding::State::ok) continue;
+      // A conflict is about ownership, not about what the kernel does with packets.
+      if (f.state == Finding::State::ok || f.state == Finding::State::conflict) continue;
       if (f.path != node && !f.path.starts_with(node + "/")) continue;
       if (!first || cause_rank(f.path.substr(node.size())) < cause_rank(first->path.substr(node.size()))) first = &f;
     }
