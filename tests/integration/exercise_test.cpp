@@ -155,3 +155,25 @@ TEST_CASE("exercise --json documents for graders are valid under their schemas",
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("a bridge lab on a Docker-like host: warned by up and test and explained", "[cli][exercise]") {
+  if (sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables").out.find('1') == std::string::npos)
+    skip("br_netfilter is not loaded (or bridge-nf-call-iptables is 0)");
+  // What Docker leaves on a host (here in the sandbox's own namespace): a forward chain with policy drop.
+  REQUIRE(sh("nft add table ip filter && nft add chain ip filter FORWARD "
+             "'{ type filter hook forward priority 0; policy drop; }'")
+              .rc == 0);
+  const std::string file = topology("bridge-gateway.yaml");
+  Run up = netlab("up " + file);
+  REQUIRE(up.rc == 0);
+  CHECK_THAT(up.out, Catch::Contains("warning: node 'host': br_netfilter is loaded"));
+  Run test = netlab("test " + file);
+  CHECK(test.rc == 3);
+  CHECK_THAT(test.out, Catch::Contains("warning: node 'host': br_netfilter is loaded"));
+  CHECK_THAT(test.out, Catch::Contains("FAIL ns1 ping 192.168.10.3: the lab matches the file, but br_netfilter sends "
+                                       "bridged frames through the host's chain 'ip filter FORWARD'"));
+  CHECK_THAT(test.out, Catch::Contains("PASS ns2 ping 192.168.10.1"));
+  REQUIRE(netlab("down " + file).rc == 0);
+  REQUIRE(sh("nft delete table ip filter").rc == 0);
+  require_nothing_left();
+}
