@@ -93,6 +93,10 @@ int run_start(const ExerciseOptions& o, Globals& g) {
   if (n > topo.exercises.size())
     return exercise_usage("lab '" + topo.name + "' has " + std::to_string(topo.exercises.size()) + " exercise(s), not " +
                  std::to_string(n));
+  if (auto watcher = lab_watcher(topo.name))
+    return report(Error{"lab '" + topo.name + "' is watched by " + *watcher +
+                            ", which would repair the exercise at once; stop the watcher first",
+                        ExitCode::failure});
   const Exercise& ex = topo.exercises[n - 1];
   stop_on_signals();
   Topology start = exercise_start(topo, ex);

@@ -177,3 +177,16 @@ TEST_CASE("a bridge lab on a Docker-like host: warned by up and test and explain
   REQUIRE(sh("nft delete table ip filter").rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("exercise start refuses a lab a watcher keeps", "[cli][exercise]") {
+  const std::string file = topology("loopback.yaml");
+  Run watcher = sh(std::string(NETLAB_BINARY) + " watch -q " + file + " >/dev/null 2>&1 & echo $!");
+  const std::string pid = watcher.out.substr(0, watcher.out.find('\n'));
+  for (int i = 0; i < 100 && netlab("status " + file).rc != 0; ++i) usleep(50'000);
+  Run start = netlab("exercise start " + file);
+  CHECK(start.rc == 1);
+  CHECK_THAT(start.out, Catch::Contains("which would repair the exercise at once"));
+  REQUIRE(sh("kill -INT " + pid + " && while kill -0 " + pid + " 2>/dev/null; do sleep 0.05; done").rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
