@@ -1,10 +1,13 @@
 // netlab_bench: times `netlab up/status/down` against the equivalent iproute2
-// script on star-N labs (N namespaces, each with a veth to one bridge in the
-// host namespace, an address and a default route). Everything runs in a private
-// network + mount namespace, so nothing the benchmark creates is visible on the
-// machine, and all of it vanishes when the process exits.
+// script and against the kernel floor (netlab_floor: the same objects made and
+// removed with bare netlink requests) on star-N labs (N namespaces, each with a
+// veth to one bridge in the host namespace, an address and a default route) or
+// tree-N labs (the same namespaces spread over leaf bridges under a core bridge).
+// Everything runs in a private network + mount namespace, so nothing the
+// benchmark creates is visible on the machine, and all of it vanishes when the
+// process exits.
+#include "labs.hpp"
 #include "sandbox.hpp"
-#include "star_yaml.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,18 +35,30 @@
 #ifndef NETLAB_BINARY
 #define NETLAB_BINARY "netlab"
 #endif
+#ifndef NETLAB_FLOOR
+#define NETLAB_FLOOR "netlab_floor"
+#endif
+#ifndef NETLAB_SOURCE_DIR
+#define NETLAB_SOURCE_DIR "."
+#endif
 
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int k_target_n = 1000;           ///< the size the targets are stated for
+constexpr int k_target_n = 1000;           ///< the size the star targets are stated for
 constexpr double k_min_speedup = 10.0;     ///< up must be this many times faster than the ip script
-constexpr double k_max_noop_s = 0.3;       ///< no-op up and status
+constexpr double k_max_noop_s = 0.1;       ///< no-op up and status (issue 14)
 constexpr double k_max_down_s = 1.0;
 constexpr double k_max_rss_mib = 64.0;
 constexpr double k_max_scaling_exponent = 1.2; ///< t ~ N^e; 1.0 is linear, 2.0 quadratic
+constexpr double k_max_up_over_floor = 1.2;    ///< up against the kernel floor's up (issue 13)
+constexpr double k_max_down_over_floor = 1.1;  ///< down against the kernel's own teardown (issue 14)
+constexpr int k_tree_big_n = 10000;            ///< tree targets: at 10,000 namespaces ...
+constexpr double k_max_tree_growth = 12.0;     ///< ... up at most 12x up at 1,000
+constexpr double k_max_tree_rss_mib = 128.0;
+constexpr double k_max_validate_s = 1.0;       ///< validating the expanded 10,000-node file
 constexpr auto k_settle_limit = std::chrono::seconds(180);
 constexpr auto k_load_wait_limit = std::chrono::seconds(600);
 constexpr auto k_chatter_limit = std::chrono::seconds(30);
@@ -51,7 +66,10 @@ constexpr auto k_chatter_sample = std::chrono::milliseconds(500);
 
 struct Options {
   std::vector<int> sizes;
+  std::string shape = "star"; ///< star or tree (netlab::bench::Shape)
+  bool ip_script = true;      ///< --no-ip-script leaves the (slow, at 10,000) ip script out
   std::string netlab = NETLAB_BINARY;
+  std::string floor = NETLAB_FLOOR;
   std::string ip = "/usr/sbin/ip";
   bool json = false;
   int repeat = 1;
@@ -63,6 +81,11 @@ struct Options {
 /// Times of one star-N lab; with --repeat, the best of each column.
 struct Row {
   int n = 0;
+  std::string lab;      ///< star-N or tree-N
+  double floor_up_s = 0;   ///< netlab_floor up: the same objects in bare netlink requests
+  double floor_down_s = 0; ///< netlab_floor down: /run/netns entries and bridges removed, until only lo is left
+  double validate_s = 0, validate_rss_mib = 0; ///< `netlab validate` of the long-hand file
+  double compact_validate_s = 0, compact_validate_rss_mib = 0; ///< of bench/tree.yaml at this size (tree only)
   double ip_host_s = 0; ///< the host's `ip -batch` part of ip_s (the rest: one `ip -n` process per namespace)
   double ip_s = 0, up_s = 0, noop_s = 0, status_s = 0, down_s = 0;
   double up_cpu = 0, noop_cpu = 0, status_cpu = 0, down_cpu = 0; ///< netlab's user+sys seconds
@@ -70,6 +93,7 @@ struct Row {
   double settle_s = 0; ///< waiting for the kernel's namespace cleanup after down (not a netlab cost)
   double load = 0;     ///< 1-minute load average when the (last) run started
   double noop_hot_s = 0; ///< no-op up straight after up, while the lab's IPv6 start-up traffic still runs
+  double add_one_s = 0, remove_one_s = 0; ///< `up` of the file with one namespace more, then of the file again
   double chatter_s = 0;  ///< how long that traffic lasted (waited for before the timed no-op up and status)
 };
 
@@ -145,7 +169,7 @@ template <typename... Parts> std::string cat(const Parts&... parts) {
 
 using netlab::bench::ns_addr;
 using netlab::bench::ns_name;
-using netlab::bench::star_yaml;
+using netlab::bench::Shape;
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream f(path);
@@ -153,16 +177,24 @@ void write_file(const fs::path& path, const std::string& text) {
   if (!f.flush()) die("cannot write " + path.string());
 }
 
-std::string host_batch(int n) {
+std::string host_batch(const Shape& shape) {
+  const int n = shape.namespaces();
   std::string b;
   for (int i = 0; i < n; ++i) b += "netns add " + ns_name(i) + "\n";
-  b += "link add br0 type bridge\n";
+  for (const auto& bridge : shape.bridges()) b += "link add " + bridge + " type bridge\n";
+  for (int l = 0; l < shape.leaves; ++l) {
+    std::string up = cat("up", std::to_string(l)), dn = cat("dn", std::to_string(l));
+    b += "link add " + up + " type veth peer name " + dn + "\n";
+    b += "link set " + up + " master " + shape.leaf(l) + "\nlink set " + up + " up\n";
+    b += "link set " + dn + " master core\nlink set " + dn + " up\n";
+  }
   for (int i = 0; i < n; ++i) {
     std::string v = cat("v", std::to_string(i));
     b += "link add " + v + " type veth peer name eth0 netns " + ns_name(i) + "\n";
-    b += "link set " + v + " master br0\nlink set " + v + " up\n";
+    b += "link set " + v + " master " + shape.port_bridge(i) + "\nlink set " + v + " up\n";
   }
-  b += "addr add 10.0.0.1/16 dev br0\nlink set br0 up\n";
+  b += "addr add 10.0.0.1/16 dev " + shape.root() + "\n";
+  for (const auto& bridge : shape.bridges()) b += "link set " + bridge + " up\n";
   return b;
 }
 
@@ -170,18 +202,23 @@ std::string ns_batch(int i) {
   return "link set lo up\nlink set eth0 up\naddr add " + ns_addr(i) + "/16 dev eth0\nroute add default via 10.0.0.1\n";
 }
 
-/// The files of one star-N lab in a fresh temp dir.
+/// The files of one lab in a fresh temp dir.
 struct LabFiles {
+  Shape shape;
   fs::path dir, yaml, host;
+  fs::path edited; ///< the same lab with one namespace more (the edit the benchmark applies and takes back)
   std::vector<fs::path> ns;
 };
 
-LabFiles write_lab(int n, bool ipv6) {
+LabFiles write_lab(const Shape& shape, bool ipv6) {
+  const int n = shape.namespaces();
   char tmpl[] = "/tmp/netlab-bench-XXXXXX";
   if (!mkdtemp(tmpl)) die(errno_text("mkdtemp"));
-  LabFiles f{tmpl, fs::path(tmpl) / ("star-" + std::to_string(n) + ".yaml"), fs::path(tmpl) / "host.batch", {}};
-  write_file(f.yaml, star_yaml(n, ipv6));
-  write_file(f.host, host_batch(n));
+  LabFiles f{shape, tmpl, fs::path(tmpl) / (shape.name() + ".yaml"), fs::path(tmpl) / "host.batch", {}, {}};
+  write_file(f.yaml, shape.yaml(ipv6));
+  f.edited = fs::path(tmpl) / (shape.name() + "-plus-one.yaml");
+  write_file(f.edited, shape.yaml(ipv6, 1));
+  write_file(f.host, host_batch(shape));
   for (int i = 0; i < n; ++i) {
     f.ns.push_back(fs::path(tmpl) / (ns_name(i) + ".batch"));
     write_file(f.ns.back(), ns_batch(i));
@@ -248,12 +285,12 @@ double wait_for_idle_machine(const Options& o) {
   return load_average();
 }
 
-/// Packets br0 has received so far (/proc/net is the reading thread's namespace: the sandbox's host).
-long bridge_rx_packets() {
+/// Packets `bridge` has received so far (/proc/net is the reading thread's namespace: the sandbox's host).
+long bridge_rx_packets(const std::string& bridge) {
   std::ifstream dev("/proc/net/dev");
   for (std::string line; std::getline(dev, line);) {
     auto colon = line.find(':');
-    if (colon == std::string::npos || line.substr(0, colon).find("br0") == std::string::npos) continue;
+    if (colon == std::string::npos || line.substr(0, colon).find(bridge) == std::string::npos) continue;
     long bytes = 0, packets = 0;
     std::istringstream(line.substr(colon + 1)) >> bytes >> packets;
     return packets;
@@ -264,14 +301,16 @@ long bridge_rx_packets() {
 /// Right after up, every namespace runs IPv6 duplicate address detection, router
 /// solicitations and MLD reports; the bridge floods each to all N ports (N^2
 /// deliveries, partly under the RTNL lock that netlink dumps need too). Waits,
-/// bounded, until br0 sees almost no packets, so no-op up and status measure a lab at rest.
-double wait_for_lab_quiet(int n) {
+/// bounded, until the root bridge sees almost no packets, so no-op up and status measure a lab at rest.
+double wait_for_lab_quiet(const Shape& shape) {
+  const int n = shape.namespaces();
+  const std::string bridge = shape.root();
   auto start = Clock::now();
   const long threshold = std::max(10, n / 50);
   int calm = 0;
-  for (long before = bridge_rx_packets(); calm < 2 && Clock::now() - start < k_chatter_limit;) {
+  for (long before = bridge_rx_packets(bridge); calm < 2 && Clock::now() - start < k_chatter_limit;) {
     std::this_thread::sleep_for(k_chatter_sample);
-    long now = bridge_rx_packets();
+    long now = bridge_rx_packets(bridge);
     calm = now - before < threshold ? calm + 1 : 0;
     before = now;
   }
@@ -293,9 +332,34 @@ double time_ip_script(const Options& o, const LabFiles& f, double& host_s) {
   for (size_t i = 0; i < f.ns.size(); ++i) must_run({o.ip, "-n", ns_name(int(i)), "-batch", f.ns[i]}, "ip -n " + ns_name(int(i)));
   double s = since(start);
   must_run({o.ip, "-all", "netns", "delete"}, "ip -all netns delete");
-  must_run({o.ip, "link", "del", "br0"}, "ip link del br0");
+  for (const auto& bridge : f.shape.bridges()) must_run({o.ip, "link", "del", bridge}, "ip link del " + bridge);
   settle("the ip script's teardown");
   return s;
+}
+
+/// netlab_floor up, then down (timed separately: down is the kernel's own teardown).
+void time_floor(const Options& o, const LabFiles& f, Row& row) {
+  std::string kind = f.shape.tree() ? "tree" : "star", n = std::to_string(f.shape.namespaces());
+  row.floor_up_s = must_run({o.floor, "up", kind, n}, "netlab_floor up").seconds;
+  row.floor_down_s = must_run({o.floor, "down", kind, n}, "netlab_floor down").seconds;
+  settle("netlab_floor down");
+}
+
+/// `netlab validate` of the long-hand file and, for a tree, of bench/tree.yaml at the same size.
+void time_validate(const Options& o, const LabFiles& f, Row& row) {
+  ProcResult r = must_run({o.netlab, "-q", "validate", f.yaml}, "netlab validate " + f.yaml.string());
+  row.validate_s = r.seconds;
+  row.validate_rss_mib = double(r.maxrss_kib) / 1024.0;
+  if (!f.shape.tree()) return;
+  fs::path compact = fs::path(NETLAB_SOURCE_DIR) / "bench" / "tree.yaml";
+  if (!fs::exists(compact)) return;
+  ::setenv("LEAVES", std::to_string(f.shape.leaves).c_str(), 1);
+  ::setenv("PER_LEAF", std::to_string(f.shape.per_leaf).c_str(), 1);
+  r = must_run({o.netlab, "-q", "validate", compact}, "netlab validate " + compact.string());
+  ::unsetenv("LEAVES");
+  ::unsetenv("PER_LEAF");
+  row.compact_validate_s = r.seconds;
+  row.compact_validate_rss_mib = double(r.maxrss_kib) / 1024.0;
 }
 
 /// Runs netlab VERB FILE, which must exit 0; sets its CPU time, folds its peak RSS into row.rss_mib.
@@ -307,6 +371,14 @@ double time_netlab(const Options& o, const std::string& verb, const LabFiles& f,
   return r.seconds;
 }
 
+/// Runs netlab VERB PATH, which must exit 0; folds its peak RSS into row.rss_mib.
+double time_netlab_file(const Options& o, const std::string& verb, const fs::path& path, Row& row) {
+  ProcResult r = run({o.netlab, "-q", verb, path});
+  if (!succeeded(r)) die("netlab " + verb + " " + path.string() + " failed (" + status_text(r) + ")");
+  row.rss_mib = std::max(row.rss_mib, double(r.maxrss_kib) / 1024.0);
+  return r.seconds;
+}
+
 /// The second up must find nothing to do; checked untimed with `plan --json`.
 void check_converged(const Options& o, const LabFiles& f) {
   ProcResult r = run({o.netlab, "--json", "plan", f.yaml}, true);
@@ -315,18 +387,22 @@ void check_converged(const Options& o, const LabFiles& f) {
     die("after two `netlab up`s, `netlab plan` still has changes:\n" + r.out);
 }
 
-Row measure_once(const Options& o, int n, const LabFiles& f) {
-  Row row{.n = n};
+Row measure_once(const Options& o, const LabFiles& f) {
+  Row row{.n = f.shape.namespaces(), .lab = f.shape.name()};
   settle("the previous run");
   row.load = wait_for_idle_machine(o);
-  row.ip_s = time_ip_script(o, f, row.ip_host_s);
+  time_validate(o, f, row);
+  time_floor(o, f, row);
+  if (o.ip_script) row.ip_s = time_ip_script(o, f, row.ip_host_s);
   row.up_s = time_netlab(o, "up", f, row, row.up_cpu);
   double unused_cpu = 0;
   row.noop_hot_s = time_netlab(o, "up", f, row, unused_cpu);
-  row.chatter_s = wait_for_lab_quiet(n);
+  row.chatter_s = wait_for_lab_quiet(f.shape);
   row.noop_s = time_netlab(o, "up", f, row, row.noop_cpu);
   check_converged(o, f);
   row.status_s = time_netlab(o, "status", f, row, row.status_cpu);
+  row.add_one_s = time_netlab_file(o, "up", f.edited, row);
+  row.remove_one_s = time_netlab_file(o, "up", f.yaml, row);
   row.down_s = time_netlab(o, "down", f, row, row.down_cpu);
   check_nothing_left(o);
   row.settle_s = settle("netlab down");
@@ -334,17 +410,21 @@ Row measure_once(const Options& o, int n, const LabFiles& f) {
 }
 
 Row measure(const Options& o, int n) {
-  LabFiles f = write_lab(n, o.ipv6);
+  auto shape = Shape::parse(o.shape, n);
+  if (!shape) die("no " + o.shape + " of " + std::to_string(n) + " namespaces (a tree needs N divisible by ceil(N/1000))");
+  LabFiles f = write_lab(*shape, o.ipv6);
   Row best;
   for (int r = 0; r < o.repeat; ++r) {
-    if (!o.json) std::fprintf(stderr, "star-%d: run %d/%d\n", n, r + 1, o.repeat);
-    Row row = measure_once(o, n, f);
+    if (!o.json) std::fprintf(stderr, "%s: run %d/%d\n", shape->name().c_str(), r + 1, o.repeat);
+    Row row = measure_once(o, f);
     if (r == 0) {
       best = row;
       continue;
     }
     for (auto m : {&Row::ip_s, &Row::up_s, &Row::noop_s, &Row::status_s, &Row::down_s, &Row::settle_s, &Row::up_cpu,
-                   &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu, &Row::noop_hot_s, &Row::chatter_s, &Row::ip_host_s})
+                   &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu, &Row::noop_hot_s, &Row::chatter_s, &Row::ip_host_s,
+                   &Row::floor_up_s, &Row::floor_down_s, &Row::validate_s, &Row::compact_validate_s,
+                   &Row::add_one_s, &Row::remove_one_s})
       best.*m = std::min(best.*m, row.*m);
     best.rss_mib = std::max(best.rss_mib, row.rss_mib);
     best.load = row.load;
@@ -369,17 +449,32 @@ double exponent(double t_small, double t_large, int n_small, int n_large) {
   return std::log(t_large / t_small) / std::log(double(n_large) / double(n_small));
 }
 
-std::vector<Target> targets(const std::vector<Row>& rows) {
+std::vector<Target> targets(const Options& o, const std::vector<Row>& rows) {
+  std::vector<Target> out;
+  // Against the kernel floor, at every size: up (issue 13: within 1.2x), down (issue 14: within 1.1x).
+  for (const auto& r : rows) {
+    out.push_back({r.lab + " up / kernel floor up (x)", r.up_s / r.floor_up_s, k_max_up_over_floor, false});
+    out.push_back({r.lab + " down / kernel teardown (x)", r.down_s / r.floor_down_s, k_max_down_over_floor, false});
+  }
+  if (o.shape == "tree") {
+    const Row& big = rows.back();
+    auto small = std::ranges::find(rows, k_target_n, &Row::n);
+    if (small != rows.end() && big.n >= k_tree_big_n)
+      out.push_back({big.lab + " up / " + small->lab + " up (x)", big.up_s / small->up_s, k_max_tree_growth, false});
+    out.push_back({big.lab + " peak RSS (MiB)", big.rss_mib, k_max_tree_rss_mib, false});
+    out.push_back({big.lab + " validate bench/tree.yaml (s)", big.compact_validate_s, k_max_validate_s, false});
+    out.push_back({big.lab + " validate RSS (MiB)", big.compact_validate_rss_mib, k_max_tree_rss_mib, false});
+    return out;
+  }
   auto at = std::ranges::find(rows, k_target_n, &Row::n);
   const Row& r = at != rows.end() ? *at : rows.back();
-  std::string tag = "star-" + std::to_string(r.n) + " ";
-  std::vector<Target> out{
-      {tag + "up speedup over the ip script (x)", r.ip_s / r.up_s, k_min_speedup, true},
-      {tag + "no-op up (s)", r.noop_s, k_max_noop_s, false},
-      {tag + "status (s)", r.status_s, k_max_noop_s, false},
-      {tag + "down (s)", r.down_s, k_max_down_s, false},
-      {tag + "peak RSS (MiB)", r.rss_mib, k_max_rss_mib, false},
-  };
+  if (o.ip_script) out.push_back({r.lab + " up speedup over the ip script (x)", r.ip_s / r.up_s, k_min_speedup, true});
+  out.push_back({r.lab + " no-op up (s)", r.noop_s, k_max_noop_s, false});
+  out.push_back({r.lab + " status (s)", r.status_s, k_max_noop_s, false});
+  out.push_back({r.lab + " up adding one namespace (s)", r.add_one_s, k_max_noop_s, false});
+  out.push_back({r.lab + " up removing it (s)", r.remove_one_s, k_max_noop_s, false});
+  out.push_back({r.lab + " down (s)", r.down_s, k_max_down_s, false});
+  out.push_back({r.lab + " peak RSS (MiB)", r.rss_mib, k_max_rss_mib, false});
   const Row& a = rows.front();
   const Row& b = rows.back();
   if (b.n > a.n)
@@ -407,53 +502,89 @@ std::string machine() {
 
 void print_table(const std::vector<Row>& rows, const std::vector<Target>& ts) {
   std::printf("machine: %s\n\n", machine().c_str());
-  std::printf("| N | ip script s | netlab up s | ratio (ip/netlab) | no-op up s | status s | down s | peak RSS MiB |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-  for (const auto& r : rows)
-    std::printf("| %d | %.3f | %.3f | %.1fx | %.3f | %.3f | %.3f | %.1f |\n", r.n, r.ip_s, r.up_s, r.ip_s / r.up_s,
-                r.noop_s, r.status_s, r.down_s, r.rss_mib);
+  std::printf("| lab | ip script s | kernel floor up s | netlab up s | ip/netlab | netlab/floor | no-op up s | status s "
+              "| kernel teardown s | netlab down s | down/teardown | peak RSS MiB |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const auto& r : rows) {
+    char ip[32] = "-", ratio[32] = "-"; // without --no-ip-script
+    if (r.ip_s > 0) {
+      std::snprintf(ip, sizeof ip, "%.3f", r.ip_s);
+      std::snprintf(ratio, sizeof ratio, "%.1fx", r.ip_s / r.up_s);
+    }
+    std::printf("| %s | %s | %.3f | %.3f | %s | %.2fx | %.3f | %.3f | %.3f | %.3f | %.2fx | %.1f |\n", r.lab.c_str(), ip,
+                r.floor_up_s, r.up_s, ratio, r.up_s / r.floor_up_s, r.noop_s, r.status_s,
+                r.floor_down_s, r.down_s, r.down_s / r.floor_down_s, r.rss_mib);
+  }
+  std::printf("\nan edit of the file, applied by `netlab up` (no watcher), s:\n| lab | add one namespace | remove it |\n|---|---:|---:|\n");
+  for (const auto& r : rows) std::printf("| %s | %.3f | %.3f |\n", r.lab.c_str(), r.add_one_s, r.remove_one_s);
   std::printf("\nnetlab CPU time (user+sys) s, the rest of the wall time is waiting (kernel RCU, other processes):\n");
-  std::printf("| N | up | no-op up | status | down |\n|---:|---:|---:|---:|---:|\n");
+  std::printf("| lab | up | no-op up | status | down |\n|---|---:|---:|---:|---:|\n");
   for (const auto& r : rows)
-    std::printf("| %d | %.3f | %.3f | %.3f | %.3f |\n", r.n, r.up_cpu, r.noop_cpu, r.status_cpu, r.down_cpu);
+    std::printf("| %s | %.3f | %.3f | %.3f | %.3f |\n", r.lab.c_str(), r.up_cpu, r.noop_cpu, r.status_cpu, r.down_cpu);
+  std::printf("\nnetlab validate s (peak RSS MiB): the long-hand file");
+  if (rows.front().compact_validate_s > 0) std::printf(" | bench/tree.yaml at that size (expanded)");
+  std::printf("\n");
+  for (const auto& r : rows) {
+    std::printf("  %s: %.3f (%.1f)", r.lab.c_str(), r.validate_s, r.validate_rss_mib);
+    if (r.compact_validate_s > 0) std::printf(" | %.3f (%.1f)", r.compact_validate_s, r.compact_validate_rss_mib);
+    std::printf("\n");
+  }
   const Row& a = rows.front();
   const Row& b = rows.back();
   if (b.n > a.n) {
-    std::printf("\nscaling t(%d)/t(%d) (N grew %.0fx): ip script %.1fx, up %.1fx, no-op up %.1fx, status %.1fx, "
-                "down %.1fx\n",
-                b.n, a.n, double(b.n) / a.n, b.ip_s / a.ip_s, b.up_s / a.up_s, b.noop_s / a.noop_s,
+    std::printf("\nscaling t(%d)/t(%d) (N grew %.0fx): kernel floor up %.1fx, up %.1fx, no-op up %.1fx, status %.1fx, "
+                "down %.1fx",
+                b.n, a.n, double(b.n) / a.n, b.floor_up_s / a.floor_up_s, b.up_s / a.up_s, b.noop_s / a.noop_s,
                 b.status_s / a.status_s, b.down_s / a.down_s);
+    if (a.ip_s > 0) std::printf(", ip script %.1fx", b.ip_s / a.ip_s);
+    std::printf("\n");
   }
   std::printf("\ntargets:\n");
   for (const auto& t : ts)
-    std::printf("  %-4s %-46s %8.3f  (%s %.3g)\n", t.pass() ? "PASS" : "MISS", t.name.c_str(), t.value,
+    std::printf("  %-4s %-52s %8.3f  (%s %.3g)\n", t.pass() ? "PASS" : "MISS", t.name.c_str(), t.value,
                 t.at_least ? ">=" : "<=", t.limit);
   std::printf("\nafter each down, the kernel's asynchronous namespace cleanup took (not counted):");
-  for (const auto& r : rows) std::printf(" star-%d %.2f s", r.n, r.settle_s);
+  for (const auto& r : rows) std::printf(" %s %.2f s", r.lab.c_str(), r.settle_s);
   std::printf("\nno-op up straight after up (during the lab's IPv6 start-up traffic, which lasted):");
-  for (const auto& r : rows) std::printf(" star-%d %.3f s (%.1f s)", r.n, r.noop_hot_s, r.chatter_s);
-  std::printf("\nip script, of which the host's single `ip -batch` (the rest is one `ip -n NS -batch` per namespace):");
-  for (const auto& r : rows) std::printf(" star-%d %.3f of %.3f s", r.n, r.ip_host_s, r.ip_s);
+  for (const auto& r : rows) std::printf(" %s %.3f s (%.1f s)", r.lab.c_str(), r.noop_hot_s, r.chatter_s);
+  if (a.ip_s > 0) {
+    std::printf("\nip script, of which the host's single `ip -batch` (the rest is one `ip -n NS -batch` per namespace):");
+    for (const auto& r : rows) std::printf(" %s %.3f of %.3f s", r.lab.c_str(), r.ip_host_s, r.ip_s);
+  }
   std::printf("\n1-minute load average when the last run of each size started:");
-  for (const auto& r : rows) std::printf(" star-%d %.2f", r.n, r.load);
+  for (const auto& r : rows) std::printf(" %s %.2f", r.lab.c_str(), r.load);
   std::printf("\n");
 }
 
 void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
   nlohmann::json j{{"machine", machine()}, {"runs", nlohmann::json::array()}, {"targets", nlohmann::json::array()}};
-  for (const auto& r : rows)
-    j["runs"].push_back({{"n", r.n}, {"ip_script_s", r.ip_s}, {"up_s", r.up_s}, {"ratio", r.ip_s / r.up_s},
-                         {"noop_up_s", r.noop_s}, {"status_s", r.status_s}, {"down_s", r.down_s},
-                         {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}, {"load", r.load},
-                         {"noop_up_right_after_up_s", r.noop_hot_s}, {"ipv6_startup_traffic_s", r.chatter_s},
-                         {"ip_script_host_batch_s", r.ip_host_s},
-                         {"cpu_s", {{"up", r.up_cpu}, {"noop_up", r.noop_cpu}, {"status", r.status_cpu},
-                                    {"down", r.down_cpu}}}});
+  for (const auto& r : rows) {
+    nlohmann::json run{{"lab", r.lab}, {"n", r.n}, {"up_s", r.up_s},
+                       {"kernel_floor_up_s", r.floor_up_s}, {"up_over_floor", r.up_s / r.floor_up_s},
+                       {"noop_up_s", r.noop_s}, {"status_s", r.status_s}, {"down_s", r.down_s},
+                       {"add_one_namespace_s", r.add_one_s}, {"remove_one_namespace_s", r.remove_one_s},
+                       {"kernel_teardown_s", r.floor_down_s}, {"down_over_teardown", r.down_s / r.floor_down_s},
+                       {"validate_s", r.validate_s}, {"validate_rss_mib", r.validate_rss_mib},
+                       {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}, {"load", r.load},
+                       {"noop_up_right_after_up_s", r.noop_hot_s}, {"ipv6_startup_traffic_s", r.chatter_s},
+                       {"cpu_s", {{"up", r.up_cpu}, {"noop_up", r.noop_cpu}, {"status", r.status_cpu},
+                                  {"down", r.down_cpu}}}};
+    if (r.ip_s > 0) {
+      run["ip_script_s"] = r.ip_s;
+      run["ratio"] = r.ip_s / r.up_s;
+      run["ip_script_host_batch_s"] = r.ip_host_s;
+    }
+    if (r.compact_validate_s > 0) {
+      run["compact_validate_s"] = r.compact_validate_s;
+      run["compact_validate_rss_mib"] = r.compact_validate_rss_mib;
+    }
+    j["runs"].push_back(run);
+  }
   const Row& a = rows.front();
   const Row& b = rows.back();
   if (b.n > a.n)
-    j["scaling"] = {{"from", a.n}, {"to", b.n}, {"ip_script", b.ip_s / a.ip_s}, {"up", b.up_s / a.up_s},
-                    {"noop_up", b.noop_s / a.noop_s}, {"status", b.status_s / a.status_s},
+    j["scaling"] = {{"from", a.n}, {"to", b.n}, {"kernel_floor_up", b.floor_up_s / a.floor_up_s},
+                    {"up", b.up_s / a.up_s}, {"noop_up", b.noop_s / a.noop_s}, {"status", b.status_s / a.status_s},
                     {"down", b.down_s / a.down_s}};
   for (const auto& t : ts)
     j["targets"].push_back({{"name", t.name}, {"value", t.value}, {"limit", t.limit},
@@ -464,9 +595,12 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
 // ---------------------------------------------------------------- main
 
 void usage() {
-  std::printf("usage: netlab_bench [--netlab PATH] [--ip PATH] [--repeat R] [--max-load L] [--json] [--keep] [--ipv6] [N...]\n"
-              "  Times the iproute2 script and netlab up/no-op up/status/down on star-N labs\n"
-              "  (default N: 100 500 1000), in a private network namespace. Needs root.\n"
+  std::printf("usage: netlab_bench [--shape star|tree] [--netlab PATH] [--floor PATH] [--ip PATH] [--no-ip-script]\n"
+              "                    [--repeat R] [--max-load L] [--json] [--keep] [--ipv6] [N...]\n"
+              "  Times the kernel floor (netlab_floor), the iproute2 script and netlab up/no-op up/status/down\n"
+              "  on star-N labs (default N: 100 500 1000) or tree-N labs (--shape tree, default N: 1000 2000\n"
+              "  5000 10000), in a private network namespace. Needs root.\n"
+              "  --no-ip-script  leave the iproute2 script out (it takes minutes at 10,000)\n"
               "  --repeat R    run each size R times, report the best time of each column\n"
               "  --max-load L  before each run, wait (up to 10 min) for the 1-minute load average to be <= L\n"
               "  --keep        keep the generated YAML and ip batch files in /tmp/netlab-bench-*\n"
@@ -489,6 +623,13 @@ Options parse(int argc, char** argv) {
       o.netlab = value();
     } else if (a == "--ip") {
       o.ip = value();
+    } else if (a == "--floor") {
+      o.floor = value();
+    } else if (a == "--no-ip-script") {
+      o.ip_script = false;
+    } else if (a == "--shape") {
+      o.shape = value();
+      if (o.shape != "star" && o.shape != "tree") die("--shape is star or tree, not " + o.shape);
     } else if (a == "--ipv6") {
       o.ipv6 = true;
     } else if (a == "--json") {
@@ -506,10 +647,12 @@ Options parse(int argc, char** argv) {
       o.sizes.push_back(n);
     }
   }
-  if (o.sizes.empty()) o.sizes = {100, 500, 1000};
+  if (o.sizes.empty()) o.sizes = o.shape == "tree" ? std::vector<int>{1000, 2000, 5000, 10000} : std::vector<int>{100, 500, 1000};
   std::ranges::sort(o.sizes);
   o.netlab = fs::absolute(o.netlab);
-  if (access(o.netlab.c_str(), X_OK) != 0) die(errno_text(o.netlab.c_str()));
+  o.floor = fs::absolute(o.floor);
+  for (const auto& program : {o.netlab, o.floor})
+    if (access(program.c_str(), X_OK) != 0) die(errno_text(program.c_str()));
   return o;
 }
 
@@ -520,7 +663,7 @@ int main(int argc, char** argv) {
   netlab::bench::enter_sandbox("netlab_bench");
   std::vector<Row> rows;
   for (int n : o.sizes) rows.push_back(measure(o, n));
-  auto ts = targets(rows);
+  auto ts = targets(o, rows);
   if (o.json)
     print_json(rows, ts);
   else

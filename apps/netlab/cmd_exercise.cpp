@@ -225,6 +225,7 @@ void add_exercise(CLI::App& app, Globals& g) {
   cmd->add_flag("--explain", o->explain,
                 "start: show the ip/nft commands of each change; check: say what still differs from the solution");
   cmd->add_option("--junit", o->junit, "check: also write a JUnit XML report to this file");
+  add_instance_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("start brings the lab up as the exercise begins (what its 'start' breaks) and remembers it in\n"

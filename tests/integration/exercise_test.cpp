@@ -190,3 +190,20 @@ TEST_CASE("exercise start refuses a lab a watcher keeps", "[cli][exercise]") {
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
+
+TEST_CASE("exercises per instance: a class on one server each with its own attempts", "[cli][exercise]") {
+  const std::string file = topology("loopback.yaml");
+  REQUIRE(netlab("exercise start -i alice " + file).rc == 0);
+  REQUIRE(netlab("exercise start -i bob " + file).rc == 0);
+  REQUIRE(sh("ip netns exec alice-ns-b ip link set lo up").rc == 0);
+  CHECK(netlab("exercise check -i alice " + file).rc == 0);
+  Run bob = netlab("exercise check -i bob " + file);
+  CHECK(bob.rc == 3);
+  CHECK_THAT(bob.out, Catch::Contains("attempt 1") && Catch::Contains("hint 1 of 3"));
+  Run status = netlab("status -i bob " + file);
+  CHECK(status.rc == 0);
+  CHECK_THAT(status.out, Catch::Contains("bob-ns-b/lo/state: want up, have down  (exercise start point)"));
+  REQUIRE(netlab("down -i alice " + file).rc == 0);
+  REQUIRE(netlab("down -i bob " + file).rc == 0);
+  require_nothing_left();
+}

@@ -2,7 +2,7 @@
 // duplicates after expansion, positions and origins in errors, `--expand` output.
 #include <catch2/catch.hpp>
 
-#include "../../bench/star_yaml.hpp"
+#include "../../bench/labs.hpp"
 #include "unit.hpp"
 #include <netlab/topology/expand.hpp>
 #include <netlab/topology/graph.hpp>
@@ -260,6 +260,22 @@ TEST_CASE("expand: bench/star-1000.yaml is the benchmark's star-1000", "[expand]
   REQUIRE(topo);
   CHECK(topo->nodes.size() == 1001);
   CHECK(topo->links.size() == 1000);
+}
+
+TEST_CASE("expand: bench/tree.yaml is the benchmark's tree-N", "[expand]") {
+  ::setenv("LEAVES", "2", 1);
+  ::setenv("PER_LEAF", "3", 1);
+  auto compact = load_file(NETLAB_SOURCE_DIR "/bench/tree.yaml");
+  ::unsetenv("LEAVES");
+  ::unsetenv("PER_LEAF");
+  REQUIRE(compact);
+  auto generated = load_string(bench::Shape{2, 3}.yaml(false), "tree.yaml");
+  REQUIRE(generated);
+  CHECK(to_yaml(compact->root) == to_yaml(generated->root));
+  auto topo = validate(*compact);
+  REQUIRE(topo);
+  CHECK(topo->nodes.size() == 7);
+  CHECK(topo->links.size() == 8);
 }
 
 TEST_CASE("expand: bench/chain.yaml is a chain of N routers", "[expand]") {
