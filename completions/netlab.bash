@@ -127,6 +127,14 @@ _netlab() {
                 COMPREPLY=($(compgen -W "--" -- "$cur"))
             fi
             ;;
+        exercise)
+            if ((npos == 0)); then
+                COMPREPLY=($(compgen -W "list start check" -- "$cur"))
+            elif ((npos == 1)); then
+                _filedir '@(yaml|yml)'
+                [[ $cur == */* ]] || COMPREPLY+=($(compgen -W "$(_netlab_lab_files "$exe")" -- "$cur"))
+            fi
+            ;;
         capture)
             if ((npos == 0)) && [[ -z $file ]]; then
                 _filedir '@(yaml|yml)'

@@ -146,6 +146,27 @@ function __netlab_capture_ifs
         l {while (match($0, /[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+/)) {print substr($0, RSTART, RLENGTH); $0 = substr($0, RSTART + RLENGTH)}}' $file | sort -u
 end
 
+# True when the word being completed is the Nth (from 0) after `exercise`.
+function __netlab_exercise_word
+    set -l tokens (commandline -opc)
+    set -l n -1
+    set -l skip 0
+    for t in $tokens[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case --junit --wait --color
+                set skip 1
+            case '-*'
+            case '*'
+                set n (math $n + 1)
+        end
+    end
+    test $n = $argv[1]
+end
+
 complete -c netlab -f
 complete -c netlab -n __netlab_no_verb -a '(__netlab_verbs)'
 # Flags as `netlab [VERB] --help` lists them, read once when this file is loaded.
@@ -169,7 +190,10 @@ complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
 complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
-complete -c netlab -n '__netlab_verb_is test' -l junit -r -F
+complete -c netlab -n '__netlab_verb_is test exercise' -l junit -r -F
+# exercise ACTION FILE [N]
+complete -c netlab -n '__netlab_verb_is exercise; and __netlab_exercise_word 0' -a 'list start check'
+complete -c netlab -n '__netlab_verb_is exercise; and __netlab_exercise_word 1' -a '(__netlab_lab_files)'
 complete -c netlab -n '__netlab_verb_is export' -l ns -x -a '(path basename /run/netns/*)'
 complete -c netlab -n '__netlab_verb_is export' -l host-links -x -a '(path basename /sys/class/net/*)'
 complete -c netlab -n '__netlab_verb_is export' -l name -x

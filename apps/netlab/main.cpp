@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
   add_status(app, g);
   add_list(app, g);
   add_test(app, g);
+  add_exercise(app, g);
   add_exec(app, g);
   add_shell(app, g);
   add_watch(app, g);

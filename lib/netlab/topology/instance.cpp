@@ -63,6 +63,13 @@ std::expected<Topology, std::string> with_prefix(Topology topo, std::string_view
     put_prefix(c.from, prefix);
     if (c.listen) put_prefix(*c.listen, prefix);
   }
+  for (Exercise& e : topo.exercises) {
+    for (Breakage& b : e.start) put_prefix(b.node, prefix);
+    for (Check& c : e.checks) {
+      put_prefix(c.from, prefix);
+      if (c.listen) put_prefix(*c.listen, prefix);
+    }
+  }
   topo.prefix.insert(0, prefix);
   return topo;
 }
