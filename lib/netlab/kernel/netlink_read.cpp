@@ -115,7 +115,7 @@ Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_rout
   if (!links) return std::unexpected(links.error());
   auto addrs = sock.dump_addrs();
   if (!addrs) return std::unexpected(addrs.error());
-  auto routes = sock.dump_routes();
+  auto routes = sock.dump_routes(all_routes ? NlSocket::RouteDump::all_main : NlSocket::RouteDump::netlab_main);
   if (!routes) return std::unexpected(routes.error());
   read_links(links->get(), out);
   read_kind_options(links->get(), out);
