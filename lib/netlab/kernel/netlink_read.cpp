@@ -29,6 +29,8 @@ ObservedLink to_observed_link(rtnl_link* l) {
   out.mac = mac_string(rtnl_link_get_addr(l));
   out.up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
   if (out.kind == LinkKind::veth) out.peer_ifindex = rtnl_link_get_link(l);
+  out.counters = {rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS), rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS),
+                  rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES), rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES)};
   return out;
 }
 
@@ -88,8 +90,11 @@ void read_routes(nl_cache* routes, ObservedNs& out) {
     names[link.ifindex] = link.name;
   for_each_object(routes, [&](nl_object* o) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
-    if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_protocol(r) != k_route_protocol) return;
-    if (auto route = to_observed_route(r, names)) out.routes.push_back(std::move(*route));
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN) return;
+    auto route = to_observed_route(r, names);
+    if (!route) return;
+    out.all_routes.push_back(*route);
+    if (route->protocol == k_route_protocol) out.routes.push_back(std::move(*route));
   });
 }
 
