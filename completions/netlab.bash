@@ -67,7 +67,7 @@ _netlab() {
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
             -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
-            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes) ((i++)) ;;
+            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | --listen | --interval) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $verb ]]; then
@@ -97,6 +97,7 @@ _netlab() {
         --filter | -c | --count | --duration) return ;;
         --nodes) COMPREPLY=($(compgen -W "$(_netlab_nodes "$file")" -- "${cur##*,}")); return ;;
         --wait | --resync) return ;; # SECONDS
+        --listen | --interval) return ;; # ADDRESS:PORT, MS
     esac
 
     if [[ -z $verb ]]; then

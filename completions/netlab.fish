@@ -162,10 +162,12 @@ complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashd
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is capture' -a '(__netlab_capture_ifs)'
-complete -c netlab -n '__netlab_verb_is down status capture exec' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is down status capture exec graph' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
 complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
 complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
+complete -c netlab -n '__netlab_verb_is graph' -l listen -x -a '127.0.0.1:8080 127.0.0.1:0 \[::1\]:8080'
+complete -c netlab -n '__netlab_verb_is graph' -l interval -x
 complete -c netlab -n '__netlab_verb_is test' -l junit -r -F

@@ -163,12 +163,12 @@ void add_graph(CLI::App& app, Globals& g) {
   cmd->add_flag("--serve", args->serve,
                 "Serve a live page of the lab over HTTP: coloured by its state as status judges it, with link "
                 "counters; Ctrl-C stops");
-  cmd->add_option("-l,--lab", args->lab, "--serve: the lab that is up (the copy of its file kept in /run/netlab/LAB)");
-  cmd->add_option("--listen", args->listen, "--serve: ADDRESS:PORT to listen on (default 127.0.0.1:8080; port 0: any)")
+  cmd->add_option("-l,--lab", args->lab, "The lab that is up, for --serve (the copy of its file kept in /run/netlab/LAB)");
+  cmd->add_option("--listen", args->listen, "Where --serve listens (default 127.0.0.1:8080; port 0: any free port)")
       ->type_name("ADDRESS:PORT");
   cmd->add_flag("--allow-remote", args->allow_remote,
-                "--serve: allow a --listen address other than loopback (whoever reaches it sees the lab)");
-  cmd->add_option("--interval", args->period_ms, "--serve: read the lab every MS milliseconds (default 500)")
+                "Let --serve listen on an address other than loopback (whoever reaches it sees the lab)");
+  cmd->add_option("--interval", args->period_ms, "How often --serve reads the lab, in milliseconds (default 500)")
       ->type_name("MS")
       ->check(CLI::Range(50, 60000));
   cmd->footer("Needs no privileges: only the file is read (--serve reads the kernel, as status does).\n"
