@@ -50,7 +50,13 @@ def main():
     topo = os.path.join(source, "topologies", LAB + ".yaml")
     link = "ns1:veth1--ns2:veth2"
     run(netlab, "up", "-q", topo)
+    # Loopback only, unless asked: the page shows the lab's kernel state.
+    refused = run(netlab, "graph", "--serve", topo, "--listen", "0.0.0.0:%d" % PORT, check=False)
+    assert refused.returncode == 2 and "--allow-remote" in refused.stdout, refused.stdout
     server = start_server(netlab, topo)
+    # One server per port (httplib's default SO_REUSEPORT would let a second share it).
+    second = run(netlab, "graph", "--serve", topo, "--listen", "127.0.0.1:%d" % PORT, check=False)
+    assert second.returncode == 1 and "Address already in use" in second.stdout, second.stdout
     try:
         try:
             browser = cdp.Chromium()

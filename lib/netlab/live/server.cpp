@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/socket.h>
+
 namespace netlab {
 
 struct LiveServer::Impl {
@@ -34,6 +36,14 @@ constexpr auto k_keepalive = std::chrono::seconds(15);
 
 LiveServer::LiveServer(std::string page) : m(std::make_unique<Impl>()) {
   m->page = std::move(page);
+  // httplib's default also sets SO_REUSEPORT, with which a second server binds the
+  // same port and the two share its connections: one server per port, as a user expects.
+  m->http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // An idle keep-alive connection is looked at this often: stop() waits no longer for it.
+  m->http.set_keep_alive_timeout(1);
   Impl* self = m.get();
   m->http.Get("/", [self](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
