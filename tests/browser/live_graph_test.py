@@ -39,6 +39,21 @@ def start_server(netlab, topo):
     return server
 
 
+def check_schema(source, text):
+    """The /state document agrees with schema/json/live-state.schema.json (python3-jsonschema)."""
+    sys.path.insert(0, os.path.join(source, "tests", "schema"))
+    try:
+        import check_json
+    except SystemExit:  # jsonschema is not installed: nothing to check against
+        return
+    schema = check_json.load_schema(os.path.join(source, "schema", "json"), "live-state.schema.json")
+    doc = json.loads(text)
+    doc["schema_version"] = 1  # problems_of asks every --json document for it; /state has none
+    schema["oneOf"][1]["properties"]["schema_version"] = {}
+    problems = check_json.problems_of(schema, json.dumps(doc))
+    assert not problems, "GET /state disagrees with its schema:\n" + "\n".join(problems)
+
+
 def edge_state(page, link):
     return page.evaluate("(document.querySelector('#picture g.edge[data-object=\"%s\"]') || {dataset: {}}).dataset.state"
                          % link)
@@ -68,6 +83,7 @@ def main():
             page.wait_for("document.body.dataset.converged === 'true'", timeout=10)
             assert edge_state(page, link) == "ok", edge_state(page, link)
             page.evaluate("window.netlabTestMark = 42")  # gone if the page reloads
+            check_schema(source, page.evaluate("fetch('state').then(r => r.text())"))
 
             # Traffic moves the link's counters on the page.
             before = json.loads(page.evaluate("document.querySelector('g.edge[data-object=\"%s\"]').dataset.counters" % link))
@@ -93,6 +109,7 @@ def main():
             assert page.evaluate("window.netlabTestMark") == 42, "the page reloaded"
             summary = page.evaluate("document.getElementById('summary').textContent")
             assert "differ" in summary, summary
+            check_schema(source, page.evaluate("fetch('state').then(r => r.text())"))
             print("link marked missing %.2f s after the veth was deleted" % seen)
 
             # up repairs it, and the page says so.
