@@ -3,7 +3,7 @@
 shipped lab, as headless Chromium shows it. Each lab is brought up in one
 sandbox (tests/browser/sandbox.py), its checks run (so the link counters are not
 all zero), the first namespace clicked (so the kernel view shows), then
-screenshotted and taken down. External namespaces a lab attaches to are made
+screenshotted and taken down (a lab in DRIFT is also shown after changes by hand). External namespaces a lab attaches to are made
 first, as the lab's comments tell a user to. Run by scripts/live-screenshots.sh.
 
 usage: screenshots.py SOURCE_DIR NETLAB_BINARY [LAB...]"""
@@ -20,12 +20,22 @@ import cdp  # noqa: E402
 import sandbox  # noqa: E402
 
 PORT = 8080
+# Labs also shown drifted, as docs/img/<lab>-live-drift.png: a change by hand.
+DRIFT = {"bridge-nat": [["ip", "-n", "ns2", "link", "set", "vethD", "down"],
+                        ["ip", "-n", "ns3", "link", "del", "vethF"]]}
 
 
 def external_namespaces(path):
     doc = yaml.safe_load(path.read_text())
     return [n["netns"] for n in (doc.get("nodes") or {}).values()
             if isinstance(n, dict) and n.get("kind") == "external" and "netns" in n]
+
+
+def save(png, out):
+    out.write_bytes(png)
+    # 256 colours are plenty for flat boxes and text, at a third of the bytes.
+    subprocess.run(["pngquant", "--force", "--skip-if-larger", "--strip", "--output", str(out), "256", "--", str(out)],
+                   check=False)
 
 
 def shoot(browser, netlab, lab, out):
@@ -46,10 +56,14 @@ def shoot(browser, netlab, lab, out):
         page.wait_for("document.body.dataset.converged !== undefined", timeout=10)
         page.evaluate("document.querySelector('#picture g.cluster').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
         time.sleep(0.3)
-        out.write_bytes(page.screenshot())
-        # 256 colours are plenty for flat boxes and text, at a third of the bytes.
-        subprocess.run(["pngquant", "--force", "--skip-if-larger", "--strip", "--output", str(out), "256", "--", str(out)],
-                       check=False)
+        save(page.screenshot(), out)
+        if lab.stem in DRIFT:
+            for cmd in DRIFT[lab.stem]:
+                subprocess.run(cmd, check=True)
+            page.wait_for("document.body.dataset.converged === 'false'", timeout=5)
+            page.evaluate("document.querySelector('#picture g.cluster').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+            time.sleep(0.3)
+            save(page.screenshot(), out.with_name(lab.stem + "-live-drift.png"))
         page.send("Page.close")
         return None
     finally:

@@ -104,6 +104,8 @@ TEST_CASE("live state: converged, then a deleted veth marks its link missing", "
   CHECK(gone["links"].at(0)["state"] == "missing");
   CHECK(gone["links"].at(0)["counters"]["a"].is_null());
   CHECK(find(gone["interfaces"], "path", "ns1/veth1")["state"] == "missing");
+  CHECK(find(gone["interfaces"], "path", "ns2/veth2")["state"] == "missing"); // the pair is one object
+  CHECK(find(gone["nodes"], "name", "ns1")["state"] == "ok");
   CHECK_FALSE(gone["findings"].empty());
 }
 
@@ -117,6 +119,12 @@ TEST_CASE("live state: a link set down is different on the interface, a missing 
   CHECK(find(s["interfaces"], "path", "ns1/veth1")["state"] == "ok");
   CHECK(s["links"].at(0)["state"] == "different");
   CHECK(find(s["nodes"], "name", "ns2")["state"] == "ok"); // the finding is the interface's
+
+  // A route gone with its link marks the node, not every interface in it.
+  lab.kernel.nodes["ns2"].routes.clear();
+  auto no_route = state_of(lab, t);
+  CHECK(find(no_route["nodes"], "name", "ns2")["state"] == "missing");
+  CHECK(find(no_route["interfaces"], "path", "ns2/veth2")["state"] == "different");
 
   lab.kernel.nodes.erase("ns1");
   auto gone = state_of(lab, t);

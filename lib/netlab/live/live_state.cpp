@@ -54,10 +54,17 @@ Folded fold(const Topology& want, const Plan& plan) {
     }
     out.nodes[node] = worse(out.nodes[node], f.state);
   }
-  // A namespace that is missing takes everything in it along.
-  for (const auto& n : want.nodes)
-    if (out.nodes[n.name] == Finding::State::missing)
-      for (const auto& i : n.interfaces) out.interfaces[n.name + "/" + i.name] = Finding::State::missing;
+  // A namespace that is missing (its own finding, not a route's) takes everything in it along.
+  for (const auto& f : plan.findings)
+    if (f.state == Finding::State::missing && nodes.contains(f.path))
+      for (const auto& i : nodes.at(f.path)->interfaces) out.interfaces[f.path + "/" + i.name] = Finding::State::missing;
+  // A veth pair is one object, reported at one end: the kernel deletes both ends together.
+  for (const auto& l : want.links) {
+    auto a = out.interfaces.find(l.a.node + "/" + l.a.iface), b = out.interfaces.find(l.b.node + "/" + l.b.iface);
+    if (a == out.interfaces.end() || b == out.interfaces.end()) continue;
+    if (a->second == Finding::State::missing || b->second == Finding::State::missing)
+      a->second = b->second = Finding::State::missing;
+  }
   return out;
 }
 
