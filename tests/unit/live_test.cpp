@@ -120,10 +120,10 @@ TEST_CASE("live state: a link set down is different on the interface, a missing 
   CHECK(s["links"].at(0)["state"] == "different");
   CHECK(find(s["nodes"], "name", "ns2")["state"] == "ok"); // the finding is the interface's
 
-  // A route gone with its link marks the node, not every interface in it.
+  // A route gone with its link makes the node different (it exists), not every interface in it missing.
   lab.kernel.nodes["ns2"].routes.clear();
   auto no_route = state_of(lab, t);
-  CHECK(find(no_route["nodes"], "name", "ns2")["state"] == "missing");
+  CHECK(find(no_route["nodes"], "name", "ns2")["state"] == "different");
   CHECK(find(no_route["interfaces"], "path", "ns2/veth2")["state"] == "different");
 
   lab.kernel.nodes.erase("ns1");

@@ -52,7 +52,11 @@ Folded fold(const Topology& want, const Plan& plan) {
         continue;
       }
     }
-    out.nodes[node] = worse(out.nodes[node], f.state);
+    // Missing inside a namespace that exists (a route, the NAT table) is the namespace
+    // differing: red dashed is kept for a namespace that is gone.
+    const bool itself = slash == std::string::npos;
+    const auto state = !itself && f.state == Finding::State::missing ? Finding::State::different : f.state;
+    out.nodes[node] = worse(out.nodes[node], state);
   }
   // A namespace that is missing (its own finding, not a route's) takes everything in it along.
   for (const auto& f : plan.findings)
