@@ -45,7 +45,7 @@ const nlohmann::json& find(const nlohmann::json& list, const char* key, const st
 
 } // namespace
 
-TEST_CASE("--listen: loopback by default, anything else is named as such", "[live]") {
+TEST_CASE("listen address: loopback by default, anything else is named as such", "[live]") {
   auto d = parse_listen("8080");
   REQUIRE(d);
   CHECK(d->host == "127.0.0.1");
