@@ -109,7 +109,8 @@ TEST_CASE("live state: converged, then a deleted veth marks its link missing", "
   CHECK_FALSE(gone["findings"].empty());
 }
 
-TEST_CASE("live state: a link set down is different on the interface, a missing namespace takes its interfaces", "[live]") {
+TEST_CASE("live state: a link set down is different on the interface, a missing namespace takes its interfaces",
+          "[live]") {
   Lab lab;
   Topology t = parse(k_lab);
   lab.up(t);

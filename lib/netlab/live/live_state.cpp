@@ -15,7 +15,9 @@ namespace {
 
 using json = nlohmann::json;
 
-Finding::State worse(Finding::State a, Finding::State b) { return state_rank(b) > state_rank(a) ? b : a; }
+Finding::State worse(Finding::State a, Finding::State b) {
+  return state_rank(b) > state_rank(a) ? b : a;
+}
 
 /// Each finding belongs to the interface its path names ("ns2/vethD/mtu" ->
 /// "ns2/vethD") when the node has one of that name, else to its node ("ns1",
@@ -35,7 +37,8 @@ Folded fold(const Topology& want, const Plan& plan) {
   for (const auto& n : want.nodes) {
     nodes[n.name] = &n;
     out.nodes[n.name] = Finding::State::ok;
-    for (const auto& i : n.interfaces) out.interfaces[n.name + "/" + i.name] = Finding::State::ok;
+    for (const auto& i : n.interfaces)
+      out.interfaces[n.name + "/" + i.name] = Finding::State::ok;
   }
   for (const auto& f : plan.findings) {
     const auto slash = f.path.find('/');
@@ -61,7 +64,8 @@ Folded fold(const Topology& want, const Plan& plan) {
   // A namespace that is missing (its own finding, not a route's) takes everything in it along.
   for (const auto& f : plan.findings)
     if (f.state == Finding::State::missing && nodes.contains(f.path))
-      for (const auto& i : nodes.at(f.path)->interfaces) out.interfaces[f.path + "/" + i.name] = Finding::State::missing;
+      for (const auto& i : nodes.at(f.path)->interfaces)
+        out.interfaces[f.path + "/" + i.name] = Finding::State::missing;
   // A veth pair is one object, reported at one end: the kernel deletes both ends together.
   for (const auto& l : want.links) {
     auto a = out.interfaces.find(l.a.node + "/" + l.a.iface), b = out.interfaces.find(l.b.node + "/" + l.b.iface);
@@ -73,7 +77,8 @@ Folded fold(const Topology& want, const Plan& plan) {
 }
 
 json counters_json(const LinkCounters& c) {
-  return {{"rx_packets", c.rx_packets}, {"tx_packets", c.tx_packets}, {"rx_bytes", c.rx_bytes}, {"tx_bytes", c.tx_bytes}};
+  return {
+      {"rx_packets", c.rx_packets}, {"tx_packets", c.tx_packets}, {"rx_bytes", c.rx_bytes}, {"tx_bytes", c.tx_bytes}};
 }
 
 std::string kernel_route_line(const ObservedRoute& r) {
@@ -90,14 +95,20 @@ json kernel_json(const ObservedNs* ns) {
   json j{{"exists", ns && ns->exists}, {"interfaces", json::array()}, {"routes", json::array()}};
   if (!ns || !ns->exists) return j;
   for (const auto& l : ns->links) {
-    json i{{"name", l.name},       {"kind", std::string(to_string(l.kind))}, {"up", l.up},
-           {"mtu", l.mtu},         {"mac", l.mac},                           {"addresses", json::array()},
+    json i{{"name", l.name},
+           {"kind", std::string(to_string(l.kind))},
+           {"up", l.up},
+           {"mtu", l.mtu},
+           {"mac", l.mac},
+           {"addresses", json::array()},
            {"counters", counters_json(l.counters)}};
     if (l.master) i["master"] = *l.master;
-    for (const auto& a : l.addresses) i["addresses"].push_back(a.str());
+    for (const auto& a : l.addresses)
+      i["addresses"].push_back(a.str());
     j["interfaces"].push_back(std::move(i));
   }
-  for (const auto& r : ns->all_routes) j["routes"].push_back(kernel_route_line(r));
+  for (const auto& r : ns->all_routes)
+    j["routes"].push_back(kernel_route_line(r));
   return j;
 }
 
@@ -149,7 +160,8 @@ nlohmann::json live_state_json(const Topology& want, const Plan& plan, const Obs
   }
   for (const auto& [path, state] : folded.interfaces) {
     auto id = ids.interfaces.find(path);
-    interfaces.push_back({{"path", path}, {"id", id == ids.interfaces.end() ? "" : id->second}, {"state", to_string(state)}});
+    interfaces.push_back(
+        {{"path", path}, {"id", id == ids.interfaces.end() ? "" : id->second}, {"state", to_string(state)}});
   }
   for (size_t i = 0; i < want.links.size(); ++i) {
     const Link& l = want.links[i];
@@ -163,8 +175,8 @@ nlohmann::json live_state_json(const Topology& want, const Plan& plan, const Obs
                      {"state", to_string(worse(state_of(l.a), state_of(l.b)))},
                      {"counters", {{"a", end_counters(have, l.a)}, {"b", end_counters(have, l.b)}}}});
   }
-  return {{"lab", want.name}, {"converged", converged},   {"nodes", nodes},
-          {"interfaces", interfaces}, {"links", links}, {"findings", findings}};
+  return {{"lab", want.name},         {"converged", converged}, {"nodes", nodes},
+          {"interfaces", interfaces}, {"links", links},         {"findings", findings}};
 }
 
 Expected<std::string> read_live_state(Kernel& kernel, const Topology& want) {

@@ -56,24 +56,27 @@ LiveServer::LiveServer(std::string page) : m(std::make_unique<Impl>()) {
   });
   m->http.Get("/events", [self](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
-    res.set_chunked_content_provider("text/event-stream", [self, seen = uint64_t(0)](size_t, httplib::DataSink& sink) mutable {
-      std::unique_lock lock(self->mutex);
-      self->changed.wait_for(lock, k_keepalive, [&] { return self->stopping || self->version != seen; });
-      if (self->stopping) return false;
-      std::string chunk;
-      if (self->version == seen) {
-        chunk = ": keepalive\n\n";
-      } else {
-        seen = self->version;
-        chunk = "data: " + self->state + "\n\n"; // one line: JSON dumped without newlines
-      }
-      lock.unlock();
-      return sink.write(chunk.data(), chunk.size());
-    });
+    res.set_chunked_content_provider(
+        "text/event-stream", [self, seen = uint64_t(0)](size_t, httplib::DataSink& sink) mutable {
+          std::unique_lock lock(self->mutex);
+          self->changed.wait_for(lock, k_keepalive, [&] { return self->stopping || self->version != seen; });
+          if (self->stopping) return false;
+          std::string chunk;
+          if (self->version == seen) {
+            chunk = ": keepalive\n\n";
+          } else {
+            seen = self->version;
+            chunk = "data: " + self->state + "\n\n"; // one line: JSON dumped without newlines
+          }
+          lock.unlock();
+          return sink.write(chunk.data(), chunk.size());
+        });
   });
 }
 
-LiveServer::~LiveServer() { stop(); }
+LiveServer::~LiveServer() {
+  stop();
+}
 
 Expected<void> LiveServer::bind(const ListenAddress& where) {
   const std::string address = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
@@ -83,13 +86,16 @@ Expected<void> LiveServer::bind(const ListenAddress& where) {
     if (port < 0) return fail("cannot listen on " + name + ": " + errno_text(errno));
     m->port = port;
   } else {
-    if (!m->http.bind_to_port(where.host, where.port)) return fail("cannot listen on " + name + ": " + errno_text(errno));
+    if (!m->http.bind_to_port(where.host, where.port))
+      return fail("cannot listen on " + name + ": " + errno_text(errno));
     m->port = where.port;
   }
   return {};
 }
 
-int LiveServer::port() const { return m->port; }
+int LiveServer::port() const {
+  return m->port;
+}
 
 void LiveServer::start() {
   m->thread = std::jthread([this] { m->http.listen_after_bind(); });
@@ -127,7 +133,8 @@ void serve_lab(const Topology& want, LiveServer& server, std::chrono::millisecon
     kernel.reset();
     server.publish(state ? std::move(*state)
                          : nlohmann::json{{"lab", want.name}, {"error", state.error().message}}.dump());
-    while (!stop() && Clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!stop() && Clock::now() < due)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
