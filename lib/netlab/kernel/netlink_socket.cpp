@@ -130,9 +130,9 @@ int dump_into(nl_sock* sock, nl_cache* cache, nl_msg* msg) {
 
 } // namespace
 
-Expected<NlCachePtr> NlSocket::dump_links() {
-  // Without statistics (RTEXT_FILTER_SKIP_STATS): nothing netlab reads, and
-  // about a third of each link's message.
+Expected<NlCachePtr> NlSocket::dump_links(LinkDump which) {
+  // Without statistics (RTEXT_FILTER_SKIP_STATS) unless asked: nothing else
+  // netlab reads, and about a third of each link's message.
   nl_cache* raw = nullptr;
   if (int rc = nl_cache_alloc_name("route/link", &raw); rc < 0) return fail("dump links: " + nl_error_text(rc));
   NlCachePtr cache(raw);
@@ -140,7 +140,7 @@ Expected<NlCachePtr> NlSocket::dump_links() {
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
   if (!msg || nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
-      nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+      nla_put_u32(msg.get(), IFLA_EXT_MASK, which == LinkDump::with_stats ? 0u : RTEXT_FILTER_SKIP_STATS) < 0)
     return fail("dump links: out of memory");
   if (int rc = dump_into(m_sock.get(), cache.get(), msg.get()); rc < 0) return fail("dump links: " + nl_error_text(rc));
   return cache;

@@ -62,9 +62,12 @@ public:
   /// Which routes dump_routes() asks the kernel for: the main table's routes of
   /// netlab (protocol k_route_protocol), or all of them (export, --adopt).
   enum class RouteDump { netlab_main, all_main };
-  /// Dumps of links (without statistics), addresses (all families) and routes
-  /// of the main table (IPv4 and IPv6) as `which` says.
-  Expected<NlCachePtr> dump_links();
+  /// Whether dump_links() asks for each link's statistics (IFLA_STATS64: the live
+  /// graph's counters); without them, a third less to read per link.
+  enum class LinkDump { without_stats, with_stats };
+  /// Dumps of links, addresses (all families) and routes of the main table (IPv4
+  /// and IPv6) as `which` says.
+  Expected<NlCachePtr> dump_links(LinkDump which = LinkDump::without_stats);
   Expected<NlCachePtr> dump_addrs();
   Expected<NlCachePtr> dump_routes(RouteDump which = RouteDump::netlab_main);
   /// Index of the link called `name` (ENODEV if none). Remembered for the run:

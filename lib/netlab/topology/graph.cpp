@@ -381,4 +381,22 @@ std::string render_dot(const Topology& topo) {
   return out;
 }
 
+PictureIds picture_ids(const Topology& topo) {
+  PictureIds out;
+  IdMap ids;
+  for (size_t i = 0; i < topo.nodes.size(); ++i) {
+    Cluster c = node_cluster(topo.nodes[i], i, ids);
+    out.nodes[topo.nodes[i].name] = "cluster_" + c.id;
+    if (!c.boxes.empty() && c.boxes.back().shape == Shape::loopback)
+      out.interfaces[topo.nodes[i].name + "/lo"] = c.boxes.back().id;
+  }
+  for (const auto& [key, id] : ids) out.interfaces[key.first + "/" + key.second] = id;
+  for (const auto& link : topo.links) {
+    auto a = ids.find({link.a.node, link.a.iface});
+    auto b = ids.find({link.b.node, link.b.iface});
+    out.links.push_back(a == ids.end() || b == ids.end() ? std::string() : a->second + "--" + b->second);
+  }
+  return out;
+}
+
 } // namespace netlab
