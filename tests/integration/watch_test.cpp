@@ -218,6 +218,9 @@ TEST_CASE("watch applies an edit of the file as a delta, keeps the lab on an inv
               std::chrono::duration<double, std::milli>(Clock::now() - t1).count());
   CHECK(Clock::now() - t1 < 3s); // not held up by our own sockets in ns4
   CHECK_FALSE(netns_names().contains("ns4"));
+  std::this_thread::sleep_for(100ms); // an error would follow the edit line at once
+  CHECK(w.out().find("still differs", from) == std::string::npos); // host:vethG went with ns4
+  CHECK(netlab("status " + file).rc == 0);
 
   // --down-on-exit: SIGTERM takes the lab down.
   const auto t2 = Clock::now();
