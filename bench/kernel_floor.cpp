@@ -207,12 +207,18 @@ void make_namespaces(std::vector<Netns>& out, int from, int to) {
   }
 }
 
+/// A socket and a namespace descriptor per namespace (the descriptor only until
+/// its veth is made): up to the hard limit, which only CAP_SYS_RESOURCE raises.
 void raise_fd_limit(int namespaces) {
-  rlimit want{.rlim_cur = static_cast<rlim_t>(2 * namespaces + 256), .rlim_max = static_cast<rlim_t>(2 * namespaces + 256)};
   rlimit have{};
   getrlimit(RLIMIT_NOFILE, &have);
-  if (have.rlim_cur >= want.rlim_cur) return;
-  if (setrlimit(RLIMIT_NOFILE, &want) != 0) die(errno_text("raise the open file limit"));
+  const auto want = static_cast<rlim_t>(2 * namespaces + 256);
+  if (have.rlim_cur >= want) return;
+  rlimit next{.rlim_cur = std::max(want, have.rlim_max), .rlim_max = std::max(want, have.rlim_max)};
+  if (setrlimit(RLIMIT_NOFILE, &next) == 0) return;
+  next = {.rlim_cur = have.rlim_max, .rlim_max = have.rlim_max};
+  if (setrlimit(RLIMIT_NOFILE, &next) != 0 || have.rlim_max < want)
+    die("needs " + std::to_string(want) + " open files, the hard limit is " + std::to_string(have.rlim_max));
 }
 
 // ---------------------------------------------------------------- the lab
