@@ -49,7 +49,7 @@ struct LinkSrc {
 
 /// Where a check's node references were written.
 struct CheckSrc {
-  std::optional<Mark> from, listen;
+  std::optional<Mark> from, listen, peer_is;
 };
 
 /// Positions for the resolve pass, parallel to the Topology being built.
