@@ -53,6 +53,7 @@ namespace {
 /// as the lab's comment says to make it. The sleep may end: the mount keeps the namespace.
 void make_container_netns() {
   REQUIRE(sh("unshare --net sleep 300 </dev/null >/dev/null 2>&1 & pid=$!; "
+             "until [ \"$(readlink /proc/$pid/ns/net)\" != \"$(readlink /proc/$$/ns/net)\" ]; do sleep 0.01; done; "
              "touch /run/netns/ctr && mount --bind /proc/$pid/ns/net /run/netns/ctr")
               .rc == 0);
 }
@@ -149,7 +150,7 @@ TEST_CASE("bridge-arp: a who-has is flooded out of every port, its reply is not,
   CHECK(sh("bridge -n sw fdb show br br0 dynamic").out.empty()); // stage 1: nothing learned yet
   // Stage 2: five ARP packets on the switch's ports: the request in on p1 and out
   // of p2 and p3, the reply in on p2 and out of p1 alone.
-  Run cap = sh("(sleep 0.5; " + std::string(NETLAB_BINARY) + " exec h1 -- ping -c1 -W1 10.0.0.2 >/dev/null) & " +
+  Run cap = sh("(sleep 1.5; " + std::string(NETLAB_BINARY) + " exec h1 -- ping -c1 -W1 10.0.0.2 >/dev/null) & " +
                NETLAB_BINARY + " capture -l bridge-arp sw:p1 sw:p2 sw:p3 --filter arp -c 5 --duration 10; wait");
   INFO(cap.out);
   CHECK(cap.rc == 0);

@@ -456,7 +456,7 @@ TEST_CASE("checks name nodes and one target", "[validate]") {
 
 TEST_CASE("peer checks name a veth and where its other end is; seen_from needs a listener", "[validate]") {
   const std::string lab = "name: lab\nnodes:\n  ns1:\n  ns2:\nchecks:\n";
-  Topology ok = parse(lab + "  - {from: ns1, peer: veth1, is: ns2:veth2}\n");
+  Topology ok = netlab::test::parse(lab + "  - {from: ns1, peer: veth1, is: ns2:veth2}\n");
   CHECK(ok.checks[0].type == Check::Type::peer);
   CHECK(ok.checks[0].iface == "veth1");
   CHECK(ok.checks[0].peer_is == Endpoint{"ns2", "veth2"});
