@@ -29,6 +29,7 @@ TEST_CASE("snat-uplink: seen_from fails when the translation is not the one the 
   Run seen = netlab("test " + file);
   CHECK(seen.rc == 3);
   CHECK_THAT(seen.out, Catch::Contains("the listener saw the connection from 10.0.2.2, not 203.0.113.10"));
+  REQUIRE(sh("ip -n isp route del 10.0.0.0/16").rc == 0);
   REQUIRE(netlab("up " + file).rc == 0);
   CHECK(netlab("test " + file).rc == 0);
   REQUIRE(netlab("down " + file).rc == 0);
@@ -42,7 +43,9 @@ TEST_CASE("veth-default-dev: ns1 ARPs for 6.6.6.6 itself and vethY has no addres
   CHECK(sh("ip -4 -o addr show dev vethY").out.empty());
   // default dev (no gateway): the neighbour entry is 6.6.6.6 itself, answered by the host on vethY.
   Run neigh = sh("ip -n ns1 neigh show 6.6.6.6 dev vethZ");
-  CHECK_THAT(neigh.out, Catch::Contains("lladdr " + sh("cat /sys/class/net/vethY/address").out.substr(0, 17)));
+  const std::string mac = sh("ip -br link show dev vethY | awk '{printf \"%s\", $3}'").out;
+  REQUIRE(mac.size() == 17);
+  CHECK_THAT(neigh.out, Catch::Contains("lladdr " + mac));
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
@@ -84,7 +87,7 @@ TEST_CASE("veth-peer: each peer check says how it found the other end, and a mov
   REQUIRE(netlab("up " + file).rc == 0);
   Run test = netlab("test " + file);
   CHECK(test.rc == 0);
-  const std::string ifindex = sh("ip netns exec ns2 cat /sys/class/net/eth0/ifindex").out;
+  const std::string ifindex = sh("ip -n ns2 -o link show dev eth0 | cut -d: -f1").out;
   REQUIRE_FALSE(ifindex.empty());
   CHECK_THAT(test.out, Catch::Contains("PASS ns1 peer veth1 is ns2:eth0: veth1@if" + ifindex.substr(0, ifindex.size() - 1) +
                                        ", link-netnsid "));
@@ -126,7 +129,7 @@ TEST_CASE("lab tun-userspace: lifecycle, with tunping answering on tun0 and tap0
     start_tunping("--tap tap0 10.8.0.9", "tap0");
   });
   // Each tunping answered its one echo and exited: nothing holds ns1 after down.
-  CHECK(sh("pgrep -f '" + tunping() + "' || true").out.empty());
+  CHECK(sh("pgrep -x tunping || true").out.empty());
 }
 
 TEST_CASE("tun-userspace: without tunping the pings go unanswered", "[cli][lessons][tun]") {

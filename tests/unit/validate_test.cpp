@@ -469,9 +469,9 @@ TEST_CASE("peer checks name a veth and where its other end is; seen_from needs a
   CHECK(problems(lab + "  - {from: ns1, ping: 10.0.0.1, is: ns2:veth2}\n") ==
         Lines{"t.yaml:6:33: 'is' is only valid with 'peer'"});
   CHECK(problems(lab + "  - {from: ns1, tcp: \"10.0.0.1:80\", seen_from: 10.0.0.2}\n") ==
-        Lines{"t.yaml:6:38: 'seen_from' needs 'listen' (the listener reports who connected)"});
+        Lines{"t.yaml:6:37: 'seen_from' needs 'listen' (the listener reports who connected)"});
   CHECK(problems(lab + "  - {from: ns1, tcp: \"10.0.0.1:80\", listen: ns2, seen_from: 10.0.0.2, expect: fail}\n") ==
-        Lines{"t.yaml:6:51: 'seen_from' needs a check that connects (not 'expect: fail')"});
+        Lines{"t.yaml:6:50: 'seen_from' needs a check that connects (not 'expect: fail')"});
 }
 
 TEST_CASE("sysctls and impairments", "[validate]") {

@@ -6,6 +6,7 @@
 // (IFLA_LINK_NETNSID), matched against the id of each node's namespace.
 #include <netlab/check/probe.hpp>
 #include <netlab/topology/model.hpp>
+#include <netlab/util/error.hpp>
 
 #include <cstdint>
 #include <optional>
