@@ -100,6 +100,17 @@ std::string lab_of_current_netns() {
   return alias.starts_with(k_owner_prefix) ? alias.substr(k_owner_prefix.size()) : std::string();
 }
 
+/// The first line a student sees in an interactive shell: which namespace this
+/// is (its nsfs inode, as /proc/PID/ns/net shows it) and how to ask again.
+void print_where(const NodeTarget& t) {
+  if (!::isatty(STDIN_FILENO) || !::isatty(STDERR_FILENO)) return;
+  char ns[64] = {};
+  if (::readlink("/proc/thread-self/ns/net", ns, sizeof ns - 1) < 0) return;
+  std::string where = t.lab.empty() ? t.ref.node : t.ref.node + " of lab " + t.lab;
+  std::fprintf(stderr, "netlab: a shell in %s, namespace %s; `ip netns identify` or `readlink /proc/self/ns/net` "
+                       "says where you are, `exit` leaves\n", where.c_str(), ns);
+}
+
 int shell_in_node(const ShellOptions& o) {
   auto target = enter_node_for_command(o.node, o.file);
   if (!target) return report(target.error());
@@ -122,6 +133,7 @@ int shell_in_node(const ShellOptions& o) {
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  print_where(*target);
   std::fflush(nullptr);
   ::execv(shell.c_str(), argv.data());
   int err = errno;
