@@ -1,6 +1,7 @@
 // The labs of issue #16 §1 (the missing lessons), each brought up, tested and
 // taken down in the sandbox, and what each lesson is about seen in the kernel.
 #include "cli.hpp"
+#include "skip.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -69,7 +70,7 @@ void remove_container_netns() {
 
 } // namespace
 
-TEST_CASE("lab container-netns: lifecycle, with an unshare'd process's namespace bind-mounted first",
+TEST_CASE("lab container-netns: lifecycle with an unshared process namespace bind-mounted first",
           "[cli][lab][lessons]") {
   make_container_netns();
   CHECK(sh("ip netns list").out.find("ctr") != std::string::npos);
@@ -82,7 +83,7 @@ TEST_CASE("lab container-netns: lifecycle, with an unshare'd process's namespace
 
 TEST_CASE("lab veth-peer: lifecycle", "[cli][lab][lessons]") { lifecycle("veth-peer.yaml"); }
 
-TEST_CASE("veth-peer: each peer check says how it found the other end, and a moved end is noticed", "[cli][lessons]") {
+TEST_CASE("veth-peer: each peer check says how it found the other end and a moved end is noticed", "[cli][lessons]") {
   const std::string file = topology("veth-peer.yaml");
   REQUIRE(netlab("up " + file).rc == 0);
   Run test = netlab("test " + file);
@@ -123,7 +124,7 @@ void start_tunping(const std::string& args, const std::string& dev) {
 
 } // namespace
 
-TEST_CASE("lab tun-userspace: lifecycle, with tunping answering on tun0 and tap0", "[cli][lab][lessons][tun]") {
+TEST_CASE("lab tun-userspace: lifecycle with tunping answering on tun0 and tap0", "[cli][lab][lessons][tun]") {
   lifecycle("tun-userspace.yaml", [] {
     start_tunping("tun0", "tun0");
     start_tunping("--tap tap0 10.8.0.9", "tap0");
@@ -147,7 +148,7 @@ TEST_CASE("tun-userspace: without tunping the pings go unanswered", "[cli][lesso
 TEST_CASE("lab loopback-own-address: lifecycle", "[cli][lab][lessons]") { lifecycle("loopback-own-address.yaml"); }
 TEST_CASE("lab bridge-arp: lifecycle", "[cli][lab][lessons]") { lifecycle("bridge-arp.yaml"); }
 
-TEST_CASE("bridge-arp: a who-has is flooded out of every port, its reply is not, and br0 learns", "[cli][lessons]") {
+TEST_CASE("bridge-arp: a who-has is flooded out of every port but its reply is not and br0 learns", "[cli][lessons]") {
   const std::string file = topology("bridge-arp.yaml");
   REQUIRE(netlab("up " + file).rc == 0);
   CHECK(sh("bridge -n sw fdb show br br0 dynamic").out.empty()); // stage 1: nothing learned yet
@@ -173,7 +174,7 @@ TEST_CASE("bridge-arp: a who-has is flooded out of every port, its reply is not,
 
 TEST_CASE("lab netns-lifecycle: lifecycle", "[cli][lab][lessons]") { lifecycle("netns-lifecycle.yaml"); }
 
-TEST_CASE("netns-lifecycle: a second ip netns add says File exists; one deleted by hand comes back", "[cli][lessons]") {
+TEST_CASE("netns-lifecycle: a second ip netns add says File exists and one deleted by hand comes back", "[cli][lessons]") {
   const std::string file = topology("netns-lifecycle.yaml");
   REQUIRE(netlab("up " + file).rc == 0);
   CHECK(netns_names() == std::set<std::string>{"blue", "green", "red"});
@@ -186,6 +187,22 @@ TEST_CASE("netns-lifecycle: a second ip netns add says File exists; one deleted 
   CHECK(up.rc == 0);
   CHECK_THAT(up.out, Catch::Contains("+ netns green"));
   CHECK(netlab("test " + file).rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("netlab shell on a terminal first names the namespace it is in", "[cli][lessons]") {
+  if (sh("command -v script").rc != 0) nltest::skip("script(1) is not installed: no terminal to test with");
+  const std::string file = topology("netns-lifecycle.yaml");
+  REQUIRE(netlab("up " + file).rc == 0);
+  const std::string inode = sh("stat -L -c %i /run/netns/red | tr -d '\\n'").out;
+  // script(1) gives the shell a terminal; `exit` arrives once the shell reads it.
+  Run shell = sh("(sleep 1; echo exit; sleep 1) | SHELL=/bin/sh script -qfec '" + std::string(NETLAB_BINARY) +
+                 " shell red' /dev/null");
+  CHECK_THAT(shell.out, Catch::Contains("netlab: a shell in red of lab netns-lifecycle, namespace net:[" + inode + "]"));
+  // Not on a terminal (a pipe, a script): nothing but the shell's own output.
+  Run piped = sh("echo exit | " + std::string(NETLAB_BINARY) + " shell red");
+  CHECK_THAT(piped.out, !Catch::Contains("netlab: a shell in"));
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }

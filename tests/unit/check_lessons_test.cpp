@@ -23,7 +23,7 @@ Check peer_check(bool expect_pass = true) {
 
 } // namespace
 
-TEST_CASE("a peer check passes saying how it found the end, and fails naming where it is", "[check][peer]") {
+TEST_CASE("a peer check passes saying how it found the end and fails naming where it is", "[check][peer]") {
   auto r = judge(peer_check(), {ProbeOutcome::ok, std::nullopt, "veth1@if2, link-netnsid 0 = ns2"});
   CHECK(r.passed);
   CHECK(check_line(r) == "PASS ns1 peer veth1 is ns2:eth0: veth1@if2, link-netnsid 0 = ns2");

@@ -454,7 +454,7 @@ TEST_CASE("checks name nodes and one target", "[validate]") {
               "t.yaml:5:54: 'expect' must be one of pass, fail; got 'maybe'"});
 }
 
-TEST_CASE("peer checks name a veth and where its other end is; seen_from needs a listener", "[validate]") {
+TEST_CASE("peer checks name a veth and where its other end is and seen_from needs a listener", "[validate]") {
   const std::string lab = "name: lab\nnodes:\n  ns1:\n  ns2:\nchecks:\n";
   Topology ok = netlab::test::parse(lab + "  - {from: ns1, peer: veth1, is: ns2:veth2}\n");
   CHECK(ok.checks[0].type == Check::Type::peer);
