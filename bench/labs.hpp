@@ -3,6 +3,7 @@
 // writes them as netlab YAML), netlab_floor (which builds them with bare netlink
 // requests) and the unit tests that check bench/star-1000.yaml and bench/tree.yaml
 // (the compact forms) expand to the same files.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,16 +51,17 @@ struct Shape {
   std::string root() const { return tree() ? "core" : "br0"; }
   std::string leaf(int l) const { return "leaf" + std::to_string(l); }
   /// The bridge namespace i's host end v<i> is a port of.
-  std::string port_bridge(int i) const { return tree() ? leaf(i / per_leaf) : root(); }
+  std::string port_bridge(int i) const { return tree() ? leaf(std::min(i / per_leaf, leaves - 1)) : root(); }
   std::vector<std::string> bridges() const {
     std::vector<std::string> out{root()};
     for (int l = 0; l < leaves; ++l) out.push_back(leaf(l));
     return out;
   }
 
-  /// The lab as netlab YAML, in the order bench/star-1000.yaml and bench/tree.yaml expand to.
-  std::string yaml(bool ipv6) const {
-    const int n = namespaces();
+  /// The lab as netlab YAML, in the order bench/star-1000.yaml and bench/tree.yaml
+  /// expand to; `extra` more namespaces (in the last bridge) make the benchmark's edit.
+  std::string yaml(bool ipv6, int extra = 0) const {
+    const int n = namespaces() + extra;
     // bench/tree.yaml's lab is `tree` whatever its size (LEAVES and PER_LEAF are variables).
     std::string y = "name: " + (tree() ? std::string("tree") : name()) + "\nversion: 1\nnodes:\n  host:\n    kind: host\n    interfaces:\n";
     y += "      " + root() + (tree() ? ": {kind: bridge}\n" : ": {kind: bridge, addresses: [10.0.0.1/16]}\n");

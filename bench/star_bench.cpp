@@ -7,6 +7,7 @@
 // benchmark creates is visible on the machine, and all of it vanishes when the
 // process exits.
 #include "labs.hpp"
+#include "rtnl.hpp"
 #include "sandbox.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <functional>
+#include <linux/if_addr.h>
+#include <poll.h>
+#include <random>
+#include <sched.h>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <net/if.h>
@@ -76,6 +84,7 @@ struct Options {
   bool keep = false;
   double max_load = 0; ///< > 0: wait (bounded) for the 1-minute load average to drop this low before each run
   bool ipv6 = false;   ///< `ipv6: true` on every namespace, as the ip script leaves them
+  int drifts = 0;      ///< --watch K: time `netlab watch` repairing K hand changes (and three edits) instead
 };
 
 /// Times of one star-N lab; with --repeat, the best of each column.
@@ -93,6 +102,7 @@ struct Row {
   double settle_s = 0; ///< waiting for the kernel's namespace cleanup after down (not a netlab cost)
   double load = 0;     ///< 1-minute load average when the (last) run started
   double noop_hot_s = 0; ///< no-op up straight after up, while the lab's IPv6 start-up traffic still runs
+  double add_one_s = 0, remove_one_s = 0; ///< `up` of the file with one namespace more, then of the file again
   double chatter_s = 0;  ///< how long that traffic lasted (waited for before the timed no-op up and status)
 };
 
@@ -105,8 +115,11 @@ struct ProcResult {
   std::string out;       ///< stdout, when captured
 };
 
+pid_t g_watcher = -1; ///< a running `netlab watch` child, ended by die()
+
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "netlab_bench: %s\n", what.c_str());
+  if (g_watcher > 0) kill(g_watcher, SIGTERM);
   std::exit(1);
 }
 
@@ -205,6 +218,7 @@ std::string ns_batch(int i) {
 struct LabFiles {
   Shape shape;
   fs::path dir, yaml, host;
+  fs::path edited; ///< the same lab with one namespace more (the edit the benchmark applies and takes back)
   std::vector<fs::path> ns;
 };
 
@@ -212,8 +226,10 @@ LabFiles write_lab(const Shape& shape, bool ipv6) {
   const int n = shape.namespaces();
   char tmpl[] = "/tmp/netlab-bench-XXXXXX";
   if (!mkdtemp(tmpl)) die(errno_text("mkdtemp"));
-  LabFiles f{shape, tmpl, fs::path(tmpl) / (shape.name() + ".yaml"), fs::path(tmpl) / "host.batch", {}};
+  LabFiles f{shape, tmpl, fs::path(tmpl) / (shape.name() + ".yaml"), fs::path(tmpl) / "host.batch", {}, {}};
   write_file(f.yaml, shape.yaml(ipv6));
+  f.edited = fs::path(tmpl) / (shape.name() + "-plus-one.yaml");
+  write_file(f.edited, shape.yaml(ipv6, 1));
   write_file(f.host, host_batch(shape));
   for (int i = 0; i < n; ++i) {
     f.ns.push_back(fs::path(tmpl) / (ns_name(i) + ".batch"));
@@ -367,6 +383,14 @@ double time_netlab(const Options& o, const std::string& verb, const LabFiles& f,
   return r.seconds;
 }
 
+/// Runs netlab VERB PATH, which must exit 0; folds its peak RSS into row.rss_mib.
+double time_netlab_file(const Options& o, const std::string& verb, const fs::path& path, Row& row) {
+  ProcResult r = run({o.netlab, "-q", verb, path});
+  if (!succeeded(r)) die("netlab " + verb + " " + path.string() + " failed (" + status_text(r) + ")");
+  row.rss_mib = std::max(row.rss_mib, double(r.maxrss_kib) / 1024.0);
+  return r.seconds;
+}
+
 /// The second up must find nothing to do; checked untimed with `plan --json`.
 void check_converged(const Options& o, const LabFiles& f) {
   ProcResult r = run({o.netlab, "--json", "plan", f.yaml}, true);
@@ -389,6 +413,8 @@ Row measure_once(const Options& o, const LabFiles& f) {
   row.noop_s = time_netlab(o, "up", f, row, row.noop_cpu);
   check_converged(o, f);
   row.status_s = time_netlab(o, "status", f, row, row.status_cpu);
+  row.add_one_s = time_netlab_file(o, "up", f.edited, row);
+  row.remove_one_s = time_netlab_file(o, "up", f.yaml, row);
   row.down_s = time_netlab(o, "down", f, row, row.down_cpu);
   check_nothing_left(o);
   row.settle_s = settle("netlab down");
@@ -409,7 +435,8 @@ Row measure(const Options& o, int n) {
     }
     for (auto m : {&Row::ip_s, &Row::up_s, &Row::noop_s, &Row::status_s, &Row::down_s, &Row::settle_s, &Row::up_cpu,
                    &Row::noop_cpu, &Row::status_cpu, &Row::down_cpu, &Row::noop_hot_s, &Row::chatter_s, &Row::ip_host_s,
-                   &Row::floor_up_s, &Row::floor_down_s, &Row::validate_s, &Row::compact_validate_s})
+                   &Row::floor_up_s, &Row::floor_down_s, &Row::validate_s, &Row::compact_validate_s,
+                   &Row::add_one_s, &Row::remove_one_s})
       best.*m = std::min(best.*m, row.*m);
     best.rss_mib = std::max(best.rss_mib, row.rss_mib);
     best.load = row.load;
@@ -417,6 +444,7 @@ Row measure(const Options& o, int n) {
   if (!o.keep) fs::remove_all(f.dir);
   return best;
 }
+
 
 // ---------------------------------------------------------------- verdicts
 
@@ -456,6 +484,8 @@ std::vector<Target> targets(const Options& o, const std::vector<Row>& rows) {
   if (o.ip_script) out.push_back({r.lab + " up speedup over the ip script (x)", r.ip_s / r.up_s, k_min_speedup, true});
   out.push_back({r.lab + " no-op up (s)", r.noop_s, k_max_noop_s, false});
   out.push_back({r.lab + " status (s)", r.status_s, k_max_noop_s, false});
+  out.push_back({r.lab + " up adding one namespace (s)", r.add_one_s, k_max_noop_s, false});
+  out.push_back({r.lab + " up removing it (s)", r.remove_one_s, k_max_noop_s, false});
   out.push_back({r.lab + " down (s)", r.down_s, k_max_down_s, false});
   out.push_back({r.lab + " peak RSS (MiB)", r.rss_mib, k_max_rss_mib, false});
   const Row& a = rows.front();
@@ -498,6 +528,8 @@ void print_table(const std::vector<Row>& rows, const std::vector<Target>& ts) {
                 r.floor_up_s, r.up_s, ratio, r.up_s / r.floor_up_s, r.noop_s, r.status_s,
                 r.floor_down_s, r.down_s, r.down_s / r.floor_down_s, r.rss_mib);
   }
+  std::printf("\nan edit of the file, applied by `netlab up` (no watcher), s:\n| lab | add one namespace | remove it |\n|---|---:|---:|\n");
+  for (const auto& r : rows) std::printf("| %s | %.3f | %.3f |\n", r.lab.c_str(), r.add_one_s, r.remove_one_s);
   std::printf("\nnetlab CPU time (user+sys) s, the rest of the wall time is waiting (kernel RCU, other processes):\n");
   std::printf("| lab | up | no-op up | status | down |\n|---|---:|---:|---:|---:|\n");
   for (const auto& r : rows)
@@ -543,6 +575,7 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
     nlohmann::json run{{"lab", r.lab}, {"n", r.n}, {"up_s", r.up_s},
                        {"kernel_floor_up_s", r.floor_up_s}, {"up_over_floor", r.up_s / r.floor_up_s},
                        {"noop_up_s", r.noop_s}, {"status_s", r.status_s}, {"down_s", r.down_s},
+                       {"add_one_namespace_s", r.add_one_s}, {"remove_one_namespace_s", r.remove_one_s},
                        {"kernel_teardown_s", r.floor_down_s}, {"down_over_teardown", r.down_s / r.floor_down_s},
                        {"validate_s", r.validate_s}, {"validate_rss_mib", r.validate_rss_mib},
                        {"peak_rss_mib", r.rss_mib}, {"settle_after_down_s", r.settle_s}, {"load", r.load},
@@ -572,15 +605,307 @@ void print_json(const std::vector<Row>& rows, const std::vector<Target>& ts) {
   std::printf("%s\n", j.dump(2).c_str());
 }
 
+// ---------------------------------------------------------------- the watcher
+
+/// Latencies of `netlab watch` on one lab: hand changes to repairs, edits of the file to converged.
+struct WatchRow {
+  std::string lab;
+  std::vector<double> drift_ms;   ///< from the hand change's request to the watcher's repair line
+  std::vector<double> watcher_ms; ///< what the watcher itself reports (first event to repair done)
+  double add_ms = 0, remove_ms = 0, address_ms = 0; ///< from the file's rename to the watcher's edit line
+  double idle_cpu_s = 0;          ///< the watcher's CPU over k_idle_window at rest
+  double rss_mib = 0;             ///< its resident memory then
+};
+
+constexpr auto k_idle_window = std::chrono::seconds(2);
+constexpr auto k_event_limit = std::chrono::seconds(10);
+constexpr double k_max_drift_median_ms = 20, k_max_drift_p99_ms = 100; ///< issue 14
+constexpr double k_max_edit_ns_ms = 30, k_max_edit_address_ms = 10;
+constexpr double k_max_watch_rss_mib = 48;
+
+/// `netlab --json watch FILE` as a child, its stdout a pipe of one JSON event per line.
+class Watcher {
+public:
+  Watcher(const Options& o, const fs::path& file) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) die(errno_text("pipe"));
+    pid_ = fork();
+    if (pid_ < 0) die(errno_text("fork"));
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      execl(o.netlab.c_str(), o.netlab.c_str(), "--json", "watch", file.c_str(), nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    fd_ = fds[0];
+    g_watcher = pid_;
+  }
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+  ~Watcher() {
+    if (pid_ > 0) stop();
+    if (fd_ >= 0) close(fd_);
+  }
+  pid_t pid() const { return pid_; }
+
+  /// The next event, with the time its line arrived; dies at the limit.
+  std::pair<nlohmann::json, Clock::time_point> next(const std::string& waiting_for) {
+    auto deadline = Clock::now() + k_event_limit;
+    for (;;) {
+      if (auto nl = buf_.find('\n'); nl != std::string::npos) {
+        auto line = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        if (std::getenv("NETLAB_BENCH_TRACE")) std::fprintf(stderr, "watch: %.200s\n", line.c_str());
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded()) die("netlab watch printed a line that is not JSON: " + line);
+        return {j, Clock::now()};
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      pollfd p{fd_, POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) die("netlab watch: no event within 10 s, waiting for " + waiting_for);
+      char chunk[65536];
+      ssize_t got = read(fd_, chunk, sizeof chunk);
+      if (got <= 0) die("netlab watch ended, waiting for " + waiting_for);
+      buf_.append(chunk, static_cast<size_t>(got));
+    }
+  }
+  /// Events until one of `kind` whose path (if `path_prefix` is not empty) starts with it.
+  std::pair<nlohmann::json, Clock::time_point> until(const std::string& kind, const std::string& path_prefix = "") {
+    for (;;) {
+      auto [j, at] = next(kind + " " + path_prefix);
+      if (j.value("event", "") == "error") die("netlab watch: " + j.dump());
+      if (j.value("event", "") != kind) continue;
+      if (!path_prefix.empty() && !j.value("path", "").starts_with(path_prefix)) continue;
+      return {j, at};
+    }
+  }
+  void stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = g_watcher = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("netlab watch did not end cleanly on SIGTERM");
+  }
+
+private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buf_;
+};
+
+/// utime + stime of a process, seconds.
+double cpu_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+double rss_mib_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmRSS:")) return std::atof(line.c_str() + 6) / 1024.0;
+  return 0;
+}
+
+/// A hand change, made by a thread of its own in namespace `ns` ("" for the
+/// host's): returns the time just before its request went out (its ack waited for).
+Clock::time_point hand_change(const std::string& ns, const std::function<netlab::bench::Request()>& build,
+                              const std::string& what) {
+  Clock::time_point sent;
+  std::thread t([&] {
+    if (!ns.empty()) {
+      int fd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) die(errno_text(("enter " + ns).c_str()));
+      close(fd);
+    }
+    netlab::bench::Socket sock;
+    netlab::bench::Request r = build();
+    sent = Clock::now();
+    sock.send(r, what);
+    sock.drain();
+  });
+  t.join();
+  return sent;
+}
+
+netlab::bench::Request link_down(const std::string& name) {
+  netlab::bench::Request r(RTM_NEWLINK, 0);
+  r.fixed(ifinfomsg{.ifi_family = AF_UNSPEC, .__ifi_pad = 0, .ifi_type = 0, .ifi_index = 0, .ifi_flags = 0,
+                    .ifi_change = IFF_UP});
+  r.attr_str(IFLA_IFNAME, name);
+  return r;
+}
+
+netlab::bench::Request del_address(int index, const std::string& addr) {
+  netlab::bench::Request r(RTM_DELADDR, 0);
+  r.fixed(ifaddrmsg{.ifa_family = AF_INET, .ifa_prefixlen = 16, .ifa_flags = 0, .ifa_scope = 0,
+                    .ifa_index = static_cast<uint32_t>(index)});
+  in_addr a{};
+  inet_pton(AF_INET, addr.c_str(), &a);
+  r.attr(IFA_LOCAL, &a, sizeof a);
+  return r;
+}
+
+netlab::bench::Request del_default_route() {
+  netlab::bench::Request r(RTM_DELROUTE, 0);
+  r.fixed(rtmsg{.rtm_family = AF_INET, .rtm_dst_len = 0, .rtm_src_len = 0, .rtm_tos = 0, .rtm_table = RT_TABLE_MAIN,
+                .rtm_protocol = 0, .rtm_scope = RT_SCOPE_NOWHERE, .rtm_type = RTN_UNICAST, .rtm_flags = 0});
+  return r;
+}
+
+/// Replaces `file` by `text` the way editors save: a new file renamed over it.
+Clock::time_point save(const fs::path& file, const std::string& text) {
+  fs::path tmp = file;
+  tmp += ".saving";
+  write_file(tmp, text);
+  auto at = Clock::now();
+  if (rename(tmp.c_str(), file.c_str()) != 0) die(errno_text("rename"));
+  return at;
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+WatchRow measure_watch(const Options& o, int n) {
+  auto shape = Shape::parse(o.shape, n);
+  if (!shape) die("no " + o.shape + " of " + std::to_string(n) + " namespaces");
+  LabFiles f = write_lab(*shape, o.ipv6);
+  const std::string original = shape->yaml(o.ipv6);
+  WatchRow row;
+  row.lab = shape->name();
+  settle("the previous run");
+  wait_for_idle_machine(o);
+  if (!o.json) std::fprintf(stderr, "%s: netlab watch, %d hand changes\n", row.lab.c_str(), o.drifts);
+  {
+    Watcher w(o, f.yaml);
+    w.until("watching");
+    wait_for_lab_quiet(*shape);
+    double cpu_before = cpu_of(w.pid());
+    std::this_thread::sleep_for(k_idle_window);
+    row.idle_cpu_s = cpu_of(w.pid()) - cpu_before;
+    row.rss_mib = rss_mib_of(w.pid());
+
+    std::mt19937 random(7);
+    for (int k = 0; k < o.drifts; ++k) {
+      int i = static_cast<int>(random() % static_cast<unsigned>(n));
+      std::string ns = ns_name(i), port = "v" + std::to_string(i);
+      Clock::time_point sent;
+      std::string expect; // the path prefix of the repair
+      switch (k % 4) {
+      case 0: // a bridge port set down in the host namespace
+        sent = hand_change("", [&] { return link_down(port); }, "set " + port + " down");
+        expect = "host/" + port + "/";
+        break;
+      case 1: // the namespace's link set down
+        sent = hand_change(ns, [&] { return link_down("eth0"); }, ns + ": set eth0 down");
+        expect = ns + "/";
+        break;
+      case 2: // its address removed
+        sent = hand_change(ns, [&] { return del_address(static_cast<int>(if_nametoindex("eth0")), ns_addr(i)); },
+                           ns + ": delete the address");
+        expect = ns + "/";
+        break;
+      default: // its default route removed (a tree has none: its link goes down instead)
+        if (shape->tree())
+          sent = hand_change(ns, [&] { return link_down("eth0"); }, ns + ": set eth0 down");
+        else
+          sent = hand_change(ns, del_default_route, ns + ": delete the default route");
+        expect = ns + "/";
+      }
+      auto [repair, at] = w.until("repair", expect);
+      row.drift_ms.push_back(ms_between(sent, at));
+      row.watcher_ms.push_back(repair.value("ms", 0.0));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20)); // the next drift finds the watcher at rest
+    }
+
+    // Edits: one namespace more, back again, one address changed, back again.
+    auto edit = [&](const std::string& text) {
+      auto saved = save(f.yaml, text);
+      return ms_between(saved, w.until("edit").second);
+    };
+    row.add_ms = edit(shape->yaml(o.ipv6, 1));
+    row.remove_ms = edit(original);
+    std::string moved = original;
+    const std::string from = ns_addr(0) + "/16]", to = "10.0.250.250/16]";
+    moved.replace(moved.find(from), from.size(), to);
+    row.address_ms = edit(moved);
+    edit(original);
+    w.stop();
+  }
+  ProcResult down = run({o.netlab, "-q", "down", f.yaml});
+  if (!succeeded(down)) die("netlab down after the watch failed");
+  check_nothing_left(o);
+  settle("netlab down");
+  if (!o.keep) fs::remove_all(f.dir);
+  return row;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::ranges::sort(v);
+  size_t at = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * double(v.size())) - 1));
+  return v[at];
+}
+
+void print_watch(const std::vector<WatchRow>& rows, bool json) {
+  std::vector<Target> ts;
+  if (!rows.empty()) {
+    const WatchRow& r = rows.back();
+    ts = {{r.lab + " drift to repaired, median (ms)", percentile(r.drift_ms, 0.5), k_max_drift_median_ms, false},
+          {r.lab + " drift to repaired, p99 (ms)", percentile(r.drift_ms, 0.99), k_max_drift_p99_ms, false},
+          {r.lab + " edit: add one namespace (ms)", r.add_ms, k_max_edit_ns_ms, false},
+          {r.lab + " edit: remove it (ms)", r.remove_ms, k_max_edit_ns_ms, false},
+          {r.lab + " edit: change one address (ms)", r.address_ms, k_max_edit_address_ms, false},
+          {r.lab + " watcher RSS (MiB)", r.rss_mib, k_max_watch_rss_mib, false}};
+  }
+  if (json) {
+    nlohmann::json j{{"machine", machine()}, {"watch", nlohmann::json::array()}, {"targets", nlohmann::json::array()}};
+    for (const auto& r : rows)
+      j["watch"].push_back({{"lab", r.lab}, {"drifts", r.drift_ms.size()},
+                            {"drift_ms", {{"median", percentile(r.drift_ms, 0.5)}, {"p99", percentile(r.drift_ms, 0.99)},
+                                          {"max", percentile(r.drift_ms, 1.0)}}},
+                            {"watcher_ms_median", percentile(r.watcher_ms, 0.5)},
+                            {"edit_ms", {{"add_namespace", r.add_ms}, {"remove_namespace", r.remove_ms},
+                                         {"change_address", r.address_ms}}},
+                            {"idle_cpu_s", r.idle_cpu_s}, {"rss_mib", r.rss_mib}});
+    for (const auto& t : ts)
+      j["targets"].push_back({{"name", t.name}, {"value", t.value}, {"limit", t.limit}, {"pass", t.pass()}});
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("machine: %s\n\n", machine().c_str());
+  std::printf("netlab watch: a hand change (a netlink request of the benchmark's) to the watcher's repair line, and an\n"
+              "edit of the file (renamed over it, as editors save) to its edit line, ms:\n\n");
+  std::printf("| lab | drifts | median | p99 | max | watcher's own median | add a namespace | remove it | change an address "
+              "| idle CPU s per %llds | RSS MiB |\n",
+              static_cast<long long>(k_idle_window.count()));
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const auto& r : rows)
+    std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.3f | %.1f |\n", r.lab.c_str(),
+                r.drift_ms.size(), percentile(r.drift_ms, 0.5), percentile(r.drift_ms, 0.99),
+                percentile(r.drift_ms, 1.0), percentile(r.watcher_ms, 0.5), r.add_ms, r.remove_ms, r.address_ms,
+                r.idle_cpu_s, r.rss_mib);
+  std::printf("\ntargets:\n");
+  for (const auto& t : ts)
+    std::printf("  %-4s %-52s %8.3f  (<= %.3g)\n", t.pass() ? "PASS" : "MISS", t.name.c_str(), t.value, t.limit);
+}
+
 // ---------------------------------------------------------------- main
 
 void usage() {
-  std::printf("usage: netlab_bench [--shape star|tree] [--netlab PATH] [--floor PATH] [--ip PATH] [--no-ip-script]\n"
+  std::printf("usage: netlab_bench [--shape star|tree] [--netlab PATH] [--floor PATH] [--ip PATH] [--no-ip-script] [--watch K]\n"
               "                    [--repeat R] [--max-load L] [--json] [--keep] [--ipv6] [N...]\n"
               "  Times the kernel floor (netlab_floor), the iproute2 script and netlab up/no-op up/status/down\n"
               "  on star-N labs (default N: 100 500 1000) or tree-N labs (--shape tree, default N: 1000 2000\n"
               "  5000 10000), in a private network namespace. Needs root.\n"
               "  --no-ip-script  leave the iproute2 script out (it takes minutes at 10,000)\n"
+              "  --watch K     instead: `netlab watch` of the lab repairing K hand changes (netlink requests\n"
+              "                of the benchmark's: a port or link down, an address or route deleted), and\n"
+              "                three edits of the file (a namespace added and removed, an address changed)\n"
               "  --repeat R    run each size R times, report the best time of each column\n"
               "  --max-load L  before each run, wait (up to 10 min) for the 1-minute load average to be <= L\n"
               "  --keep        keep the generated YAML and ip batch files in /tmp/netlab-bench-*\n"
@@ -605,6 +930,9 @@ Options parse(int argc, char** argv) {
       o.ip = value();
     } else if (a == "--floor") {
       o.floor = value();
+    } else if (a == "--watch") {
+      o.drifts = std::atoi(value().c_str());
+      if (o.drifts < 1) die("--watch needs a positive number of hand changes");
     } else if (a == "--no-ip-script") {
       o.ip_script = false;
     } else if (a == "--shape") {
@@ -641,6 +969,12 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   netlab::bench::enter_sandbox("netlab_bench");
+  if (o.drifts > 0) {
+    std::vector<WatchRow> rows;
+    for (int n : o.sizes) rows.push_back(measure_watch(o, n));
+    print_watch(rows, o.json);
+    return 0;
+  }
   std::vector<Row> rows;
   for (int n : o.sizes) rows.push_back(measure(o, n));
   auto ts = targets(o, rows);

@@ -67,7 +67,7 @@ _netlab() {
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
             -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
-            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes) ((i++)) ;;
+            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $verb ]]; then
@@ -96,7 +96,11 @@ _netlab() {
         -w | --write) _filedir '@(pcapng|pcap)'; return ;;
         --filter | -c | --count | --duration) return ;;
         --nodes) COMPREPLY=($(compgen -W "$(_netlab_nodes "$file")" -- "${cur##*,}")); return ;;
+        --ns) COMPREPLY=($(compgen -W "$(_netlab_nodes "")" -- "$cur")); return ;;
+        --host-links) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
+        --name) return ;;
         --wait | --resync) return ;; # SECONDS
+        -i | --instance) return ;;   # a new NAME
     esac
 
     if [[ -z $verb ]]; then
@@ -115,7 +119,7 @@ _netlab() {
 
     case $verb in
         help) ((npos == 0)) && COMPREPLY=($(compgen -W "$(_netlab_verbs "$exe")" -- "$cur")) ;;
-        list) ;;
+        list | export) ;;
         exec | shell)
             if ((npos == 0)); then
                 COMPREPLY=($(compgen -W "$(_netlab_nodes "$file")" -- "$cur"))

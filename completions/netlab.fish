@@ -18,7 +18,7 @@ function __netlab_verb
             continue
         end
         switch $t
-            case -f --file -l --lab --junit --format --color -w --write --filter -c --count --duration --nodes
+            case -f --file -l --lab --junit --format --color -w --write --filter -c --count --duration --nodes -i --instance
                 set skip 1
             case '-*'
             case '*'
@@ -124,7 +124,7 @@ function __netlab_capture_ifs
             case -l --lab
                 set file /run/netlab/$tokens[(math $i + 1)]/topology.yaml
                 set skip 1
-            case -w --write --filter -c --count --duration --color
+            case -w --write --filter -c --count --duration --color -i --instance
                 set skip 1
             case '-*'
             case '*'
@@ -162,10 +162,15 @@ complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashd
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is capture' -a '(__netlab_capture_ifs)'
-complete -c netlab -n '__netlab_verb_is down status capture exec' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is down status capture exec shell' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is up plan down status test graph watch exec shell capture' -s i -l instance -x
 complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
 complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
 complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
 complete -c netlab -n '__netlab_verb_is test' -l junit -r -F
+complete -c netlab -n '__netlab_verb_is export' -l ns -x -a '(path basename /run/netns/*)'
+complete -c netlab -n '__netlab_verb_is export' -l host-links -x -a '(path basename /sys/class/net/*)'
+complete -c netlab -n '__netlab_verb_is export' -l name -x
+complete -c netlab -n '__netlab_verb_is export' -s o -l output -r -F

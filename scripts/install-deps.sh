@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libspdlog-dev libpcap-dev
   libcli11-dev nlohmann-json3-dev catch2 libgraphviz-dev
-  iproute2 nftables iputils-ping
+  iproute2 nftables iptables iputils-ping
   dpkg-dev bash-completion groff-base zsh fish
   python3 python3-yaml python3-jsonschema
 )

@@ -106,6 +106,7 @@ struct FileClose {
 int run_capture(const CaptureOptions& o, Globals& g) {
   auto words = split_words(o);
   if (!words) return report(words.error());
+  if (auto ok = instance_from_lab(o.lab, g); !ok) return report(ok.error());
   auto topo = load_topology(words->first, g);
   if (!topo) return g.exit_code;
   auto targets = resolve_capture_targets(*topo, words->second, o.both_ends ? BothEnds::yes : BothEnds::no);
@@ -114,7 +115,8 @@ int run_capture(const CaptureOptions& o, Globals& g) {
     report_error("capture: will not write pcapng to a terminal (-w - is for a pipe: | wireshark -k -i -)");
     return static_cast<int>(ExitCode::usage);
   }
-  if (!lab_is_up(*topo)) return report(Error{"lab '" + topo->name + "' is not up: run netlab up " + words->first});
+  if (!lab_is_up(*topo)) return report(Error{"lab '" + topo->name + "' is not up: run netlab up " + words->first +
+                                                   (topo->instance.empty() ? "" : " -i " + topo->instance)});
   auto memory = load_lab_state(topo->name);
   if (!memory) return report(memory.error());
   if (auto ok = check_host_netns(*memory, g); !ok) return report(ok.error());
@@ -189,6 +191,7 @@ void add_capture(CLI::App& app, Globals& g) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--duration", o->duration, "Stop after SECONDS")->type_name("SECONDS")->check(CLI::PositiveNumber);
   cmd->add_flag("--both-ends", o->both_ends, "Also capture on the other end of each named veth");
+  add_instance_flag(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Without -w, one line per packet: time, node:if, direction (in/out), protocol, addresses.\n"
               "Ctrl-C (or SIGTERM) stops and prints the packet count on stderr.\n"

@@ -108,6 +108,10 @@ int run_down(const DownOptions& o, Globals& g) {
   }
   if (!o.lab.empty())
     if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
+  if (o.file.empty() && !g.instance.empty()) {
+    report_error("down: -i INSTANCE goes with FILE (or say -l LAB@INSTANCE)");
+    return static_cast<int>(ExitCode::usage);
+  }
   std::optional<Topology> topo;
   if (!o.file.empty() && !(topo = load_topology(o.file, g))) return g.exit_code;
   stop_on_signals(); // a run waiting for a lock stops there; one applying undoes first
@@ -143,6 +147,7 @@ void add_down(CLI::App& app, Globals& g) {
   cmd->add_option("-l,--lab", opts->lab, "Lab name, when the file is gone");
   cmd->add_flag("--all", opts->all, "Every lab found in /run/netlab or tagged in the kernel");
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_instance_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Exit: 0 down (or nothing was up with --all), 1 failure or no such lab, 2 bad usage or invalid file.");

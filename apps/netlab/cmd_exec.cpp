@@ -4,6 +4,8 @@
 // output line prefixed with its node, the exit code the worst of them.
 #include "common.hpp"
 
+#include <netlab/topology/instance.hpp>
+
 #include <netlab/apply/state_store.hpp>
 #include <netlab/check/enter.hpp>
 #include <netlab/check/fanout.hpp>
@@ -28,6 +30,7 @@ struct ExecOptions {
   bool all = false;
   std::vector<std::string> nodes;
   bool parallel = false;
+  std::string instance; ///< -i, or -l LAB's part after '@'
 };
 
 /// 127 when the command does not exist, 126 when it cannot run (shell convention).
@@ -37,7 +40,7 @@ int exec_failed(const std::string& command, int err) {
 }
 
 int exec_in_node(const ExecOptions& o) {
-  auto target = enter_node_for_command(o.node, o.file);
+  auto target = enter_node_for_command(o.node, o.file, o.instance);
   if (!target) return report(target.error());
   std::vector<char*> argv;
   for (const auto& arg : o.command)
@@ -51,11 +54,7 @@ int exec_in_node(const ExecOptions& o) {
 /// The topology file of -f FILE, or of -l LAB (its copy in the state dir); "" for neither.
 Expected<std::string> file_for(const ExecOptions& o) {
   if (o.lab.empty()) return o.file;
-  if (auto ok = check_lab_name(o.lab); !ok) return std::unexpected(ok.error());
-  std::string copy = lab_topology_path(o.lab);
-  std::error_code ec;
-  if (!std::filesystem::exists(copy, ec)) return fail("lab '" + o.lab + "' is not up (no state in /run/netlab)");
-  return copy;
+  return lab_copy_path(o.lab);
 }
 
 /// The nodes of --all (every node of the file but the host) or --nodes.
@@ -63,7 +62,7 @@ Expected<std::vector<NodeTarget>> fanout_targets(const ExecOptions& o, const std
   std::vector<NodeTarget> out;
   if (o.all && file.empty()) return fail("exec --all needs the lab: -f FILE or -l LAB", ExitCode::usage);
   if (!file.empty()) {
-    auto topo = load_and_validate(file);
+    auto topo = load_instance(file, o.instance);
     if (!topo) return fail(topo.error(), ExitCode::usage);
     if (o.all) {
       for (const auto& n : topo->nodes)
@@ -97,7 +96,7 @@ int exec_in_nodes(const ExecOptions& o) {
   return *worst;
 }
 
-int run_exec(ExecOptions o) {
+int run_exec(ExecOptions o, Globals& g) {
   const bool many = o.all || !o.nodes.empty();
   if (many && !o.node.empty()) o.command.insert(o.command.begin(), o.node); // no NODE: the first word is CMD's
   if (!many && o.node.empty()) {
@@ -116,6 +115,8 @@ int run_exec(ExecOptions o) {
     report_error("exec: give -f FILE or -l LAB, not both");
     return static_cast<int>(ExitCode::usage);
   }
+  if (auto ok = instance_from_lab(o.lab, g); !ok) return report(ok.error());
+  o.instance = g.instance;
   if (!many && !o.lab.empty()) {
     auto file = file_for(o);
     if (!file) return report(file.error());
@@ -132,7 +133,8 @@ void add_exec(CLI::App& app, Globals& g) {
   auto o = std::make_shared<ExecOptions>();
   cmd->add_option("-f,--file", o->file, "Topology file: resolve NODE through it (host and external nodes work)");
   cmd->add_option("-l,--lab", o->lab, "Lab name: resolve NODE through the copy of its file in /run/netlab/LAB");
-  cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f); none with --all or --nodes");
+  add_instance_flag(cmd, g);
+  cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f, else the file's name); none with --all or --nodes");
   cmd->add_option("command", o->command, "The command (words after NODE; use -- before options of the command)");
   auto* all = cmd->add_flag("--all", o->all, "Run in every node of the lab (-f FILE or -l LAB) but the host, in order");
   // One word, split here: a vector option would also swallow the words after it.
@@ -155,7 +157,7 @@ void add_exec(CLI::App& app, Globals& g) {
               "Example: netlab exec -l veth-pair --all -- ip -br addr\n"
               "Exit: the command's own (with several nodes the highest); 127 it does not exist, 126 it cannot run,\n"
               "1 the node cannot be entered, 2 bad usage.");
-  cmd->callback([&g, o] { g.exit_code = run_exec(*o); });
+  cmd->callback([&g, o] { g.exit_code = run_exec(*o, g); });
 }
 
 } // namespace netlab::app

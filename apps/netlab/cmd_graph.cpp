@@ -101,6 +101,7 @@ void add_graph(CLI::App& app, Globals& g) {
   auto args = std::make_shared<GraphArgs>();
   auto* cmd = app.add_subcommand("graph", "Draw the lab: Mermaid or DOT text, or an SVG, PNG or HTML picture");
   cmd->add_option("FILE", args->file, "Topology file")->required();
+  add_instance_flag(cmd, g);
   cmd->add_option("--format", args->format,
                   "mermaid (default), dot, or a picture laid out by Graphviz: svg, png, html (one page)")
       ->check(CLI::IsMember({"mermaid", "dot", "svg", "png", "html"}));

@@ -2,6 +2,7 @@
 
 #include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
+#include <netlab/topology/instance.hpp>
 #include <netlab/util/escape.hpp>
 
 #include <nlohmann/json.hpp>
@@ -29,7 +30,7 @@ int run_list(Globals& g) {
     std::size_t nodes = memory ? memory->nodes.size() : 0;
     std::string source = memory ? memory->source_path : "";
     if (g.json) {
-      nlohmann::json entry{{"lab", lab}, {"nodes", nodes}, {"source", source}};
+      nlohmann::json entry{{"lab", lab}, {"nodes", nodes}, {"source", source}, {"instance", instance_of(lab)}};
       if (!problem.empty()) entry["error"] = problem;
       out.push_back(std::move(entry));
       continue;
@@ -49,7 +50,8 @@ int run_list(Globals& g) {
 
 void add_list(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("list", "List the labs that are up");
-  cmd->footer("NODES counts the namespaces the lab uses (host and external nodes included when the file names them).\n"
+  cmd->footer("An instance (up --instance NAME) is listed as LAB@NAME.\n"
+              "NODES counts the namespaces the lab uses (host and external nodes included when the file names them).\n"
               "Exit: 0 listed (also when no lab is up), 1 failure.");
   cmd->callback([&g] { g.exit_code = run_list(g); });
 }

@@ -15,11 +15,13 @@ namespace {
 struct PlanOptions {
   std::string file;
   bool explain = false;
+  bool adopt = false;
 };
 
 int run_plan(const PlanOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g, LabAccess::read);
   if (!lab) return g.exit_code;
+  lab->memory.adopt = o.adopt;
   auto plan = plan_lab(*lab->kernel, lab->topo, lab->memory);
   if (!plan) return report(plan.error());
   if (g.json) {
@@ -40,6 +42,8 @@ void add_plan(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("plan", "Show what `up FILE` would change, without changing anything");
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_instance_flag(cmd, g);
+  cmd->add_flag("--adopt", opts->adopt, "Plan as up --adopt would: take over matching namespaces and links made by hand");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Exit: 0 the plan was made (changes or none), 1 failure (e.g. a conflict), 2 invalid file.");

@@ -21,6 +21,7 @@ namespace {
 struct ShellOptions {
   std::string node;
   std::string file;
+  std::string lab;
 };
 
 /// $SHELL when it can run, else bash, else sh.
@@ -111,8 +112,18 @@ void print_where(const NodeTarget& t) {
                        "says where you are, `exit` leaves\n", where.c_str(), ns);
 }
 
-int shell_in_node(const ShellOptions& o) {
-  auto target = enter_node_for_command(o.node, o.file);
+int shell_in_node(ShellOptions o, Globals& g) {
+  if (!o.lab.empty() && !o.file.empty()) {
+    report_error("shell: give -f FILE or -l LAB, not both");
+    return static_cast<int>(ExitCode::usage);
+  }
+  if (auto ok = instance_from_lab(o.lab, g); !ok) return report(ok.error());
+  if (!o.lab.empty()) {
+    auto copy = lab_copy_path(o.lab);
+    if (!copy) return report(copy.error());
+    o.file = *copy;
+  }
+  auto target = enter_node_for_command(o.node, o.file, g.instance);
   if (!target) return report(target.error());
   if (target->lab.empty() && target->ref.kind == NodeKind::netns) {
     target->lab = lab_of_current_netns();
@@ -147,10 +158,12 @@ void add_shell(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("shell", "Open an interactive shell inside a node's namespace");
   auto o = std::make_shared<ShellOptions>();
   cmd->add_option("-f,--file", o->file, "Topology file: resolve NODE through it (host and external nodes work)");
-  cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f)")->required();
+  cmd->add_option("-l,--lab", o->lab, "Lab name: resolve NODE through the copy of its file in /run/netlab/LAB");
+  add_instance_flag(cmd, g);
+  cmd->add_option("node", o->node, "Node name (a name in /run/netns without -f or -l, else the file's name)")->required();
   cmd->footer("The prompt starts with [netlab LAB/NODE]; bash and zsh read your own rc files first.\n"
               "Exit: the shell's own; 1 the node cannot be entered, 2 bad usage.");
-  cmd->callback([&g, o] { g.exit_code = shell_in_node(*o); });
+  cmd->callback([&g, o] { g.exit_code = shell_in_node(*o, g); });
 }
 
 } // namespace netlab::app

@@ -19,6 +19,7 @@ namespace {
 struct StatusOptions {
   std::string file;
   std::string lab;
+  bool adopt = false;
 };
 
 /// The file `status -l LAB` compares with: the copy kept in the state dir by
@@ -40,6 +41,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   std::string file = o.file;
   if (file.empty()) {
     if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
+    if (auto ok = instance_from_lab(o.lab, g); !ok) return report(ok.error());
     auto found = file_of_lab(o.lab);
     if (!found) return report(found.error());
     file = *found;
@@ -48,6 +50,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   if (!topo) return g.exit_code;
   auto memory = load_lab_state(topo->name);
   if (!memory) return report(memory.error());
+  memory->adopt = o.adopt;
   if (auto ok = check_host_netns(*memory, g); !ok) return report(ok.error());
   auto kernel = make_netlink_kernel();
   auto have = observe_lab(*kernel, *topo, *memory);
@@ -76,6 +79,9 @@ void add_status(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("status", "Compare the kernel with FILE: every object ok, missing, different or extra");
   cmd->add_option("file", opts->file, "Topology file");
   cmd->add_option("-l,--lab", opts->lab, "Lab name (uses the copy of the file it was brought up with, kept in /run/netlab/LAB)");
+  add_instance_flag(cmd, g);
+  cmd->add_flag("--adopt", opts->adopt,
+                "Compare as up --adopt would: namespaces and links made by hand that match the file count as ok");
   add_host_netns_flag(cmd, g);
   cmd->footer("Exit: 0 converged, 3 drift found, 1 failure, 2 invalid file.");
   cmd->callback([opts, &g] { g.exit_code = run_status(*opts, g); });

@@ -55,7 +55,8 @@ int run_test(const TestOptions& o, Globals& g) {
   auto topo = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
   if (!topo) return g.exit_code;
   if (!lab_is_up(*topo)) {
-    report_error("lab '" + topo->name + "' is not up: run netlab up " + o.file);
+    report_error("lab '" + topo->name + "' is not up: run netlab up " + o.file +
+                 (topo->instance.empty() ? "" : " -i " + topo->instance));
     return static_cast<int>(ExitCode::failure);
   }
   auto results = run_checks(*topo);
@@ -80,6 +81,7 @@ void add_test(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("test", "Run the file's connectivity checks (ping, tcp) against the live lab");
   auto o = std::make_shared<TestOptions>();
   cmd->add_option("FILE", o->file, "Topology file")->required();
+  add_instance_flag(cmd, g);
   cmd->add_option("--junit", o->junit, "Also write a JUnit XML report to this file");
   cmd->footer(
       "Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure or the lab is not up.");

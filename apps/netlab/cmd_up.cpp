@@ -23,6 +23,7 @@ struct UpOptions {
   std::string file;
   bool explain = false;
   bool watch = false;
+  bool adopt = false;
 };
 
 /// Prints the outcome of a reconcile run; returns the exit code.
@@ -55,6 +56,7 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
 int run_up(const UpOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
+  lab->memory.adopt = o.adopt;
   stop_on_signals(); // only now: a run waiting for the lock is simply killed
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(lab->topo.source_path, ec); !ec) lab->topo.source_path = abs.string();
@@ -79,6 +81,9 @@ void add_up(CLI::App& app, Globals& g) {
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   cmd->add_flag("--watch", opts->watch, "Stay and keep the lab so afterwards (netlab watch FILE)");
+  add_instance_flag(cmd, g);
+  cmd->add_flag("--adopt", opts->adopt,
+                "Take over (tag) namespaces and links made by hand that match the file, instead of refusing them");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change); on a terminal, a plan of more\n"
@@ -87,6 +92,11 @@ void add_up(CLI::App& app, Globals& g) {
               "finishes).\n"
               "Exit: 0 converged, 1 failure (nothing changed), 2 invalid file, 130/143 interrupted.");
   cmd->callback([opts, &g] {
+    if (opts->watch && opts->adopt) {
+      report_error("--adopt and --watch: run 'netlab up --adopt FILE' first, then 'netlab watch FILE'");
+      g.exit_code = static_cast<int>(ExitCode::usage);
+      return;
+    }
     g.exit_code = opts->watch ? run_watch(WatchCliOptions{opts->file, false, false, 60, opts->explain}, g)
                               : run_up(*opts, g);
   });

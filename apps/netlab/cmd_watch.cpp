@@ -122,7 +122,8 @@ int run_watch(const WatchCliOptions& o, Globals& g) {
   if (o.down_on_exit) return tear_down(*kernel, name, o, g);
   WatchEvent stop;
   stop.kind = WatchEvent::Kind::stop;
-  stop.message = "lab '" + name + "' stays up (netlab down " + file + " removes it)";
+  stop.message = "lab '" + name + "' stays up (netlab down " +
+                 (name.find('@') == std::string::npos ? file : "-l " + name) + " removes it)";
   print_event(name, stop, g);
   return 0;
 }
@@ -139,6 +140,7 @@ void add_watch(CLI::App& app, Globals& g) {
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
+  add_instance_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Listens to netlink events in every namespace of the lab, to /run/netns and to FILE's directory;\n"

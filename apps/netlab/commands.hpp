@@ -20,6 +20,7 @@ struct Globals {
   double wait_seconds = -1; ///< --wait: how long to wait for a lock (< 0: for ever)
   bool no_wait = false;     ///< --no-wait: fail at once when a lock is held
   bool host_netns = false;  ///< --host-netns: work on a lab from another namespace than its `up` ran in
+  std::string instance;     ///< -i/--instance NAME, or the part of -l LAB after '@': load_topology makes that instance
 };
 
 void add_validate(CLI::App& app, Globals& g);
@@ -34,6 +35,7 @@ void add_exec(CLI::App& app, Globals& g);
 void add_shell(CLI::App& app, Globals& g);
 void add_capture(CLI::App& app, Globals& g);
 void add_watch(CLI::App& app, Globals& g);
+void add_export(CLI::App& app, Globals& g);
 
 /// What `netlab watch FILE` (and `netlab up --watch FILE`) is asked to do.
 struct WatchCliOptions {

@@ -5,6 +5,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/report/terminal.hpp>
+#include <netlab/topology/instance.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/escape.hpp>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <cstdio>
@@ -36,7 +38,31 @@ std::optional<Topology> load_topology(const std::string& path, Globals& g) {
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;
   }
-  return std::move(*topo);
+  if (g.instance.empty()) return std::move(*topo);
+  auto inst = instantiate(std::move(*topo), g.instance);
+  if (!inst) {
+    note_error(inst.error());
+    report_error(inst.error());
+    g.exit_code = static_cast<int>(ExitCode::usage);
+    return std::nullopt;
+  }
+  return std::move(*inst);
+}
+
+void add_instance_flag(CLI::App* cmd, Globals& g) {
+  cmd->add_option("-i,--instance", g.instance,
+                  "An independent copy of the lab: lab name LAB@NAME, every namespace NAME-NODE, the host "
+                  "node a namespace of its own (docs/topology.md)")
+      ->type_name("NAME")
+      ->check([](const std::string& v) { return instance_name_problem(v).value_or(""); });
+}
+
+Expected<void> instance_from_lab(const std::string& lab, Globals& g) {
+  if (lab.empty()) return {};
+  if (!g.instance.empty())
+    return fail("give -l LAB@INSTANCE or -i INSTANCE with FILE, not -l and -i", ExitCode::usage);
+  g.instance = instance_of(lab);
+  return {};
 }
 
 std::optional<LabSession> open_lab(const std::string& file, Globals& g, LabAccess access) {
@@ -183,12 +209,21 @@ void ChangePrinter::finish() {
   m_progress = false;
 }
 
-Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file) {
-  auto target = resolve_node(node, file);
+Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file,
+                                            const std::string& instance) {
+  auto target = resolve_node(node, file, instance);
   if (!target) return target;
   if (auto entered = enter_node(*target); !entered) return std::unexpected(entered.error());
   export_node_env(*target);
   return target;
+}
+
+Expected<std::string> lab_copy_path(const std::string& lab) {
+  if (auto ok = check_lab_name(lab); !ok) return std::unexpected(ok.error());
+  std::string copy = lab_topology_path(lab);
+  std::error_code ec;
+  if (!std::filesystem::exists(copy, ec)) return fail("lab '" + lab + "' is not up (no state in /run/netlab)");
+  return copy;
 }
 
 void keep_topology_copy(const Topology& topo) {

@@ -23,7 +23,8 @@
 
 namespace netlab::app {
 
-/// Loads and validates `path`; on failure prints every diagnostic, sets exit 2.
+/// Loads and validates `path`, then makes its instance g.instance (when set); on
+/// failure prints every diagnostic, sets exit 2.
 std::optional<Topology> load_topology(const std::string& path, Globals& g);
 
 /// What a verb that reconciles one lab works with, its locks held.
@@ -45,6 +46,13 @@ std::optional<LabSession> open_lab(const std::string& file, Globals& g, LabAcces
 
 /// Adds --wait SECONDS and --no-wait (lock waiting) to a verb that takes a lock.
 void add_lock_flags(CLI::App* cmd, Globals& g);
+/// Adds -i/--instance NAME to a verb that reads a topology file.
+void add_instance_flag(CLI::App* cmd, Globals& g);
+
+/// For a verb given -l LAB: the instance is LAB's part after '@' (g.instance);
+/// -i with -l is a usage error, since the lab name says it.
+Expected<void> instance_from_lab(const std::string& lab, Globals& g);
+
 /// Adds --host-netns to a verb that works on a lab.
 void add_host_netns_flag(CLI::App* cmd, Globals& g);
 
@@ -91,7 +99,11 @@ private:
 /// Resolves NODE (through FILE when given), enters its namespace in this process
 /// and exports NETLAB_NODE / NETLAB_LAB. For exec and shell, which then replace
 /// the process.
-Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file);
+Expected<NodeTarget> enter_node_for_command(const std::string& node, const std::string& file,
+                                            const std::string& instance = {});
+
+/// The copy of lab LAB's file in its state dir; fails (exit 1) when the lab is not up.
+Expected<std::string> lab_copy_path(const std::string& lab);
 
 /// From here on SIGINT and SIGTERM ask the run to stop (request_stop) instead of
 /// killing the process: up/down undo this run's changes and exit 128+signal.

@@ -47,6 +47,12 @@ expect_in sub "up FILE (a directory)" "${got[@]}"
 expect_in bridge-gateway "up FILE (a shipped lab)" "${got[@]}"
 mapfile -t got < <(NETLAB_PATH=$src/topologies complete_words "$exe" watch --resync 5 "")
 expect_in bridge-gateway "watch --resync 5 FILE (SECONDS is no FILE)" "${got[@]}"
+mapfile -t got < <(NETLAB_PATH=$src/topologies complete_words "$exe" up -i s01 "")
+expect_in bridge-gateway "up -i NAME FILE (NAME is no FILE)" "${got[@]}"
+mapfile -t got < <(complete_words "$exe" up -)
+expect_in --instance "up flags" "${got[@]}"
+mapfile -t got < <(complete_words "$exe" exec -f lab.yaml -i s01 "")
+expect_in ns-b "exec -f FILE -i NAME NODE" "${got[@]}"
 printf '%s\n' "${got[@]}" | grep -qx notes.txt && { echo "FAIL: up FILE offers notes.txt"; failures=$((failures + 1)); }
 mapfile -t got < <(complete_words "$exe" exec -f lab.yaml "")
 for n in host ns-a ns-b; do expect_in "$n" "exec -f FILE NODE" "${got[@]}"; done
@@ -100,6 +106,8 @@ if command -v fish >/dev/null; then
     mapfile -t got < <(fc "netlab up ")
     expect_in bridge-gateway "fish up FILE" "${got[@]}"
     expect_in mine.yaml "fish up FILE" "${got[@]}"
+    mapfile -t got < <(fc "netlab up -")
+    expect_in --instance "fish up flags" "${got[@]}"
     mapfile -t got < <(fc "netlab watch ")
     expect_in bridge-gateway "fish watch FILE" "${got[@]}"
     mapfile -t got < <(fc "netlab exec -f lab.yaml ")

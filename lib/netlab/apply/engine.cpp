@@ -192,7 +192,7 @@ Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const Lab
   for (auto& t : observe_targets(want, memory))
     if (!nodes || nodes->contains(t.ref.node))
       jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(),
-                                                               t.bridge_vlans, t.qdiscs}});
+                                                               t.bridge_vlans, t.qdiscs, t.all_routes}});
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;

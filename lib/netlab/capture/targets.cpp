@@ -13,7 +13,7 @@ namespace {
 std::vector<std::string_view> node_names(const Topology& topo) {
   std::vector<std::string_view> names;
   for (const auto& n : topo.nodes)
-    names.push_back(n.name);
+    names.push_back(n.as_written());
   return names;
 }
 
@@ -38,7 +38,7 @@ Expected<std::vector<CaptureTarget>> targets_of(const Topology& topo, const std:
                     "' is not NODE:IF (e.g. ns1:veth1, or ns1:* for all of a node's interfaces)",
                 ExitCode::usage);
   const std::string node_name = word.substr(0, colon), iface = word.substr(colon + 1);
-  const Node* node = topo.find_node(node_name);
+  const Node* node = topo.find_node_as_written(node_name);
   if (!node)
     return fail("lab '" + topo.name + "' has no node '" + escape_for_terminal(node_name) + "'" +
                     did_you_mean(node_name, node_names(topo)),

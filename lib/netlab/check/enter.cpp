@@ -1,4 +1,5 @@
 #include <netlab/check/enter.hpp>
+#include <netlab/topology/instance.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/netns.hpp>
 
@@ -46,18 +47,19 @@ Expected<NodeTarget> node_by_netns_name(const std::string& name) {
 }
 
 Expected<NodeTarget> node_in_topology(const Topology& topo, const std::string& name) {
-  const Node* node = topo.find_node(name);
+  const Node* node = topo.find_node_as_written(name);
   if (!node) {
     std::string known;
-    for (const auto& n : topo.nodes) known += (known.empty() ? "" : ", ") + n.name;
+    for (const auto& n : topo.nodes) known += (known.empty() ? "" : ", ") + n.as_written();
     return fail("lab '" + topo.name + "' has no node '" + name + "' (nodes: " + known + ")");
   }
   return NodeTarget{ns_ref_for(*node), topo.name};
 }
 
-Expected<NodeTarget> resolve_node(const std::string& name, const std::string& topology_file) {
+Expected<NodeTarget> resolve_node(const std::string& name, const std::string& topology_file,
+                                  const std::string& instance) {
   if (topology_file.empty()) return node_by_netns_name(name);
-  auto topo = load_and_validate(topology_file);
+  auto topo = load_instance(topology_file, instance);
   if (!topo) return fail(topo.error(), ExitCode::usage);
   return node_in_topology(*topo, name);
 }

@@ -18,12 +18,15 @@ struct NodeTarget {
 /// NODE as a name in /run/netns; fails (exit 1) when there is no such namespace.
 Expected<NodeTarget> node_by_netns_name(const std::string& name);
 
-/// NODE looked up in a topology, so host and external nodes work too.
+/// NODE looked up in a topology, so host and external nodes work too: by the
+/// name the file gives it (an instance's nodes are renamed) or its namespace's.
 Expected<NodeTarget> node_in_topology(const Topology& topo, const std::string& name);
 
 /// With a topology file: node_in_topology() of the validated file (an invalid
-/// file fails with ExitCode::usage); without one: node_by_netns_name().
-Expected<NodeTarget> resolve_node(const std::string& name, const std::string& topology_file);
+/// file fails with ExitCode::usage), of its instance `instance` when not empty;
+/// without one: node_by_netns_name().
+Expected<NodeTarget> resolve_node(const std::string& name, const std::string& topology_file,
+                                  const std::string& instance = {});
 
 /// Moves the calling process into the node's network namespace, like `ip netns
 /// exec`: setns, then a private mount namespace with a fresh /sys so tools that

@@ -18,6 +18,8 @@ struct ObserveRequest {
   std::string nat_table;            ///< nft table name to read, "" for none
   bool bridge_vlans = false;        ///< read the VLANs of bridge ports (ObservedLink::vlans)
   bool qdiscs = false;              ///< read each link's root qdisc (ObservedLink::impair, ::qdisc)
+  bool all_routes = false;          ///< every main-table route, not only netlab's (export)
+  bool nft_ruleset = false;         ///< the whole nftables ruleset as JSON (ObservedNs::nft_ruleset; export)
 };
 
 /// One namespace to read, and what to read there.

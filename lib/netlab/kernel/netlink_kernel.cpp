@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -94,11 +95,21 @@ bool missing_driver(const NlError& e) {
 /// Which namespace a handle is: its cookie (Linux 5.14+), unique while the
 /// machine runs; else the inode of its namespace file, which a namespace made
 /// after this one is gone may get again.
+/// From this many namespaces on, observe_many opens and reads them on several threads.
+constexpr size_t k_concurrent_min = 32;
+
 uint64_t namespace_id(const NsHandle& h) {
   uint64_t cookie = 0;
   socklen_t len = sizeof cookie;
   if (getsockopt(nl_socket_get_fd(h.sock.get()), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0 && cookie) return cookie;
   return static_cast<uint64_t>(h.ino);
+}
+
+/// Threads for reading many namespaces: their dumps mostly run under RCU, not
+/// RTNL, so they overlap. Small labs are not worth starting a thread for.
+unsigned reader_threads(size_t namespaces) {
+  if (namespaces < k_concurrent_min) return 1;
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
 }
 
 /// 1000-namespace labs hold two descriptors per namespace.
@@ -221,6 +232,10 @@ private:
   /// handle(), or nullptr when the named namespace's file is gone (not an error).
   Expected<NsHandle*> existing_handle(const NsRef& ns);
   Expected<NsHandle> open_handle(const NsRef& ns, std::optional<NlSocket> sock = std::nullopt);
+  /// The open handle of `ns` if it still names the namespace at its path, else nullptr.
+  NsHandle* cached_handle(const NsRef& ns);
+  /// Opens the handles of many namespaces at once (observe_many of a large lab).
+  Expected<void> open_handles(const std::vector<NsRef>& refs);
   void forget(const NsRef& ns) { m_handles.erase(ns_key(ns)); }
   Expected<void> read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out);
   /// Runs `fn(handle)`; its NlError becomes "namespace 'x': <doing>: <errno text>".
@@ -294,18 +309,58 @@ Expected<NsHandle> NetlinkKernel::open_handle(const NsRef& ns, std::optional<NlS
   return NsHandle{std::move(*fd), std::move(*sock), st.st_dev, st.st_ino};
 }
 
-Expected<NsHandle*> NetlinkKernel::handle(const NsRef& ns) {
+NsHandle* NetlinkKernel::cached_handle(const NsRef& ns) {
   std::string key = ns_key(ns);
-  if (auto it = m_handles.find(key); it != m_handles.end()) {
-    struct stat st {};
-    // The path may now name another namespace (deleted and re-made behind our back).
-    if (key.empty() || (stat(key.c_str(), &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino))
-      return &it->second;
-    m_handles.erase(it);
+  auto it = m_handles.find(key);
+  if (it == m_handles.end()) return nullptr;
+  struct stat st {};
+  // The path may now name another namespace (deleted and re-made behind our back).
+  if (key.empty() || (stat(key.c_str(), &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino))
+    return &it->second;
+  m_handles.erase(it);
+  return nullptr;
+}
+
+/// A handle opened on the calling thread, which enters the namespace and stays
+/// there: only for threads of our own that end right after (open_handles).
+static Expected<NsHandle> open_handle_here(const NsRef& ns) {
+  auto fd = open_netns(ns);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0) return fail_in(where(ns), "fstat: " + errno_text(errno));
+  if (setns(fd->get(), CLONE_NEWNET) != 0) return fail_in(where(ns), "setns: " + errno_text(errno));
+  auto sock = NlSocket::open();
+  if (!sock) return fail_in(where(ns), sock.error().message);
+  return NsHandle{std::move(*fd), std::move(*sock), st.st_dev, st.st_ino};
+}
+
+Expected<void> NetlinkKernel::open_handles(const std::vector<NsRef>& refs) {
+  // A socket belongs to the namespace it is opened in, so opening one means
+  // entering the namespace. The worker does that one handle per round trip (two
+  // context switches each: most of a 1000-namespace status on a quiet machine).
+  // Here a few threads of our own each enter namespace after namespace, open
+  // its socket, and end when the list does; the caller never moves.
+  std::vector<std::optional<Expected<NsHandle>>> opened(refs.size());
+  std::atomic<size_t> next{0};
+  {
+    std::vector<std::jthread> openers;
+    for (unsigned t = 0; t < reader_threads(refs.size()); ++t)
+      openers.emplace_back([&] {
+        for (size_t i; (i = next.fetch_add(1)) < refs.size();) opened[i] = open_handle_here(refs[i]);
+      });
   }
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!*opened[i]) return std::unexpected(opened[i]->error());
+    m_handles.insert_or_assign(ns_key(refs[i]), std::move(**opened[i]));
+  }
+  return {};
+}
+
+Expected<NsHandle*> NetlinkKernel::handle(const NsRef& ns) {
+  if (NsHandle* cached = cached_handle(ns)) return cached;
   auto opened = open_handle(ns);
   if (!opened) return std::unexpected(opened.error());
-  return &m_handles.insert_or_assign(key, std::move(*opened)).first->second;
+  return &m_handles.insert_or_assign(ns_key(ns), std::move(*opened)).first->second;
 }
 
 template <class Fn> Expected<void> NetlinkKernel::in_ns(const NsRef& ns, const std::string& doing, Fn&& fn) {
@@ -337,12 +392,20 @@ Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::
 // ---- observe -----------------------------------------------------------------
 
 Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
-  if (what.sysctls.empty() && what.nat_table.empty()) return {};
+  if (what.sysctls.empty() && what.nat_table.empty() && !what.nft_ruleset) return {};
   return m_worker.run_in(h.fd.get(), [&]() -> Expected<void> {
     for (const auto& key : what.sysctls) {
       auto value = read_sysctl(key);
       if (!value) return std::unexpected(value.error());
       if (*value) out.sysctls[key] = **value;
+    }
+    if (what.nft_ruleset) {
+      auto ruleset = nft_read_ruleset();
+      if (!ruleset) return std::unexpected(ruleset.error());
+      out.nft_ruleset = std::move(*ruleset);
+      auto text = nft_read_ruleset_text();
+      if (!text) return std::unexpected(text.error());
+      out.nft_ruleset_text = std::move(*text);
     }
     if (what.nat_table.empty()) return {};
     auto table = nft_read_table(what.nat_table);
@@ -387,13 +450,6 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   work();
 }
 
-/// Threads for reading many namespaces: their dumps mostly run under RCU, not
-/// RTNL, so they overlap. Small labs are not worth starting a thread for.
-unsigned reader_threads(size_t namespaces) {
-  if (namespaces < 32) return 1;
-  return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-}
-
 /// The socket remembers the indexes just read (a link deleted and made again
 /// by hand since the last read has a new one).
 void remember_indexes(NlSocket& sock, const ObservedNs& seen) {
@@ -417,7 +473,19 @@ void log_observed(const NsRef& ns, const ObservedNs& seen, const std::optional<E
 Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<ObserveJob>& jobs) {
   std::vector<ObservedNs> out(jobs.size());
   std::vector<NsHandle*> handles(jobs.size(), nullptr);
-  // Handles first, one by one: opening a socket enters the namespace on the worker.
+  // Handles first. Many namespaces not open yet (a fresh process's status, no-op
+  // up, down) are opened at once on threads of their own; the rest one by one
+  // below (opening a socket enters the namespace on the worker).
+  std::vector<NsRef> to_open;
+  std::set<std::string> keys;
+  for (const auto& job : jobs) {
+    if (job.ns.kind == NodeKind::netns && stale_netns_file(job.ns.path)) continue;
+    struct stat st {};
+    if (job.ns.kind != NodeKind::host && stat(job.ns.path.c_str(), &st) != 0) continue;
+    if (!cached_handle(job.ns) && keys.insert(ns_key(job.ns)).second) to_open.push_back(job.ns);
+  }
+  if (to_open.size() >= k_concurrent_min)
+    if (auto opened = open_handles(to_open); !opened) return std::unexpected(opened.error());
   for (size_t i = 0; i < jobs.size(); ++i) {
     out[i].ref = jobs[i].ns;
     if (jobs[i].ns.kind == NodeKind::netns && stale_netns_file(jobs[i].ns.path)) {
@@ -446,7 +514,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
     const bool timed = log_enabled(LogLevel::debug);
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (auto read = read_netlink_state(handles[i]->sock, out[i]); !read)
+    if (auto read = read_netlink_state(handles[i]->sock, out[i], jobs[i].what.all_routes); !read)
       errors[i] = read.error();
     else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
       errors[i] = more.error();

@@ -82,13 +82,14 @@ std::optional<ObservedRoute> to_observed_route(rtnl_route* r, const std::map<int
   return out;
 }
 
-void read_routes(nl_cache* routes, ObservedNs& out) {
+void read_routes(nl_cache* routes, ObservedNs& out, bool all) {
   std::map<int, std::string> names;
   for (const auto& link : out.links)
     names[link.ifindex] = link.name;
   for_each_object(routes, [&](nl_object* o) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
-    if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_protocol(r) != k_route_protocol) return;
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN) return;
+    if (!all && rtnl_route_get_protocol(r) != k_route_protocol) return;
     if (auto route = to_observed_route(r, names)) out.routes.push_back(std::move(*route));
   });
 }
@@ -109,7 +110,7 @@ LinkKind link_kind_of(rtnl_link* link) {
   return LinkKind::other;
 }
 
-Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out) {
+Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes) {
   auto links = sock.dump_links();
   if (!links) return std::unexpected(links.error());
   auto addrs = sock.dump_addrs();
@@ -119,7 +120,7 @@ Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out) {
   read_links(links->get(), out);
   read_kind_options(links->get(), out);
   read_addrs(addrs->get(), out);
-  read_routes(routes->get(), out);
+  read_routes(routes->get(), out, all_routes);
   return {};
 }
 

@@ -1,7 +1,10 @@
 #include <netlab/kernel/netlink_socket.hpp>
 
+#include <netlab/kernel/state.hpp>
+
 #include <netlink/attr.h>
 #include <netlink/errno.h>
+#include <netlink/cache.h>
 
 #include <cstdio>
 #include <cstring>
@@ -117,11 +120,30 @@ NlExpected<void> NlSocket::request(nl_msg* msg, const std::function<void(nl_msg*
   return {};
 }
 
+namespace {
+
+/// Sends the dump request `msg` and adds what it returns to `cache`.
+int dump_into(nl_sock* sock, nl_cache* cache, nl_msg* msg) {
+  if (int rc = nl_send_auto(sock, msg); rc < 0) return rc;
+  return nl_cache_pickup(sock, cache);
+}
+
+} // namespace
+
 Expected<NlCachePtr> NlSocket::dump_links() {
-  nl_cache* c = nullptr;
-  if (int rc = rtnl_link_alloc_cache(m_sock.get(), AF_UNSPEC, &c); rc < 0)
-    return fail("dump links: " + nl_error_text(rc));
-  return NlCachePtr(c);
+  // Without statistics (RTEXT_FILTER_SKIP_STATS): nothing netlab reads, and
+  // about a third of each link's message.
+  nl_cache* raw = nullptr;
+  if (int rc = nl_cache_alloc_name("route/link", &raw); rc < 0) return fail("dump links: " + nl_error_text(rc));
+  NlCachePtr cache(raw);
+  NlMsgPtr msg(nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP));
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  if (!msg || nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+      nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+    return fail("dump links: out of memory");
+  if (int rc = dump_into(m_sock.get(), cache.get(), msg.get()); rc < 0) return fail("dump links: " + nl_error_text(rc));
+  return cache;
 }
 
 Expected<NlCachePtr> NlSocket::dump_addrs() {
@@ -131,10 +153,38 @@ Expected<NlCachePtr> NlSocket::dump_addrs() {
 }
 
 Expected<NlCachePtr> NlSocket::dump_routes() {
-  nl_cache* c = nullptr;
-  if (int rc = rtnl_route_alloc_cache(m_sock.get(), AF_UNSPEC, 0, &c); rc < 0)
-    return fail("dump routes: " + nl_error_text(rc));
-  return NlCachePtr(c);
+  // Only netlab's routes of the main table, filtered by the kernel (strict
+  // checking makes it honour the table and protocol of the request): an
+  // AF_UNSPEC dump walks every family's every table, local routes included.
+  int fd = nl_socket_get_fd(m_sock.get());
+  int on = 1, off = 0;
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) != 0) {
+    nl_cache* c = nullptr; // a kernel before 4.20: all of them, filtered by the reader
+    if (int rc = rtnl_route_alloc_cache(m_sock.get(), AF_UNSPEC, 0, &c); rc < 0)
+      return fail("dump routes: " + nl_error_text(rc));
+    return NlCachePtr(c);
+  }
+  nl_cache* raw = nullptr;
+  int rc = nl_cache_alloc_name("route/route", &raw);
+  NlCachePtr cache(raw);
+  for (int family : {AF_INET, AF_INET6}) {
+    if (rc < 0) break;
+    NlMsgPtr msg(nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP));
+    rtmsg rtm{};
+    rtm.rtm_family = static_cast<unsigned char>(family);
+    rtm.rtm_table = RT_TABLE_MAIN;
+    rtm.rtm_protocol = k_route_protocol;
+    if (!msg || nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0) {
+      rc = -NLE_NOMEM;
+      break;
+    }
+    rc = dump_into(m_sock.get(), cache.get(), msg.get());
+    // A kernel without IPv6 has no such family to dump.
+    if (family == AF_INET6 && (rc == -NLE_AF_NOSUPPORT || rc == -NLE_OPNOTSUPP || rc == -NLE_OBJ_NOTFOUND)) rc = 0;
+  }
+  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
+  if (rc < 0) return fail("dump routes: " + nl_error_text(rc));
+  return cache;
 }
 
 NlExpected<int> NlSocket::ifindex(const std::string& name) {

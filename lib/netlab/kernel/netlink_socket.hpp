@@ -59,7 +59,8 @@ public:
   nl_sock* get() const { return m_sock.get(); }
   /// Sends one request and waits for its ack; replies before the ack go to `on_reply`.
   NlExpected<void> request(nl_msg* msg, const std::function<void(nl_msg*)>& on_reply = {});
-  /// Dumps of links, addresses and routes (all families, all tables).
+  /// Dumps of links (without statistics), addresses (all families) and netlab's
+  /// routes (protocol k_route_protocol) of the main table (IPv4 and IPv6).
   Expected<NlCachePtr> dump_links();
   Expected<NlCachePtr> dump_addrs();
   Expected<NlCachePtr> dump_routes();

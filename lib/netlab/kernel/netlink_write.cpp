@@ -221,7 +221,9 @@ NlExpected<void> change_route(NlSocket& sock, const ObservedRoute& route, bool a
   rtnl_route_set_family(r.get(), to.addr.family == Family::v4 ? AF_INET : AF_INET6);
   rtnl_route_set_dst(r.get(), dst.get());
   rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
-  rtnl_route_set_protocol(r.get(), k_route_protocol);
+  // netlab's own protocol, unless the route names another: a hand-made route
+  // that `up --adopt` replaces is deleted (and on undo added back) as it was.
+  rtnl_route_set_protocol(r.get(), route.protocol ? route.protocol : k_route_protocol);
   if (route.metric) rtnl_route_set_priority(r.get(), route.metric);
   if (route.via || index) {
     rtnl_nexthop* nh = rtnl_route_nh_alloc(); // owned by the route once added

@@ -54,6 +54,18 @@ Expected<std::optional<std::string>> nft_read_table(const std::string& table) {
   return std::optional<std::string>{std::move(canonical)};
 }
 
+Expected<std::string> nft_read_ruleset() {
+  auto out = nft_run_json({{"nftables", {{{"list", {{"ruleset", nullptr}}}}}}});
+  if (!out) return fail("nft list ruleset: " + out.error().message);
+  return out->dump();
+}
+
+Expected<std::string> nft_read_ruleset_text() {
+  auto out = nft_run_text("list ruleset");
+  if (!out) return fail("nft list ruleset: " + out.error().message);
+  return out;
+}
+
 std::string nat_canonical(const std::string& table, const std::vector<NatRule>& rules) {
   if (rules.empty()) return "";
   return nat_canonical_objects(nat_table_objects(table, rules));

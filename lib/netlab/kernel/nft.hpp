@@ -32,6 +32,12 @@ bool nat_table_marked(const std::string& canonical, const std::string& table);
 /// or nullopt if no such table exists.
 Expected<std::optional<std::string>> nft_read_table(const std::string& table);
 
+/// The whole ruleset of the calling namespace, as `nft -j list ruleset` prints it (export).
+Expected<std::string> nft_read_ruleset();
+
+/// The same as `nft -a list ruleset` prints it (text, with handles).
+Expected<std::string> nft_read_ruleset_text();
+
 /// The canonical form nft_read_table() would return once `rules` are applied
 /// ("" for empty `rules`: no table at all).
 std::string nat_canonical(const std::string& table, const std::vector<NatRule>& rules);

@@ -53,4 +53,20 @@ Expected<nlohmann::json> nft_run_json(const nlohmann::json& batch) {
   return parsed;
 }
 
+Expected<std::string> nft_run_text(const std::string& command) {
+  std::lock_guard lock(g_nft_mutex);
+  NftCtx ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+  if (!ctx) return fail("nft: cannot create a libnftables context");
+  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_HANDLE);
+  if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0)
+    return fail("nft: cannot buffer libnftables output");
+  if (nft_run_cmd_from_buffer(ctx.get(), command.c_str()) != 0) {
+    std::string err = trimmed(nft_ctx_get_error_buffer(ctx.get()));
+    return fail("nft: " + (err.empty() ? std::string("command failed") : err));
+  }
+  // Once: each call hands over what was buffered and empties the buffer.
+  const char* out = nft_ctx_get_output_buffer(ctx.get());
+  return std::string(out ? out : "");
+}
+
 } // namespace netlab

@@ -15,4 +15,10 @@ namespace netlab {
 /// or an Error carrying nft's own error text.
 Expected<nlohmann::json> nft_run_json(const nlohmann::json& batch);
 
+/// Runs one nft command in text syntax (`list ruleset`) with rule handles in
+/// the output; returns what nft prints. For what JSON does not show: the
+/// arguments of iptables-nft's xt targets (SNAT, DNAT), which only the text
+/// listing translates.
+Expected<std::string> nft_run_text(const std::string& command);
+
 } // namespace netlab

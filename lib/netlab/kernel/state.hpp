@@ -79,9 +79,14 @@ struct ObservedNs {
   std::string owner;                 ///< alias on its `lo` ("netlab:<lab>"), "" if none
   bool lo_up = false;
   std::vector<ObservedLink> links;
-  std::vector<ObservedRoute> routes; ///< only routes with protocol k_route_protocol
+  std::vector<ObservedRoute> routes; ///< only routes with protocol k_route_protocol, unless ObserveRequest::all_routes
   std::map<std::string, std::string> sysctls; ///< the keys observe was asked for
   std::optional<std::string> nat_table; ///< the lab's nft table as canonical JSON, if present
+  /// `nft -j list ruleset` of the namespace, when ObserveRequest::nft_ruleset asked (export).
+  std::optional<std::string> nft_ruleset;
+  /// `nft -a list ruleset` (text with handles), read with nft_ruleset: only it
+  /// shows the arguments of iptables-nft's SNAT/DNAT targets.
+  std::optional<std::string> nft_ruleset_text;
 
   const ObservedLink* find_link(std::string_view name) const;
   const ObservedLink* find_link(int ifindex) const;

@@ -62,6 +62,7 @@ struct TagLink {
   NsRef ns;
   std::string link;
   std::string owner, old;
+  bool adopt = false; ///< taken over on request (up --adopt), not left untagged by an interrupted run
 };
 /// Enslave to a bridge (master set) or release (master empty).
 struct SetMaster {

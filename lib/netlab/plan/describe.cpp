@@ -244,7 +244,9 @@ std::string describe(const Action& a) {
           },
           [](const TagLink& x) {
             return "~ " + at(x.ns, x.link) + " alias " + (x.owner.empty() ? std::string("(none)") : x.owner) +
-                   (x.old.empty() ? " (adopted: left untagged by an interrupted run)" : "");
+                   (x.adopt        ? " (adopted: up --adopt)"
+                    : x.old.empty() ? " (adopted: left untagged by an interrupted run)"
+                                    : "");
           },
           [](const SetMaster& x) {
             return "~ " + at(x.ns, x.link) + (x.master ? " master " + *x.master : std::string(" nomaster"));
@@ -313,7 +315,8 @@ std::vector<std::string> explain(const Action& a) {
           },
           [](const DelRoute& x) -> V {
             return {ip(x.ns) + (x.route.to.addr.family == Family::v6 ? " -6" : "") + " route del " +
-                    describe_route(x.route) + " proto " + std::to_string(k_route_protocol)};
+                    describe_route(x.route) + " proto " +
+                    std::to_string(x.route.protocol ? x.route.protocol : k_route_protocol)};
           },
           [](const SetSysctl& x) -> V {
             return {in_ns(x.ns) + "sysctl -w " + x.key + "=" + x.value + "   # " + sysctl_path(x.key)};

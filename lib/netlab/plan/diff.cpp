@@ -121,8 +121,11 @@ using LinkSet = std::set<std::pair<std::string, std::string>>; ///< (node, link)
 class Differ {
 public:
   /// `gone`: links an earlier pass found the plan deletes; what depends on them is re-made too.
-  Differ(const Topology& want, const Observed& have, const LabState& memory, const LinkSet& gone = {})
-      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone), m_macs(want) {}
+  /// `foreign_routes`: routes not made by netlab, read for --adopt (node -> routes).
+  Differ(const Topology& want, const Observed& have, const LabState& memory, const LinkSet& gone = {},
+         const std::map<std::string, std::vector<ObservedRoute>>& foreign_routes = {})
+      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone), m_macs(want),
+        m_foreign_routes(foreign_routes) {}
 
   Plan run() {
     mark_deleted_namespaces();
@@ -143,6 +146,7 @@ private:
   std::string m_tag;
   const LinkSet& m_gone;
   LabMacs m_macs; ///< the MAC each link is created with (the file's or derived), set in its create request
+  const std::map<std::string, std::vector<ObservedRoute>>& m_foreign_routes;
   // Deques: an Action is ~1.5 KB, and growing vectors of them moved every one
   // again and again (5 % of a 1000-namespace `up`).
   std::array<std::deque<Action>, p_count> m_create, m_remove;
@@ -191,7 +195,7 @@ private:
     const bool other_lab = alias.starts_with(k_owner_prefix);
     m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + way_out(alias) + "; lab '" +
                                m_want.name + "' will not touch it" +
-                               (other_lab ? "" : " (rename it in the file, or remove it by hand)"));
+                               (other_lab ? "" : " (rename it in the file, remove it by hand, or take it over: up --adopt)"));
     note(Finding::State::conflict, path, "owned by lab '" + m_want.name + "'", owner_text(alias));
   }
 
@@ -210,8 +214,11 @@ private:
   /// kernel) that exists untagged with nothing but `lo`: a run was killed
   /// between making it and tagging its `lo`.
   bool adoptable_ns(const std::string& node) const {
-    const NsRef* r = m_memory.find_node(node);
     auto it = m_have.nodes.find(node);
+    // --adopt: any untagged namespace the file declares as a netns node.
+    if (const Node* want = m_want.find_node(node); m_memory.adopt && want && want->kind == NodeKind::netns)
+      return it != m_have.nodes.end() && it->second.exists && it->second.owner.empty();
+    const NsRef* r = m_memory.find_node(node);
     if (!r || r->kind != NodeKind::netns || it == m_have.nodes.end()) return false;
     const ObservedNs& have = it->second;
     return have.exists && have.owner.empty() &&
@@ -233,6 +240,9 @@ private:
   bool adoptable_link(const std::string& node, const ObservedLink& l) const {
     if (!l.alias.empty() || l.kind == LinkKind::loopback) return false;
     if (ns_ours(node) || pending(node, l)) return true;
+    if (m_memory.adopt) // --adopt: a link the file declares, of the same kind
+      if (const Node* n = m_want.find_node(node))
+        if (const Interface* i = n->find_interface(l.name); i && i->kind == l.kind) return true;
     auto peer = find_peer(node, l);
     return peer && ns_ours(peer->first);
   }
@@ -247,10 +257,13 @@ private:
   bool ours(const std::string& node, const NsRef& ref, const ObservedLink& l) {
     if (owned(l)) return true;
     if (!adoptable_link(node, l)) return false;
-    note(Finding::State::different, node + "/" + l.name + "/alias", m_tag, "(none)");
-    m_adopted.emplace(std::make_pair(node, l.name), TagLink{ref, l.name, m_tag, l.alias});
+    note(adopt_state(), node + "/" + l.name + "/alias", m_tag, "(none)");
+    m_adopted.emplace(std::make_pair(node, l.name), TagLink{ref, l.name, m_tag, l.alias, m_memory.adopt});
     return true;
   }
+
+  /// An untagged object the lab takes over: drift, except under --adopt, which asks for exactly that.
+  Finding::State adopt_state() const { return m_memory.adopt ? Finding::State::ok : Finding::State::different; }
 
   // ---- namespaces -------------------------------------------------------
 
@@ -266,8 +279,8 @@ private:
       } else if (have.owner != m_tag && !adoptable_ns(want->name)) {
         return conflict(want->name, "namespace '" + want->name + "'", have.owner);
       } else if (have.owner != m_tag) {
-        note(Finding::State::different, want->name + "/lo/alias", m_tag, "(none)");
-        m_create[p_netns].push_back(TagLink{ref, "lo", m_tag, have.owner});
+        note(adopt_state(), want->name + "/lo/alias", m_tag, "(none)");
+        m_create[p_netns].push_back(TagLink{ref, "lo", m_tag, have.owner, m_memory.adopt});
         diff_ipv6(*want, ref);
       } else {
         note(Finding::State::ok, want->name);
@@ -666,12 +679,27 @@ private:
     return it != m_memory.foreign_ns_routes.end() && std::ranges::find(it->second, r) != it->second.end();
   }
 
+  /// --adopt: a route not made by netlab that is what the file asks for.
+  const ObservedRoute* adopted_route(const std::string& node, const ObservedRoute& w) const {
+    auto it = m_foreign_routes.find(node);
+    if (it == m_foreign_routes.end()) return nullptr;
+    auto found = std::ranges::find_if(it->second, [&](const ObservedRoute& h) { return route_matches(w, h); });
+    return found == it->second.end() ? nullptr : &*found;
+  }
+
   void diff_routes(const Node& want, const NsRef& ref, const ObservedNs& have) {
     std::vector<bool> used(have.routes.size(), false);
     for (const auto& r : want.routes) {
       ObservedRoute w = want_route(r);
       const std::string path = want.name + "/routes/" + describe_route(w);
       auto it = std::ranges::find_if(have.routes, [&](const ObservedRoute& h) { return same_key(w, h); });
+      if (const ObservedRoute* hand = it == have.routes.end() ? adopted_route(want.name, w) : nullptr) {
+        // --adopt: made by hand just so. Put back with netlab's protocol, the route's only mark.
+        note(Finding::State::ok, path);
+        m_remove[p_route].push_back(DelRoute{ref, *hand});
+        m_create[p_route].push_back(AddRoute{ref, w});
+        continue;
+      }
       if (it == have.routes.end()) {
         note(Finding::State::missing, path, describe_route(w));
         m_create[p_route].push_back(AddRoute{ref, w});
@@ -824,10 +852,24 @@ Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
   // routes with them; when something the file keeps depends on one, plan again
   // knowing it goes. Deletions only grow, so this ends.
   LinkSet gone;
+  // --adopt reads every route: only netlab's are the lab's; the others may be adopted as they are.
+  std::optional<Observed> ours;
+  std::map<std::string, std::vector<ObservedRoute>> foreign;
+  if (std::ranges::any_of(have.nodes, [](const auto& n) {
+        return std::ranges::any_of(n.second.routes, [](const ObservedRoute& r) { return r.protocol != k_route_protocol; });
+      })) {
+    ours = have;
+    for (auto& [node, ns] : ours->nodes) {
+      auto moved = std::ranges::stable_partition(ns.routes, [](const ObservedRoute& r) { return r.protocol == k_route_protocol; });
+      foreign[node].assign(moved.begin(), moved.end());
+      ns.routes.erase(moved.begin(), moved.end());
+    }
+  }
+  const Observed& seen = ours ? *ours : have;
   while (true) {
-    Plan plan = Differ(want, have, memory, gone).run();
+    Plan plan = Differ(want, seen, memory, gone, foreign).run();
     LinkSet deleted = deleted_links(plan.actions);
-    if (depends_on_gone(want, have, deleted, gone)) {
+    if (depends_on_gone(want, seen, deleted, gone)) {
       gone.insert(deleted.begin(), deleted.end());
       continue;
     }
@@ -852,6 +894,7 @@ std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState&
     // Qdiscs only where the lab shapes or shaped: a dump per namespace is not free at 1000 of them.
     auto impaired = [](const Interface& i) { return i.impair.has_value(); };
     t.qdiscs = (node && std::ranges::any_of(node->interfaces, impaired)) || memory.impaired_links.contains(ref.node);
+    t.all_routes = memory.adopt && node && !node->routes.empty();
     out.push_back(std::move(t));
   };
   for (const auto& n : want.nodes) add(ns_ref_for(n), &n);

@@ -63,6 +63,7 @@ struct ObserveTarget {
   bool nat = false;
   bool bridge_vlans = false; ///< some port of the node declares `vlans`
   bool qdiscs = false; ///< a link of the node is (or was) impaired
+  bool all_routes = false; ///< LabState::adopt: routes not made by netlab too (a matching one is accepted)
 };
 std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory);
 

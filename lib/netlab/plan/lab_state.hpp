@@ -35,6 +35,12 @@ struct LabState {
   /// it ends. Found untagged later, such a link was made by a run killed before
   /// it could tag it: the lab adopts it.
   std::map<std::string, std::vector<std::string>> pending_links;
+  /// This run's `up --adopt` (also `plan`, `status`): untagged namespaces and
+  /// links that match what the file declares are taken over (tagged) instead of
+  /// being conflicts, and routes already there as the file says are put back
+  /// with netlab's protocol.
+  /// An option of the run, carried with the memory it is planned against; never saved.
+  bool adopt = false;
 
   const NsRef* find_node(std::string_view name) const;
 };

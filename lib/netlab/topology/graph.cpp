@@ -114,8 +114,9 @@ std::string nat_text(const NatRule& n) {
 }
 
 std::string node_title(const Node& n) {
-  std::string t = n.name + " (" + std::string(to_string(n.kind));
+  std::string t = n.as_written() + " (" + std::string(to_string(n.kind));
   if (n.kind == NodeKind::external && n.netns_path) t += ": " + *n.netns_path;
+  if (!n.file_name.empty()) t += ": " + n.name; // renamed (an instance): its namespace
   return t + ")";
 }
 

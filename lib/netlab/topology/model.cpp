@@ -39,6 +39,12 @@ const Node* Topology::find_node(std::string_view n) const {
   return nullptr;
 }
 
+const Node* Topology::find_node_as_written(std::string_view n) const {
+  for (const auto& node : nodes)
+    if (node.as_written() == n) return &node;
+  return find_node(n);
+}
+
 const Node* Topology::host_node() const {
   for (const auto& node : nodes)
     if (node.kind == NodeKind::host) return &node;

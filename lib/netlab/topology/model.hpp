@@ -130,7 +130,8 @@ struct NatRule {
 
 /// A node: one network namespace and what lives in it.
 struct Node {
-  std::string name;                ///< node name == namespace name for NodeKind::netns
+  std::string name;                ///< node name == namespace name for NodeKind::netns (after renaming)
+  std::string file_name;           ///< the name the file gives it; "" when not renamed (== name)
   NodeKind kind = NodeKind::netns;
   std::optional<std::string> netns_path; ///< external: /run/netns/X or /proc/PID/ns/net
   bool loopback_up = true;
@@ -143,6 +144,8 @@ struct Node {
   Mark mark;
 
   const Interface* find_interface(std::string_view n) const;
+  /// The name the file gives the node (file_name, or name when not renamed).
+  const std::string& as_written() const { return file_name.empty() ? name : file_name; }
 };
 
 /// A veth pair between two nodes.
@@ -171,7 +174,9 @@ struct Check {
 
 /// A whole validated lab.
 struct Topology {
-  std::string name;                ///< lab name: owner tag, state dir, nft table
+  std::string name;                ///< lab name: owner tag, state dir, nft table ("<file name>@<instance>" for an instance)
+  std::string instance;            ///< --instance NAME, "" for a plain lab
+  std::string prefix;              ///< what node names were prefixed with (instance.hpp), "" when not renamed
   std::string source_path;
   std::string message;
   std::vector<Node> nodes;         ///< declaration order
@@ -179,6 +184,8 @@ struct Topology {
   std::vector<Check> checks;
 
   const Node* find_node(std::string_view n) const;
+  /// The node the file calls `n` (its name before renaming), else the node named `n`.
+  const Node* find_node_as_written(std::string_view n) const;
   const Node* host_node() const;   ///< the kind: host node, if any
 };
 

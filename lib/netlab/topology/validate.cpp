@@ -1,3 +1,4 @@
+#include <netlab/topology/instance.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/topology/validate_sections.hpp>
@@ -5,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <utility>
 
 namespace netlab {
 
@@ -12,7 +14,7 @@ namespace vdetail {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> k_top_keys{"name", "version", "message", "nodes", "links", "checks"};
+constexpr std::array<std::string_view, 7> k_top_keys{"name", "version", "message", "namespace_prefix", "nodes", "links", "checks"};
 
 /// Like check_keys, but a key starting with "x-" is the file's own (a place for
 /// anchors that merge keys use, as in Compose files) and is ignored.
@@ -60,6 +62,13 @@ void parse_top(Ctx& c, const RawNode& root) {
   parse_version(c, root);
   if (auto f = field(root, "message"))
     if (auto text = read_string(c.diags, *f)) c.topo.message = *text;
+  if (auto f = field(root, "namespace_prefix"))
+    if (auto text = read_string(c.diags, *f)) {
+      if (auto problem = namespace_prefix_problem(*text))
+        c.diags.error(f->mark, *problem);
+      else
+        c.topo.prefix = *text;
+    }
   parse_nodes(c, root);
   if (auto f = field(root, "links")) parse_links(c, *f);
   if (auto f = field(root, "checks")) parse_checks(c, *f);
@@ -78,7 +87,16 @@ std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw
   vdetail::resolve(c); // parse errors leave marks in Sources that keep it from cascading
   auto problems = c.diags.take_sorted();
   if (!problems.empty()) return std::unexpected(std::move(problems));
-  return std::move(c.topo);
+  if (c.topo.prefix.empty()) return std::move(c.topo);
+  // namespace_prefix: the renaming pass runs on the valid model (instance.hpp).
+  std::string prefix = std::exchange(c.topo.prefix, {});
+  auto renamed = with_prefix(std::move(c.topo), prefix);
+  if (!renamed) {
+    Mark at = raw.root.mark;
+    if (auto f = vdetail::field(raw.root, "namespace_prefix")) at = f->mark;
+    return std::unexpected(std::vector<Diagnostic>{{raw.path, at, "namespace_prefix: " + renamed.error()}});
+  }
+  return std::move(*renamed);
 }
 
 std::expected<Topology, std::string> load_and_validate(const std::string& path) {
@@ -92,7 +110,11 @@ std::expected<Topology, std::string> load_and_validate(const std::string& path) 
 }
 
 std::optional<std::string> lab_name_problem(std::string_view name) {
-  return vdetail::lab_name_problem(name);
+  // "<lab>@<instance>": the file's rule for each side; '@' is in no file's name.
+  auto at = name.find('@');
+  if (at == std::string_view::npos) return vdetail::lab_name_problem(name);
+  if (auto problem = vdetail::lab_name_problem(name.substr(0, at))) return problem;
+  return instance_name_problem(name.substr(at + 1));
 }
 
 } // namespace netlab

@@ -2,6 +2,7 @@
 
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
+#include <netlab/topology/instance.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/log.hpp>
@@ -253,7 +254,7 @@ struct Watcher::Impl {
     }
     memory = std::move(*m);
     stamp = now;
-    if (auto copy = load_and_validate(lab_topology_path(want.name)); copy && copy->name == want.name) {
+    if (auto copy = load_instance(lab_topology_path(want.name), want.instance); copy && copy->name == want.name) {
       copy->source_path = want.source_path;
       want = std::move(*copy);
     }
@@ -392,8 +393,12 @@ struct Watcher::Impl {
       problems.push_back(raw.error().message);
     } else if (auto v = validate(*raw); !v) {
       for (const auto& diag : v.error()) problems.push_back(diag.str());
-    } else {
+    } else if (want.instance.empty()) {
       next = std::move(*v);
+    } else if (auto inst = instantiate(std::move(*v), want.instance); !inst) {
+      problems.push_back(inst.error()); // the same instance of the edited file
+    } else {
+      next = std::move(*inst);
     }
     if (!next) {
       WatchEvent e;
