@@ -294,7 +294,7 @@ TEST_CASE("export: every shipped lab, brought up on the fake kernel, exports to 
           "[export]") {
   for (const auto& file : shipped_labs()) {
     // An external namespace is not the lab's to create: exported, it would be a netns node.
-    if (file.filename() == "external-netns.yaml") continue;
+    if (file.filename() == "external-netns.yaml" || file.filename() == "container-netns.yaml") continue;
     SECTION(file.filename().string()) {
       auto raw = load_file(file.string());
       REQUIRE(raw);
