@@ -146,6 +146,27 @@ function __netlab_capture_ifs
         l {while (match($0, /[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+/)) {print substr($0, RSTART, RLENGTH); $0 = substr($0, RSTART + RLENGTH)}}' $file | sort -u
 end
 
+# True when the word being completed is the Nth (from 0) after `exercise`.
+function __netlab_exercise_word
+    set -l tokens (commandline -opc)
+    set -l n -1
+    set -l skip 0
+    for t in $tokens[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case --junit --wait --color
+                set skip 1
+            case '-*'
+            case '*'
+                set n (math $n + 1)
+        end
+    end
+    test $n = $argv[1]
+end
+
 complete -c netlab -f
 complete -c netlab -n __netlab_no_verb -a '(__netlab_verbs)'
 # Flags as `netlab [VERB] --help` lists them, read once when this file is loaded.
@@ -162,15 +183,20 @@ complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashd
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is capture' -a '(__netlab_capture_ifs)'
-complete -c netlab -n '__netlab_verb_is down status capture exec shell' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is down status capture exec shell graph' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is up plan down status test graph watch exec shell capture' -s i -l instance -x
 complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
 complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l format -x -a 'mermaid dot svg png html'
 complete -c netlab -n '__netlab_verb_is graph' -s o -l output -r -F
-complete -c netlab -n '__netlab_verb_is test' -l junit -r -F
+complete -c netlab -n '__netlab_verb_is test exercise' -l junit -r -F
+# exercise ACTION FILE [N]
+complete -c netlab -n '__netlab_verb_is exercise; and __netlab_exercise_word 0' -a 'list start check'
+complete -c netlab -n '__netlab_verb_is exercise; and __netlab_exercise_word 1' -a '(__netlab_lab_files)'
 complete -c netlab -n '__netlab_verb_is export' -l ns -x -a '(path basename /run/netns/*)'
 complete -c netlab -n '__netlab_verb_is export' -l host-links -x -a '(path basename /sys/class/net/*)'
 complete -c netlab -n '__netlab_verb_is export' -l name -x
 complete -c netlab -n '__netlab_verb_is export' -s o -l output -r -F
+complete -c netlab -n '__netlab_verb_is graph' -l listen -x -a '127.0.0.1:8080 127.0.0.1:0 \[::1\]:8080'
+complete -c netlab -n '__netlab_verb_is graph' -l interval -x

@@ -2,10 +2,9 @@
 
 #include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
+#include <netlab/plan/exercise.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/report/terminal.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -22,15 +21,40 @@ struct StatusOptions {
   bool adopt = false;
 };
 
-/// The file `status -l LAB` compares with: the copy kept in the state dir by
-/// `up`, else (a state dir from an older netlab) the path it was brought up from.
-Expected<std::string> file_of_lab(const std::string& lab) {
-  std::error_code ec;
-  if (std::string copy = lab_topology_path(lab); std::filesystem::exists(copy, ec)) return copy;
-  auto memory = load_lab_state(lab);
-  if (!memory) return std::unexpected(memory.error());
-  if (memory->source_path.empty()) return fail("lab '" + lab + "' is not up (no state in /run/netlab)");
-  return memory->source_path;
+/// --json's "exercise": which paths differ as the running exercise starts them.
+nlohmann::json exercise_json(const RunningExercise& running, const std::vector<ExerciseFinding>& findings) {
+  std::vector<std::string> paths;
+  for (const auto& e : findings)
+    if (e.start_point) paths.push_back(e.finding.path);
+  return {{"number", running.state.number},
+          {"name", running.exercise->name},
+          {"solved", running.state.solved},
+          {"attempts", running.state.attempts},
+          {"start_point", paths}};
+}
+
+/// One line per object (the ok ones unless -q); an exercise's start point is marked, and not painted as drift.
+void print_findings(const std::vector<ExerciseFinding>& findings, const Globals& g) {
+  for (const auto& e : findings) {
+    const Finding& f = e.finding;
+    if (!(g.verbose > 0 || f.state != Finding::State::ok || !g.quiet)) continue;
+    std::string line = format_finding(f);
+    if (e.start_point) line += "  (exercise start point)";
+    std::printf("%s\n", paint_finding(line, e.start_point ? Finding::State::ok : f.state, g.paint).c_str());
+  }
+}
+
+/// "converged, N objects ok", "D of N objects differ from the file", or the same for a running exercise.
+std::string summary_text(const std::vector<ExerciseFinding>& findings, size_t drift, const RunningExercise* running) {
+  const std::string total = std::to_string(findings.size());
+  std::string summary = drift == 0 ? "converged, " + total + " objects ok"
+                                   : std::to_string(drift) + " of " + total + " objects differ from the file";
+  if (!running) return summary;
+  const size_t start = std::ranges::count_if(findings, [](const ExerciseFinding& e) { return e.start_point; });
+  const std::string title = exercise_title(*running->exercise, running->state.number);
+  if (drift > 0) return summary + " (besides " + std::to_string(start) + " as " + title + " starts them)";
+  if (start == 0) return title + " runs: every object matches the solution";
+  return title + " runs: " + std::to_string(start) + " object(s) as it starts them, nothing else differs";
 }
 
 int run_status(const StatusOptions& o, Globals& g) {
@@ -56,18 +80,22 @@ int run_status(const StatusOptions& o, Globals& g) {
   auto have = observe_lab(*kernel, *topo, *memory);
   if (!have) return report(have.error());
   Plan plan = diff(*topo, *have, *memory);
-  size_t drift = std::ranges::count_if(plan.findings, [](const Finding& f) { return f.state != Finding::State::ok; });
-  if (g.json) {
-    print_json(status_json(topo->name, plan));
+  auto running = running_exercise(*topo);
+  std::vector<ExerciseFinding> findings;
+  if (running) {
+    findings = classify_findings(plan, diff(running->start, *have, *memory));
   } else {
-    for (const auto& f : plan.findings)
-      if (g.verbose > 0 || f.state != Finding::State::ok || !g.quiet)
-        std::printf("%s\n", paint_finding(format_finding(f), f.state, g.paint).c_str());
-    std::printf("lab '%s': %s\n", topo->name.c_str(),
-                drift == 0 ? ("converged, " + std::to_string(plan.findings.size()) + " objects ok").c_str()
-                           : (std::to_string(drift) + " of " + std::to_string(plan.findings.size()) +
-                              " objects differ from the file")
-                                 .c_str());
+    for (const auto& f : plan.findings) findings.push_back({f, false});
+  }
+  const size_t drift = std::ranges::count_if(
+      findings, [](const ExerciseFinding& e) { return e.finding.state != Finding::State::ok && !e.start_point; });
+  if (g.json) {
+    auto doc = status_json(topo->name, plan);
+    if (running) doc["exercise"] = exercise_json(*running, findings);
+    print_json(std::move(doc));
+  } else {
+    print_findings(findings, g);
+    std::printf("lab '%s': %s\n", topo->name.c_str(), summary_text(findings, drift, running ? &*running : nullptr).c_str());
   }
   return drift == 0 ? 0 : static_cast<int>(ExitCode::drift);
 }

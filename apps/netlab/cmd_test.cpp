@@ -1,7 +1,11 @@
 // `netlab test FILE [--junit OUT]`: run the file's checks against the live lab.
 #include "common.hpp"
 
+#include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
+#include <netlab/check/explain.hpp>
+#include <netlab/kernel/nft_preflight.hpp>
+#include <netlab/util/log.hpp>
 #include <netlab/check/report.hpp>
 #include <netlab/check/run.hpp>
 #include <netlab/topology/validate.hpp>
@@ -51,6 +55,34 @@ bool lab_is_up(const Topology& topo) {
   });
 }
 
+/// Fills `why` of each check that failed: the first object on its path that
+/// differs from the file, else what usually breaks a converged lab. Read only.
+void explain_failures(const Topology& topo, std::vector<CheckResult>& results) {
+  if (std::ranges::all_of(results, [](const CheckResult& r) {
+        return r.passed || !r.check.expect_pass || r.probe.outcome == ProbeOutcome::refused;
+      }))
+    return;
+  auto memory = load_lab_state(topo.name);
+  if (!memory) return;
+  auto kernel = make_netlink_kernel();
+  auto have = observe_lab(*kernel, topo, *memory);
+  if (!have) return; // the check's own message stands
+  const Plan plan = diff(topo, *have, *memory);
+  std::optional<NatHostFacts> host; // read once, only for a lab that matches its file
+  for (auto& r : results) {
+    // Refused: the target answered, so the path works and only the service is missing.
+    if (r.passed || !r.check.expect_pass || r.probe.outcome == ProbeOutcome::error ||
+        r.probe.outcome == ProbeOutcome::refused)
+      continue;
+    if (auto first = first_difference(topo, r.check, plan.findings)) {
+      r.why = *first;
+      continue;
+    }
+    if (!host) host = read_nat_host_facts();
+    r.why = likely_cause(topo, r.check, *host);
+  }
+}
+
 int run_test(const TestOptions& o, Globals& g) {
   auto topo = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
   if (!topo) return g.exit_code;
@@ -59,7 +91,10 @@ int run_test(const TestOptions& o, Globals& g) {
                  (topo->instance.empty() ? "" : " -i " + topo->instance));
     return static_cast<int>(ExitCode::failure);
   }
+  if (!g.quiet)
+    for (const auto& w : preflight_warnings(*topo)) log_line(LogLevel::warn, w);
   auto results = run_checks(*topo);
+  explain_failures(*topo, results);
   if (g.json) {
     print_json(checks_json(topo->name, results));
   } else {

@@ -3,6 +3,7 @@
 #include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
+#include <netlab/plan/exercise.hpp>
 #include <netlab/report/report.hpp>
 #include <netlab/util/log.hpp>
 
@@ -17,18 +18,13 @@
 
 namespace netlab::app {
 
-namespace {
-
-struct UpOptions {
-  std::string file;
-  bool explain = false;
-  bool watch = false;
-  bool adopt = false;
-};
-
-/// Prints the outcome of a reconcile run; returns the exit code.
-int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message) {
-  if (g.json) print_json(reconcile_json(lab, r));
+int finish_reconcile(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message,
+                     const nlohmann::json* extra) {
+  if (g.json) {
+    nlohmann::json doc = reconcile_json(lab, r);
+    if (extra) doc.update(*extra);
+    print_json(std::move(doc));
+  }
   if (r.applied.interrupted) return report_interrupted(r.applied);
   if (r.applied.error) {
     const Action& failed = r.plan.actions[*r.applied.failed_index];
@@ -53,6 +49,30 @@ int finish(const std::string& lab, const ReconcileReport& r, const Globals& g, c
   return 0;
 }
 
+namespace {
+
+struct UpOptions {
+  std::string file;
+  bool explain = false;
+  bool watch = false;
+  bool adopt = false;
+  bool repair = false; ///< an exercise runs: restore the solution and end it
+};
+
+/// `up` while an exercise runs: repairs everything but what the exercise broke
+/// (the actions towards the file that the plan towards its start has too).
+Expected<ReconcileReport> up_keeping_exercise(LabSession& lab, const RunningExercise& running,
+                                              ChangePrinter& printer) {
+  auto to_solution = plan_lab(*lab.kernel, lab.topo, lab.memory);
+  if (!to_solution) return std::unexpected(to_solution.error());
+  auto to_start = plan_lab(*lab.kernel, running.start, lab.memory);
+  if (!to_start) return std::unexpected(to_start.error());
+  return apply_lab(
+      *lab.kernel, lab.topo, lab.memory, keep_exercise_start(std::move(*to_solution), *to_start),
+      [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },
+      [&](const Plan& plan) { printer.start(plan); });
+}
+
 int run_up(const UpOptions& o, Globals& g) {
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
@@ -62,13 +82,23 @@ int run_up(const UpOptions& o, Globals& g) {
   if (auto abs = std::filesystem::absolute(lab->topo.source_path, ec); !ec) lab->topo.source_path = abs.string();
   for (const auto& w : preflight_warnings(lab->topo)) log_line(LogLevel::warn, w); // "netlab: warning: ..."
   ChangePrinter printer(g, o.explain);
-  auto result = reconcile(
-      *lab->kernel, lab->topo, lab->memory, [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },
-      [&](const Plan& plan) { printer.start(plan); });
+  auto running = running_exercise(lab->topo);
+  if (running && !o.repair && !g.quiet)
+    std::fprintf(stderr, "netlab: note: lab '%s' runs %s: what it broke stays broken (up --repair restores the "
+                         "file and ends it)\n",
+                 lab->topo.name.c_str(), exercise_title(*running->exercise, running->state.number).c_str());
+  auto result = running && !o.repair
+                    ? up_keeping_exercise(*lab, *running, printer)
+                    : reconcile(
+                          *lab->kernel, lab->topo, lab->memory,
+                          [&](const Action& a, const Expected<void>& r) { printer.step(a, r); },
+                          [&](const Plan& plan) { printer.start(plan); });
   printer.finish();
   if (!result) return report(result.error());
-  int rc = finish(lab->topo.name, *result, g, lab->topo.message);
+  int rc = finish_reconcile(lab->topo.name, *result, g, lab->topo.message);
   if (rc == 0) keep_topology_copy(lab->topo);
+  if (rc == 0 && running && o.repair)
+    if (auto removed = remove_exercise_state(lab->topo.name); !removed) return report(removed.error());
   return rc;
 }
 
@@ -84,6 +114,8 @@ void add_up(CLI::App& app, Globals& g) {
   add_instance_flag(cmd, g);
   cmd->add_flag("--adopt", opts->adopt,
                 "Take over (tag) namespaces and links made by hand that match the file, instead of refusing them");
+  cmd->add_flag("--repair", opts->repair,
+                "While an exercise runs: also repair what it broke, and end it (netlab exercise start FILE)");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Prints each change as it is applied (+ create, - delete, ~ change); on a terminal, a plan of more\n"

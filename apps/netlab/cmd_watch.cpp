@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <netlab/plan/exercise.hpp>
+
 #include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
@@ -97,6 +99,13 @@ int run_watch(const WatchCliOptions& o, Globals& g) {
   if (!watching) return report(watching.error());
   auto lab = open_lab(o.file, g);
   if (!lab) return g.exit_code;
+  // A watcher repairs drift as it happens: it would undo the exercise at once
+  // (and then the student's own repair of anything else). Not both.
+  if (auto running = running_exercise(lab->topo))
+    return report(Error{"lab '" + lab->topo.name + "' runs " +
+                            exercise_title(*running->exercise, running->state.number) +
+                            ", which a watcher would repair; end it first (netlab up --repair " + o.file + ")",
+                        ExitCode::failure});
   stop_on_signals(); // the up is undone on SIGINT/SIGTERM, as `up` does
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(lab->topo.source_path, ec); !ec) lab->topo.source_path = abs.string();

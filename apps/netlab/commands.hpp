@@ -36,6 +36,7 @@ void add_shell(CLI::App& app, Globals& g);
 void add_capture(CLI::App& app, Globals& g);
 void add_watch(CLI::App& app, Globals& g);
 void add_export(CLI::App& app, Globals& g);
+void add_exercise(CLI::App& app, Globals& g);
 
 /// What `netlab watch FILE` (and `netlab up --watch FILE`) is asked to do.
 struct WatchCliOptions {

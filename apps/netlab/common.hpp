@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <netlab/apply/apply.hpp>
+#include <netlab/apply/engine.hpp>
 #include <netlab/apply/state_store.hpp>
 #include <netlab/check/enter.hpp>
 #include <netlab/kernel/kernel.hpp>
@@ -71,6 +72,10 @@ Expected<void> check_host_netns(const LabState& memory, const Globals& g);
 /// Refuses (exit 2) a -l LAB that is not a lab name.
 Expected<void> check_lab_name(const std::string& lab);
 
+/// The file `-l LAB` stands for (status, graph --serve): the copy kept in the state
+/// dir by `up`, else (a state dir from an older netlab) the path it was brought up from.
+Expected<std::string> file_of_lab(const std::string& lab);
+
 /// "+ veth ns1:vethB <-> host:vethA" (coloured with `paint`) and, with explain, the commands under it.
 void print_action(const Action& a, bool explain, bool paint = false);
 
@@ -116,6 +121,22 @@ int report_interrupted(const ApplyResult& r);
 /// Keeps the file as applied in the state dir (up, watch), so `status -l` works from
 /// anywhere and after the file changed. A copy that cannot be written is a warning.
 void keep_topology_copy(const Topology& topo);
+
+/// Prints the outcome of an up-like run (the JSON document, the failure or undo,
+/// the summary and `message`); returns the exit code. `extra`: keys added to the JSON document.
+int finish_reconcile(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message,
+                     const nlohmann::json* extra = nullptr);
+
+/// The exercise a lab runs (`netlab exercise start`) and the model it started from.
+struct RunningExercise {
+  ExerciseState state;
+  const Exercise* exercise = nullptr; ///< into the Topology it was looked up in
+  Topology start;                     ///< exercise_start() of that topology
+};
+
+/// The exercise `topo`'s lab runs, or nullopt (none, or the file no longer has
+/// it: then a warning says so and the lab is treated as a plain lab).
+std::optional<RunningExercise> running_exercise(const Topology& topo);
 
 /// Maps an Error to its exit code after printing it.
 int report(const Error& e);

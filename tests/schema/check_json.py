@@ -41,7 +41,7 @@ def load_schema(schema_dir, name):
         fname, _, pointer = ref.partition("#")
         node = read(fname)
         for part in filter(None, pointer.split("/")):
-            node = node[part]
+            node = node[int(part)] if isinstance(node, list) else node[part]
         return node
 
     def inline(node, depth=0):
@@ -100,6 +100,7 @@ def check_unprivileged(root, netlab):
         cases.append(("validate", ["--json", "validate", path], 0))
         cases.append(("graph", ["--json", "graph", path], 0))
         cases.append(("graph", ["--json", "graph", "--format", "dot", path], 0))
+        cases.append(("exercise", ["--json", "exercise", "list", path], 0))
     for path in bad:
         cases.append(("validate", ["--json", "validate", path], 2))
         cases.append(("graph", ["--json", "graph", path], 2))
@@ -111,6 +112,7 @@ def check_unprivileged(root, netlab):
         ("error", ["--json", "up", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "watch", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "test", "/nonexistent/lab.yaml"], 2),
+        ("exercise", ["--json", "exercise", "check", "/nonexistent/lab.yaml"], 2),
         ("error", ["--json", "status"], 2),
         ("error", ["--json", "down"], 2),
     ]

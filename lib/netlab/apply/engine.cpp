@@ -309,7 +309,10 @@ Expected<ReconcileReport> apply_lab(Kernel& kernel, const Topology& want, const 
 std::vector<std::string> preflight_warnings(const Topology& want) {
   std::vector<std::string> out;
   for (const auto& node : want.nodes) {
-    if (node.nat.empty() && node.forwarding != true) continue;
+    // A bridge alone is enough: with br_netfilter its frames cross the forward
+    // hook, and a DROP policy there (Docker's) drops them between ports.
+    const bool bridge = std::ranges::any_of(node.interfaces, [](const Interface& i) { return i.kind == LinkKind::bridge; });
+    if (node.nat.empty() && node.forwarding != true && !bridge) continue;
     auto fd = open_netns(ns_ref_for(node));
     if (!fd) continue; // created by this run: nothing foreign in it yet
     (void)run_in_netns(fd->get(), [&]() -> Expected<void> {

@@ -57,9 +57,9 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
 Expected<ReconcileReport> apply_lab(Kernel& kernel, const Topology& want, const LabState& memory, Plan plan,
                                     const StepObserver& on_step = {}, const PlanObserver& on_plan = {});
 
-/// Host conditions that silently defeat the lab's NAT or forwarding (ip_forward
+/// Host conditions that silently defeat the lab's NAT, forwarding or bridging (ip_forward
 /// off, br_netfilter, a foreign forward chain with policy drop), read in every
-/// existing namespace of a node with NAT or forwarding. Each names its fix.
+/// existing namespace of a node with NAT, forwarding or a bridge. Each names its fix.
 std::vector<std::string> preflight_warnings(const Topology& want);
 
 /// What `down -l LAB` / `down --all` know without a file: the lab's memory

@@ -272,6 +272,42 @@ Expected<void> remove_lab_state(const std::string& lab) {
   return {};
 }
 
+Expected<std::optional<ExerciseState>> load_exercise_state(const std::string& lab) {
+  auto dir = open_lab_dir(lab, false);
+  if (!dir) return std::unexpected(dir.error());
+  if (!*dir) return std::optional<ExerciseState>{};
+  const std::string path = under_root(lab) + "/exercise.json";
+  auto text = read_regular(dir->get(), "exercise.json", path);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return std::optional<ExerciseState>{};
+  try {
+    json j = json::parse(**text);
+    ExerciseState s;
+    s.number = j.at("number").get<std::size_t>();
+    s.name = j.value("name", "");
+    s.attempts = j.value("attempts", 0u);
+    s.solved = j.value("solved", false);
+    return std::optional<ExerciseState>{std::move(s)};
+  } catch (const json::exception& e) {
+    return fail(path + ": unreadable (" + e.what() + "); 'netlab exercise start' writes it again");
+  }
+}
+
+Expected<void> save_exercise_state(const std::string& lab, const ExerciseState& state) {
+  if (auto ok = check_name(lab); !ok) return ok;
+  json j{{"number", state.number}, {"name", state.name}, {"attempts", state.attempts}, {"solved", state.solved}};
+  return write_lab_file(lab, "exercise.json", j.dump(2) + "\n");
+}
+
+Expected<void> remove_exercise_state(const std::string& lab) {
+  auto dir = open_lab_dir(lab, false);
+  if (!dir) return std::unexpected(dir.error());
+  if (!*dir) return {};
+  if (::unlinkat(dir->get(), "exercise.json", 0) != 0 && errno != ENOENT)
+    return fail(under_root(lab) + "/exercise.json: " + errno_text(errno));
+  return {};
+}
+
 std::string lab_topology_path(const std::string& lab) { return under_root(lab) + "/topology.yaml"; }
 
 Expected<void> save_lab_topology(const std::string& lab, const std::string& text) {

@@ -33,6 +33,24 @@ Expected<void> save_lab_state(const LabState& state);
 /// Removes the lab's state dir (its files; never follows a symlink).
 Expected<void> remove_lab_state(const std::string& lab);
 
+/// A running exercise (`netlab exercise start`), kept beside the lab's state as
+/// exercise.json, so it lives and dies with the lab (and with its instance).
+struct ExerciseState {
+  std::size_t number = 1;     ///< 1-based index into Topology::exercises
+  std::string name;           ///< the exercise's name when started (a check against an edited file)
+  unsigned attempts = 0;      ///< `exercise check` runs that failed
+  bool solved = false;        ///< the latest `exercise check` passed every check
+};
+
+/// The lab's running exercise, or nullopt when it runs none.
+Expected<std::optional<ExerciseState>> load_exercise_state(const std::string& lab);
+
+/// Writes exercise.json (0600) atomically.
+Expected<void> save_exercise_state(const std::string& lab, const ExerciseState& state);
+
+/// Ends exercise mode: removes exercise.json (nothing when there is none).
+Expected<void> remove_exercise_state(const std::string& lab);
+
 /// Where the copy of the lab's topology file as last applied lives (it may not exist).
 std::string lab_topology_path(const std::string& lab);
 

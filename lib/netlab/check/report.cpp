@@ -43,6 +43,7 @@ nlohmann::json check_json(const CheckResult& r) {
   j["rtt_ms"] = r.probe.rtt_ms ? nlohmann::json(*r.probe.rtt_ms) : nlohmann::json(nullptr);
   j["message"] = r.message;
   j["elapsed_s"] = r.elapsed_s;
+  if (!r.why.empty()) j["why"] = r.why;
   return j;
 }
 
@@ -50,14 +51,16 @@ std::string testcase_xml(std::string_view lab, const CheckResult& r) {
   std::string head = "    <testcase classname=\"" + xml_escape(lab) + "\" name=\"" + xml_escape(r.label()) +
                      "\" time=\"" + seconds_text(r.elapsed_s) + "\"";
   if (r.passed) return head + "/>\n";
-  return head + ">\n      <failure message=\"" + xml_escape(r.message) + "\" type=\"" +
-         std::string(to_string(r.probe.outcome)) + "\">" + xml_escape(r.message) + "</failure>\n    </testcase>\n";
+  const std::string message = r.why.empty() ? r.message : r.why + "; " + r.message;
+  return head + ">\n      <failure message=\"" + xml_escape(message) + "\" type=\"" +
+         std::string(to_string(r.probe.outcome)) + "\">" + xml_escape(message) + "</failure>\n    </testcase>\n";
 }
 
 } // namespace
 
 std::string check_line(const CheckResult& r) {
   std::string line = (r.passed ? "PASS " : "FAIL ") + r.label();
+  if (!r.why.empty()) return line + ": " + r.why + "; " + r.message;
   if (!r.message.empty()) return line + ": " + r.message;
   if (r.probe.rtt_ms) return line + " (" + format_rtt(*r.probe.rtt_ms) + ")";
   return line;

@@ -101,7 +101,7 @@ std::string CheckSummary::str() const {
 }
 
 CheckResult judge(const Check& check, ProbeResult probe) {
-  CheckResult r{check, std::move(probe), false, {}, 0.0};
+  CheckResult r{check, std::move(probe), false, {}, 0.0, {}};
   // A probe that could not run says nothing about reachability, whatever was expected.
   if (r.probe.outcome == ProbeOutcome::error) {
     r.message = r.probe.message;
@@ -124,10 +124,12 @@ CheckResult run_check(const Topology& topo, const Check& check) {
   return r;
 }
 
-std::vector<CheckResult> run_checks(const Topology& topo) {
+std::vector<CheckResult> run_checks(const Topology& topo) { return run_checks_of(topo, topo.checks); }
+
+std::vector<CheckResult> run_checks_of(const Topology& topo, const std::vector<Check>& checks) {
   std::vector<CheckResult> results;
-  results.reserve(topo.checks.size());
-  for (const Check& check : topo.checks) results.push_back(run_check(topo, check));
+  results.reserve(checks.size());
+  for (const Check& check : checks) results.push_back(run_check(topo, check));
   return results;
 }
 

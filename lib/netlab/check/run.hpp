@@ -17,6 +17,7 @@ struct CheckResult {
   bool passed = false;    ///< probe outcome matched `expect`; never true when the probe could not run
   std::string message;    ///< "" for an expected success, else why ("connection refused (expected pass)")
   double elapsed_s = 0.0; ///< wall time of the check, listener included
+  std::string why;        ///< a failed check: what on its path differs from the file ("ns2/vethD is down"), or ""
 
   /// "ns1 ping 192.168.10.3" / "ns1 tcp [fd00::2]:80": names the check in every output.
   std::string label() const;
@@ -42,6 +43,9 @@ CheckResult run_check(const Topology& topo, const Check& check);
 
 /// Runs every check of the topology in file order.
 std::vector<CheckResult> run_checks(const Topology& topo);
+
+/// Runs `checks` (an exercise's) against the nodes of `topo`, in order.
+std::vector<CheckResult> run_checks_of(const Topology& topo, const std::vector<Check>& checks);
 
 /// Counts passed and failed results.
 CheckSummary summarize(const std::vector<CheckResult>& results);

@@ -69,7 +69,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
-std::string impair_text(const Impairment& im) {
+std::string graph_impair_text(const Impairment& im) {
   std::vector<std::string> parts;
   if (im.rate_bps) parts.push_back("rate " + rate_text(*im.rate_bps));
   if (im.delay_us) parts.push_back("delay " + time_text(*im.delay_us));
@@ -163,7 +163,7 @@ Box interface_box(const Interface& i, std::string id) {
   if (!i.up) b.lines.push_back("state down");
   if (i.bridge && i.bridge->vlan_filtering) b.lines.push_back("vlan_filtering");
   if (i.vlans && !i.vlans->empty()) b.lines.push_back(port_vlans_text(*i.vlans));
-  if (i.impair) b.lines.push_back(impair_text(*i.impair));
+  if (i.impair) b.lines.push_back(graph_impair_text(*i.impair));
   return b;
 }
 
@@ -218,7 +218,7 @@ Picture build_picture(const Topology& topo) {
     auto a = ids.find({link.a.node, link.a.iface});
     auto b = ids.find({link.b.node, link.b.iface});
     if (a == ids.end() || b == ids.end()) continue; // unresolved: validate() reports it
-    pic.edges.push_back({a->second, b->second, EdgeStyle::veth, link.impair ? impair_text(*link.impair) : ""});
+    pic.edges.push_back({a->second, b->second, EdgeStyle::veth, link.impair ? graph_impair_text(*link.impair) : ""});
   }
   for (const auto& n : topo.nodes) add_local_edges(n, ids, pic.edges);
   return pic;
@@ -378,6 +378,24 @@ std::string render_dot(const Topology& topo) {
   }
   for (const auto& e : pic.edges) out += "  " + dot_edge(e) + "\n";
   out += "}\n";
+  return out;
+}
+
+PictureIds picture_ids(const Topology& topo) {
+  PictureIds out;
+  IdMap ids;
+  for (size_t i = 0; i < topo.nodes.size(); ++i) {
+    Cluster c = node_cluster(topo.nodes[i], i, ids);
+    out.nodes[topo.nodes[i].name] = "cluster_" + c.id;
+    if (!c.boxes.empty() && c.boxes.back().shape == Shape::loopback)
+      out.interfaces[topo.nodes[i].name + "/lo"] = c.boxes.back().id;
+  }
+  for (const auto& [key, id] : ids) out.interfaces[key.first + "/" + key.second] = id;
+  for (const auto& link : topo.links) {
+    auto a = ids.find({link.a.node, link.a.iface});
+    auto b = ids.find({link.b.node, link.b.iface});
+    out.links.push_back(a == ids.end() || b == ids.end() ? std::string() : a->second + "--" + b->second);
+  }
   return out;
 }
 

@@ -172,6 +172,30 @@ struct Check {
   Mark mark;
 };
 
+/// One change an exercise makes to the lab before the student starts: the
+/// broken state, written as an edit of the model (`exercise_start` applies it).
+struct Breakage {
+  enum class Type { lo_down, link_down, remove_route, remove_address, sysctl, forwarding_off, remove_nat };
+  Type type = Type::lo_down;
+  std::string node;
+  std::string iface;                 ///< link_down: the interface; remove_address: "" = any interface
+  std::optional<Cidr> to;            ///< remove_route: destination (/0 = default)
+  std::optional<Cidr> address;       ///< remove_address
+  std::string key, value;            ///< sysctl
+  std::string nat;                   ///< remove_nat: "all", "masquerade", "snat" or "dnat"
+  Mark mark;
+};
+
+/// A lab that starts broken: the student repairs it by hand until its checks pass.
+struct Exercise {
+  std::string name;                  ///< "" = "exercise N"
+  std::string task;                  ///< what the student is told
+  std::vector<Breakage> start;       ///< applied to the lab in order
+  std::vector<Check> checks;         ///< empty: the lab's own checks
+  std::vector<std::string> hints;    ///< shown one per failed attempt, in order
+  Mark mark;
+};
+
 /// A whole validated lab.
 struct Topology {
   std::string name;                ///< lab name: owner tag, state dir, nft table ("<file name>@<instance>" for an instance)
@@ -182,6 +206,7 @@ struct Topology {
   std::vector<Node> nodes;         ///< declaration order
   std::vector<Link> links;
   std::vector<Check> checks;
+  std::vector<Exercise> exercises; ///< `exercises:`, numbered from 1 on the command line
 
   const Node* find_node(std::string_view n) const;
   /// The node the file calls `n` (its name before renaming), else the node named `n`.

@@ -300,6 +300,7 @@ void resolve(Ctx& c) {
     check_routes(c, node, src);
   }
   resolve_checks(c);
+  resolve_exercises(c);
 }
 
 } // namespace netlab::vdetail

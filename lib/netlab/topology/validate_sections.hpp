@@ -52,11 +52,18 @@ struct CheckSrc {
   std::optional<Mark> from, listen, peer_is;
 };
 
+/// Where an exercise's references were written.
+struct ExerciseSrc {
+  std::vector<Mark> start_nodes;  ///< parallel to Exercise::start: the `node` value
+  std::vector<CheckSrc> checks;   ///< parallel to Exercise::checks
+};
+
 /// Positions for the resolve pass, parallel to the Topology being built.
 struct Sources {
   std::vector<NodeSrc> nodes;
   std::vector<LinkSrc> links;
   std::vector<CheckSrc> checks;
+  std::vector<ExerciseSrc> exercises;
   std::optional<Mark> host_kind; ///< `kind: host` of the first host node
   std::map<std::string, std::size_t, std::less<>> node_index; ///< node name -> index in Topology::nodes
 };
@@ -88,6 +95,11 @@ void parse_nat(Ctx& c, Node& node, const Field& f);
 void parse_links(Ctx& c, const Field& f);
 /// The top-level `checks` list.
 void parse_checks(Ctx& c, const Field& f);
+/// The `exercises` list (validate_exercise.cpp).
+void parse_exercises(Ctx& c, const Field& f);
+/// Exercises' node, interface, route and NAT references, after every node is known.
+void resolve_exercises(Ctx& c);
+
 
 /// Cross-reference checks once everything is collected: links, masters, routes, checks.
 void resolve(Ctx& c);
