@@ -45,6 +45,8 @@ add_custom_command(OUTPUT ${NETLAB_MAN_GZ}
 add_custom_target(netlab_man ALL DEPENDS ${NETLAB_MAN_GZ})
 
 install(TARGETS netlab-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The user-space end of the tun/tap lesson (topologies/tun-userspace.yaml): `netlab exec ns1 -- tunping tun0`.
+install(TARGETS tunping RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${NETLAB_MAN_GZ} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES completions/netlab.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME netlab)

@@ -101,6 +101,17 @@ std::string lab_of_current_netns() {
   return alias.starts_with(k_owner_prefix) ? alias.substr(k_owner_prefix.size()) : std::string();
 }
 
+/// The first line a student sees in an interactive shell: which namespace this
+/// is (its nsfs inode, as /proc/PID/ns/net shows it) and how to ask again.
+void print_where(const NodeTarget& t) {
+  if (!::isatty(STDIN_FILENO) || !::isatty(STDERR_FILENO)) return;
+  char ns[64] = {};
+  if (::readlink("/proc/thread-self/ns/net", ns, sizeof ns - 1) < 0) return;
+  std::string where = t.lab.empty() ? t.ref.node : t.ref.node + " of lab " + t.lab;
+  std::fprintf(stderr, "netlab: a shell in %s, namespace %s; `ip netns identify` or `readlink /proc/self/ns/net` "
+                       "says where you are, `exit` leaves\n", where.c_str(), ns);
+}
+
 int shell_in_node(ShellOptions o, Globals& g) {
   if (!o.lab.empty() && !o.file.empty()) {
     report_error("shell: give -f FILE or -l LAB, not both");
@@ -133,6 +144,7 @@ int shell_in_node(ShellOptions o, Globals& g) {
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  print_where(*target);
   std::fflush(nullptr);
   ::execv(shell.c_str(), argv.data());
   int err = errno;

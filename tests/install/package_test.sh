@@ -24,7 +24,7 @@ for lib in libc6 libstdc++6 libnl-3-200 libnl-route-3-200 libnftables1 libyaml-c
     [[ ", $depends," == *", $lib "* || ", $depends," == *", $lib,"* ]] || fail "Depends lacks $lib"
 done
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
-for f in ./usr/bin/netlab ./usr/share/man/man1/netlab.1.gz ./usr/share/bash-completion/completions/netlab \
+for f in ./usr/bin/netlab ./usr/bin/tunping ./usr/share/man/man1/netlab.1.gz ./usr/share/bash-completion/completions/netlab \
     ./usr/share/zsh/vendor-completions/_netlab ./usr/share/fish/vendor_completions.d/netlab.fish \
     ./usr/share/netlab/schema/topology.schema.json; do
     grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
@@ -42,6 +42,9 @@ mkdir "$tmp/empty"
 cd "$tmp/empty"
 export NETLAB_PATH=
 "$netlab" --version | grep -Eq '^netlab [0-9]+\.[0-9]+\.[0-9]+ \(commit [^)]+\)$' || fail "netlab --version"
+# tunping (the tun/tap lesson's program) runs from the package: no args is its usage, exit 2.
+set +e; "$root/usr/bin/tunping" 2>/dev/null; rc=$?; set -e
+[[ $rc -eq 2 ]] || fail "usr/bin/tunping without arguments: exit $rc, want 2 (usage)"
 "$netlab" validate bridge-gateway || fail "validate bridge-gateway (by name, from the installed labs)"
 for lab in "$root"/usr/share/netlab/topologies/*.yaml; do
     "$netlab" validate "$lab" >/dev/null || fail "validate $lab"

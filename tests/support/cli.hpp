@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -103,11 +104,13 @@ inline std::string read_file(const std::string& path) {
 
 /// up -> checks pass -> second up changes nothing -> status converged -> down ->
 /// nothing left. Namespaces that exist before (for external nodes) must survive.
-inline void lifecycle(const std::string& file) {
+/// `after_up` runs between up and test (to start what a lab's checks need, a program in a node).
+inline void lifecycle(const std::string& file, const std::function<void()>& after_up = {}) {
   const std::set<std::string> kept = netns_names();
   Run up = netlab("up " + topology(file));
   REQUIRE(up.rc == 0);
   CHECK_FALSE(changes(up.out).empty());
+  if (after_up) after_up();
   Run test = netlab("test " + topology(file));
   CHECK(test.rc == 0);
   CHECK_THAT(test.out, Catch::Contains(" 0 failed"));

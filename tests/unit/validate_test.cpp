@@ -441,8 +441,9 @@ TEST_CASE("checks name nodes and one target", "[validate]") {
   CHECK(problems(lab + "  - {from: ns1, tcp: \"10.0.0.1:80\", listen: server}\n") ==
         Lines{"t.yaml:5:45: 'listen': no node named 'server'"});
   CHECK(problems(lab + "  - {from: ns1, ping: 10.0.0.1, tcp: \"10.0.0.1:80\"}\n") ==
-        Lines{"t.yaml:5:33: a check takes one of 'ping' or 'tcp', not both"});
-  CHECK(problems(lab + "  - {from: ns1}\n") == Lines{"t.yaml:5:5: a check needs 'ping: ADDR' or 'tcp: ADDR:PORT'"});
+        Lines{"t.yaml:5:33: a check takes one of 'ping', 'tcp' or 'peer', not two"});
+  CHECK(problems(lab + "  - {from: ns1}\n") ==
+        Lines{"t.yaml:5:5: a check needs 'ping: ADDR', 'tcp: ADDR:PORT' or 'peer: IFNAME'"});
   CHECK(problems(lab + "  - {ping: 10.0.0.1}\n") == Lines{"t.yaml:5:5: a check needs 'from' (the node it runs in)"});
   CHECK(problems(lab + "  - {from: ns1, ping: 10.0.0.1, listen: ns1}\n") ==
         Lines{"t.yaml:5:33: 'listen' is only valid with 'tcp'"});
@@ -451,6 +452,26 @@ TEST_CASE("checks name nodes and one target", "[validate]") {
   CHECK(problems(lab + "  - {from: ns1, ping: 10.0.0.1, timeout: 0s, expect: maybe}\n") ==
         Lines{"t.yaml:5:42: 'timeout' must be a duration from 1ms to 3600s like 2, '2s' or '500ms', got '0s'",
               "t.yaml:5:54: 'expect' must be one of pass, fail; got 'maybe'"});
+}
+
+TEST_CASE("peer checks name a veth and where its other end is and seen_from needs a listener", "[validate]") {
+  const std::string lab = "name: lab\nnodes:\n  ns1:\n  ns2:\nchecks:\n";
+  Topology ok = netlab::test::parse(lab + "  - {from: ns1, peer: veth1, is: ns2:veth2}\n");
+  CHECK(ok.checks[0].type == Check::Type::peer);
+  CHECK(ok.checks[0].iface == "veth1");
+  CHECK(ok.checks[0].peer_is == Endpoint{"ns2", "veth2"});
+  CHECK(problems(lab + "  - {from: ns1, peer: veth1}\n") ==
+        Lines{"t.yaml:6:5: a 'peer' check needs 'is: NODE:IFNAME' (where the other end must be)"});
+  CHECK(problems(lab + "  - {from: ns1, peer: veth1, is: ns3:veth2}\n") ==
+        Lines{"t.yaml:6:34: 'is': no node named 'ns3' (did you mean 'ns1'?)"});
+  CHECK(problems(lab + "  - {from: ns1, peer: veth1, is: veth2}\n") ==
+        Lines{"t.yaml:6:34: link endpoint 'veth2' must be written node:interface"});
+  CHECK(problems(lab + "  - {from: ns1, ping: 10.0.0.1, is: ns2:veth2}\n") ==
+        Lines{"t.yaml:6:33: 'is' is only valid with 'peer'"});
+  CHECK(problems(lab + "  - {from: ns1, tcp: \"10.0.0.1:80\", seen_from: 10.0.0.2}\n") ==
+        Lines{"t.yaml:6:37: 'seen_from' needs 'listen' (the listener reports who connected)"});
+  CHECK(problems(lab + "  - {from: ns1, tcp: \"10.0.0.1:80\", listen: ns2, seen_from: 10.0.0.2, expect: fail}\n") ==
+        Lines{"t.yaml:6:50: 'seen_from' needs a check that connects (not 'expect: fail')"});
 }
 
 TEST_CASE("sysctls and impairments", "[validate]") {

@@ -61,6 +61,11 @@ std::vector<std::string> check_path_nodes(const Topology& topo, const Check& che
   const Node* from = topo.find_node(check.from);
   if (!from) return out;
   add_with_peers(out, *from);
+  // A peer check sends nothing: its path is the two ends' nodes.
+  if (check.type == Check::Type::peer) {
+    add_path_node(out, check.peer_is.node);
+    return out;
+  }
   if (const Route* r = route_for(*from, check.target); r && r->via)
     if (const Node* gw = address_owner(topo, *r->via)) add_with_peers(out, *gw);
   if (const Node* target = address_owner(topo, check.target)) add_with_peers(out, *target);

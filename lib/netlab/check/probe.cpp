@@ -258,6 +258,7 @@ std::string_view to_string(ProbeOutcome o) {
   case ProbeOutcome::refused: return "refused";
   case ProbeOutcome::unreachable: return "unreachable";
   case ProbeOutcome::error: return "error";
+  case ProbeOutcome::mismatch: return "mismatch";
   }
   return "error";
 }

@@ -12,8 +12,10 @@
 
 namespace netlab {
 
-/// How a probe ended. `error` means it could not be run at all (no namespace, no socket).
-enum class ProbeOutcome { ok, timeout, refused, unreachable, error };
+/// How a probe ended. `error` means it could not be run at all (no namespace, no socket);
+/// `mismatch` that it ran and found other than the check names (a connection from
+/// another source than `seen_from`, a veth whose peer is not `is`).
+enum class ProbeOutcome { ok, timeout, refused, unreachable, error, mismatch };
 
 std::string_view to_string(ProbeOutcome o);
 

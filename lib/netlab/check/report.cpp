@@ -14,16 +14,28 @@ std::string seconds_text(double s) {
   return buf;
 }
 
+std::string_view type_text(Check::Type t) {
+  switch (t) {
+  case Check::Type::ping: return "ping";
+  case Check::Type::tcp: return "tcp";
+  case Check::Type::peer: return "peer";
+  }
+  return "ping";
+}
+
 nlohmann::json check_json(const CheckResult& r) {
   const Check& c = r.check;
+  // A peer check's target is where the other end must be, NODE:IFNAME.
   nlohmann::json j = {
       {"name", r.label()},
       {"from", c.from},
-      {"type", c.type == Check::Type::ping ? "ping" : "tcp"},
-      {"target", c.target.str()},
+      {"type", type_text(c.type)},
+      {"target", c.type == Check::Type::peer ? c.peer_is.str() : c.target.str()},
   };
   if (c.type == Check::Type::tcp) j["port"] = c.port;
+  if (c.type == Check::Type::peer) j["peer"] = c.iface;
   if (c.listen) j["listen"] = *c.listen;
+  if (c.seen_from) j["seen_from"] = c.seen_from->str();
   j["expect"] = c.expect_pass ? "pass" : "fail";
   j["timeout_s"] = c.timeout_s;
   j["passed"] = r.passed;

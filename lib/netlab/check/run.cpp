@@ -1,4 +1,5 @@
 #include <netlab/check/listener.hpp>
+#include <netlab/check/peer.hpp>
 #include <netlab/check/run.hpp>
 #include <netlab/util/netns.hpp>
 
@@ -21,6 +22,7 @@ std::chrono::milliseconds timeout_of(const Check& check) {
 /// "reply in 0.2 ms" / "connected in 0.3 ms": a success described for a check that wanted failure.
 std::string success_text(const Check& check, const ProbeResult& probe) {
   std::string rtt = probe.rtt_ms ? " in " + format_rtt(*probe.rtt_ms) : "";
+  if (check.type == Check::Type::peer) return "it is";
   return (check.type == Check::Type::ping ? "reply" : "connected") + rtt;
 }
 
@@ -41,6 +43,20 @@ uint16_t listen_port(const Topology& topo, const Check& check, const Node& serve
   return check.port;
 }
 
+/// seen_from: the listener must have accepted the connection from that
+/// address; one from another address (no NAT on the way, or NAT to another
+/// address) is a mismatch that names what arrived.
+ProbeResult judge_source(const Check& check, const TcpListener& listener, ProbeResult probe) {
+  // The connect returns at the handshake; the listener's accept may come a moment later.
+  if (!probe.ok() || !check.seen_from) return probe;
+  if (!listener.wait_for_peers(1, timeout_of(check)))
+    return {ProbeOutcome::mismatch, probe.rtt_ms, "the listener saw no connection"};
+  IpAddr seen = listener.peers().front().addr;
+  if (seen == *check.seen_from) return probe;
+  return {ProbeOutcome::mismatch, probe.rtt_ms,
+          "the listener saw the connection from " + seen.str() + ", not " + check.seen_from->str()};
+}
+
 ProbeResult probe_tcp(const Topology& topo, const Check& check, const NsRef& from) {
   std::unique_ptr<TcpListener> listener; // lives exactly as long as the connect
   if (check.listen) {
@@ -50,14 +66,19 @@ ProbeResult probe_tcp(const Topology& topo, const Check& check, const NsRef& fro
     if (!started) return probe_error(started.error().message);
     listener = std::move(*started);
   }
-  return tcp_connect_from(from, check.target, check.port, timeout_of(check));
+  ProbeResult probe = tcp_connect_from(from, check.target, check.port, timeout_of(check));
+  return listener ? judge_source(check, *listener, std::move(probe)) : probe;
 }
 
 ProbeResult probe_for(const Topology& topo, const Check& check) {
   const Node* from = topo.find_node(check.from);
   if (!from) return probe_error("no node '" + check.from + "'");
-  if (check.type == Check::Type::ping) return ping_from(ns_ref_for(*from), check.target, {timeout_of(check), 3});
-  return probe_tcp(topo, check, ns_ref_for(*from));
+  switch (check.type) {
+  case Check::Type::ping: return ping_from(ns_ref_for(*from), check.target, {timeout_of(check), 3});
+  case Check::Type::tcp: return probe_tcp(topo, check, ns_ref_for(*from));
+  case Check::Type::peer: return probe_peer(topo, check);
+  }
+  return probe_error("unknown check type");
 }
 
 } // namespace
@@ -70,7 +91,9 @@ std::string endpoint_text(const IpAddr& addr, uint16_t port) {
 
 std::string CheckResult::label() const {
   if (check.type == Check::Type::ping) return check.from + " ping " + check.target.str();
-  return check.from + " tcp " + endpoint_text(check.target, check.port);
+  if (check.type == Check::Type::peer) return check.from + " peer " + check.iface + " is " + check.peer_is.str();
+  std::string seen = check.seen_from ? " seen from " + check.seen_from->str() : "";
+  return check.from + " tcp " + endpoint_text(check.target, check.port) + seen;
 }
 
 std::string CheckSummary::str() const {
@@ -87,6 +110,7 @@ CheckResult judge(const Check& check, ProbeResult probe) {
   r.passed = r.probe.ok() == check.expect_pass;
   if (check.expect_pass) {
     if (!r.passed) r.message = r.probe.message + " (expected pass)";
+    if (r.passed && check.type == Check::Type::peer) r.message = r.probe.message; // how the peer was found
   } else {
     r.message = r.passed ? r.probe.message + ", as expected" : success_text(check, r.probe) + " (expected fail)";
   }

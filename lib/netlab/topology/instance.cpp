@@ -62,6 +62,7 @@ std::expected<Topology, std::string> with_prefix(Topology topo, std::string_view
   for (Check& c : topo.checks) {
     put_prefix(c.from, prefix);
     if (c.listen) put_prefix(*c.listen, prefix);
+    if (c.type == Check::Type::peer) put_prefix(c.peer_is.node, prefix);
   }
   for (Exercise& e : topo.exercises) {
     for (Breakage& b : e.start) put_prefix(b.node, prefix);

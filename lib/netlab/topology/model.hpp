@@ -157,12 +157,16 @@ struct Link {
 
 /// A connectivity assertion run by `netlab test`.
 struct Check {
-  enum class Type { ping, tcp };
+  enum class Type { ping, tcp, peer };
   std::string from;                ///< node name
   Type type = Type::ping;
-  IpAddr target;
+  IpAddr target;                   ///< ping, tcp
+  std::string iface;               ///< peer: the veth of `from` whose other end is looked up
+  Endpoint peer_is;                ///< peer: where that other end must be
   uint16_t port = 0;               ///< tcp only
   std::optional<std::string> listen; ///< tcp: node that runs a listener for the check
+  /// tcp with listen: the source address the listener must see (after any NAT on the way)
+  std::optional<IpAddr> seen_from;
   bool expect_pass = true;
   double timeout_s = 2.0;
   Mark mark;

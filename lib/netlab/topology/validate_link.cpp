@@ -3,14 +3,18 @@
 #include <netlab/topology/validate_sections.hpp>
 #include <netlab/topology/validate_values.hpp>
 
+#include <algorithm>
 #include <array>
+#include <utility>
+#include <vector>
 
 namespace netlab::vdetail {
 
 namespace {
 
 constexpr std::array<std::string_view, 2> k_link_keys{"endpoints", "impair"};
-constexpr std::array<std::string_view, 6> k_check_keys{"from", "ping", "tcp", "expect", "timeout", "listen"};
+constexpr std::array<std::string_view, 9> k_check_keys{"from",   "ping",      "tcp",  "peer", "is",
+                                                       "expect", "timeout", "listen", "seen_from"};
 constexpr std::array<std::string_view, 2> k_expect{"pass", "fail"};
 
 std::optional<Endpoint> parse_endpoint(Ctx& c, const RawNode& item) {
@@ -68,14 +72,33 @@ void parse_link(Ctx& c, const RawNode& item) {
   c.src.links.push_back(src);
 }
 
-void parse_check_target(Ctx& c, Check& chk, const RawNode& map) {
+/// peer: IFNAME, is: NODE:IFNAME — where the other end of a veth of `from` is.
+void parse_peer_check(Ctx& c, Check& chk, CheckSrc& src, const RawNode& map, const Field& peer) {
+  chk.type = Check::Type::peer;
+  if (auto name = read_string(c.diags, peer)) {
+    if (auto problem = ifname_problem(*name)) c.diags.error(peer.mark, "'peer': " + *problem);
+    chk.iface = *name;
+  }
+  auto is = field(map, "is");
+  if (!is) return c.diags.error(chk.mark, "a 'peer' check needs 'is: NODE:IFNAME' (where the other end must be)");
+  if (auto end = parse_endpoint(c, is->value)) {
+    chk.peer_is = *end;
+    src.peer_is = is->mark;
+  }
+}
+
+void parse_check_target(Ctx& c, Check& chk, CheckSrc& src, const RawNode& map) {
+  // The second probe key in file order is the one to blame.
+  std::vector<Mark> probes;
+  for (const char* key : {"ping", "tcp", "peer"})
+    if (auto f = field(map, key)) probes.push_back(f->key_mark);
+  std::ranges::sort(probes, {}, [](const Mark& m) { return std::pair(m.line, m.col); });
+  if (probes.size() > 1) return c.diags.error(probes[1], "a check takes one of 'ping', 'tcp' or 'peer', not two");
+  if (probes.empty()) return c.diags.error(chk.mark, "a check needs 'ping: ADDR', 'tcp: ADDR:PORT' or 'peer: IFNAME'");
+  if (auto f = field(map, "is"); f && !field(map, "peer")) c.diags.error(f->key_mark, "'is' is only valid with 'peer'");
   auto ping = field(map, "ping");
   auto tcp = field(map, "tcp");
-  if (ping && tcp) {
-    const Field& later = std::tie(tcp->key_mark.line, tcp->key_mark.col) > std::tie(ping->key_mark.line, ping->key_mark.col) ? *tcp : *ping;
-    return c.diags.error(later.key_mark, "a check takes one of 'ping' or 'tcp', not both");
-  }
-  if (!ping && !tcp) return c.diags.error(chk.mark, "a check needs 'ping: ADDR' or 'tcp: ADDR:PORT'");
+  if (auto peer = field(map, "peer")) return parse_peer_check(c, chk, src, map, *peer);
   if (ping) {
     chk.type = Check::Type::ping;
     if (auto ip = read_ip(c.diags, *ping)) chk.target = *ip;
@@ -102,15 +125,21 @@ void parse_check(Ctx& c, const RawNode& item) {
     chk.from = *name;
     src.from = from->mark;
   }
-  parse_check_target(c, chk, item);
+  parse_check_target(c, chk, src, item);
   if (auto f = field(item, "expect"))
     if (auto e = read_choice(c.diags, *f, k_expect)) chk.expect_pass = *e == "pass";
   if (auto f = field(item, "timeout"))
     if (auto text = read_string(c.diags, *f)) chk.timeout_s = take(c.diags, f->mark, parse_timeout("timeout", *text)).value_or(2.0);
   if (auto f = field(item, "listen")) {
-    if (field(item, "ping")) c.diags.error(f->key_mark, "'listen' is only valid with 'tcp'");
+    if (!field(item, "tcp")) c.diags.error(f->key_mark, "'listen' is only valid with 'tcp'");
     chk.listen = read_string(c.diags, *f);
     if (chk.listen) src.listen = f->mark;
+  }
+  // Only netlab's own listener can say who connected; and a check that must fail never connects.
+  if (auto f = field(item, "seen_from")) {
+    if (!field(item, "listen")) c.diags.error(f->key_mark, "'seen_from' needs 'listen' (the listener reports who connected)");
+    else if (!chk.expect_pass) c.diags.error(f->key_mark, "'seen_from' needs a check that connects (not 'expect: fail')");
+    chk.seen_from = read_ip(c.diags, *f);
   }
   c.topo.checks.push_back(std::move(chk));
   c.src.checks.push_back(src);

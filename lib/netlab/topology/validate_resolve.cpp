@@ -227,6 +227,7 @@ void resolve_checks(Ctx& c) {
     const CheckSrc& src = c.src.checks[k];
     if (src.from) check_node_ref(c, "from", chk.from, *src.from);
     if (src.listen && chk.listen) check_node_ref(c, "listen", *chk.listen, *src.listen);
+    if (src.peer_is) check_node_ref(c, "is", chk.peer_is.node, *src.peer_is);
   }
 }
 

@@ -49,7 +49,7 @@ struct LinkSrc {
 
 /// Where a check's node references were written.
 struct CheckSrc {
-  std::optional<Mark> from, listen;
+  std::optional<Mark> from, listen, peer_is;
 };
 
 /// Where an exercise's references were written.
