@@ -8,6 +8,7 @@
 #include <netlab/topology/instance.hpp>
 
 using namespace netlab;
+using netlab::test::FakeKernel;
 using netlab::test::Lab;
 using netlab::test::Lines;
 using netlab::test::lines;
@@ -28,164 +29,172 @@ const std::string k_lab_a =
     shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge, shared: true, addresses: [10.77.0.254/24]}");
 const std::string k_lab_b = shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24");
 
-const ObservedLink* host_link(Lab& lab, const std::string& name) {
-  for (const auto& l : lab.kernel.nodes["host"].links)
-    if (l.name == name) return &l;
-  return nullptr;
-}
+/// One machine (one FakeKernel), several labs: each lab's memory kept apart.
+struct Machine {
+  Lab lab;
+  std::map<std::string, LabState> memories;
+  FakeKernel& kernel = lab.kernel;
 
-Topology nothing(const std::string& name) {
-  Topology t;
-  t.name = name;
-  return t;
-}
+  Plan up(const Topology& t) {
+    std::swap(lab.memory, memories[t.name]);
+    Plan p = lab.up(t);
+    std::swap(lab.memory, memories[t.name]);
+    return p;
+  }
+  Plan down(const std::string& name) {
+    Topology t;
+    t.name = name;
+    return up(t);
+  }
+  Expected<Plan> try_plan(const Topology& t) { return plan_lab(kernel, t, memories[t.name]); }
+  const ObservedLink* host_link(const std::string& name) {
+    for (const auto& l : kernel.nodes["host"].links)
+      if (l.name == name) return &l;
+    return nullptr;
+  }
+};
 
 bool has_line(const Lines& l, const std::string& s) { return std::ranges::find(l, s) != l.end(); }
 
 } // namespace
 
 TEST_CASE("a shared bridge is made once, tagged netlab-shared, joined by a second lab and outlives both", "[shared]") {
-  Lab a, b;
-  Plan made = a.up(parse(k_lab_a));
+  Machine m;
+  Plan made = m.up(parse(k_lab_a));
   CHECK(has_line(lines(made), "+ bridge host:uplink"));
-  const ObservedLink* uplink = host_link(a, "uplink");
+  const ObservedLink* uplink = m.host_link("uplink");
   REQUIRE(uplink);
   CHECK(uplink->alias == k_shared_tag);
   REQUIRE(uplink->addresses.size() == 1);
   CHECK(uplink->addresses[0].str() == "10.77.0.254/24");
 
   // Lab B on the same machine: it joins the bridge A made, and adds nothing to it but its port.
-  b.kernel.nodes = a.kernel.nodes;
-  Plan joined = b.up(parse(k_lab_b));
+  Plan joined = m.up(parse(k_lab_b));
   CHECK_FALSE(has_line(lines(joined), "+ bridge host:uplink"));
-  CHECK(has_line(lines(joined), "~ host:sh-b master uplink"));
   for (const auto& line : lines(joined)) CHECK(line.find("host:uplink") == std::string::npos); // A's address stays
-  CHECK(b.plan(parse(k_lab_b)).actions.empty());
+  REQUIRE(m.host_link("sh-b"));
+  CHECK(m.host_link("sh-b")->master == "uplink");
+  CHECK(m.try_plan(parse(k_lab_b))->actions.empty());
+  CHECK(m.try_plan(parse(k_lab_a))->actions.empty());
 
   // A goes: its port goes, the bridge, its address and B's port stay.
-  a.kernel.nodes = b.kernel.nodes;
-  Plan a_down = a.up(nothing("lab-a"));
+  Plan a_down = m.down("lab-a");
   for (const auto& line : lines(a_down)) CHECK(line.find("host:uplink") == std::string::npos);
-  REQUIRE(host_link(a, "uplink"));
-  CHECK(host_link(a, "uplink")->addresses.size() == 1);
-  CHECK_FALSE(host_link(a, "sh-a"));
-  REQUIRE(host_link(a, "sh-b"));
-  CHECK(host_link(a, "sh-b")->master == "uplink");
+  REQUIRE(m.host_link("uplink"));
+  CHECK(m.host_link("uplink")->addresses.size() == 1);
+  CHECK_FALSE(m.host_link("sh-a"));
+  REQUIRE(m.host_link("sh-b"));
+  CHECK(m.host_link("sh-b")->master == "uplink");
 
   // B's status is still clean; B goes too, and the bridge stays (the user removes it).
-  b.kernel.nodes = a.kernel.nodes;
-  Plan again = b.plan(parse(k_lab_b));
+  Plan again = *m.try_plan(parse(k_lab_b));
   CHECK(again.actions.empty());
   CHECK(std::ranges::all_of(again.findings, [](const Finding& f) { return f.state == Finding::State::ok; }));
-  b.up(nothing("lab-b"));
-  REQUIRE(host_link(b, "uplink"));
-  CHECK(host_link(b, "uplink")->alias == k_shared_tag);
-  CHECK_FALSE(host_link(b, "sh-b"));
+  m.down("lab-b");
+  REQUIRE(m.host_link("uplink"));
+  CHECK(m.host_link("uplink")->alias == k_shared_tag);
+  CHECK_FALSE(m.host_link("sh-b"));
 
   // A comes back to the bridge that stayed: it only adds its port.
-  a.kernel.nodes = b.kernel.nodes;
-  Plan back = a.up(parse(k_lab_a));
+  Plan back = m.up(parse(k_lab_a));
   CHECK_FALSE(has_line(lines(back), "+ bridge host:uplink"));
 }
 
 TEST_CASE("a shared object's addresses are only added: another lab's are never removed", "[shared]") {
-  Lab a, b;
-  a.up(parse(k_lab_a));
-  b.kernel.nodes = a.kernel.nodes;
-  Plan p = b.up(parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24",
+  Machine m;
+  m.up(parse(k_lab_a));
+  Plan p = m.up(parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24",
                                  "{kind: bridge, shared: true, addresses: [10.77.0.253/24]}")));
   CHECK(has_line(lines(p), "+ address host:uplink 10.77.0.253/24"));
-  CHECK(host_link(b, "uplink")->addresses.size() == 2);
-  b.up(nothing("lab-b"));
-  CHECK(host_link(b, "uplink")->addresses.size() == 2); // down leaves a shared object's addresses too
+  CHECK(m.host_link("uplink")->addresses.size() == 2);
+  CHECK(m.try_plan(parse(k_lab_a))->actions.empty()); // B's address is not A's extra
+  m.down("lab-b");
+  CHECK(m.host_link("uplink")->addresses.size() == 2); // down leaves a shared object's addresses too
 }
 
 TEST_CASE("a shared object declared without shared is a conflict that says how to join it", "[shared]") {
-  Lab a, b;
-  a.up(parse(k_lab_a));
-  b.kernel.nodes = a.kernel.nodes;
-  b.kernel.writes = 0;
-  auto plan = plan_lab(b.kernel, parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24", "{kind: bridge}")), b.memory);
+  Machine m;
+  m.up(parse(k_lab_a));
+  m.kernel.writes = 0;
+  auto plan = m.try_plan(parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24", "{kind: bridge}")));
   REQUIRE_FALSE(plan);
   CHECK_THAT(plan.error().message, Catch::Contains("link host:uplink already exists and is shared by labs (alias "
                                                    "netlab-shared); lab 'lab-b' will not touch it (declare it "
                                                    "'shared: true' in the file to join it)"));
-  CHECK(b.kernel.writes == 0);
+  CHECK(m.kernel.writes == 0);
 }
 
 TEST_CASE("two labs declaring one host bridge without shared: the second is refused, both named", "[shared]") {
-  Lab a, b;
-  a.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
-  CHECK(host_link(a, "uplink")->alias == "netlab:lab-a");
-  b.kernel.nodes = a.kernel.nodes;
-  b.kernel.writes = 0;
-  auto plan = plan_lab(b.kernel, parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24", "{kind: bridge}")), b.memory);
+  Machine m;
+  m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
+  CHECK(m.host_link("uplink")->alias == "netlab:lab-a");
+  m.kernel.writes = 0;
+  auto plan = m.try_plan(parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24", "{kind: bridge}")));
   REQUIRE_FALSE(plan);
   CHECK_THAT(plan.error().message, Catch::Contains("link host:uplink already exists and is owned by lab 'lab-a' "
                                                    "(netlab down -l lab-a); lab 'lab-b' will not touch it"));
-  CHECK(b.kernel.writes == 0);
+  CHECK(m.kernel.writes == 0);
 }
 
 TEST_CASE("shared on a bridge another lab owns is a conflict naming that lab, before any change", "[shared]") {
-  Lab a, b;
-  a.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
-  b.kernel.nodes = a.kernel.nodes;
-  b.kernel.writes = 0;
-  auto plan = plan_lab(b.kernel, parse(k_lab_b), b.memory);
+  Machine m;
+  m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
+  m.kernel.writes = 0;
+  auto plan = m.try_plan(parse(k_lab_b));
   REQUIRE_FALSE(plan);
   CHECK_THAT(plan.error().message, Catch::Contains("shared bridge host:uplink already exists and is owned by lab "
                                                    "'lab-a' (netlab down -l lab-a); lab 'lab-b' shares only what "
                                                    "netlab made shared"));
-  CHECK(b.kernel.writes == 0);
+  CHECK(m.kernel.writes == 0);
 }
 
 TEST_CASE("shared on a foreign bridge is a conflict; up --adopt takes it over as shared", "[shared][adopt]") {
-  Lab b;
+  Machine m;
   ObservedLink user;
   user.name = "uplink";
   user.kind = LinkKind::bridge;
   user.ifindex = 40;
-  b.kernel.nodes["host"].links.push_back(user);
+  m.kernel.nodes["host"].links.push_back(user);
   Topology t = parse(k_lab_b);
-  auto refused = plan_lab(b.kernel, t, b.memory);
+  auto refused = m.try_plan(t);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Catch::Contains("shared bridge host:uplink already exists and is not created by "
                                                       "netlab; lab 'lab-b' shares only what netlab made shared (take "
                                                       "it over as shared: up --adopt)"));
-  CHECK(b.kernel.writes == 0);
-  b.memory.adopt = true;
-  Plan p = b.up(t);
+  CHECK(m.kernel.writes == 0);
+  m.memories["lab-b"].adopt = true;
+  Plan p = m.up(t);
   CHECK(has_line(lines(p), "~ host:uplink alias netlab-shared (adopted as shared: up --adopt)"));
-  CHECK(host_link(b, "uplink")->alias == k_shared_tag);
-  b.memory.adopt = false;
-  b.up(nothing("lab-b"));
-  CHECK(host_link(b, "uplink"));
+  CHECK(m.host_link("uplink")->alias == k_shared_tag);
+  m.memories["lab-b"].adopt = false;
+  m.down("lab-b");
+  CHECK(m.host_link("uplink"));
 }
 
 TEST_CASE("a lab's own bridge declared shared is handed over, and its down then leaves it", "[shared]") {
-  Lab a;
-  a.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
-  Plan p = a.up(parse(k_lab_a));
+  Machine m;
+  m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
+  Plan p = m.up(parse(k_lab_a));
   CHECK(has_line(lines(p), "~ host:uplink alias netlab-shared (shared: no lab owns it)"));
-  CHECK(host_link(a, "uplink")->alias == k_shared_tag);
-  a.up(nothing("lab-a"));
-  CHECK(host_link(a, "uplink"));
+  CHECK(m.host_link("uplink")->alias == k_shared_tag);
+  m.down("lab-a");
+  CHECK(m.host_link("uplink"));
 }
 
 TEST_CASE("labs sharing a bridge must declare its kind options alike, and its kind", "[shared]") {
-  Lab a, b;
-  a.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge, shared: true, vlan_filtering: true}")));
-  b.kernel.nodes = a.kernel.nodes;
-  b.kernel.writes = 0;
-  auto plan = plan_lab(b.kernel, parse(k_lab_b), b.memory);
+  Machine m;
+  m.kernel.missing_drivers.clear();
+  m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge, shared: true, vlan_filtering: true}")));
+  m.kernel.writes = 0;
+  auto plan = m.try_plan(parse(k_lab_b));
   REQUIRE_FALSE(plan);
   CHECK_THAT(plan.error().message, Catch::Contains("labs sharing it must declare it alike"));
-  auto dummy = plan_lab(b.kernel, parse(shared_lab("lab-b", "b1", "sh-b", "10.77.0.2/24", "{kind: dummy, shared: true}")),
-                        b.memory);
+  auto dummy = m.try_plan(parse("name: lab-b\nnodes:\n  host:\n    kind: host\n    interfaces:\n"
+                                "      uplink: {kind: dummy, shared: true}\n"));
   REQUIRE_FALSE(dummy);
   CHECK_THAT(dummy.error().message, Catch::Contains("shared dummy host:uplink exists as a shared bridge; a shared "
                                                     "object is never re-created"));
-  CHECK(b.kernel.writes == 0);
+  CHECK(m.kernel.writes == 0);
 }
 
 TEST_CASE("shared is for the host node's standalone objects only", "[shared][validate]") {
