@@ -199,11 +199,11 @@ TEST_CASE("labs sharing a bridge must declare its kind options alike, and its ki
 
 TEST_CASE("shared is for the host node's standalone objects only", "[shared][validate]") {
   CHECK(problems("name: t\nnodes:\n  ns1:\n    interfaces:\n      br0: {kind: bridge, shared: true}\n") ==
-        Lines{"t.yaml:5:39: interface 'br0' is shared: only interfaces of the kind host node can be shared (node "
+        Lines{"t.yaml:5:35: interface 'br0' is shared: only interfaces of the kind host node can be shared (node "
               "'ns1' is not; a namespace's objects are its lab's)"});
   CHECK(problems("name: t\nnodes:\n  h:\n    kind: host\n    interfaces:\n      u: {kind: bridge, shared: true, "
                  "impair: {delay: 5ms}}\n") ==
-        Lines{"t.yaml:6:35: interface 'u' is shared: 'impair' is one lab's setting and a shared object outlives the "
+        Lines{"t.yaml:6:47: interface 'u' is shared: 'impair' is one lab's setting and a shared object outlives the "
               "lab"});
   auto veth = problems("name: t\nnodes:\n  h:\n    kind: host\n    interfaces:\n      v: {shared: true}\n  n: {}\n"
                        "links:\n  - [h:v, n:eth0]\n");
@@ -227,5 +227,5 @@ TEST_CASE("an instance or a namespace_prefix refuses a lab with a shared object"
   auto prefixed = problems("name: t\nnamespace_prefix: p-\nnodes:\n  h:\n    kind: host\n    interfaces:\n"
                            "      u: {kind: bridge, shared: true}\n");
   REQUIRE(prefixed.size() == 1);
-  CHECK_THAT(prefixed[0], Catch::Contains("t.yaml:2:1: namespace_prefix: interface 'u' of node 'h' is shared"));
+  CHECK_THAT(prefixed[0], Catch::Contains("t.yaml:2:19: namespace_prefix: interface 'u' of node 'h' is shared"));
 }
