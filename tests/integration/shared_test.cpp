@@ -44,7 +44,7 @@ bool pings(const std::string& ns, const std::string& addr) {
 
 } // namespace
 
-TEST_CASE("shared: two labs on one shared bridge talk, and each down leaves the bridge and the other lab", "[shared][ownership]") {
+TEST_CASE("shared: two labs on one shared bridge talk and each down leaves the bridge and the other lab", "[shared][ownership]") {
   const std::string a = shared_lab("share-a", "a1", "sha", "10.78.0.1/24");
   const std::string b = shared_lab("share-b", "b1", "shb", "10.78.0.2/24", ", addresses: [10.78.0.254/24]");
   Run up_a = netlab("up " + a);
@@ -91,7 +91,7 @@ TEST_CASE("shared: two labs on one shared bridge talk, and each down leaves the 
   require_nothing_left();
 }
 
-TEST_CASE("shared: a bridge another lab owns is refused before any change, shared or not", "[shared][ownership]") {
+TEST_CASE("shared: a bridge another lab owns is refused before any change whether declared shared or not", "[shared][ownership]") {
   // Lab owner makes `uplink` its own (no shared).
   const std::string owner = write_temp("owner.yaml", "name: owner\nnodes:\n  host:\n    kind: host\n    interfaces:\n"
                                                      "      uplink: {kind: bridge}\n");

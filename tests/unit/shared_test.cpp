@@ -58,7 +58,7 @@ bool has_line(const Lines& l, const std::string& s) { return std::ranges::find(l
 
 } // namespace
 
-TEST_CASE("a shared bridge is made once, tagged netlab-shared, joined by a second lab and outlives both", "[shared]") {
+TEST_CASE("a shared bridge is made once and tagged netlab-shared and a second lab joins it and it outlives both", "[shared]") {
   Machine m;
   Plan made = m.up(parse(k_lab_a));
   CHECK(has_line(lines(made), "+ bridge host:uplink"));
@@ -124,7 +124,7 @@ TEST_CASE("a shared object declared without shared is a conflict that says how t
   CHECK(m.kernel.writes == 0);
 }
 
-TEST_CASE("two labs declaring one host bridge without shared: the second is refused, both named", "[shared]") {
+TEST_CASE("two labs declaring one host bridge without shared: the second is refused and both are named", "[shared]") {
   Machine m;
   m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
   CHECK(m.host_link("uplink")->alias == "netlab:lab-a");
@@ -136,7 +136,7 @@ TEST_CASE("two labs declaring one host bridge without shared: the second is refu
   CHECK(m.kernel.writes == 0);
 }
 
-TEST_CASE("shared on a bridge another lab owns is a conflict naming that lab, before any change", "[shared]") {
+TEST_CASE("shared on a bridge another lab owns is a conflict naming that lab before any change", "[shared]") {
   Machine m;
   m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
   m.kernel.writes = 0;
@@ -148,7 +148,7 @@ TEST_CASE("shared on a bridge another lab owns is a conflict naming that lab, be
   CHECK(m.kernel.writes == 0);
 }
 
-TEST_CASE("shared on a foreign bridge is a conflict; up --adopt takes it over as shared", "[shared][adopt]") {
+TEST_CASE("shared on a foreign bridge is a conflict that up --adopt resolves by taking it over as shared", "[shared][adopt]") {
   Machine m;
   ObservedLink user;
   user.name = "uplink";
@@ -171,7 +171,7 @@ TEST_CASE("shared on a foreign bridge is a conflict; up --adopt takes it over as
   CHECK(m.host_link("uplink"));
 }
 
-TEST_CASE("a lab's own bridge declared shared is handed over, and its down then leaves it", "[shared]") {
+TEST_CASE("a lab's own bridge declared shared is handed over and its down then leaves it", "[shared]") {
   Machine m;
   m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge}")));
   Plan p = m.up(parse(k_lab_a));
@@ -181,7 +181,7 @@ TEST_CASE("a lab's own bridge declared shared is handed over, and its down then 
   CHECK(m.host_link("uplink"));
 }
 
-TEST_CASE("labs sharing a bridge must declare its kind options alike, and its kind", "[shared]") {
+TEST_CASE("labs sharing a bridge must declare its kind and kind options alike", "[shared]") {
   Machine m;
   m.kernel.missing_drivers.clear();
   m.up(parse(shared_lab("lab-a", "a1", "sh-a", "10.77.0.1/24", "{kind: bridge, shared: true, vlan_filtering: true}")));
