@@ -67,7 +67,7 @@ _netlab() {
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
             -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
-            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name) ((i++)) ;;
+            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name | --listen | --interval) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $verb ]]; then
@@ -101,6 +101,7 @@ _netlab() {
         --name) return ;;
         --wait | --resync) return ;; # SECONDS
         -i | --instance) return ;;   # a new NAME
+        --listen | --interval) return ;; # ADDRESS:PORT, MS
     esac
 
     if [[ -z $verb ]]; then

@@ -183,7 +183,7 @@ complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashd
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is capture' -a '(__netlab_capture_ifs)'
-complete -c netlab -n '__netlab_verb_is down status capture exec shell' -s l -l lab -x -a '(__netlab_labs)'
+complete -c netlab -n '__netlab_verb_is down status capture exec shell graph' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is up plan down status test graph watch exec shell capture' -s i -l instance -x
 complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
 complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
@@ -198,3 +198,5 @@ complete -c netlab -n '__netlab_verb_is export' -l ns -x -a '(path basename /run
 complete -c netlab -n '__netlab_verb_is export' -l host-links -x -a '(path basename /sys/class/net/*)'
 complete -c netlab -n '__netlab_verb_is export' -l name -x
 complete -c netlab -n '__netlab_verb_is export' -s o -l output -r -F
+complete -c netlab -n '__netlab_verb_is graph' -l listen -x -a '127.0.0.1:8080 127.0.0.1:0 \[::1\]:8080'
+complete -c netlab -n '__netlab_verb_is graph' -l interval -x

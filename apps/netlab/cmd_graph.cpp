@@ -1,5 +1,10 @@
 #include "common.hpp"
 
+#include <netlab/apply/apply.hpp>
+#include <netlab/apply/state_store.hpp>
+#include <netlab/live/listen.hpp>
+#include <netlab/live/page.hpp>
+#include <netlab/live/server.hpp>
 #include <netlab/topology/graph.hpp>
 #include <netlab/topology/graph_image.hpp>
 #include <netlab/topology/validate.hpp>
@@ -8,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -18,8 +24,13 @@ namespace {
 
 struct GraphArgs {
   std::string file;
+  std::string lab; ///< -l LAB (--serve): the file the lab was brought up with
   std::string format = "mermaid";
   std::string output; ///< -o FILE; empty: stdout
+  bool serve = false;
+  std::string listen = "127.0.0.1:8080";
+  bool allow_remote = false;
+  int period_ms = 500; ///< --interval: how often the lab is read again
 };
 
 /// The picture in `format`: Mermaid and DOT are text netlab writes itself,
@@ -70,7 +81,51 @@ nlohmann::json graph_json(const Topology& t) {
   return {{"lab", t.name}, {"nodes", nodes}, {"links", links}};
 }
 
+/// --serve: the live page until SIGINT/SIGTERM. Reads the kernel; changes nothing.
+int run_serve(const GraphArgs& args, Globals& g) {
+  if (args.file.empty() == args.lab.empty())
+    return report(Error{"graph --serve needs exactly one of FILE or -l LAB", ExitCode::usage});
+  if (g.json) return report(Error{"graph --serve prints no JSON: the page's /state is the document", ExitCode::usage});
+  auto where = parse_listen(args.listen);
+  if (!where) return report(Error{where.error().message, ExitCode::usage});
+  if (!where->loopback && !args.allow_remote)
+    return report(Error{"--listen " + args.listen + " is not a loopback address: anyone who reaches it sees the lab's "
+                        "kernel state; add --allow-remote to serve it anyway", ExitCode::usage});
+  std::string file = args.file;
+  if (file.empty()) {
+    if (auto ok = check_lab_name(args.lab); !ok) return report(ok.error());
+    if (auto ok = instance_from_lab(args.lab, g); !ok) return report(ok.error());
+    auto found = file_of_lab(args.lab);
+    if (!found) return report(found.error());
+    file = *found;
+  }
+  auto topo = load_topology(file, g);
+  if (!topo) return g.exit_code;
+  auto memory = load_lab_state(topo->name);
+  if (!memory) return report(memory.error());
+  if (auto ok = check_host_netns(*memory, g); !ok) return report(ok.error());
+  auto page = live_page(*topo);
+  if (!page) return report(page.error());
+  LiveServer server(std::move(*page));
+  if (auto bound = server.bind(*where); !bound) return report(bound.error());
+  stop_on_signals();
+  std::signal(SIGPIPE, SIG_IGN); // a browser that closes its event stream is a failed write, not the end
+  server.start();
+  const std::string host = where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
+  if (!g.quiet)
+    std::printf("serving lab '%s' on http://%s:%d/ (read-only; Ctrl-C stops)\n", topo->name.c_str(), host.c_str(),
+                server.port());
+  std::fflush(stdout);
+  serve_lab(*topo, server, std::chrono::milliseconds(args.period_ms), [] { return stop_requested(); });
+  server.stop();
+  return static_cast<int>(ExitCode::ok);
+}
+
 int run_graph(const GraphArgs& args, Globals& g) {
+  if (args.serve) return run_serve(args, g);
+  if (!args.lab.empty() || args.allow_remote)
+    return report(Error{"-l LAB and --allow-remote go with --serve", ExitCode::usage});
+  if (args.file.empty()) return report(Error{"graph needs FILE", ExitCode::usage});
   bool binary = binary_format(args.format);
   if (binary && g.json)
     return report(Error{"--json carries the picture as text: " + args.format + " is binary (write it with -o FILE)", ExitCode::usage});
@@ -99,14 +154,29 @@ int run_graph(const GraphArgs& args, Globals& g) {
 
 void add_graph(CLI::App& app, Globals& g) {
   auto args = std::make_shared<GraphArgs>();
-  auto* cmd = app.add_subcommand("graph", "Draw the lab: Mermaid or DOT text, or an SVG, PNG or HTML picture");
-  cmd->add_option("FILE", args->file, "Topology file")->required();
+  auto* cmd = app.add_subcommand("graph", "Draw the lab: Mermaid or DOT text, an SVG, PNG or HTML picture, or a "
+                                          "live page (--serve)");
+  cmd->add_option("FILE", args->file, "Topology file");
   add_instance_flag(cmd, g);
   cmd->add_option("--format", args->format,
                   "mermaid (default), dot, or a picture laid out by Graphviz: svg, png, html (one page)")
       ->check(CLI::IsMember({"mermaid", "dot", "svg", "png", "html"}));
   cmd->add_option("-o,--output", args->output, "Write to this file instead of stdout (png needs it on a terminal)");
-  cmd->footer("Needs no privileges: only the file is read.\nExit: 0 drawn, 1 cannot write or render, 2 invalid file or "
+  cmd->add_flag("--serve", args->serve,
+                "Serve a live page of the lab over HTTP: coloured by its state as status judges it, with link "
+                "counters; Ctrl-C stops");
+  cmd->add_option("-l,--lab", args->lab, "The lab that is up, for --serve (the copy of its file kept in /run/netlab/LAB)");
+  cmd->add_option("--listen", args->listen, "Where --serve listens (default 127.0.0.1:8080; port 0: any free port)")
+      ->type_name("ADDRESS:PORT");
+  cmd->add_flag("--allow-remote", args->allow_remote,
+                "Let --serve listen on an address other than loopback (whoever reaches it sees the lab)");
+  cmd->add_option("--interval", args->period_ms, "How often --serve reads the lab, in milliseconds (default 500)")
+      ->type_name("MS")
+      ->check(CLI::Range(50, 60000));
+  cmd->footer("Needs no privileges: only the file is read (--serve reads the kernel, as status does).\n"
+              "--serve: one read-only page at /, the state as JSON at /state, and /events (Server-Sent Events)\n"
+              "pushing each new state; loopback only unless --allow-remote.\n"
+              "Exit: 0 drawn (or served until SIGINT/SIGTERM), 1 cannot write, render or listen, 2 invalid file or "
               "arguments.");
   cmd->callback([&g, args] { g.exit_code = run_graph(*args, g); });
 }

@@ -21,17 +21,6 @@ struct StatusOptions {
   bool adopt = false;
 };
 
-/// The file `status -l LAB` compares with: the copy kept in the state dir by
-/// `up`, else (a state dir from an older netlab) the path it was brought up from.
-Expected<std::string> file_of_lab(const std::string& lab) {
-  std::error_code ec;
-  if (std::string copy = lab_topology_path(lab); std::filesystem::exists(copy, ec)) return copy;
-  auto memory = load_lab_state(lab);
-  if (!memory) return std::unexpected(memory.error());
-  if (memory->source_path.empty()) return fail("lab '" + lab + "' is not up (no state in /run/netlab)");
-  return memory->source_path;
-}
-
 /// --json's "exercise": which paths differ as the running exercise starts them.
 nlohmann::json exercise_json(const RunningExercise& running, const std::vector<ExerciseFinding>& findings) {
   std::vector<std::string> paths;

@@ -142,6 +142,15 @@ namespace {
 extern "C" void on_stop_signal(int sig) { request_stop(sig); }
 } // namespace
 
+Expected<std::string> file_of_lab(const std::string& lab) {
+  std::error_code ec;
+  if (std::string copy = lab_topology_path(lab); std::filesystem::exists(copy, ec)) return copy;
+  auto memory = load_lab_state(lab);
+  if (!memory) return std::unexpected(memory.error());
+  if (memory->source_path.empty()) return fail("lab '" + lab + "' is not up (no state in /run/netlab)");
+  return memory->source_path;
+}
+
 void stop_on_signals() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;

@@ -29,9 +29,10 @@ namespace {
 /// Thrown before any verb runs when it lacks the privileges it needs.
 struct Refused {};
 
-/// Verbs that work unprivileged: they read only the file.
-bool unprivileged(const std::string& verb) {
-  return verb == "validate" || verb == "graph";
+/// Verbs that work unprivileged: they read only the file (graph --serve reads the kernel).
+bool unprivileged(const CLI::App& verb) {
+  const std::string& name = verb.get_name();
+  return name == "validate" || (name == "graph" && verb.count("--serve") == 0);
 }
 
 /// --json, -v, -q and --color on `cmd`: given before or after the verb, they mean the same.
@@ -111,7 +112,7 @@ void prepare(CLI::App& app, Globals& g) {
   g.paint = use_color(parse_color_mode(g.color), ::isatty(STDOUT_FILENO) != 0, std::getenv("NO_COLOR"));
   g.tty = ::isatty(STDOUT_FILENO) != 0;
   for (const auto* verb : app.get_subcommands()) {
-    if (unprivileged(verb->get_name()) || has_admin_capabilities()) continue;
+    if (unprivileged(*verb) || has_admin_capabilities()) continue;
     report_error("netlab " + verb->get_name() + " needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)");
     throw Refused{};
   }

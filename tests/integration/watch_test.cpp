@@ -218,12 +218,70 @@ TEST_CASE("watch applies an edit of the file as a delta, keeps the lab on an inv
               std::chrono::duration<double, std::milli>(Clock::now() - t1).count());
   CHECK(Clock::now() - t1 < 3s); // not held up by our own sockets in ns4
   CHECK_FALSE(netns_names().contains("ns4"));
+  std::this_thread::sleep_for(100ms); // an error would follow the edit line at once
+  CHECK(w.out().find("still differs", from) == std::string::npos); // host:vethG went with ns4
+  CHECK(netlab("status " + file).rc == 0);
 
   // --down-on-exit: SIGTERM takes the lab down.
   const auto t2 = Clock::now();
   CHECK(w.stop(SIGTERM) == 0);
   CHECK(Clock::now() - t2 < 3s);
   CHECK_THAT(w.out(), Catch::Contains("lab 'bridge-gateway' is down"));
+  require_nothing_left();
+}
+
+TEST_CASE("watch: an edit that removes a namespace or a veth between two ends converged with no error",
+          "[watch]") {
+  // The host end of a deleted namespace's veth, and the far end of a deleted veth, change
+  // with no action of their own: the watcher reads them again (it said "still differs").
+  const std::string star = "name: star\n"
+                           "nodes:\n"
+                           "  host:\n"
+                           "    kind: host\n"
+                           "    interfaces:\n"
+                           "      br0: {kind: bridge, addresses: [10.0.0.1/16]}\n"
+                           "      v0: {master: br0}\n"
+                           "  n0:\n"
+                           "    interfaces: {eth0: {addresses: [10.0.0.2/16]}}\n"
+                           "    routes: [default via 10.0.0.1]\n"
+                           "  n5: {}\n"
+                           "  n6: {}\n"
+                           "links:\n"
+                           "  - [n0:eth0, host:v0]\n";
+  const std::string more = std::regex_replace(star, std::regex("      v0: \\{master: br0\\}\n"),
+                                              "      v0: {master: br0}\n      v1: {master: br0}\n") +
+                           "  - [n1:eth0, host:v1]\n  - [n5:x, n6:y]\n";
+  const std::string grown =
+      std::regex_replace(more, std::regex("  n5: \\{\\}\n"),
+                         "  n1:\n    interfaces: {eth0: {addresses: [10.0.0.3/16]}}\n"
+                         "    routes: [default via 10.0.0.1]\n  n5: {}\n");
+  const std::string file = write_temp("star.yaml", star);
+  Background w("--json watch " + file);
+  REQUIRE(w.wait_for("\"event\":\"watching\"", 20000ms));
+  auto save = [&](const std::string& text) { // as editors do: a new file renamed over the old one
+    const size_t from = w.out().size();
+    std::ofstream(file + ".saving") << text;
+    REQUIRE(std::rename((file + ".saving").c_str(), file.c_str()) == 0);
+    const auto t0 = Clock::now();
+    REQUIRE(w.wait_for("\"event\":\"edit\"", 10000ms, from));
+    std::this_thread::sleep_for(300ms); // an error would follow the edit line at once
+    const std::string tail = w.out().substr(from);
+    INFO(tail);
+    CHECK(tail.find("\"event\":\"error\"") == std::string::npos);
+    CHECK(netlab("status " + file).rc == 0);
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count() - 300;
+  };
+  const double grow = save(grown);
+  CHECK(netns_names().contains("n1"));
+  CHECK(link_exists("n5", "x"));
+  const double shrink = save(star);
+  std::printf("watch latency: edit adding n1 and a veth %.1f ms, removing them %.1f ms\n", grow, shrink);
+  CHECK_FALSE(netns_names().contains("n1"));
+  CHECK(sh("ip link show v1").rc != 0);
+  CHECK_FALSE(link_exists("n6", "y"));
+  CHECK(sh("ip netns exec n0 ping -c1 -W1 10.0.0.1").rc == 0);
+  CHECK(w.stop(SIGTERM) == 0);
+  CHECK(netlab("down " + file).rc == 0);
   require_nothing_left();
 }
 

@@ -19,6 +19,7 @@ struct ObserveRequest {
   bool bridge_vlans = false;        ///< read the VLANs of bridge ports (ObservedLink::vlans)
   bool qdiscs = false;              ///< read each link's root qdisc (ObservedLink::impair, ::qdisc)
   bool all_routes = false;          ///< every main-table route, not only netlab's (export)
+  bool kernel_view = false;         ///< also every main-table route in ObservedNs::all_routes and link counters (live graph)
   bool nft_ruleset = false;         ///< the whole nftables ruleset as JSON (ObservedNs::nft_ruleset; export)
 };
 
@@ -53,6 +54,9 @@ public:
   }
   /// The index of link `name` in `ns` now, or nothing if there is none (a quick
   /// look at one link, where observe() reads the whole namespace).
+  /// Every later observe() also reads what ObserveRequest::kernel_view asks for
+  /// (the live graph's whole view of each namespace); a kernel without it ignores this.
+  virtual void read_kernel_view(bool /*on*/) {}
   virtual std::optional<int> link_index(const NsRef& ns, const std::string& name) {
     auto seen = observe(ns, {});
     const ObservedLink* l = seen ? seen->find_link(name) : nullptr;

@@ -218,6 +218,7 @@ public:
   Expected<ObservedNs> observe(const NsRef& ns, const ObserveRequest& what) override;
   std::optional<int> link_index(const NsRef& ns, const std::string& name) override;
   Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override;
+  void read_kernel_view(bool on) override { m_kernel_view = on; }
   Expected<void> apply(const Action& action) override {
     if (auto injected = injected_failure(); !injected) return injected;
     return std::visit([this](const auto& a) { return run(a); }, action);
@@ -287,6 +288,7 @@ private:
   size_t m_actions = 0;                      ///< actions attempted so far (for m_fail_at)
   NsWorker m_worker;                         ///< declared before m_handles: sockets close before the worker stops
   std::map<std::string, NsHandle> m_handles; ///< ns_key -> open namespace
+  bool m_kernel_view = false;                ///< every observe as with ObserveRequest::kernel_view
   bool m_netns_dir_ready = false;
 };
 
@@ -514,7 +516,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
     const bool timed = log_enabled(LogLevel::debug);
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (auto read = read_netlink_state(handles[i]->sock, out[i], jobs[i].what.all_routes); !read)
+    if (auto read = read_netlink_state(handles[i]->sock, out[i], jobs[i].what.all_routes, jobs[i].what.kernel_view || m_kernel_view); !read)
       errors[i] = read.error();
     else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
       errors[i] = more.error();

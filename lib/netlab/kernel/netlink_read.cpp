@@ -29,6 +29,8 @@ ObservedLink to_observed_link(rtnl_link* l) {
   out.mac = mac_string(rtnl_link_get_addr(l));
   out.up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
   if (out.kind == LinkKind::veth) out.peer_ifindex = rtnl_link_get_link(l);
+  out.counters = {rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS), rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS),
+                  rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES), rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES)};
   return out;
 }
 
@@ -82,15 +84,17 @@ std::optional<ObservedRoute> to_observed_route(rtnl_route* r, const std::map<int
   return out;
 }
 
-void read_routes(nl_cache* routes, ObservedNs& out, bool all) {
+void read_routes(nl_cache* routes, ObservedNs& out, bool all, bool view) {
   std::map<int, std::string> names;
   for (const auto& link : out.links)
     names[link.ifindex] = link.name;
   for_each_object(routes, [&](nl_object* o) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_table(r) != RT_TABLE_MAIN) return;
-    if (!all && rtnl_route_get_protocol(r) != k_route_protocol) return;
-    if (auto route = to_observed_route(r, names)) out.routes.push_back(std::move(*route));
+    auto route = to_observed_route(r, names);
+    if (!route) return;
+    if (view) out.all_routes.push_back(*route);
+    if (all || route->protocol == k_route_protocol) out.routes.push_back(std::move(*route));
   });
 }
 
@@ -110,17 +114,17 @@ LinkKind link_kind_of(rtnl_link* link) {
   return LinkKind::other;
 }
 
-Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes) {
-  auto links = sock.dump_links();
+Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes, bool kernel_view) {
+  auto links = sock.dump_links(kernel_view ? NlSocket::LinkDump::with_stats : NlSocket::LinkDump::without_stats);
   if (!links) return std::unexpected(links.error());
   auto addrs = sock.dump_addrs();
   if (!addrs) return std::unexpected(addrs.error());
-  auto routes = sock.dump_routes();
+  auto routes = sock.dump_routes(all_routes || kernel_view ? NlSocket::RouteDump::all_main : NlSocket::RouteDump::netlab_main);
   if (!routes) return std::unexpected(routes.error());
   read_links(links->get(), out);
   read_kind_options(links->get(), out);
   read_addrs(addrs->get(), out);
-  read_routes(routes->get(), out, all_routes);
+  read_routes(routes->get(), out, all_routes, kernel_view);
   return {};
 }
 

@@ -10,6 +10,6 @@ LinkKind link_kind_of(rtnl_link* link);
 
 /// Fills links (with addresses), owner, lo_up and netlab's routes of `out`
 /// (every main-table route with `all_routes`).
-Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes = false);
+Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes = false, bool kernel_view = false);
 
 } // namespace netlab

@@ -130,9 +130,9 @@ int dump_into(nl_sock* sock, nl_cache* cache, nl_msg* msg) {
 
 } // namespace
 
-Expected<NlCachePtr> NlSocket::dump_links() {
-  // Without statistics (RTEXT_FILTER_SKIP_STATS): nothing netlab reads, and
-  // about a third of each link's message.
+Expected<NlCachePtr> NlSocket::dump_links(LinkDump which) {
+  // Without statistics (RTEXT_FILTER_SKIP_STATS) unless asked: nothing else
+  // netlab reads, and about a third of each link's message.
   nl_cache* raw = nullptr;
   if (int rc = nl_cache_alloc_name("route/link", &raw); rc < 0) return fail("dump links: " + nl_error_text(rc));
   NlCachePtr cache(raw);
@@ -140,7 +140,7 @@ Expected<NlCachePtr> NlSocket::dump_links() {
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
   if (!msg || nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
-      nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+      nla_put_u32(msg.get(), IFLA_EXT_MASK, which == LinkDump::with_stats ? 0u : RTEXT_FILTER_SKIP_STATS) < 0)
     return fail("dump links: out of memory");
   if (int rc = dump_into(m_sock.get(), cache.get(), msg.get()); rc < 0) return fail("dump links: " + nl_error_text(rc));
   return cache;
@@ -152,10 +152,11 @@ Expected<NlCachePtr> NlSocket::dump_addrs() {
   return NlCachePtr(c);
 }
 
-Expected<NlCachePtr> NlSocket::dump_routes() {
-  // Only netlab's routes of the main table, filtered by the kernel (strict
-  // checking makes it honour the table and protocol of the request): an
-  // AF_UNSPEC dump walks every family's every table, local routes included.
+Expected<NlCachePtr> NlSocket::dump_routes(RouteDump which) {
+  // Only the main table (and, unless all protocols are asked for, netlab's
+  // routes), filtered by the kernel (strict checking makes it honour the table
+  // and protocol of the request): an AF_UNSPEC dump walks every family's every
+  // table, local routes included.
   int fd = nl_socket_get_fd(m_sock.get());
   int on = 1, off = 0;
   if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) != 0) {
@@ -173,7 +174,7 @@ Expected<NlCachePtr> NlSocket::dump_routes() {
     rtmsg rtm{};
     rtm.rtm_family = static_cast<unsigned char>(family);
     rtm.rtm_table = RT_TABLE_MAIN;
-    rtm.rtm_protocol = k_route_protocol;
+    rtm.rtm_protocol = which == RouteDump::netlab_main ? k_route_protocol : RTPROT_UNSPEC;
     if (!msg || nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0) {
       rc = -NLE_NOMEM;
       break;

@@ -59,11 +59,17 @@ public:
   nl_sock* get() const { return m_sock.get(); }
   /// Sends one request and waits for its ack; replies before the ack go to `on_reply`.
   NlExpected<void> request(nl_msg* msg, const std::function<void(nl_msg*)>& on_reply = {});
-  /// Dumps of links (without statistics), addresses (all families) and netlab's
-  /// routes (protocol k_route_protocol) of the main table (IPv4 and IPv6).
-  Expected<NlCachePtr> dump_links();
+  /// Which routes dump_routes() asks the kernel for: the main table's routes of
+  /// netlab (protocol k_route_protocol), or all of them (export, --adopt).
+  enum class RouteDump { netlab_main, all_main };
+  /// Whether dump_links() asks for each link's statistics (IFLA_STATS64: the live
+  /// graph's counters); without them, a third less to read per link.
+  enum class LinkDump { without_stats, with_stats };
+  /// Dumps of links, addresses (all families) and routes of the main table (IPv4
+  /// and IPv6) as `which` says.
+  Expected<NlCachePtr> dump_links(LinkDump which = LinkDump::without_stats);
   Expected<NlCachePtr> dump_addrs();
-  Expected<NlCachePtr> dump_routes();
+  Expected<NlCachePtr> dump_routes(RouteDump which = RouteDump::netlab_main);
   /// Index of the link called `name` (ENODEV if none). Remembered for the run:
   /// the kernel never reuses an index soon, so a stale one can only fail, never
   /// hit another link; callers that delete links forget them.

@@ -37,6 +37,11 @@ struct ObservedTun {
   bool operator==(const ObservedTun&) const = default;
 };
 
+/// A link's packet and byte counters (IFLA_STATS64), as `ip -s link` shows them.
+struct LinkCounters {
+  uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
+};
+
 /// One link as the kernel reports it.
 struct ObservedLink {
   std::string name;
@@ -59,6 +64,7 @@ struct ObservedLink {
   /// Root qdisc kind ("tbf", "netem", "htb") when qdiscs were read and the root
   /// is not the kernel's default; "" otherwise.
   std::string qdisc;
+  LinkCounters counters;             ///< read with the link; never compared (they change by themselves)
 };
 
 /// One route of the main table as the kernel reports it.
@@ -83,6 +89,9 @@ struct ObservedNs {
   bool lo_up = false;
   std::vector<ObservedLink> links;
   std::vector<ObservedRoute> routes; ///< only routes with protocol k_route_protocol, unless ObserveRequest::all_routes
+  /// Every route of the main table, whoever made it, when ObserveRequest::kernel_view
+  /// (the live graph shows them; the diff looks only at `routes`).
+  std::vector<ObservedRoute> all_routes;
   std::map<std::string, std::string> sysctls; ///< the keys observe was asked for
   std::optional<std::string> nat_table; ///< the lab's nft table as canonical JSON, if present
   /// `nft -j list ruleset` of the namespace, when ObserveRequest::nft_ruleset asked (export).

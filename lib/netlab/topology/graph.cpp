@@ -46,7 +46,7 @@ std::string number(double v) {
   return ec == std::errc{} ? std::string(buf, end) : std::string("?");
 }
 
-std::string rate_text(uint64_t bps) {
+std::string label_rate(uint64_t bps) {
   static constexpr std::pair<uint64_t, const char*> k_units[] = {
       {1'000'000'000, "gbit"}, {1'000'000, "mbit"}, {1'000, "kbit"}};
   for (auto [scale, unit] : k_units)
@@ -54,7 +54,7 @@ std::string rate_text(uint64_t bps) {
   return std::to_string(bps) + "bit";
 }
 
-std::string time_text(uint32_t us) {
+std::string label_time(uint32_t us) {
   if (us >= 1'000'000 && us % 1'000'000 == 0) return std::to_string(us / 1'000'000) + "s";
   if (us >= 1'000 && us % 1'000 == 0) return std::to_string(us / 1'000) + "ms";
   return std::to_string(us) + "us";
@@ -71,9 +71,9 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 std::string graph_impair_text(const Impairment& im) {
   std::vector<std::string> parts;
-  if (im.rate_bps) parts.push_back("rate " + rate_text(*im.rate_bps));
-  if (im.delay_us) parts.push_back("delay " + time_text(*im.delay_us));
-  if (im.jitter_us) parts.push_back("jitter " + time_text(*im.jitter_us));
+  if (im.rate_bps) parts.push_back("rate " + label_rate(*im.rate_bps));
+  if (im.delay_us) parts.push_back("delay " + label_time(*im.delay_us));
+  if (im.jitter_us) parts.push_back("jitter " + label_time(*im.jitter_us));
   if (im.loss_pct) parts.push_back("loss " + number(*im.loss_pct) + "%");
   if (im.duplicate_pct) parts.push_back("duplicate " + number(*im.duplicate_pct) + "%");
   if (im.limit_pkts) parts.push_back("limit " + std::to_string(*im.limit_pkts));
@@ -378,6 +378,24 @@ std::string render_dot(const Topology& topo) {
   }
   for (const auto& e : pic.edges) out += "  " + dot_edge(e) + "\n";
   out += "}\n";
+  return out;
+}
+
+PictureIds picture_ids(const Topology& topo) {
+  PictureIds out;
+  IdMap ids;
+  for (size_t i = 0; i < topo.nodes.size(); ++i) {
+    Cluster c = node_cluster(topo.nodes[i], i, ids);
+    out.nodes[topo.nodes[i].name] = "cluster_" + c.id;
+    if (!c.boxes.empty() && c.boxes.back().shape == Shape::loopback)
+      out.interfaces[topo.nodes[i].name + "/lo"] = c.boxes.back().id;
+  }
+  for (const auto& [key, id] : ids) out.interfaces[key.first + "/" + key.second] = id;
+  for (const auto& link : topo.links) {
+    auto a = ids.find({link.a.node, link.a.iface});
+    auto b = ids.find({link.b.node, link.b.iface});
+    out.links.push_back(a == ids.end() || b == ids.end() ? std::string() : a->second + "--" + b->second);
+  }
   return out;
 }
 

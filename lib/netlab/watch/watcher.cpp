@@ -59,10 +59,17 @@ std::string signature(const ObserveTarget& t) {
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-/// The nodes an action changes (a veth: both ends).
-void touched_by(const Action& a, std::set<std::string>& out) {
-  out.insert(action_ns(a).node);
-  if (const auto* c = std::get_if<CreateLink>(&a); c && c->peer_ns) out.insert(c->peer_ns->node);
+/// The nodes a plan changes, to read again after it: each action's, both ends of a
+/// veth made or deleted, and the nodes whose links go with a deleted namespace
+/// (plan.vanishing: no action names them, yet apply waits until they are gone).
+/// A node missed here keeps its old links in `have`, and the next diff calls them extra.
+void touched_by(const Plan& plan, std::set<std::string>& out) {
+  for (const auto& a : plan.actions) {
+    out.insert(action_ns(a).node);
+    if (const auto* c = std::get_if<CreateLink>(&a); c && c->peer_ns) out.insert(c->peer_ns->node);
+    if (const auto* d = std::get_if<DeleteLink>(&a); d && d->peer_ns) out.insert(d->peer_ns->node);
+  }
+  for (const auto& v : plan.vanishing) out.insert(v.ns.node);
 }
 
 struct Source {
@@ -345,7 +352,7 @@ struct Watcher::Impl {
       return;
     }
     std::set<std::string> touched = d.nodes;
-    for (const auto& a : plan.actions) touched_by(a, touched);
+    touched_by(plan, touched);
     release_deleted(plan);
     auto r = apply_lab(kernel, want, memory, std::move(plan));
     if (!r || !r->applied.ok()) {
@@ -423,7 +430,7 @@ struct Watcher::Impl {
     Plan plan = diff(want, have, memory);
     if (auto ok = check_plan(kernel, plan); !ok) return undo_edit(std::move(old), ok.error().message);
     std::set<std::string> touched = read;
-    for (const auto& a : plan.actions) touched_by(a, touched);
+    touched_by(plan, touched);
     auto step = [&](const Action& a, const Expected<void>& r) {
       WatchEvent e;
       e.kind = WatchEvent::Kind::change;
