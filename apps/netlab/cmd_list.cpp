@@ -41,8 +41,21 @@ int run_list(Globals& g) {
     std::printf("%-24s %6s  %s\n", escape_for_terminal(lab).c_str(), memory ? std::to_string(nodes).c_str() : "?",
                 escape_for_terminal(what).c_str());
   }
-  if (g.json) print_json({{"labs", out}});
-  else if (labs->empty() && !g.quiet) std::printf("no labs are up\n");
+  // Shared host objects (shared: true) outlive every lab: named apart, since no down removes them.
+  auto shared = discover_shared(*kernel);
+  if (!shared) return report(shared.error());
+  if (g.json) {
+    nlohmann::json objects = nlohmann::json::array();
+    for (const auto& l : *shared) objects.push_back({{"name", l.name}, {"kind", std::string(to_string(l.kind))}});
+    print_json({{"labs", out}, {"shared", objects}});
+    return 0;
+  }
+  if (labs->empty() && !g.quiet) std::printf("no labs are up\n");
+  if (!shared->empty() && !g.quiet) {
+    std::printf("shared host objects (no lab's; no down removes them, 'ip link del NAME' does):\n");
+    for (const auto& l : *shared)
+      std::printf("  %s %s\n", std::string(to_string(l.kind)).c_str(), escape_for_terminal(l.name).c_str());
+  }
   return 0;
 }
 
@@ -52,6 +65,7 @@ void add_list(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("list", "List the labs that are up");
   cmd->footer("An instance (up --instance NAME) is listed as LAB@NAME.\n"
               "NODES counts the namespaces the lab uses (host and external nodes included when the file names them).\n"
+              "Host objects labs share (shared: true) are listed after the labs: no down removes them.\n"
               "Exit: 0 listed (also when no lab is up), 1 failure.");
   cmd->callback([&g] { g.exit_code = run_list(g); });
 }

@@ -19,7 +19,7 @@ namespace {
 /// What a valid lab contains, for the one-line summary.
 struct Counts {
   std::size_t nodes = 0, hosts = 0, externals = 0, links = 0, bridges = 0, interfaces = 0, addresses = 0,
-              routes = 0, nat_rules = 0, checks = 0;
+              routes = 0, nat_rules = 0, checks = 0, shared = 0;
 };
 
 Counts count(const Topology& t) {
@@ -35,6 +35,7 @@ Counts count(const Topology& t) {
     n.nat_rules += node.nat.size();
     for (const auto& i : node.interfaces) {
       n.bridges += i.kind == LinkKind::bridge;
+      n.shared += i.shared;
       n.addresses += i.addresses.size();
     }
   }
@@ -49,7 +50,9 @@ std::string file_summary_line(const std::string& file, const Topology& t, const 
   std::string kinds = plural(n.hosts, "host", "hosts");
   if (n.externals > 0) kinds += ", " + std::to_string(n.externals) + " external";
   return file + ": lab '" + t.name + "' is valid: " + plural(n.nodes, "node", "nodes") + " (" + kinds + "), " +
-         plural(n.links, "link", "links") + ", " + plural(n.bridges, "bridge", "bridges") + ", " +
+         plural(n.links, "link", "links") + ", " + plural(n.bridges, "bridge", "bridges") +
+         (n.shared > 0 ? " (" + std::to_string(n.shared) + " shared interface" + (n.shared == 1 ? "" : "s") + ")" : "") +
+         ", " +
          plural(n.interfaces, "interface", "interfaces") + ", " + plural(n.addresses, "address", "addresses") + ", " +
          plural(n.routes, "route", "routes") + ", " + plural(n.nat_rules, "NAT rule", "NAT rules") + ", " +
          plural(n.checks, "check", "checks");
@@ -60,7 +63,7 @@ nlohmann::json summary_json(const std::string& file, const Topology& t, const Co
           {"nodes", n.nodes},      {"hosts", n.hosts},        {"externals", n.externals},
           {"links", n.links},      {"bridges", n.bridges},    {"interfaces", n.interfaces},
           {"addresses", n.addresses}, {"routes", n.routes},   {"nat_rules", n.nat_rules},
-          {"checks", n.checks}};
+          {"checks", n.checks},     {"shared", n.shared}};
 }
 
 // A file that cannot be read or parsed, or that validate() rejects: stderr always, JSON too if asked.

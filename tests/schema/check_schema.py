@@ -35,6 +35,7 @@ VALIDATE_ONLY = {
     "route-via-outside-subnets.yaml": "cross-reference: a gateway must lie in a subnet of the node's addresses",
     "same-address-twice-in-node.yaml": "across interfaces: an address may appear once per node",
     "namespace-prefix-with-external-node.yaml": "across keys: a namespace_prefix renames no kind external node",
+    "shared-with-namespace-prefix.yaml": "across keys: a namespace_prefix renames no shared host object",
     "two-host-nodes.yaml": "across nodes: at most one node of kind host",
     "two-pvids.yaml": "across list items: at most one pvid per port",
     "vlan-range-reversed.yaml": "comparing two numbers in one string: a range must not end before it starts",

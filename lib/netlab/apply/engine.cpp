@@ -380,4 +380,13 @@ Expected<std::vector<std::string>> discover_labs(Kernel& kernel, std::vector<std
   return std::vector<std::string>(labs.begin(), labs.end());
 }
 
+Expected<std::vector<ObservedLink>> discover_shared(Kernel& kernel) {
+  auto host = kernel.observe(NsRef{"host", NodeKind::host, {}}, {});
+  if (!host) return std::unexpected(host.error());
+  std::vector<ObservedLink> out;
+  for (const auto& l : host->links)
+    if (l.alias == k_shared_tag) out.push_back(l);
+  return out;
+}
+
 } // namespace netlab

@@ -75,6 +75,10 @@ Expected<LabState> discover_lab_nodes(Kernel& kernel, const std::string& lab);
 /// (escaped) in `ignored` when given.
 Expected<std::vector<std::string>> discover_labs(Kernel& kernel, std::vector<std::string>* ignored = nullptr);
 
+/// The host links tagged k_shared_tag (`shared: true`): no lab owns them and no
+/// `down` deletes them, so `list` names them apart; in kernel order.
+Expected<std::vector<ObservedLink>> discover_shared(Kernel& kernel);
+
 /// Why the lab must not be worked on from the namespace netlab runs in (it is not
 /// the one `up` recorded as the lab's host, LabState::host_ns_id), or nullopt.
 std::optional<std::string> host_netns_problem(const LabState& memory);

@@ -17,6 +17,9 @@ inline constexpr uint8_t k_route_protocol = 78;
 /// Prefix of the IFLA_IFALIAS owner tag: "netlab:<lab>".
 inline constexpr std::string_view k_owner_prefix = "netlab:";
 inline std::string owner_tag(std::string_view lab) { return std::string(k_owner_prefix) + std::string(lab); }
+/// IFLA_IFALIAS of a host object labs share (`shared: true`): no lab's tag, so
+/// no lab owns it and no `down` deletes it. Not k_owner_prefix: never taken for a lab's name.
+inline constexpr std::string_view k_shared_tag = "netlab-shared";
 
 /// How to reach a node's namespace.
 struct NsRef {

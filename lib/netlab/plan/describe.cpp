@@ -244,9 +244,10 @@ std::string describe(const Action& a) {
           },
           [](const TagLink& x) {
             return "~ " + at(x.ns, x.link) + " alias " + (x.owner.empty() ? std::string("(none)") : x.owner) +
-                   (x.adopt        ? " (adopted: up --adopt)"
-                    : x.old.empty() ? " (adopted: left untagged by an interrupted run)"
-                                    : "");
+                   (x.owner == k_shared_tag ? (x.adopt ? " (adopted as shared: up --adopt)" : " (shared: no lab owns it)")
+                    : x.adopt              ? " (adopted: up --adopt)"
+                    : x.old.empty()        ? " (adopted: left untagged by an interrupted run)"
+                                           : "");
           },
           [](const SetMaster& x) {
             return "~ " + at(x.ns, x.link) + (x.master ? " master " + *x.master : std::string(" nomaster"));

@@ -177,6 +177,7 @@ private:
 
   std::string owner_text(const std::string& alias) const {
     if (alias.empty()) return "not created by netlab";
+    if (alias == k_shared_tag) return "shared by labs (alias " + std::string(k_shared_tag) + ")";
     // Anyone with CAP_NET_ADMIN in the namespace sets the alias: printed escaped.
     if (alias.starts_with(k_owner_prefix))
       return "owned by lab '" + escape_for_terminal(alias.substr(k_owner_prefix.size())) + "'";
@@ -193,9 +194,11 @@ private:
 
   void conflict(const std::string& path, const std::string& what, const std::string& alias) {
     const bool other_lab = alias.starts_with(k_owner_prefix);
+    const std::string hint = alias == k_shared_tag ? " (declare it 'shared: true' in the file to join it)"
+                             : other_lab         ? ""
+                                                 : " (rename it in the file, remove it by hand, or take it over: up --adopt)";
     m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + way_out(alias) + "; lab '" +
-                               m_want.name + "' will not touch it" +
-                               (other_lab ? "" : " (rename it in the file, remove it by hand, or take it over: up --adopt)"));
+                               m_want.name + "' will not touch it" + hint);
     note(Finding::State::conflict, path, "owned by lab '" + m_want.name + "'", owner_text(alias));
   }
 
@@ -417,7 +420,7 @@ private:
 
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
                    const Interface* peer = nullptr) {
-    CreateLink c{.ns = ref, .iface = iface, .owner = m_tag, .peer_ns = peer_ns};
+    CreateLink c{.ns = ref, .iface = iface, .owner = iface.shared ? std::string(k_shared_tag) : m_tag, .peer_ns = peer_ns};
     c.iface.mac = m_macs.of(ref.node, iface.name);
     if (peer && peer_ns) {
       c.peer = *peer;
@@ -465,6 +468,7 @@ private:
     m_handled.emplace(node.name, want.name);
     if (link_phase(want.kind) == p_stacked) m_stacked.emplace(node.name, want.name);
     const ObservedLink* have = observed(node.name).find_link(want.name);
+    if (want.shared) return diff_shared(node, ref, want, have);
     if (have && !ours(node.name, ref, *have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
     if (have && have->kind != want.kind) {
       note(Finding::State::different, path + "/kind", std::string(to_string(want.kind)),
@@ -478,6 +482,55 @@ private:
     if (!have) create_link(ref, want);
     if (!have && has_non_default_options(want))
       m_create[link_phase(want.kind)].push_back(SetLinkOptions{ref, want, default_options(want.name, want.kind)});
+    diff_link_settings(node.name, ref, want, have);
+  }
+
+  /// A host object labs share (`shared: true`): made if missing, tagged
+  /// k_shared_tag (no lab's), never deleted nor re-created (another lab's ports
+  /// hang on it). Its settings are the file's where the file names them; its
+  /// addresses are only added (the others are other labs'). One owned by a lab
+  /// (another, or this one that declared it plain before) or by nobody is not
+  /// taken silently: this lab's own is handed over, --adopt takes a foreign one
+  /// of the same kind, anything else is a conflict named before any change.
+  void diff_shared(const Node& node, const NsRef& ref, const Interface& want, const ObservedLink* have) {
+    const std::string path = node.name + "/" + want.name;
+    const std::string what = "shared " + std::string(to_string(want.kind)) + " " + node.name + ":" + want.name;
+    if (!have) {
+      note(Finding::State::missing, path, "shared " + std::string(to_string(want.kind)));
+      create_link(ref, want);
+      if (has_non_default_options(want))
+        m_create[link_phase(want.kind)].push_back(SetLinkOptions{ref, want, default_options(want.name, want.kind)});
+      return diff_link_settings(node.name, ref, want, nullptr);
+    }
+    if (have->alias != k_shared_tag) {
+      const bool hand_over = have->alias == m_tag || (have->alias.empty() && m_memory.adopt);
+      if (!hand_over || have->kind != want.kind) {
+        m_plan.conflicts.push_back(what + " already exists and is " + owner_text(have->alias) + way_out(have->alias) +
+                                   (have->kind != want.kind ? " (a " + std::string(to_string(have->kind)) + ")" : "") +
+                                   "; lab '" + m_want.name + "' shares only what netlab made shared" +
+                                   (have->alias.empty() ? " (take it over as shared: up --adopt)" : ""));
+        return note(Finding::State::conflict, path, "shared", owner_text(have->alias));
+      }
+      note(have->alias == m_tag ? Finding::State::different : adopt_state(), path + "/alias", std::string(k_shared_tag),
+           have->alias.empty() ? "(none)" : have->alias);
+      m_adopted.emplace(std::make_pair(node.name, want.name),
+                        TagLink{ref, want.name, std::string(k_shared_tag), have->alias, have->alias.empty()});
+    } else if (have->kind != want.kind) {
+      m_plan.conflicts.push_back(what + " exists as a shared " + std::string(to_string(have->kind)) +
+                                 "; a shared object is never re-created (other labs use it): remove it by hand");
+      return note(Finding::State::conflict, path + "/kind", std::string(to_string(want.kind)),
+                  std::string(to_string(have->kind)));
+    }
+    auto diffs = kind_option_diffs(want, *have);
+    if (!diffs.empty()) {
+      // Changed under another lab's feet, or re-created: neither. The labs must agree.
+      for (const auto& d : diffs) {
+        m_plan.conflicts.push_back(what + " has " + d.field + " " + d.have + ", the file says " + d.want +
+                                   "; labs sharing it must declare it alike");
+        note(Finding::State::conflict, path + "/" + d.field, d.want, d.have);
+      }
+      return;
+    }
     diff_link_settings(node.name, ref, want, have);
   }
 
@@ -557,7 +610,7 @@ private:
     std::optional<std::string> have_master = have ? have->master : std::nullopt;
     // A port leaves a bridge that is deleted (and re-made): it joins again.
     if (have_master && m_gone.contains({node, *have_master})) have_master.reset();
-    if (want.master != have_master) {
+    if (want.master != have_master && !(want.shared && !want.master)) { // a shared object keeps another lab's master
       differ("master", want.master.value_or("(none)"), have_master.value_or("(none)"));
       m_create[p_master].push_back(SetMaster{ref, want.name, want.master, have_master});
     }
@@ -637,6 +690,7 @@ private:
       if (have) note(Finding::State::missing, path + "/addresses/" + c.str(), c.str());
       m_create[p_address].push_back(AddAddress{ref, want.name, c});
     }
+    if (want.shared) return; // a shared object's other addresses are other labs' (or the user's)
     for (const auto& c : have_addrs) {
       if (std::ranges::find(want.addresses, c) != want.addresses.end()) continue;
       note(Finding::State::extra, path + "/addresses/" + c.str(), {}, c.str());

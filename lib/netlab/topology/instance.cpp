@@ -47,6 +47,12 @@ std::expected<Topology, std::string> with_prefix(Topology topo, std::string_view
                              "' is kind external: its namespace is not the lab's, and two copies of the lab "
                              "would add the same interfaces to it; a lab with an external node cannot be "
                              "renamed (run it plain)");
+  for (const Node& n : topo.nodes)
+    for (const Interface& i : n.interfaces)
+      if (i.shared)
+        return std::unexpected("interface '" + i.name + "' of node '" + n.as_written() +
+                               "' is shared: it lives in the machine's host namespace, which a renamed copy of the "
+                               "lab does not use (its host node becomes a namespace of its own); run the lab plain");
   for (Node& n : topo.nodes) {
     if (n.file_name.empty()) n.file_name = n.name;
     put_prefix(n.name, prefix);

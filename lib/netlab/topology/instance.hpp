@@ -15,6 +15,9 @@
 // - addresses do not change (they are per namespace too);
 // - an `external` node cannot be renamed (its namespace is not the lab's, and
 //   two copies would add the same interfaces to it): such a lab is refused.
+// - a `shared: true` interface of the host node is refused too: it is meant to
+//   be the machine's host-namespace object every lab joins, which a renamed
+//   copy (its host node a namespace of its own) would silently not join.
 // The lab name of an instance is "<file's name>@<instance>"; '@' is allowed in
 // no file's name, so an instance's lab name never equals a plain lab's.
 #include <netlab/topology/model.hpp>

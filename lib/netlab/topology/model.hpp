@@ -93,6 +93,9 @@ struct Interface {
   std::optional<uint32_t> mtu;       ///< unset: kernel default, not compared
   std::optional<std::string> mac;    ///< lower-case "aa:bb:..", unset: not compared
   bool up = true;
+  /// Host node only: an object labs share on purpose (an uplink bridge). Tagged
+  /// k_shared_tag, not a lab's: `up` makes it if missing, no `down` deletes it.
+  bool shared = false;
   std::vector<Cidr> addresses;       ///< in file order
   std::optional<Impairment> impair;  ///< its own, or its link's (validate copies a link's impair to both ends)
   std::optional<TunOptions> tun;     ///< tun and tap

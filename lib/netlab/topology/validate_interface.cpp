@@ -16,10 +16,10 @@ constexpr std::array<std::string_view, 8> k_iface_kinds{"veth", "bridge", "dummy
 constexpr std::array<LinkKind, 8> k_iface_kind_values{LinkKind::veth, LinkKind::bridge,  LinkKind::dummy,
                                                       LinkKind::tun,  LinkKind::tap,     LinkKind::macvlan,
                                                       LinkKind::vxlan, LinkKind::vlan};
-constexpr std::array<std::string_view, 19> k_iface_keys{
-    "kind",   "addresses", "mtu",  "mac",  "master", "state",  "impair", "vlans", "user",   "group",
+constexpr std::array<std::string_view, 20> k_iface_keys{
+    "kind",   "addresses", "mtu",  "mac",  "master", "state",  "impair", "vlans", "shared", "user",   "group",
     "multi_queue", "parent", "mode", "id", "remote", "local", "dstport", "dev", "vlan_filtering"};
-constexpr std::size_t k_common_key_count = 8; // the first eight keys apply to every kind
+constexpr std::size_t k_common_key_count = 9; // the first nine keys apply to every kind (shared: checked in resolve)
 constexpr std::array<std::string_view, 5> k_macvlan_modes{"private", "vepa", "bridge", "passthru", "source"};
 constexpr std::array<std::string_view, 2> k_states{"up", "down"};
 
@@ -91,6 +91,10 @@ void parse_settings(Ctx& c, Interface& ifc, IfaceSrc& src, const RawNode& map) {
   if (auto f = field(map, "impair")) {
     ifc.impair = read_impairment(c.diags, *f);
     src.impair = f->mark;
+  }
+  if (auto f = field(map, "shared")) {
+    ifc.shared = read_bool(c.diags, *f).value_or(false);
+    if (ifc.shared) src.shared = f->mark;
   }
 }
 

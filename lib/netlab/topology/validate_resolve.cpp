@@ -119,6 +119,21 @@ void check_lower(Ctx& c, const Node& node, const Interface& ifc, const std::stri
                         " is not an interface of node " + quoted(node.name) + suggest(name, iface_names(node)));
 }
 
+/// `shared: true`: an object of the machine's host namespace that outlives every
+/// lab, so nothing of it may hang on one lab (a lower link, a veth's pair, an
+/// impairment a `down` would take off).
+void check_shared(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src, Mark at) {
+  const std::string what = "interface " + quoted(ifc.name) + " is shared: ";
+  if (node.kind != NodeKind::host)
+    return c.diags.error(at, what + "only interfaces of the kind host node can be shared (node " + quoted(node.name) +
+                                 " is not; a namespace's objects are its lab's)");
+  if (ifc.kind == LinkKind::veth)
+    return c.diags.error(at, what + "a veth end belongs to its link and goes with it; share a bridge the veth joins");
+  if (ifc.macvlan || ifc.vlan || (ifc.vxlan && ifc.vxlan->dev))
+    return c.diags.error(at, what + "it sits on another link (parent or dev), and only a link standing alone can be shared");
+  if (ifc.impair) return c.diags.error(src.impair.value_or(at), what + "'impair' is one lab's setting and a shared object outlives the lab");
+}
+
 void check_interface(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src) {
   if (!src.kind_given && !ifc.peer)
     c.diags.error(src.name, "interface " + quoted(ifc.name) + " has no kind and is in no link");
@@ -129,6 +144,7 @@ void check_interface(Ctx& c, const Node& node, const Interface& ifc, const Iface
   if (ifc.vlan && src.parent) check_lower(c, node, ifc, ifc.vlan->parent, "parent", *src.parent);
   if (ifc.vxlan && ifc.vxlan->dev && src.dev) check_lower(c, node, ifc, *ifc.vxlan->dev, "dev", *src.dev);
   check_vlans(c, node, ifc, src);
+  if (src.shared) check_shared(c, node, ifc, src, *src.shared);
 }
 
 /// The kernel numbers a bridge's ports 1..1023 (BR_MAX_PORTS 1024, port 0 unused):

@@ -18,7 +18,7 @@ struct IfaceSrc {
   bool kind_given = false;
   Mark kind;
   std::optional<Mark> master, parent, dev, impair;
-  std::optional<Mark> vlans, vlan_filtering;
+  std::optional<Mark> vlans, vlan_filtering, shared;
   std::vector<Mark> addresses; ///< parallel to Interface::addresses
 };
 
