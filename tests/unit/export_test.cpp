@@ -386,3 +386,24 @@ TEST_CASE("up --adopt tags hand-made namespaces and links that match, and accept
   CHECK(std::ranges::find(down, "- netns ns1") != down.end());
   CHECK(std::ranges::find(down, "- bridge host:br0") != down.end());
 }
+
+TEST_CASE("up --adopt never takes over a host bridge that also holds links the file does not name", "[export][adopt]") {
+  Topology t = parse(k_adopt_lab);
+  Lab lab = hand_made_lab(t);
+  // The machine's own uplink is a port of br0 too: adopting br0 would let `down` delete it.
+  ObservedLink uplink;
+  uplink.name = "eno1";
+  uplink.kind = LinkKind::other;
+  uplink.ifindex = 99;
+  uplink.master = "br0";
+  uplink.up = true;
+  lab.kernel.nodes.at("host").links.push_back(uplink);
+  lab.memory.adopt = true;
+  auto have = observe_lab(lab.kernel, t, lab.memory);
+  REQUIRE(have);
+  Plan p = diff(t, *have, lab.memory); // plan_lab refuses a plan with conflicts
+  REQUIRE(p.conflicts.size() == 1);
+  CHECK_THAT(p.conflicts.front(), Catch::Contains("br0") && Catch::Contains("whose ports the file all names"));
+  Lines planned = lines(p);
+  CHECK(std::ranges::find(planned, "~ host:br0 alias netlab:adopt (adopted: up --adopt)") == planned.end());
+}

@@ -194,9 +194,13 @@ private:
 
   void conflict(const std::string& path, const std::string& what, const std::string& alias) {
     const bool other_lab = alias.starts_with(k_owner_prefix);
-    const std::string hint = alias == k_shared_tag ? " (declare it 'shared: true' in the file to join it)"
-                             : other_lab         ? ""
-                                                 : " (rename it in the file, remove it by hand, or take it over: up --adopt)";
+    const std::string hint =
+        alias == k_shared_tag ? " (declare it 'shared: true' in the file to join it)"
+        : other_lab           ? ""
+        : m_memory.adopt      ? " (--adopt takes over only a link of the file's kind whose ports the file all names: "
+                                "a bridge that also holds the machine's own links stays the machine's; declare it "
+                                "'shared: true' to join it)"
+                              : " (rename it in the file, remove it by hand, or take it over: up --adopt)";
     m_plan.conflicts.push_back(what + " already exists and is " + owner_text(alias) + way_out(alias) + "; lab '" +
                                m_want.name + "' will not touch it" + hint);
     note(Finding::State::conflict, path, "owned by lab '" + m_want.name + "'", owner_text(alias));
@@ -243,11 +247,23 @@ private:
   bool adoptable_link(const std::string& node, const ObservedLink& l) const {
     if (!l.alias.empty() || l.kind == LinkKind::loopback) return false;
     if (ns_ours(node) || pending(node, l)) return true;
-    if (m_memory.adopt) // --adopt: a link the file declares, of the same kind
+    if (m_memory.adopt) // --adopt: a link the file declares, of the same kind, with no port the file does not name
       if (const Node* n = m_want.find_node(node))
-        if (const Interface* i = n->find_interface(l.name); i && i->kind == l.kind) return true;
+        if (const Interface* i = n->find_interface(l.name); i && i->kind == l.kind && !has_foreign_ports(node, l.name))
+          return true;
     auto peer = find_peer(node, l);
     return peer && ns_ours(peer->first);
+  }
+
+  /// Whether `master` in `node` has a port the file does not declare: a bridge that
+  /// also holds the machine's own uplink is never adopted (`down` would delete it).
+  bool has_foreign_ports(const std::string& node, const std::string& master) const {
+    auto it = m_have.nodes.find(node);
+    const Node* n = m_want.find_node(node);
+    if (it == m_have.nodes.end() || !n) return false;
+    return std::ranges::any_of(it->second.links, [&](const ObservedLink& port) {
+      return port.master == master && !n->find_interface(port.name);
+    });
   }
 
   /// An untagged link the intent of an interrupted run named (LabState::pending_links).
@@ -735,6 +751,9 @@ private:
 
   /// --adopt: a route not made by netlab that is what the file asks for.
   const ObservedRoute* adopted_route(const std::string& node, const ObservedRoute& w) const {
+    // Never the machine's own routes: an adopted route is deleted by `down`.
+    const Node* n = m_want.find_node(node);
+    if (!m_memory.adopt || !n || n->kind == NodeKind::host) return nullptr;
     auto it = m_foreign_routes.find(node);
     if (it == m_foreign_routes.end()) return nullptr;
     auto found = std::ranges::find_if(it->second, [&](const ObservedRoute& h) { return route_matches(w, h); });
