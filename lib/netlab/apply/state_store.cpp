@@ -453,7 +453,7 @@ Expected<RunLock> RunLock::watcher(const std::string& lab) {
   if (!root) return std::unexpected(root.error());
   auto locks = open_dir(root->get(), ".locks", under_root(".locks"), true);
   if (!locks) return std::unexpected(locks.error());
-  const std::string name = lab + "@watch";
+  const std::string name = lab + "#watch";
   auto fd = open_lock_file(locks->get(), name, under_root(".locks/" + name));
   if (!fd) return std::unexpected(fd.error());
   if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
@@ -471,7 +471,7 @@ std::optional<std::string> lab_watcher(const std::string& lab) {
     if (!root || !*root) return std::nullopt;
     auto locks = open_dir(root->get(), ".locks", under_root(".locks"), false);
     if (!locks || !*locks) return std::nullopt;
-    UniqueFd fd(::openat(locks->get(), (lab + "@watch").c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd fd(::openat(locks->get(), (lab + "#watch").c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!fd) return std::nullopt;
     if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt; // nobody holds it
     if (errno != EWOULDBLOCK || lock_pid(fd.get()) == ::getpid()) return std::nullopt;

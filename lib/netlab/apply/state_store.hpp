@@ -81,7 +81,7 @@ public:
   /// (host-namespace objects and namespace names are shared by all labs).
   static Expected<RunLock> global(const LockWait& wait);
 
-  /// The lab's watcher lock, /run/netlab/.locks/<lab>@watch ('@' is in no lab name),
+  /// The lab's watcher lock, /run/netlab/.locks/<lab>#watch ('#' is in no lab name; '@' is, in LAB@INSTANCE),
   /// held by `netlab watch` for as long as it runs. Never waits: fails (exit 1)
   /// naming the pid of the watcher that holds it.
   static Expected<RunLock> watcher(const std::string& lab);
