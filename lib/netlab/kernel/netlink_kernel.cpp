@@ -26,6 +26,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -348,13 +349,19 @@ Expected<void> NetlinkKernel::open_handles(const std::vector<NsRef>& refs) {
     std::vector<std::jthread> openers;
     for (unsigned t = 0; t < reader_threads(refs.size()); ++t)
       openers.emplace_back([&] {
-        for (size_t i; (i = next.fetch_add(1)) < refs.size();) opened[i] = open_handle_here(refs[i]);
+        for (size_t i; (i = next.fetch_add(1)) < refs.size();) {
+          try {
+            opened[i] = open_handle_here(refs[i]);
+          } catch (const std::exception& e) { // bad_alloc: not out of a thread of ours
+            opened[i] = fail_in(where(refs[i]), e.what());
+          }
+        }
       });
   }
-  for (size_t i = 0; i < refs.size(); ++i) {
-    if (!*opened[i]) return std::unexpected(opened[i]->error());
-    m_handles.insert_or_assign(ns_key(refs[i]), std::move(**opened[i]));
-  }
+  // What could not be opened here (a namespace deleted since it was listed) is
+  // left to the one-by-one path, which tells a namespace gone from an error.
+  for (size_t i = 0; i < refs.size(); ++i)
+    if (*opened[i]) m_handles.insert_or_assign(ns_key(refs[i]), std::move(**opened[i]));
   return {};
 }
 

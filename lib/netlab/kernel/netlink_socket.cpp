@@ -6,6 +6,7 @@
 #include <netlink/errno.h>
 #include <netlink/cache.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <linux/if.h>
@@ -180,10 +181,13 @@ Expected<NlCachePtr> NlSocket::dump_routes(RouteDump which) {
       break;
     }
     rc = dump_into(m_sock.get(), cache.get(), msg.get());
-    // A kernel without IPv6 has no such family to dump.
-    if (family == AF_INET6 && (rc == -NLE_AF_NOSUPPORT || rc == -NLE_OPNOTSUPP || rc == -NLE_OBJ_NOTFOUND)) rc = 0;
+    // No main table yet (a namespace with no IPv4 route at all: ENOENT, "FIB table
+    // does not exist"), or a kernel without IPv6: nothing to dump.
+    if (rc == -NLE_OBJ_NOTFOUND || (family == AF_INET6 && (rc == -NLE_AF_NOSUPPORT || rc == -NLE_OPNOTSUPP))) rc = 0;
   }
-  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
+  // A socket left strict would have libnl's address dumps (an rtgenmsg header) refused.
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off) != 0)
+    return fail("dump routes: strict checking off: " + errno_text(errno));
   if (rc < 0) return fail("dump routes: " + nl_error_text(rc));
   return cache;
 }
