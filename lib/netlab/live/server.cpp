@@ -6,9 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -19,6 +21,10 @@ struct LiveServer::Impl {
   httplib::Server http;
   std::jthread thread;
   int port = 0;
+  /// Host headers a loopback server answers (empty: any, with --allow-remote): a
+  /// page of another site that resolves its own name to 127.0.0.1 (DNS
+  /// rebinding) sends its own name, and is refused.
+  std::vector<std::string> hosts;
   std::mutex mutex;
   std::condition_variable changed;
   std::string state = "{}"; ///< the last published document
@@ -45,6 +51,13 @@ LiveServer::LiveServer(std::string page) : m(std::make_unique<Impl>()) {
   // An idle keep-alive connection is looked at this often: stop() waits no longer for it.
   m->http.set_keep_alive_timeout(1);
   Impl* self = m.get();
+  m->http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
+    if (self->hosts.empty() || std::ranges::find(self->hosts, req.get_header_value("Host")) != self->hosts.end())
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 421; // Misdirected Request
+    res.set_content("netlab graph --serve answers only requests addressed to it\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   m->http.Get("/", [self](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     res.set_content(self->page, "text/html; charset=utf-8");
@@ -89,6 +102,10 @@ Expected<void> LiveServer::bind(const ListenAddress& where) {
     if (!m->http.bind_to_port(where.host, where.port))
       return fail("cannot listen on " + name + ": " + errno_text(errno));
     m->port = where.port;
+  }
+  if (where.loopback) {
+    const std::string port = ":" + std::to_string(m->port);
+    m->hosts = {address + port, "localhost" + port, "127.0.0.1" + port, "[::1]" + port};
   }
   return {};
 }
