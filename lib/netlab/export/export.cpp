@@ -412,7 +412,8 @@ ExportResult export_topology(const ExportInput& in, const ExportOptions& opt) {
 std::string export_yaml(const ExportResult& r) {
   // One comment line each, whatever a rule's text holds.
   auto line = [](std::string text) {
-    std::ranges::replace_if(text, [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    // Names come from the kernel: no control character reaches a terminal (ESC, CR, NL...).
+    std::ranges::replace_if(text, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, ' ');
     return text;
   };
   std::string out = "# written by netlab export from the live kernel\n";

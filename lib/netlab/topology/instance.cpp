@@ -65,17 +65,16 @@ std::expected<Topology, std::string> with_prefix(Topology topo, std::string_view
     put_prefix(l.a.node, prefix);
     put_prefix(l.b.node, prefix);
   }
-  for (Check& c : topo.checks) {
+  // Every node a check names: the lab's own and each exercise's.
+  auto prefix_check = [&](Check& c) {
     put_prefix(c.from, prefix);
     if (c.listen) put_prefix(*c.listen, prefix);
     if (c.type == Check::Type::peer) put_prefix(c.peer_is.node, prefix);
-  }
+  };
+  for (Check& c : topo.checks) prefix_check(c);
   for (Exercise& e : topo.exercises) {
     for (Breakage& b : e.start) put_prefix(b.node, prefix);
-    for (Check& c : e.checks) {
-      put_prefix(c.from, prefix);
-      if (c.listen) put_prefix(*c.listen, prefix);
-    }
+    for (Check& c : e.checks) prefix_check(c);
   }
   topo.prefix.insert(0, prefix);
   return topo;

@@ -163,6 +163,8 @@ void resolve_breakage(Ctx& c, const Breakage& b, Mark node_mark) {
   case T::link_down:
     if (!b.iface.empty() && !node->find_interface(b.iface))
       c.diags.error(b.mark, where + " has no interface " + quoted(b.iface));
+    else if (const Interface* i = b.iface.empty() ? nullptr : node->find_interface(b.iface); i && i->shared)
+      c.diags.error(b.mark, quoted(b.iface) + " is shared with other labs: an exercise cannot set it down");
     break;
   case T::remove_route:
     if (b.to && std::ranges::none_of(node->routes, [&](const Route& r) { return start_route_matches(r, *b.to); }))
@@ -174,6 +176,11 @@ void resolve_breakage(Ctx& c, const Breakage& b, Mark node_mark) {
       return (b.iface.empty() || i.name == b.iface) && std::ranges::find(i.addresses, *b.address) != i.addresses.end();
     });
     if (!found) c.diags.error(b.mark, where + " declares no address " + b.address->str());
+    bool on_shared = std::ranges::any_of(node->interfaces, [&](const Interface& i) {
+      return i.shared && (b.iface.empty() || i.name == b.iface) &&
+             std::ranges::find(i.addresses, *b.address) != i.addresses.end();
+    });
+    if (on_shared) c.diags.error(b.mark, b.address->str() + " is on a shared interface: an exercise cannot remove it");
     break;
   }
   case T::sysctl:
@@ -201,6 +208,8 @@ void resolve_exercises(Ctx& c) {
       if (src.checks[k].from) (void)exercise_node_ref(c, "from", ex.checks[k].from, *src.checks[k].from);
       if (src.checks[k].listen && ex.checks[k].listen)
         (void)exercise_node_ref(c, "listen", *ex.checks[k].listen, *src.checks[k].listen);
+      if (ex.checks[k].type == Check::Type::peer && src.checks[k].from)
+        (void)exercise_node_ref(c, "is", ex.checks[k].peer_is.node, *src.checks[k].from);
     }
     if (ex.checks.empty() && c.topo.checks.empty())
       c.diags.error(ex.mark, "an exercise needs 'checks' (the lab has none to reuse)");
