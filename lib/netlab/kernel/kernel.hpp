@@ -52,11 +52,11 @@ public:
     }
     return out;
   }
-  /// The index of link `name` in `ns` now, or nothing if there is none (a quick
-  /// look at one link, where observe() reads the whole namespace).
   /// Every later observe() also reads what ObserveRequest::kernel_view asks for
   /// (the live graph's whole view of each namespace); a kernel without it ignores this.
   virtual void read_kernel_view(bool /*on*/) {}
+  /// The index of link `name` in `ns` now, or nothing if there is none (a quick
+  /// look at one link, where observe() reads the whole namespace).
   virtual std::optional<int> link_index(const NsRef& ns, const std::string& name) {
     auto seen = observe(ns, {});
     const ObservedLink* l = seen ? seen->find_link(name) : nullptr;

@@ -93,12 +93,12 @@ bool missing_driver(const NlError& e) {
   return e.code == EOPNOTSUPP || e.text.find("Unknown device type") != std::string::npos;
 }
 
-/// Which namespace a handle is: its cookie (Linux 5.14+), unique while the
-/// machine runs; else the inode of its namespace file, which a namespace made
-/// after this one is gone may get again.
 /// From this many namespaces on, observe_many opens and reads them on several threads.
 constexpr size_t k_concurrent_min = 32;
 
+/// Which namespace a handle is: its cookie (Linux 5.14+), unique while the
+/// machine runs; else the inode of its namespace file, which a namespace made
+/// after this one is gone may get again.
 uint64_t namespace_id(const NsHandle& h) {
   uint64_t cookie = 0;
   socklen_t len = sizeof cookie;
