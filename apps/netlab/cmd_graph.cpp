@@ -93,9 +93,7 @@ int run_serve(const GraphArgs& args, Globals& g) {
                         "kernel state; add --allow-remote to serve it anyway", ExitCode::usage});
   std::string file = args.file;
   if (file.empty()) {
-    if (auto ok = check_lab_name(args.lab); !ok) return report(ok.error());
-    if (auto ok = instance_from_lab(args.lab, g); !ok) return report(ok.error());
-    auto found = file_of_lab(args.lab);
+    auto found = file_of_lab(args.lab, g);
     if (!found) return report(found.error());
     file = *found;
   }

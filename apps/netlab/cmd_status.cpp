@@ -64,9 +64,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   }
   std::string file = o.file;
   if (file.empty()) {
-    if (auto ok = check_lab_name(o.lab); !ok) return report(ok.error());
-    if (auto ok = instance_from_lab(o.lab, g); !ok) return report(ok.error());
-    auto found = file_of_lab(o.lab);
+    auto found = file_of_lab(o.lab, g);
     if (!found) return report(found.error());
     file = *found;
   }

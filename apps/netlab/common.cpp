@@ -142,7 +142,9 @@ namespace {
 extern "C" void on_stop_signal(int sig) { request_stop(sig); }
 } // namespace
 
-Expected<std::string> file_of_lab(const std::string& lab) {
+Expected<std::string> file_of_lab(const std::string& lab, Globals& g) {
+  if (auto ok = check_lab_name(lab); !ok) return std::unexpected(ok.error());
+  if (auto ok = instance_from_lab(lab, g); !ok) return std::unexpected(ok.error());
   std::error_code ec;
   if (std::string copy = lab_topology_path(lab); std::filesystem::exists(copy, ec)) return copy;
   auto memory = load_lab_state(lab);

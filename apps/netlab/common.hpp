@@ -73,8 +73,9 @@ Expected<void> check_host_netns(const LabState& memory, const Globals& g);
 Expected<void> check_lab_name(const std::string& lab);
 
 /// The file `-l LAB` stands for (status, graph --serve): the copy kept in the state
-/// dir by `up`, else (a state dir from an older netlab) the path it was brought up from.
-Expected<std::string> file_of_lab(const std::string& lab);
+/// dir by `up`, else (a state dir from an older netlab) the path it was brought up
+/// from. Checks LAB's name first, and sets g.instance from a LAB@INSTANCE.
+Expected<std::string> file_of_lab(const std::string& lab, Globals& g);
 
 /// "+ veth ns1:vethB <-> host:vethA" (coloured with `paint`) and, with explain, the commands under it.
 void print_action(const Action& a, bool explain, bool paint = false);
