@@ -6,20 +6,6 @@
 namespace netlab {
 namespace {
 
-std::string html_text(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += ch;
-    }
-  }
-  return out;
-}
-
 void replace_all(std::string& text, std::string_view what, const std::string& with) {
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
     text.replace(at, what.size(), with);
@@ -33,7 +19,7 @@ Expected<std::string> live_page(const Topology& topo) {
   // Graphviz writes an XML declaration and a DOCTYPE first: inside HTML only <svg> belongs.
   const auto start = svg->find("<svg");
   std::string page(k_live_page_html);
-  replace_all(page, "<!--NETLAB_LAB-->", html_text(topo.name));
+  replace_all(page, "<!--NETLAB_LAB-->", html_escape(topo.name));
   replace_all(page, "<!--NETLAB_SVG-->", start == std::string::npos ? *svg : svg->substr(start));
   return page;
 }

@@ -67,20 +67,6 @@ Expected<std::string> render_with_graphviz(const std::string& dot, const char* f
   return out;
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += ch;
-    }
-  }
-  return out;
-}
-
 // The SVG without its XML prolog and DOCTYPE, fit to sit inside an HTML body.
 std::string inline_svg(const std::string& svg) {
   auto start = svg.find("<svg");
@@ -116,6 +102,20 @@ Expected<std::string> render_image(const Topology& topo, ImageFormat format) {
   }
   }
   return fail("unknown image format");
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    default: out += ch;
+    }
+  }
+  return out;
 }
 
 } // namespace netlab

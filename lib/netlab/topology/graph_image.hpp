@@ -23,4 +23,7 @@ inline bool is_binary(ImageFormat f) { return f == ImageFormat::png; }
 /// only if the library cannot lay out or render, e.g. a missing plugin.
 Expected<std::string> render_image(const Topology& topo, ImageFormat format);
 
+/// `s` with & < > " escaped, for HTML text and attribute values.
+std::string html_escape(std::string_view s);
+
 } // namespace netlab
