@@ -67,7 +67,7 @@ _netlab() {
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
             -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
-            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name | --listen | --interval) ((i++)) ;;
+            --junit | --format | --color | --lang | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name | --listen | --interval) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $verb ]]; then
@@ -91,6 +91,7 @@ _netlab() {
         --format) COMPREPLY=($(compgen -W "mermaid dot svg png html" -- "$cur")); return ;;
         -o | --output) _filedir; return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+        --lang) COMPREPLY=($(compgen -W "en zh" -- "$cur")); return ;; # the shipped labs' languages
         --junit) _filedir xml; return ;;
         -f | --file) _filedir '@(yaml|yml)'; return ;;
         -w | --write) _filedir '@(pcapng|pcap)'; return ;;

@@ -18,7 +18,7 @@ function __netlab_verb
             continue
         end
         switch $t
-            case -f --file -l --lab --junit --format --color -w --write --filter -c --count --duration --nodes -i --instance
+            case -f --file -l --lab --junit --format --color --lang -w --write --filter -c --count --duration --nodes -i --instance
                 set skip 1
             case '-*'
             case '*'
@@ -124,7 +124,7 @@ function __netlab_capture_ifs
             case -l --lab
                 set file /run/netlab/$tokens[(math $i + 1)]/topology.yaml
                 set skip 1
-            case -w --write --filter -c --count --duration --color -i --instance
+            case -w --write --filter -c --count --duration --color --lang -i --instance
                 set skip 1
             case '-*'
             case '*'
@@ -157,7 +157,7 @@ function __netlab_exercise_word
             continue
         end
         switch $t
-            case --junit --wait --color
+            case --junit --wait --color --lang
                 set skip 1
             case '-*'
             case '*'
@@ -200,3 +200,5 @@ complete -c netlab -n '__netlab_verb_is export' -l name -x
 complete -c netlab -n '__netlab_verb_is export' -s o -l output -r -F
 complete -c netlab -n '__netlab_verb_is graph' -l listen -x -a '127.0.0.1:8080 127.0.0.1:0 \[::1\]:8080'
 complete -c netlab -n '__netlab_verb_is graph' -l interval -x
+# Any verb: the language of the lab's texts (the shipped labs have these two).
+complete -c netlab -l lang -x -a 'en zh'

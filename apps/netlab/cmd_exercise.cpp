@@ -58,29 +58,31 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 int list_exercises(const Topology& topo, const Globals& g) {
   if (g.json) {
+    // Each task in g.lang (or the version closest to it); "lang" says which was asked for.
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < topo.exercises.size(); ++i) {
       const Exercise& ex = topo.exercises[i];
       nlohmann::json start = nlohmann::json::array();
       for (const auto& b : ex.start) start.push_back(describe(b));
-      list.push_back({{"number", i + 1}, {"name", ex.name}, {"task", ex.task}, {"start", start},
+      list.push_back({{"number", i + 1}, {"name", ex.name}, {"task", ex.task.in(g.lang)}, {"start", start},
                       {"checks", exercise_checks(topo, ex).size()}, {"hints", ex.hints.size()}});
     }
-    print_json({{"lab", topo.name}, {"exercises", list}});
+    print_json({{"lab", topo.name}, {"lang", g.lang}, {"exercises", list}});
     return 0;
   }
   if (topo.exercises.empty()) std::printf("lab '%s' has no exercises\n", topo.name.c_str());
   for (std::size_t i = 0; i < topo.exercises.size(); ++i) {
     const Exercise& ex = topo.exercises[i];
     std::printf("%zu  %s%s%s\n", i + 1, ex.name.empty() ? "" : ex.name.c_str(), ex.name.empty() ? "" : ": ",
-                first_line(ex.task).c_str());
+                first_line(ex.task.in(g.lang)).c_str());
   }
   return 0;
 }
 
-void print_task(const Topology& topo, const Exercise& ex, std::size_t number) {
-  std::printf("\n%s of lab '%s':\n%s%s", exercise_title(ex, number).c_str(), topo.name.c_str(), ex.task.c_str(),
-              ex.task.ends_with('\n') ? "" : "\n");
+void print_task(const Topology& topo, const Exercise& ex, std::size_t number, const std::string& lang) {
+  const std::string& task = ex.task.in(lang);
+  std::printf("\n%s of lab '%s':\n%s%s", exercise_title(ex, number).c_str(), topo.name.c_str(), task.c_str(),
+              task.ends_with('\n') ? "" : "\n");
   std::printf("When it works: netlab exercise check %s (a hint per failed attempt)\n", topo.source_path.c_str());
 }
 
@@ -107,13 +109,14 @@ int run_start(const ExerciseOptions& o, Globals& g) {
       [&](const Plan& plan) { printer.start(plan); });
   printer.finish();
   if (!result) return report(result.error());
-  const nlohmann::json extra{{"exercise", {{"number", n}, {"name", ex.name}, {"task", ex.task}}}};
+  const nlohmann::json extra{{"exercise", {{"number", n}, {"name", ex.name}, {"task", ex.task.in(g.lang)}}},
+                             {"lang", g.lang}};
   int rc = finish_reconcile(topo.name, *result, g, "", &extra);
   if (rc != 0) return rc;
   keep_topology_copy(topo); // the solution: `status -l` compares with it
   if (auto saved = save_exercise_state(topo.name, ExerciseState{n, ex.name, 0, false}); !saved)
     return report(saved.error());
-  if (!g.json && !g.quiet) print_task(topo, ex, n);
+  if (!g.json && !g.quiet) print_task(topo, ex, n, g.lang);
   return 0;
 }
 
@@ -131,10 +134,12 @@ Expected<std::vector<std::string>> differences(const Topology& topo) {
 }
 
 nlohmann::json check_doc(const Topology& topo, const ExerciseState& st, const std::vector<CheckResult>& results,
-                         const std::optional<std::string>& hint, const std::vector<std::string>* diffs) {
+                         const std::optional<std::string>& hint, const std::vector<std::string>* diffs,
+                         const std::string& lang) {
   nlohmann::json doc = checks_json(topo.name, results);
   const Exercise& ex = topo.exercises[st.number - 1];
-  doc["exercise"] = {{"number", st.number}, {"name", ex.name}, {"task", ex.task}};
+  doc["exercise"] = {{"number", st.number}, {"name", ex.name}, {"task", ex.task.in(lang)}};
+  doc["lang"] = lang;
   doc["solved"] = st.solved;
   doc["attempts"] = st.attempts;
   doc["hint"] = hint ? nlohmann::json(*hint) : nlohmann::json(nullptr);
@@ -179,7 +184,7 @@ int run_check_exercise(const ExerciseOptions& o, Globals& g) {
     ++st.attempts;
     if (!ex.hints.empty()) {
       std::size_t k = std::min<std::size_t>(st.attempts, ex.hints.size());
-      hint = "hint " + std::to_string(k) + " of " + std::to_string(ex.hints.size()) + ": " + ex.hints[k - 1];
+      hint = "hint " + std::to_string(k) + " of " + std::to_string(ex.hints.size()) + ": " + ex.hints[k - 1].in(g.lang);
     }
   }
   if (auto saved = save_exercise_state(topo->name, st); !saved) log_line(LogLevel::warn, saved.error().message);
@@ -190,7 +195,7 @@ int run_check_exercise(const ExerciseOptions& o, Globals& g) {
     diffs = std::move(*d);
   }
   if (g.json)
-    print_json(check_doc(*topo, st, results, hint, diffs ? &*diffs : nullptr));
+    print_json(check_doc(*topo, st, results, hint, diffs ? &*diffs : nullptr, g.lang));
   else
     print_check_text(ex, st, results, hint, diffs ? &*diffs : nullptr, g);
   std::fflush(stdout);

@@ -22,6 +22,10 @@ int finish_reconcile(const std::string& lab, const ReconcileReport& r, const Glo
                      const nlohmann::json* extra) {
   if (g.json) {
     nlohmann::json doc = reconcile_json(lab, r);
+    if (!message.empty()) {
+      doc["message"] = message;
+      doc["lang"] = g.lang;
+    }
     if (extra) doc.update(*extra);
     print_json(std::move(doc));
   }
@@ -95,7 +99,7 @@ int run_up(const UpOptions& o, Globals& g) {
                           [&](const Plan& plan) { printer.start(plan); });
   printer.finish();
   if (!result) return report(result.error());
-  int rc = finish_reconcile(lab->topo.name, *result, g, lab->topo.message);
+  int rc = finish_reconcile(lab->topo.name, *result, g, lab->topo.message.in(g.lang));
   if (rc == 0) keep_topology_copy(lab->topo);
   if (rc == 0 && running && o.repair)
     if (auto removed = remove_exercise_state(lab->topo.name); !removed) return report(removed.error());

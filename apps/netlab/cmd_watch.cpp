@@ -57,7 +57,7 @@ std::variant<LabState, int> bring_up(LabSession& lab, const WatchCliOptions& o, 
   }
   for (const auto& f : result->unconverged) report_error("applied, but the kernel still differs: " + format_finding(f));
   if (!g.json && !g.quiet) std::printf("%s\n", summary_line(result->plan.actions.size(), result->elapsed_ms).c_str());
-  const std::string& message = lab.topo.message;
+  const std::string& message = lab.topo.message.in(g.lang);
   if (!g.json && !g.quiet && !message.empty())
     std::printf("\n%s%s\n", message.c_str(), message.ends_with('\n') ? "" : "\n");
   keep_topology_copy(lab.topo);

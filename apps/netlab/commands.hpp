@@ -14,6 +14,8 @@ struct Globals {
   int verbose = 0;      ///< -v count
   bool quiet = false;   ///< only errors
   std::string color = "auto"; ///< --color: auto, always or never
+  std::string lang_flag;      ///< --lang CODE as given (normalised), "" when not given
+  std::string lang = "en";    ///< the language of the lab's texts: --lang, else the locale (choose_language)
   bool paint = false;   ///< colour stdout (from --color, NO_COLOR and whether stdout is a terminal)
   bool tty = false;     ///< stdout is a terminal
   int exit_code = 0;    ///< set by the verb's callback

@@ -124,7 +124,8 @@ int report_interrupted(const ApplyResult& r);
 void keep_topology_copy(const Topology& topo);
 
 /// Prints the outcome of an up-like run (the JSON document, the failure or undo,
-/// the summary and `message`); returns the exit code. `extra`: keys added to the JSON document.
+/// the summary and `message`, the lab's message in g.lang: with --json it is the
+/// document's "message", with "lang"); returns the exit code. `extra`: keys added to the JSON document.
 int finish_reconcile(const std::string& lab, const ReconcileReport& r, const Globals& g, const std::string& message,
                      const nlohmann::json* extra = nullptr);
 

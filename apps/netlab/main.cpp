@@ -5,6 +5,7 @@
 #include <netlab/report/terminal.hpp>
 #include <netlab/util/caps.hpp>
 #include <netlab/util/error.hpp>
+#include <netlab/util/language.hpp>
 #include <netlab/util/log.hpp>
 #include <netlab/util/suggest.hpp>
 
@@ -35,7 +36,19 @@ bool unprivileged(const CLI::App& verb) {
   return name == "validate" || (name == "graph" && verb.count("--serve") == 0);
 }
 
-/// --json, -v, -q and --color on `cmd`: given before or after the verb, they mean the same.
+/// --lang's check: a language code or locale name, kept in the file's form ("zh_CN.UTF-8" -> "zh-CN").
+CLI::Validator language_code() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        auto code = language_of_locale(value);
+        if (!code) return "'" + value + "' is not a language code (like en, zh or zh-CN)";
+        value = *code;
+        return {};
+      },
+      "");
+}
+
+/// --json, -v, -q, --color and --lang on `cmd`: given before or after the verb, they mean the same.
 void add_common_flags(CLI::App& cmd, Globals& g) {
   cmd.add_flag("--json", g.json, "Machine-readable output on stdout (errors stay on stderr)");
   cmd.add_flag_function(
@@ -44,6 +57,11 @@ void add_common_flags(CLI::App& cmd, Globals& g) {
   cmd.add_flag("-q,--quiet", g.quiet, "Only errors");
   cmd.add_option("--color", g.color, "Colour the output: auto (a terminal without NO_COLOR), always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd.add_option("--lang", g.lang_flag,
+                 "Language of the lab's texts (message, exercise tasks and hints), like en or zh; default: "
+                 "from LC_ALL, LC_MESSAGES or LANG, else en")
+      ->type_name("CODE")
+      ->transform(language_code());
 }
 
 std::vector<std::string_view> verb_names(const CLI::App& app) {
@@ -58,7 +76,7 @@ int verb_index(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--") return 0;
-    if (a == "--color") {
+    if (a == "--color" || a == "--lang") {
       ++i;
       continue;
     }
@@ -111,6 +129,8 @@ void prepare(CLI::App& app, Globals& g) {
                                  : LogLevel::warn);
   g.paint = use_color(parse_color_mode(g.color), ::isatty(STDOUT_FILENO) != 0, std::getenv("NO_COLOR"));
   g.tty = ::isatty(STDOUT_FILENO) != 0;
+  g.lang = choose_language(g.lang_flag.empty() ? std::nullopt : std::optional<std::string>(g.lang_flag),
+                           LocaleEnv{std::getenv("LC_ALL"), std::getenv("LC_MESSAGES"), std::getenv("LANG")});
   for (const auto* verb : app.get_subcommands()) {
     if (unprivileged(*verb) || has_admin_capabilities()) continue;
     report_error("netlab " + verb->get_name() + " needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)");

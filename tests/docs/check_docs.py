@@ -20,6 +20,8 @@ What a document shows, and what is checked:
   say what that file says: keys it leaves out are fine, but every key it shows
   has the file's value and every list the file's items, all of them unless
   the block marks itself shortened (a `# ...` or `alike` comment), then in order.
+  A text the file gives per language ({en: ..., zh: ...}) may be shown as a
+  plain string: its English version.
 * a path into a build tree (`build/release/apps/netlab`) names a file that
   the build makes (checked against BUILD_DIR).
 
@@ -124,6 +126,8 @@ def steps_of(doc, source_dir):
 
 def shown_in(shown, real, shortened, where):
     """Why the yaml value `shown` does not say what `real` says ("" if it does)."""
+    if isinstance(shown, str) and isinstance(real, dict) and isinstance(real.get("en"), str):
+        real = real["en"]  # a text in several languages, shown in English
     if isinstance(shown, dict):
         if not isinstance(real, dict):
             return f"{where}: the file has {real!r}"

@@ -66,6 +66,10 @@ mapfile -t got < <(complete_words "$exe" capture lab.yaml ns-a:v1 -w out.pcapng 
 expect_in ns-b:v2 "capture FILE NODE:IF NODE:IF" "${got[@]}"
 mapfile -t got < <(complete_words "$exe" graph --format "")
 expect_in dot "graph --format" "${got[@]}"
+mapfile -t got < <(complete_words "$exe" --lang "")
+expect_in zh "--lang CODE" "${got[@]}"
+mapfile -t got < <(NETLAB_PATH=$src/topologies complete_words "$exe" --lang zh exercise list "")
+expect_in loopback "--lang zh exercise list FILE (CODE is no verb)" "${got[@]}"
 
 # Labs: a stand-in binary whose `list` prints what netlab list prints.
 cat >"$tmp/netlab" <<STUB

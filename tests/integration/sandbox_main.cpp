@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
     }
     own_tmp = true;
     setenv("TMPDIR", tmp_dir, 1);
+    // The tests read netlab's English texts: a machine whose locale is another
+    // language would get the lab's message in it (netlab --lang). A test of
+    // the languages sets them on its command line.
+    for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"}) unsetenv(var);
   }
   int failed = nltest::run_catch(argc, argv);
   if (own_tmp && umount2(tmp_dir, MNT_DETACH) == 0) rmdir(tmp_dir);

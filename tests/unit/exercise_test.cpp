@@ -79,7 +79,7 @@ TEST_CASE("exercises: parsed with their start, checks and hints", "[exercise]") 
   Topology t = parse(k_lab);
   REQUIRE(t.exercises.size() == 2);
   CHECK(t.exercises[0].name == "lo");
-  CHECK(t.exercises[0].hints == std::vector<std::string>{"one", "two"});
+  CHECK(t.exercises[0].hints == std::vector<Text>{Text("one"), Text("two")});
   CHECK(t.checks.size() == 1); // an exercise's checks are its own
   CHECK(exercise_checks(t, t.exercises[0]).size() == 1);
   CHECK(exercise_checks(t, t.exercises[1]).front().from == "ns2");

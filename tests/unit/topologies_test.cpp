@@ -69,3 +69,30 @@ TEST_CASE("the default lab has the shape the README describes", "[topologies]") 
   }
   CHECK(topo->links.size() == 3);
 }
+
+TEST_CASE("every shipped lab's texts are in English and Chinese", "[topologies][language]") {
+  // The tutorials the labs follow are Chinese: message, tasks and hints each have both.
+  auto has_both = [](const Text& t) {
+    auto has = [&](std::string_view lang) {
+      return std::ranges::any_of(t.versions, [&](const auto& v) { return v.first == lang && !v.second.empty(); });
+    };
+    return has("en") && has("zh");
+  };
+  for (const auto& file : shipped_topologies()) {
+    SECTION(file.filename().string()) {
+      auto raw = load_file(file.string());
+      REQUIRE(raw.has_value());
+      auto topo = validate(*raw);
+      REQUIRE(topo.has_value());
+      CHECK(has_both(topo->message));
+      for (const auto& ex : topo->exercises) {
+        INFO(ex.name);
+        CHECK(has_both(ex.task));
+        for (const auto& hint : ex.hints) {
+          INFO(hint.in("en"));
+          CHECK(has_both(hint));
+        }
+      }
+    }
+  }
+}

@@ -79,7 +79,7 @@ TEST_CASE("a good topology resolves into the model", "[validate]") {
   Topology t = valid(k_bridge_nat);
   CHECK(t.name == "bridge-nat");
   CHECK(t.source_path == "t.yaml");
-  CHECK(t.message == "ns1..ns3 share mybridge");
+  CHECK(t.message == Text("ns1..ns3 share mybridge"));
   REQUIRE(t.nodes.size() == 4);
   CHECK(t.host_node() == &t.nodes[0]);
 

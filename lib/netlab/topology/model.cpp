@@ -1,4 +1,7 @@
 #include <netlab/topology/model.hpp>
+#include <netlab/util/language.hpp>
+
+#include <algorithm>
 
 namespace netlab {
 
@@ -25,6 +28,32 @@ std::string_view to_string(NodeKind k) {
   case NodeKind::external: return "external";
   }
   return "netns";
+}
+
+namespace {
+
+const std::string k_no_text;
+
+/// The index of the version a reader of `lang` sees (`versions` not empty).
+std::size_t version_for(const Text& t, std::string_view lang) {
+  std::vector<std::string> codes;
+  codes.reserve(t.versions.size());
+  for (const auto& v : t.versions) codes.push_back(v.first);
+  return best_language(lang, codes);
+}
+
+} // namespace
+
+bool Text::empty() const {
+  return std::ranges::all_of(versions, [](const auto& v) { return v.second.empty(); });
+}
+
+const std::string& Text::in(std::string_view lang) const {
+  return versions.empty() ? k_no_text : versions[version_for(*this, lang)].second;
+}
+
+const std::string& Text::language_in(std::string_view lang) const {
+  return versions.empty() ? k_no_text : versions[version_for(*this, lang)].first;
 }
 
 const Interface* Node::find_interface(std::string_view n) const {

@@ -175,6 +175,25 @@ struct Check {
   Mark mark;
 };
 
+/// Text written for people (`message`, an exercise's `task` and `hints`): one
+/// string for every reader, or one per language ({en: ..., zh: ...}). Which one a
+/// reader sees is decided when it is shown (util/language.hpp).
+struct Text {
+  /// {language code, text} in file order; a plain string is the one entry {"", text}.
+  std::vector<std::pair<std::string, std::string>> versions;
+
+  Text() = default;
+  /// One string for every language.
+  explicit Text(std::string plain) { versions.emplace_back(std::string(), std::move(plain)); }
+  /// No version, or only empty ones.
+  bool empty() const;
+  /// The version shown to a reader of `lang` (best_language's choice); "" when none.
+  const std::string& in(std::string_view lang) const;
+  /// The language of that version: "" for a plain string or no text.
+  const std::string& language_in(std::string_view lang) const;
+  bool operator==(const Text&) const = default;
+};
+
 /// One change an exercise makes to the lab before the student starts: the
 /// broken state, written as an edit of the model (`exercise_start` applies it).
 struct Breakage {
@@ -192,10 +211,10 @@ struct Breakage {
 /// A lab that starts broken: the student repairs it by hand until its checks pass.
 struct Exercise {
   std::string name;                  ///< "" = "exercise N"
-  std::string task;                  ///< what the student is told
+  Text task;                         ///< what the student is told
   std::vector<Breakage> start;       ///< applied to the lab in order
   std::vector<Check> checks;         ///< empty: the lab's own checks
-  std::vector<std::string> hints;    ///< shown one per failed attempt, in order
+  std::vector<Text> hints;           ///< shown one per failed attempt, in order
   Mark mark;
 };
 
@@ -205,7 +224,7 @@ struct Topology {
   std::string instance;            ///< --instance NAME, "" for a plain lab
   std::string prefix;              ///< what node names were prefixed with (instance.hpp), "" when not renamed
   std::string source_path;
-  std::string message;
+  Text message;                    ///< printed after `up`: what the lab is, what to try
   std::vector<Node> nodes;         ///< declaration order
   std::vector<Link> links;
   std::vector<Check> checks;

@@ -62,7 +62,7 @@ void parse_top(Ctx& c, const RawNode& root) {
   parse_name(c, root);
   parse_version(c, root);
   if (auto f = field(root, "message"))
-    if (auto text = read_string(c.diags, *f)) c.topo.message = *text;
+    if (auto text = read_text(c.diags, *f)) c.topo.message = std::move(*text);
   if (auto f = field(root, "namespace_prefix"))
     if (auto text = read_string(c.diags, *f)) {
       if (auto problem = namespace_prefix_problem(*text))

@@ -1,4 +1,5 @@
 #include <netlab/topology/validate_common.hpp>
+#include <netlab/util/language.hpp>
 #include <netlab/util/suggest.hpp>
 
 #include <algorithm>
@@ -130,6 +131,38 @@ std::optional<std::string> read_string(Diags& d, const Field& f) {
   if (f.value.is_scalar()) return f.value.scalar;
   d.error(f.mark, "'" + std::string(f.key) + "' must be a string, got " + describe(f.value));
   return std::nullopt;
+}
+
+std::optional<Text> read_text(Diags& d, const Field& f) {
+  const std::string what = "'" + std::string(f.key) + "'";
+  if (f.value.is_scalar()) return Text(f.value.scalar);
+  if (!f.value.is_mapping()) {
+    d.error(f.mark, what + " must be a string or a mapping of languages like {en: ..., zh: ...}, got " +
+                        describe(f.value));
+    return std::nullopt;
+  }
+  if (f.value.entries.empty()) {
+    d.error(f.mark, what + " is an empty mapping: give the text in at least one language, like {en: ...}");
+    return std::nullopt;
+  }
+  Text text;
+  const std::size_t before = d.count();
+  for (const auto* entry : unique_entries(d, f.value, "language", " in " + what)) {
+    const RawNode& key = entry->first;
+    const RawNode& value = entry->second;
+    if (auto problem = language_code_problem(key.scalar)) {
+      d.error(key.mark, what + ": " + quoted(key.scalar) + " is not a language code: " + *problem);
+      continue;
+    }
+    if (!value.is_scalar()) {
+      d.error(value_mark(key, value), what + ": the " + quoted(key.scalar) + " version must be a string, got " +
+                                          describe(value));
+      continue;
+    }
+    text.versions.emplace_back(key.scalar, value.scalar);
+  }
+  if (d.count() != before) return std::nullopt;
+  return text;
 }
 
 std::optional<int64_t> read_int(Diags& d, const Field& f, int64_t lo, int64_t hi) {

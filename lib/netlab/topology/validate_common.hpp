@@ -71,6 +71,10 @@ void check_keys(Diags& d, const RawNode& map, Keys allowed);
 
 /// A scalar as text, or a "'key' must be a string" report.
 std::optional<std::string> read_string(Diags& d, const Field& f);
+/// Text for people: a string, or a mapping of language codes to strings
+/// ({en: ..., zh: ...}, language_code_problem's rule); a report for anything else,
+/// an empty mapping, a key that is no language code, a repeated key.
+std::optional<Text> read_text(Diags& d, const Field& f);
 /// An integer in [lo, hi], or a report.
 std::optional<int64_t> read_int(Diags& d, const Field& f, int64_t lo, int64_t hi);
 /// true/false (any YAML 1.2 capitalisation), or a report.

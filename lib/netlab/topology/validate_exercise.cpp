@@ -88,11 +88,12 @@ void parse_hints(Ctx& c, Exercise& ex, const Field& f) {
   const RawNode* list = read_sequence(c.diags, f);
   if (!list) return;
   for (const auto& item : list->items) {
-    if (!item.is_scalar()) {
-      c.diags.error(item.mark, "a hint must be text, got " + describe(item));
+    if (!item.is_scalar() && !item.is_mapping()) {
+      c.diags.error(item.mark, "a hint must be text or a mapping of languages like {en: ..., zh: ...}, got " +
+                                   describe(item));
       continue;
     }
-    ex.hints.push_back(item.scalar);
+    if (auto text = read_text(c.diags, Field{"hint", item, item.mark, item.mark})) ex.hints.push_back(std::move(*text));
   }
 }
 
@@ -107,7 +108,7 @@ void parse_exercise(Ctx& c, const RawNode& item) {
     if (auto f = field(item, "name"))
       if (auto text = read_string(c.diags, *f)) ex.name = *text;
     if (auto f = field(item, "task")) {
-      if (auto text = read_string(c.diags, *f)) ex.task = *text;
+      if (auto text = read_text(c.diags, *f)) ex.task = std::move(*text);
     } else {
       c.diags.error(item.mark, "an exercise needs 'task' (what the student is asked to do)");
     }
