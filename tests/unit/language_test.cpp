@@ -121,7 +121,7 @@ TEST_CASE("language: a bad language mapping is refused at its position", "[langu
         Lines{"t.yaml:4:3: 'message': 'chinese' is not a language code: a language code is 2 or 3 lowercase letters, "
               "optionally '-' and a 2-letter uppercase region (en, zh, zh-CN)"});
   CHECK(problems("name: m\nmessage: {en: hi, zh_CN: ni hao}\nnodes:\n  ns1: {}\n") ==
-        Lines{"t.yaml:2:20: 'message': 'zh_CN' is not a language code: a language code is 2 or 3 lowercase letters, "
+        Lines{"t.yaml:2:19: 'message': 'zh_CN' is not a language code: a language code is 2 or 3 lowercase letters, "
               "optionally '-' and a 2-letter uppercase region (en, zh, zh-CN) (did you mean 'zh-CN'?)"});
   CHECK(problems("name: m\nmessage: {en: hi, en: again}\nnodes:\n  ns1: {}\n") ==
         Lines{"t.yaml:2:19: duplicate language 'en' in 'message' (first defined at 2:11)"});
