@@ -63,7 +63,7 @@ TEST_CASE("up prints the lab's message in the language of --lang or the locale",
   require_nothing_left();
 }
 
-TEST_CASE("an exercise's task and hints in Chinese with --lang zh, in text and JSON", "[cli][lang][exercise]") {
+TEST_CASE("an exercise's task and hints in Chinese with --lang zh in text and JSON", "[cli][lang][exercise]") {
   const std::string file = topology("veth-pair.yaml");
   Run list = netlab("--lang zh exercise list " + file);
   CHECK(list.rc == 0);

@@ -35,7 +35,7 @@ TEST_CASE("language: locale values name a language code", "[language]") {
   CHECK_FALSE(language_of_locale("/etc/passwd"));
 }
 
-TEST_CASE("language: --lang before LC_ALL before LC_MESSAGES before LANG, then en", "[language]") {
+TEST_CASE("language: --lang before LC_ALL before LC_MESSAGES before LANG before en", "[language]") {
   const LocaleEnv all{"fr_FR.UTF-8", "de_DE.UTF-8", "zh_CN.UTF-8"};
   CHECK(choose_language(std::string("zh"), all) == "zh");
   CHECK(choose_language(std::nullopt, all) == "fr-FR");
@@ -51,7 +51,7 @@ TEST_CASE("language: --lang before LC_ALL before LC_MESSAGES before LANG, then e
   CHECK(choose_language(std::nullopt, {"C.UTF-8", nullptr, nullptr}) == "en");
 }
 
-TEST_CASE("language: the version shown falls back to the language, then en, then the first", "[language]") {
+TEST_CASE("language: the version shown falls back to the language then en then the first", "[language]") {
   CHECK(pick("zh", {"en", "zh"}) == "zh");
   CHECK(pick("zh-CN", {"en", "zh"}) == "zh");
   CHECK(pick("zh-CN", {"en", "zh-TW", "zh-CN"}) == "zh-CN");
@@ -77,7 +77,7 @@ TEST_CASE("language: file keys are language codes", "[language]") {
   CHECK_THAT(*language_code_problem("C"), !Catch::Contains("did you mean"));
 }
 
-TEST_CASE("language: message, task and hints in several languages", "[language][validate]") {
+TEST_CASE("language: message and task and hints in several languages", "[language][validate]") {
   Topology t = parse(R"(
 name: two-langs
 message:
