@@ -1,5 +1,6 @@
 # Tutorial: ARP and the bridge; a switch is a bridge in a namespace of its own
 # (topologies/bridge-arp.yaml).
+# deliberate: ipv4-only (the lab keeps IPv6 quiet so that the fdb starts empty: topologies/bridge-arp.yaml)
 ip netns add sw
 ip -n sw link set lo up
 ip -n sw link add br0 type bridge
