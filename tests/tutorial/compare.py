@@ -27,6 +27,12 @@ CPU), MAC values the tutorial leaves random (netlab derives stable ones; a MAC
 the script sets must be the file's), and NAT's own table. Anything else that
 differs fails the test, with both sides printed.
 
+Two comment lines in LAB.sh say more: `# deliberate: ipv4-only` (the lab
+keeps its namespaces IPv4-only on purpose: the tutorial's link-local
+addresses are expected missing), and `# the lab starts here` (what comes
+before it is made before the lab, e.g. container-netns's "container", and
+runs before `netlab up` too).
+
 Usage: compare.py SOURCE_DIR NETLAB_BINARY LAB
 Exit 0: the same; 1: different; 77 (ctest: skipped): not root.
 """
@@ -204,6 +210,12 @@ def inside(mode, path, netlab):
     if mode == "tutorial":
         r = subprocess.run(["bash", "-euo", "pipefail", path], capture_output=True, text=True)
     else:
+        # What the tutorial makes before the lab (a script's lines above "# the lab starts here").
+        script = os.path.join(os.path.dirname(__file__), os.path.basename(path).removesuffix(".yaml") + ".sh")
+        with open(script, encoding="utf-8") as f:
+            before = f.read().partition("\n# the lab starts here\n")
+        if before[1]:
+            subprocess.run(["bash", "-euo", "pipefail", "-c", before[0]], check=True)
         r = subprocess.run([netlab, "up", "-q", path], capture_output=True, text=True)
     if r.returncode != 0:
         print(f"{mode} {path}: exit {r.returncode}\n{r.stdout}{r.stderr}", file=sys.stderr)
