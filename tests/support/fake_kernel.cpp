@@ -65,9 +65,13 @@ Expected<ObservedNs> FakeKernel::observe(const NsRef& ref, const ObserveRequest&
   out = *n;
   out.sysctls.clear();
   for (const auto& k : what.sysctls) {
-    if (!known_sysctls.contains(k)) continue;
     auto it = n->sysctls.find(k);
-    out.sysctls[k] = it == n->sysctls.end() ? "0" : it->second;
+    if (known_sysctls.contains(k)) out.sysctls[k] = it == n->sysctls.end() ? "0" : it->second;
+    // A link's addr_gen_mode exists while the link does: as made (addrgen_none), or as written.
+    else if (std::string link = k.starts_with("net.ipv6.conf.") && k.ends_with(".addr_gen_mode")
+                                    ? k.substr(14, k.size() - 14 - 14) : "";
+             !link.empty() && n->find_link(link))
+      out.sysctls[k] = it != n->sysctls.end() ? it->second : addrgen_none.contains({ref.node, link}) ? "1" : "0";
   }
   if (what.nat_table.empty()) out.nat_table.reset();
   if (!what.bridge_vlans)
@@ -221,6 +225,8 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
               a.peer_ifindex = b->ifindex;
               b->peer_ifindex = a.ifindex;
             }
+            if (x.addrgen_none) addrgen_none.insert({x.ns.node, a.name});
+            if (b && x.peer_addrgen_none) addrgen_none.insert({x.peer_ns->node, b->name});
             // Like the kernel: master and up only for the end the request names.
             ObservedLink& named = x.peer_first && b ? *b : a;
             ObservedNs& named_ns = x.peer_first && pn ? *pn : *n;

@@ -35,6 +35,9 @@ public:
   std::map<uint32_t, std::string> users{{1, "daemon"}, {65534, "nobody"}}, groups{{100, "users"}, {65534, "nogroup"}};
   std::set<std::string> missing_qdiscs{"netem"}; ///< like the machines netlab is developed on
   size_t observed_qdiscs = 0;                    ///< observe() calls that read qdiscs
+  /// (node, link) made with IPv6 address generation off (CreateLink's addrgen_none): what
+  /// `net.ipv6.conf.<link>.addr_gen_mode` reads as ("1"; "0" for other links) until written.
+  std::set<std::pair<std::string, std::string>> addrgen_none;
 
   ObservedLink* link(const std::string& node, const std::string& name);
 

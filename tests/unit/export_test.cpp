@@ -282,6 +282,15 @@ ExportInput observe_for_export(FakeKernel& k) {
     NsRef ref = name == "host" ? NsRef{"host", NodeKind::host, "", 0} : ns.ref;
     auto seen = k.observe(ref, what);
     REQUIRE(seen);
+    // Like cmd_export: each link's IPv6 address generation, read once its links are known.
+    if (name != "host") {
+      ObserveRequest modes;
+      for (const auto& l : seen->links)
+        if (l.kind != LinkKind::loopback) modes.sysctls.push_back(addr_gen_mode_key(l.name));
+      auto m = k.observe(ref, modes);
+      REQUIRE(m);
+      seen->sysctls.merge(m->sysctls);
+    }
     if (ns.nat_table) seen->nft_ruleset = R"({"nftables": )" + *ns.nat_table + "}";
     in.have.nodes[name] = *seen;
   }

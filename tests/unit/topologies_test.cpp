@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -95,4 +97,34 @@ TEST_CASE("the default lab has the shape the README describes", "[topologies]") 
     CHECK(n->routes[0].via->str() == "192.168.10.1");
   }
   CHECK(topo->links.size() == 3);
+}
+
+// tests/tutorial/LAB.sh is a teaching lab's tutorial as commands (the root-only
+// tutorial_faithful_LAB tests compare the two kernels); here, without root, the
+// lab says what the comparison expects: its namespaces have IPv6 link-local
+// addresses, as `ip link add` gives them, unless the script says the lab keeps
+// them IPv4-only on purpose.
+TEST_CASE("every lab with a tutorial script gives its namespaces IPv6 as the tutorial does", "[topologies]") {
+  const fs::path dir = fs::path(NETLAB_SOURCE_DIR) / "tests" / "tutorial";
+  size_t scripts = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".sh") continue;
+    ++scripts;
+    const std::string lab = entry.path().stem().string();
+    SECTION(lab) {
+      std::ifstream in(entry.path());
+      const std::string text{std::istreambuf_iterator<char>(in), {}};
+      const bool ipv4_only = text.find("\n# deliberate: ipv4-only") != std::string::npos;
+      auto raw = load_file((fs::path(NETLAB_SOURCE_DIR) / "topologies" / (lab + ".yaml")).string());
+      REQUIRE(raw.has_value());
+      auto topo = validate(*raw);
+      REQUIRE(topo.has_value());
+      for (const Node& n : topo->nodes) {
+        if (n.kind != NodeKind::netns || n.interfaces.empty()) continue;
+        INFO(lab + ": node " + n.name);
+        CHECK(n.ipv6.value_or(false) == !ipv4_only);
+      }
+    }
+  }
+  CHECK(scripts >= 10);
 }
