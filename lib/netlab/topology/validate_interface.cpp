@@ -206,7 +206,7 @@ void parse_interface(Ctx& c, Node& node, NodeSrc& src, const RawNode& key, const
     return c.diags.error(field(value, "created_in") ? field(value, "created_in")->mark : field(value, "rename_from")->mark,
                          "'lo' cannot move between namespaces: every namespace has its own loopback, and the kernel "
                          "refuses to move it (NETIF_F_NETNS_LOCAL: `ip link set lo netns ns1` fails with "
-                         "\"Invalid argument\")");
+                         "\"The interface netns is immutable\", \"Invalid argument\" on older kernels)");
   if (key.scalar == "lo")
     return c.diags.error(key.mark, "interface 'lo' cannot be declared: use 'loopback: up|down' on the node");
   if (auto problem = ifname_problem(key.scalar)) c.diags.error(key.mark, *problem);

@@ -142,8 +142,8 @@ void check_move(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& 
   const std::string what = "interface " + quoted(node.name + ":" + ifc.name);
   if (ifc.kind == LinkKind::bridge)
     return c.diags.error(at, what + " is a bridge, and a bridge cannot move between namespaces: the kernel refuses "
-                                    "(NETIF_F_NETNS_LOCAL: `ip link set " + ifc.name + " netns NS` fails with \"Invalid "
-                                    "argument\"); create it in the node it serves");
+                                    "(NETIF_F_NETNS_LOCAL: `ip link set " + ifc.name + " netns NS` fails with \"The interface "
+                                    "netns is immutable\", \"Invalid argument\" on older kernels); create it in the node it serves");
   if (ifc.kind != LinkKind::veth)
     return c.diags.error(at, what + " is a " + std::string(to_string(ifc.kind)) +
                                  "; netlab creates elsewhere and moves (created_in, rename_from) only veth ends");
