@@ -88,7 +88,7 @@ TEST_CASE("the moved end's master and up are not folded into the create request"
   Plan p = lab.plan(parse(k_move_lab));
   for (const auto& a : p.actions) {
     if (const auto* u = std::get_if<SetUp>(&a); u && u->link == "eth0") CHECK_FALSE(u->in_create);
-    if (const auto* c = std::get_if<CreateLink>(&a)) {
+    if (const auto* c = std::get_if<CreateLink>(&a); c && c->iface.kind == LinkKind::veth) {
       CHECK(c->ns.node == "host");
       CHECK(c->peer_ns->node == "host");
     }
@@ -212,17 +212,17 @@ TEST_CASE("rename_from alone renames in place; created_in alone moves under the 
 
 TEST_CASE("created_in and rename_from are checked with positions", "[move][validate]") {
   CHECK(problems(with("      eth0: {created_in: hots}")) ==
-        netlab::test::Lines{"t.yaml:10:25: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
+        netlab::test::Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
   auto long_name = problems(with("      eth0: {rename_from: a-name-of-16-byte}"));
   REQUIRE(long_name.size() == 1);
-  CHECK(long_name[0].starts_with("t.yaml:10:26: 'rename_from': "));
+  CHECK(long_name[0].starts_with("t.yaml:10:27: 'rename_from': "));
   auto clash = problems(with("      eth0: {created_in: host, rename_from: br0}"));
   REQUIRE(clash.size() == 1);
-  CHECK(clash[0].starts_with("t.yaml:10:50: interface 'c1:eth0' is created as 'br0' in node 'host', where interface "
+  CHECK(clash[0].starts_with("t.yaml:10:45: interface 'c1:eth0' is created as 'br0' in node 'host', where interface "
                              "'host:br0' has that name"));
   auto plain = problems(with("      eth0: {created_in: host}\n      eth1: {kind: dummy, created_in: host}"));
   CHECK(std::ranges::any_of(plain, [](const std::string& p) {
-    return p.starts_with("t.yaml:11:40: interface 'c1:eth1' is a dummy; netlab creates elsewhere and moves");
+    return p.starts_with("t.yaml:11:39: interface 'c1:eth1' is a dummy; netlab creates elsewhere and moves");
   }));
 }
 
@@ -250,7 +250,7 @@ nodes:
       lo: {created_in: host}
 )");
   REQUIRE(lo.size() == 1);
-  CHECK(lo[0].starts_with("t.yaml:8:23: 'lo' cannot move between namespaces"));
+  CHECK(lo[0].starts_with("t.yaml:8:24: 'lo' cannot move between namespaces"));
   CHECK(lo[0].find("Invalid argument") != std::string::npos);
 }
 
