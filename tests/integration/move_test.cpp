@@ -22,7 +22,7 @@ size_t position(const std::string& out, const std::string& line) {
 
 TEST_CASE("lab veth-move: lifecycle", "[cli][lab][lessons][move]") { lifecycle("veth-move.yaml"); }
 
-TEST_CASE("veth-move: up prints create, move and rename, and the end ends up as c1:eth0", "[cli][lessons][move]") {
+TEST_CASE("veth-move: up prints create and move and rename and the end ends up as c1:eth0", "[cli][lessons][move]") {
   const std::string file = topology("veth-move.yaml");
   Run up = netlab("up " + file);
   REQUIRE(up.rc == 0);

@@ -51,7 +51,7 @@ std::string with(const std::string& iface_line) {
 
 } // namespace
 
-TEST_CASE("a veth end created in the host is moved, then renamed, then set up", "[move]") {
+TEST_CASE("a veth end created in the host is moved then renamed then set up", "[move]") {
   Lab lab;
   auto l = lines(lab.plan(parse(k_move_lab)));
   size_t create = index_of(l, "+ veth host:vhost-c1 <-> host:veth-c1");
@@ -65,7 +65,7 @@ TEST_CASE("a veth end created in the host is moved, then renamed, then set up", 
   CHECK(rename < index_of(l, "+ address c1:eth0 10.9.0.2/24"));
 }
 
-TEST_CASE("--explain shows the create, move and rename commands", "[move]") {
+TEST_CASE("--explain shows the create and move and rename commands", "[move]") {
   Lab lab;
   Plan p = lab.plan(parse(k_move_lab));
   std::vector<std::string> all;
@@ -172,7 +172,7 @@ TEST_CASE("a failure after the move undoes the move and the create", "[move][und
   CHECK(lab.kernel.nodes["host"].links.size() == before["host"].links.size());
 }
 
-TEST_CASE("the undo of a move moves back, of a rename renames back", "[move][undo]") {
+TEST_CASE("the undo of a move moves back and of a rename renames back", "[move][undo]") {
   NsRef host{"host", NodeKind::host, ""}, c1{"c1", NodeKind::netns, "/run/netns/c1"};
   auto back = std::get<MoveLink>(inverse(MoveLink{host, "veth-c1", c1, true}).front());
   CHECK(back.ns.node == "c1");
@@ -199,7 +199,7 @@ TEST_CASE("moves and renames as JSON are link settings: netns and name", "[move]
   CHECK(r["commands"][0] == "ip -n c1 link set veth-c1 name eth0");
 }
 
-TEST_CASE("rename_from alone renames in place; created_in alone moves under the end's name", "[move]") {
+TEST_CASE("rename_from alone renames in place and created_in alone moves under the end's name", "[move]") {
   Lab lab;
   auto l = lines(lab.plan(parse(with("      eth0: {rename_from: tmp0}"))));
   CHECK(std::ranges::find(l, "~ rename c1:tmp0 -> eth0") != l.end());
