@@ -296,7 +296,7 @@ TEST_CASE("crash: a veth end killed between its steps is found under its tempora
     REQUIRE(netlab("down " + file).rc == 0);
     require_nothing_left();
   }
-  SECTION("killed before the move: up moves and renames it, nothing else") {
+  SECTION("killed before the move: up moves and renames it and nothing else") {
     Run up = sh("NETLAB_KILL_AT=" + std::to_string(move) + " " + NETLAB_BINARY + " up " + file);
     CHECK((up.rc == -1 || up.rc == 137));
     Run again = netlab("up " + file);

@@ -79,7 +79,7 @@ TEST_CASE("veth-move: a failure at the move or the rename puts the kernel back a
   require_nothing_left();
 }
 
-TEST_CASE("veth-move: the kernel refuses to move lo and a bridge, as the message says", "[cli][lessons][move]") {
+TEST_CASE("veth-move: the kernel refuses to move lo and a bridge as the message says", "[cli][lessons][move]") {
   REQUIRE(sh("ip netns add ns1").rc == 0);
   Run lo = sh("ip link set lo netns ns1");
   CHECK(lo.rc != 0);
