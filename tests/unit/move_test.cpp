@@ -141,6 +141,21 @@ TEST_CASE("a kill between move and rename is resumed: the rename is left", "[mov
   CHECK(lab.plan(t).empty());
 }
 
+TEST_CASE("a half-way end brought up by hand is set down before its rename", "[move][crash]") {
+  Lab lab;
+  Topology t = parse(k_move_lab);
+  auto plan = lab.plan(t);
+  size_t move = index_of(lines(plan), "~ move host:veth-c1 -> c1");
+  for (size_t i = 0; i <= move; ++i) REQUIRE(lab.kernel.apply(plan.actions[i]));
+  lab.kernel.link("c1", "veth-c1")->up = true;
+  auto l = lines(lab.plan(t));
+  CHECK(index_of(l, "~ c1:veth-c1 down") < index_of(l, "~ rename c1:veth-c1 -> eth0"));
+  CHECK(index_of(l, "~ rename c1:veth-c1 -> eth0") < index_of(l, "~ c1:eth0 up"));
+  lab.up(t);
+  CHECK(lab.kernel.link("c1", "eth0")->up);
+  CHECK(lab.plan(t).empty());
+}
+
 TEST_CASE("down finds an end left under its temporary name in the host", "[move][crash]") {
   Lab lab;
   Topology t = parse(k_move_lab);

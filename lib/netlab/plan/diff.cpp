@@ -639,11 +639,27 @@ private:
   }
 
   /// A half-way end: the finding says where it is, the plan what is left to do.
-  void resume_end(const Node& node, const Interface& w, const EndAt& at) {
+  /// Returns the link as it will be after those steps (nullopt: at its place
+  /// already), which its settings are compared with: a move drops its addresses,
+  /// master and IFF_UP; an end to rename that is up (by hand) is set down first
+  /// (the kernel renames no link that is up: EBUSY).
+  std::optional<ObservedLink> resume_end(const Node& node, const Interface& w, const EndAt& at) {
+    if (at.node == &node && at.link->name == w.name) return std::nullopt;
     const std::string path = node.name + "/" + w.name;
     if (at.node != &node) note(Finding::State::different, path + "/netns", node.name, at.node->name);
     if (at.link->name != w.name) note(Finding::State::different, path + "/name", w.name, at.link->name);
-    if (at.node != &node || at.link->name != w.name) finish_end(node, w, *at.node, at.link->name);
+    ObservedLink after = *at.link;
+    after.name = w.name;
+    if (at.node != &node) {
+      after.addresses.clear();
+      after.master.reset();
+      after.up = false;
+    } else if (at.link->up) {
+      m_create[p_link].push_back(SetUp{ns_ref_for(node), at.link->name, false, true});
+      after.up = false;
+    }
+    finish_end(node, w, *at.node, at.link->name);
+    return after;
   }
 
   void diff_veth(const Link& link) {
@@ -674,9 +690,13 @@ private:
       if (hb && !pairs_with(*hb, ha)) delete_link(ns_ref_for(*eb.node), *hb);
       create_veth(na, wa, nb, wb);
       ha = hb = nullptr;
-    } else {
-      resume_end(na, wa, ea);
-      resume_end(nb, wb, eb);
+    }
+    std::optional<ObservedLink> after_a, after_b;
+    if (paired) {
+      after_a = resume_end(na, wa, ea);
+      after_b = resume_end(nb, wb, eb);
+      if (after_a) ha = &*after_a;
+      if (after_b) hb = &*after_b;
     }
     diff_link_settings(na.name, ra, wa, ha);
     diff_link_settings(nb.name, rb, wb, hb);
