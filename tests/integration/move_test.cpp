@@ -20,7 +20,9 @@ size_t position(const std::string& out, const std::string& line) {
 
 } // namespace
 
-TEST_CASE("lab veth-move: lifecycle", "[cli][lab][lessons][move]") { lifecycle("veth-move.yaml"); }
+TEST_CASE("lab veth-move: lifecycle", "[cli][lab][lessons][move]") {
+  lifecycle("veth-move.yaml");
+}
 
 TEST_CASE("veth-move: up prints create and move and rename and the end ends up as c1:eth0", "[cli][lessons][move]") {
   const std::string file = topology("veth-move.yaml");
@@ -93,8 +95,9 @@ TEST_CASE("veth-move: the kernel refuses to move lo and a bridge as the message 
 }
 
 TEST_CASE("veth-move: a file moving a bridge is refused before any change", "[cli][move]") {
-  const std::string file = write_temp("bridge-move.yaml", "name: bm\nnodes:\n  host: {kind: host}\n  c1:\n"
-                                                          "    interfaces:\n      br1: {kind: bridge, created_in: host}\n");
+  const std::string file =
+      write_temp("bridge-move.yaml", "name: bm\nnodes:\n  host: {kind: host}\n  c1:\n"
+                                     "    interfaces:\n      br1: {kind: bridge, created_in: host}\n");
   Run up = netlab("up " + file);
   CHECK(up.rc == 2);
   CHECK_THAT(up.out, Catch::Contains("bridge-move.yaml:6:39: interface 'c1:br1' is a bridge"));

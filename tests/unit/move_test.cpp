@@ -70,7 +70,8 @@ TEST_CASE("--explain shows the create and move and rename commands", "[move]") {
   Plan p = lab.plan(parse(k_move_lab));
   std::vector<std::string> all;
   for (const auto& a : p.actions)
-    for (const auto& c : explain(a)) all.push_back(c);
+    for (const auto& c : explain(a))
+      all.push_back(c);
   auto has = [&](const std::string& part) {
     INFO(part);
     CHECK(std::ranges::any_of(all, [&](const std::string& c) { return c.find(part) != std::string::npos; }));
@@ -114,11 +115,13 @@ TEST_CASE("a kill between create and move is resumed: the move and rename are le
   // Apply up to and including the create, as a run killed right after it would.
   size_t create = index_of(lines(plan), "+ veth host:vhost-c1 <-> host:veth-c1");
   lab.memory = next_lab_state(lab.memory, t, {});
-  for (size_t i = 0; i <= create; ++i) REQUIRE(lab.kernel.apply(plan.actions[i]));
+  for (size_t i = 0; i <= create; ++i)
+    REQUIRE(lab.kernel.apply(plan.actions[i]));
   REQUIRE(lab.kernel.link("host", "veth-c1"));
   Plan again = lab.plan(t);
   auto l = lines(again);
-  CHECK(std::ranges::none_of(l, [](const std::string& s) { return s.starts_with("+ veth") || s.starts_with("- veth"); }));
+  CHECK(
+      std::ranges::none_of(l, [](const std::string& s) { return s.starts_with("+ veth") || s.starts_with("- veth"); }));
   CHECK(index_of(l, "~ move host:veth-c1 -> c1") < index_of(l, "~ rename c1:veth-c1 -> eth0"));
   CHECK(std::ranges::any_of(again.findings, [](const Finding& f) {
     return f.path == "c1/eth0/netns" && f.want == "c1" && f.have == "host";
@@ -132,7 +135,8 @@ TEST_CASE("a kill between move and rename is resumed: the rename is left", "[mov
   Topology t = parse(k_move_lab);
   auto plan = lab.plan(t);
   size_t move = index_of(lines(plan), "~ move host:veth-c1 -> c1");
-  for (size_t i = 0; i <= move; ++i) REQUIRE(lab.kernel.apply(plan.actions[i]));
+  for (size_t i = 0; i <= move; ++i)
+    REQUIRE(lab.kernel.apply(plan.actions[i]));
   REQUIRE(lab.kernel.link("c1", "veth-c1"));
   auto l = lines(lab.plan(t));
   CHECK(std::ranges::find(l, "~ move host:veth-c1 -> c1") == l.end());
@@ -146,7 +150,8 @@ TEST_CASE("a half-way end brought up by hand is set down before its rename", "[m
   Topology t = parse(k_move_lab);
   auto plan = lab.plan(t);
   size_t move = index_of(lines(plan), "~ move host:veth-c1 -> c1");
-  for (size_t i = 0; i <= move; ++i) REQUIRE(lab.kernel.apply(plan.actions[i]));
+  for (size_t i = 0; i <= move; ++i)
+    REQUIRE(lab.kernel.apply(plan.actions[i]));
   lab.kernel.link("c1", "veth-c1")->up = true;
   auto l = lines(lab.plan(t));
   CHECK(index_of(l, "~ c1:veth-c1 down") < index_of(l, "~ rename c1:veth-c1 -> eth0"));
@@ -161,7 +166,8 @@ TEST_CASE("down finds an end left under its temporary name in the host", "[move]
   Topology t = parse(k_move_lab);
   auto plan = lab.plan(t);
   size_t create = index_of(lines(plan), "+ veth host:vhost-c1 <-> host:veth-c1");
-  for (size_t i = 0; i <= create; ++i) REQUIRE(lab.kernel.apply(plan.actions[i]));
+  for (size_t i = 0; i <= create; ++i)
+    REQUIRE(lab.kernel.apply(plan.actions[i]));
   lab.memory = next_lab_state(lab.memory, t, {});
   Topology nothing;
   nothing.name = t.name;
@@ -182,7 +188,8 @@ TEST_CASE("a failure after the move undoes the move and the create", "[move][und
   auto r = apply_plan(lab.kernel, plan.actions);
   CHECK_FALSE(r.ok());
   CHECK(r.rolled_back);
-  for (const auto& e : r.undo_errors) FAIL_CHECK(e);
+  for (const auto& e : r.undo_errors)
+    FAIL_CHECK(e);
   CHECK(lab.kernel.nodes.size() == before.size());
   CHECK(lab.kernel.nodes["host"].links.size() == before["host"].links.size());
 }
@@ -226,8 +233,9 @@ TEST_CASE("rename_from alone renames in place and created_in alone moves under t
 }
 
 TEST_CASE("created_in and rename_from are checked with positions", "[move][validate]") {
-  CHECK(problems(with("      eth0: {created_in: hots}")) ==
-        netlab::test::Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
+  CHECK(
+      problems(with("      eth0: {created_in: hots}")) ==
+      netlab::test::Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
   auto long_name = problems(with("      eth0: {rename_from: a-name-of-16-byte}"));
   REQUIRE(long_name.size() == 1);
   CHECK(long_name[0].starts_with("t.yaml:10:27: 'rename_from': "));
@@ -252,7 +260,8 @@ nodes:
       br1: {kind: bridge, created_in: host}
 )");
   REQUIRE(bridge.size() == 1);
-  CHECK(bridge[0].starts_with("t.yaml:8:39: interface 'c1:br1' is a bridge, and a bridge cannot move between namespaces"));
+  CHECK(bridge[0].starts_with(
+      "t.yaml:8:39: interface 'c1:br1' is a bridge, and a bridge cannot move between namespaces"));
   CHECK(bridge[0].find("NETIF_F_NETNS_LOCAL") != std::string::npos);
   CHECK(bridge[0].find("Invalid argument") != std::string::npos);
   auto lo = problems(R"(
