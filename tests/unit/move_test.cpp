@@ -9,6 +9,7 @@
 #include <netlab/plan/describe.hpp>
 #include <netlab/plan/inverse.hpp>
 #include <netlab/report/report.hpp>
+#include <netlab/topology/graph.hpp>
 #include <netlab/topology/instance.hpp>
 
 #include <nlohmann/json.hpp>
@@ -304,4 +305,10 @@ TEST_CASE("an instance renames created_in with the nodes", "[move][instance]") {
   const Node* c1 = i->find_node("a-c1");
   REQUIRE(c1);
   CHECK(c1->find_interface("eth0")->created_in == "a-host");
+}
+
+TEST_CASE("the graph says where a moved end was made and as what", "[move][graph]") {
+  Topology t = parse(k_move_lab);
+  CHECK(render_dot(t).find("made in host as veth-c1") != std::string::npos);
+  CHECK(render_mermaid(t).find("made in host as veth-c1") != std::string::npos);
 }
