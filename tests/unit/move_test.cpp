@@ -66,7 +66,7 @@ TEST_CASE("a veth end created in the host is moved then renamed then set up", "[
   CHECK(rename < index_of(l, "+ address c1:eth0 10.9.0.2/24"));
 }
 
-TEST_CASE("--explain shows the create and move and rename commands", "[move]") {
+TEST_CASE("plan --explain shows the create and move and rename commands", "[move]") {
   Lab lab;
   Plan p = lab.plan(parse(k_move_lab));
   std::vector<std::string> all;
