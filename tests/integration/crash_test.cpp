@@ -5,6 +5,7 @@
 // undoes the run. Each test case runs in its own sandbox (sandbox_main.cpp).
 #include "cli.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <regex>
@@ -258,6 +259,63 @@ TEST_CASE("crash: SIGTERM during up exits 143 and undoes it", "[crash][signal]")
     CHECK_THAT(up.out, Catch::Contains("interrupted (SIGTERM): undid"));
     require_nothing_left();
   } else {
+    CHECK(netlab("status " + file).rc == 0);
+    REQUIRE(netlab("down " + file).rc == 0);
+    require_nothing_left();
+  }
+}
+
+TEST_CASE("crash: a kill before every action of veth-move's up is recovered by the next up and down",
+          "[crash][move]") {
+  const std::string file = topology("veth-move.yaml");
+  const size_t n = actions_of_up(file);
+  REQUIRE(netlab("down " + file).rc == 0);
+  for (size_t k = 1; k <= n; ++k) {
+    INFO("NETLAB_KILL_AT=" << k << " of " << n);
+    Run up = sh("NETLAB_KILL_AT=" + std::to_string(k) + " " + NETLAB_BINARY + " up " + file);
+    CHECK((up.rc == -1 || up.rc == 137));
+    recovers(file);
+  }
+}
+
+TEST_CASE("crash: a veth end killed between its steps is found under its temporary name", "[crash][move]") {
+  const std::string file = topology("veth-move.yaml");
+  Run plan = netlab("plan " + file);
+  REQUIRE(plan.rc == 0);
+  auto c = changes(plan.out);
+  const size_t move = static_cast<size_t>(std::ranges::find(c, "~ move host:veth-c1 -> c1") - c.begin()) + 1;
+  const size_t rename = static_cast<size_t>(std::ranges::find(c, "~ rename c1:veth-c1 -> eth0") - c.begin()) + 1;
+  REQUIRE(rename <= c.size());
+  SECTION("killed before the move: down finds it in the host") {
+    Run up = sh("NETLAB_KILL_AT=" + std::to_string(move) + " " + NETLAB_BINARY + " up " + file);
+    CHECK((up.rc == -1 || up.rc == 137));
+    CHECK_THAT(sh("ip -d link show veth-c1").out, Catch::Contains("alias netlab:veth-move"));
+    Run status = netlab("status " + file);
+    CHECK(status.rc == 3);
+    CHECK_THAT(status.out, Catch::Contains("c1/eth0/netns"));
+    REQUIRE(netlab("down " + file).rc == 0);
+    require_nothing_left();
+  }
+  SECTION("killed before the move: up moves and renames it and nothing else") {
+    Run up = sh("NETLAB_KILL_AT=" + std::to_string(move) + " " + NETLAB_BINARY + " up " + file);
+    CHECK((up.rc == -1 || up.rc == 137));
+    Run again = netlab("up " + file);
+    REQUIRE(again.rc == 0);
+    CHECK_THAT(again.out, Catch::Contains("~ move host:veth-c1 -> c1"));
+    CHECK_THAT(again.out, Catch::Contains("~ rename c1:veth-c1 -> eth0"));
+    CHECK(again.out.find("+ veth host:vhost-c1") == std::string::npos);
+    CHECK(netlab("test " + file).rc == 0);
+    REQUIRE(netlab("down " + file).rc == 0);
+    require_nothing_left();
+  }
+  SECTION("killed before the rename: down and up find it in c1") {
+    Run up = sh("NETLAB_KILL_AT=" + std::to_string(rename) + " " + NETLAB_BINARY + " up " + file);
+    CHECK((up.rc == -1 || up.rc == 137));
+    CHECK_THAT(sh("ip -n c1 -d link show veth-c1").out, Catch::Contains("alias netlab:veth-move"));
+    Run again = netlab("up " + file);
+    REQUIRE(again.rc == 0);
+    CHECK(again.out.find("~ move") == std::string::npos);
+    CHECK_THAT(again.out, Catch::Contains("~ rename c1:veth-c1 -> eth0"));
     CHECK(netlab("status " + file).rc == 0);
     REQUIRE(netlab("down " + file).rc == 0);
     require_nothing_left();

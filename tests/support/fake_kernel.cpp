@@ -387,6 +387,34 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             if (!kinds.empty()) l->impair = effective_impairment(*x.want);
             return {};
           },
+          [&](const MoveLink& x) -> Expected<void> {
+            ObservedNs* from = ns(x.ns);
+            ObservedNs* to = ns(x.to);
+            if (!from) return no_ns(x.ns);
+            if (!to) return no_ns(x.to);
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            if (l->kind == LinkKind::bridge || l->kind == LinkKind::loopback) return fail("Invalid argument");
+            if (to->find_link(x.link)) return fail("File exists");
+            // Like the kernel: alias, MAC and peer stay; addresses, routes, master and IFF_UP do not.
+            ObservedLink moved = *l;
+            moved.addresses.clear();
+            moved.master.reset();
+            moved.up = false;
+            drop_link(*from, x.link);
+            to->links.push_back(std::move(moved));
+            return {};
+          },
+          [&](const RenameLink& x) -> Expected<void> {
+            ObservedNs* n = ns(x.ns);
+            if (!n) return no_ns(x.ns);
+            ObservedLink* l = link(x.ns.node, x.link);
+            if (!l) return no_link(x.link);
+            if (l->up) return fail("Device or resource busy");
+            if (n->find_link(x.name)) return fail("File exists");
+            l->name = x.name;
+            return {};
+          },
       },
       action);
 }

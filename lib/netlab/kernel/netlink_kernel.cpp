@@ -272,6 +272,8 @@ private:
   Expected<void> run(const SetLinkOptions& a);
   Expected<void> run(const SetBridgeVlans& a);
   Expected<void> run(const SetImpair& a);
+  Expected<void> run(const MoveLink& a);
+  Expected<void> run(const RenameLink& a);
 
   /// Test hooks, counting actions from 1 (undo steps included): NETLAB_FAIL_AT=K
   /// makes the K-th fail with EIO before it starts; NETLAB_KILL_AT=K kills the
@@ -722,6 +724,29 @@ Expected<void> NetlinkKernel::run(const DeleteLink& a) {
     if (!gone && gone.error().code == ENODEV) return {};
     return gone;
   });
+}
+
+Expected<void> NetlinkKernel::run(const MoveLink& a) {
+  std::string doing = "move " + a.link + " to namespace '" + a.to.node + "'";
+  auto to = handle(a.to);
+  if (!to) return fail_in(where(a.ns), doing + ": " + to.error().message);
+  auto moved = in_ns(a.ns, doing, [&](NsHandle& h) -> NlExpected<void> {
+    auto set = set_link(h.sock, a.link, LinkChange{.netns_fd = (*to)->fd.get()});
+    h.sock.forget_ifindex(a.link); // its index now means nothing here
+    // A bridge or lo: NETIF_F_NETNS_LOCAL. Say why, not only "Invalid argument".
+    if (!set && set.error().code == EINVAL)
+      set.error().text += " (the kernel moves no bridge, loopback or other netns-local device)";
+    return set;
+  });
+  if (!moved || !a.addrgen_none) return moved;
+  // Its IPv6 state was made anew in the new namespace: no link-local there either.
+  return in_ns(a.to, "set addrgenmode none on " + a.link,
+               [&](NsHandle& h) { return set_link(h.sock, a.link, LinkChange{.addrgen_none = true}); });
+}
+
+Expected<void> NetlinkKernel::run(const RenameLink& a) {
+  return in_ns(a.ns, "rename " + a.link + " to " + a.name,
+               [&](NsHandle& h) { return rename_link(h.sock, a.link, a.name); });
 }
 
 Expected<void> NetlinkKernel::run(const TagLink& a) {

@@ -138,6 +138,7 @@ NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkCha
     nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(index));
   }
   if (change.alias) nla_put_string(msg.get(), IFLA_IFALIAS, change.alias->c_str());
+  if (change.netns_fd >= 0) nla_put_u32(msg.get(), IFLA_NET_NS_FD, static_cast<uint32_t>(change.netns_fd));
   if (change.addrgen_none && kernel_has_ipv6()) {
     nlattr* spec = nla_nest_start(msg.get(), IFLA_AF_SPEC);
     nlattr* inet6 = nla_nest_start(msg.get(), AF_INET6);
@@ -146,6 +147,20 @@ NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkCha
     nla_nest_end(msg.get(), inet6);
     nla_nest_end(msg.get(), spec);
   }
+  return sock.request(msg.get());
+}
+
+NlExpected<void> rename_link(NlSocket& sock, const std::string& name, const std::string& to) {
+  auto index = sock.ifindex(name);
+  if (!index) return std::unexpected(index.error());
+  sock.forget_ifindex(name);
+  NlMsgPtr msg(nlmsg_alloc_simple(RTM_SETLINK, 0));
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = *index; // by index: IFLA_IFNAME is the new name
+  if (!msg || nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+      nla_put_string(msg.get(), IFLA_IFNAME, to.c_str()) < 0)
+    return std::unexpected(local_error(ENOMEM));
   return sock.request(msg.get());
 }
 

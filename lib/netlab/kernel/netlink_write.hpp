@@ -20,6 +20,9 @@ struct LinkChange {
   /// gets carrier. The kernel applies it after IFF_UP in the same request, and
   /// refuses it in RTM_NEWLINK. Ignored on a kernel without IPv6.
   bool addrgen_none = false;
+  /// IFLA_NET_NS_FD: moves the link into that namespace (-1: stays). The kernel
+  /// keeps its alias, MAC and peer; it arrives down, without addresses.
+  int netns_fd = -1;
 };
 
 /// One end of a veth pair: its name, settings and target namespace.
@@ -37,6 +40,8 @@ struct CreateExtras {
 
 /// Changes link `name` (addressed by name, so no stale index can hit another link).
 NlExpected<void> set_link(NlSocket& sock, const std::string& name, const LinkChange& change);
+/// Renames link `name` to `to` (RTM_SETLINK by index; the kernel refuses while it is up: EBUSY).
+NlExpected<void> rename_link(NlSocket& sock, const std::string& name, const std::string& to);
 /// Deletes link `name` (a veth takes its peer with it).
 NlExpected<void> delete_link(NlSocket& sock, const std::string& name);
 /// Creates both ends of a veth in one RTM_NEWLINK, each straight in its namespace;

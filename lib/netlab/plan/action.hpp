@@ -56,6 +56,23 @@ struct DeleteLink {
   bool addrgen_none = false;           ///< made without IPv6 link-local (CreateLink), so re-made so on undo
   bool peer_addrgen_none = false;
 };
+/// Moves a link into another namespace (`ip link set LINK netns NS`): a veth end
+/// the file has created elsewhere (`created_in`). The kernel keeps its alias, MAC
+/// and peer, and brings it down; its IPv6 state is made anew there, so
+/// `addrgen_none` goes in the same request (the link has no carrier while down).
+struct MoveLink {
+  NsRef ns; ///< where it is
+  std::string link;
+  NsRef to;
+  bool addrgen_none = false;
+};
+/// Renames a link that is down (`ip link set LINK name NAME`): a veth end created
+/// under a temporary name (`rename_from`), as Docker's vethXXXX becomes eth0.
+struct RenameLink {
+  NsRef ns;
+  std::string link; ///< its name now
+  std::string name; ///< its name after
+};
 /// Set a link's alias: the lab adopts a link (or, on `lo`, a namespace) that an
 /// interrupted run made but did not live to tag. `old` is the alias before ("" none).
 struct TagLink {
@@ -151,6 +168,6 @@ struct SetImpair {
 
 using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, TagLink, SetMaster, SetMtu, SetMac, SetUp,
                             AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat, SetLinkOptions,
-                            SetBridgeVlans, SetImpair>;
+                            SetBridgeVlans, SetImpair, MoveLink, RenameLink>;
 
 } // namespace netlab

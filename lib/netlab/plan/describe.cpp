@@ -197,6 +197,17 @@ std::vector<std::string> explain_create(const CreateLink& c) {
           ip(c.ns) + " link set " + c.iface.name + tag_args(c.owner, c.addrgen_none)};
 }
 
+/// `ip link set L netns NS` (the namespace by name, by path, or `1`: pid 1's, the host's).
+std::vector<std::string> explain_move(const MoveLink& x) {
+  std::string to = x.to.kind == NodeKind::netns  ? x.to.node
+                   : x.to.kind == NodeKind::host ? std::string("1")
+                                                 : x.to.path;
+  std::vector<std::string> out{ip(x.ns) + " link set " + x.link + " netns " + to};
+  // The IPv6 state is made anew in the new namespace: the mode goes there, before any carrier.
+  if (x.addrgen_none) out.push_back(ip(x.to) + " link set " + x.link + " addrgenmode none");
+  return out;
+}
+
 /// What --explain shows for a change the create request before it already made.
 const std::vector<std::string> k_in_create{"# done by the create request above"};
 
@@ -276,6 +287,8 @@ std::string describe(const Action& a) {
                    vlans_text(x.old) + ")";
           },
           [](const SetImpair& x) { return describe_impair(x); },
+          [](const MoveLink& x) { return "~ move " + at(x.ns, x.link) + " -> " + x.to.node; },
+          [](const RenameLink& x) { return "~ rename " + at(x.ns, x.link) + " -> " + x.name; },
       },
       a);
 }
@@ -326,6 +339,8 @@ std::vector<std::string> explain(const Action& a) {
           [](const SetLinkOptions& x) -> V { return explain_options(x); },
           [](const SetBridgeVlans& x) -> V { return explain_vlans(x); },
           [](const SetImpair& x) -> V { return tc_commands(x, tc(x.ns)); },
+          [](const MoveLink& x) -> V { return explain_move(x); },
+          [](const RenameLink& x) -> V { return {ip(x.ns) + " link set " + x.link + " name " + x.name}; },
       },
       a);
 }

@@ -573,6 +573,95 @@ private:
     return &have;
   }
 
+  /// Where a veth end is now: under its name in its node, or, for an end the file
+  /// creates elsewhere (created_in, rename_from), half-way there, as an
+  /// interrupted run left it: moved but not renamed, or not moved yet.
+  struct EndAt {
+    const Node* node = nullptr;       ///< the node whose namespace holds it
+    const ObservedLink* link = nullptr;
+  };
+
+  /// The node a veth end is created in and the name it is created under.
+  std::pair<const Node*, std::string> birth_of(const Node& node, const Interface& w) const {
+    const Node* born = w.created_in ? m_want.find_node(*w.created_in) : nullptr;
+    return {born ? born : &node, w.rename_from.value_or(w.name)};
+  }
+
+  /// Finds an end: at its place, else half-way. A half-way link that is not the
+  /// lab's is left alone; the create would fail on it, so it is a conflict.
+  EndAt find_end(const Node& node, const Interface& w, bool& foreign) {
+    if (const ObservedLink* l = observed(node.name).find_link(w.name)) return {&node, l};
+    auto [born, temp] = birth_of(node, w);
+    const std::pair<const Node*, const std::string*> steps[] = {{&node, &temp}, {born, &temp}};
+    for (auto [n, name] : steps) {
+      if (n == &node && *name == w.name) continue;
+      const ObservedLink* l = observed(n->name).find_link(*name);
+      if (!l) continue;
+      if (!ours(n->name, ns_ref_for(*n), *l)) {
+        conflict(n->name + "/" + *name, "link " + n->name + ":" + *name + " (where " + node.name + ":" + w.name +
+                 " is created)", l->alias);
+        foreign = true;
+        return {};
+      }
+      if (l->kind != LinkKind::veth) continue; // the sweep deletes it before the create
+      m_handled.emplace(n->name, *name);
+      return {n, l};
+    }
+    return {};
+  }
+
+  /// The steps that bring a veth end from where it is (or is created) to its place:
+  /// a move into its node, then a rename there.
+  void finish_end(const Node& node, const Interface& w, const Node& at, const std::string& name) {
+    const NsRef ref = ns_ref_for(node);
+    if (&at != &node)
+      m_create[p_link].push_back(MoveLink{ns_ref_for(at), name, ref, ipv4_only(node.name) && has_ipv6_state(w)});
+    if (name != w.name) m_create[p_link].push_back(RenameLink{ref, name, w.name});
+  }
+
+  /// Creates a veth pair where the file says its ends are born, then moves and renames them.
+  void create_veth(const Node& na, const Interface& wa, const Node& nb, const Interface& wb) {
+    auto [ba, ta] = birth_of(na, wa);
+    auto [bb, tb] = birth_of(nb, wb);
+    Interface ea = wa, eb = wb;
+    ea.name = ta;
+    eb.name = tb;
+    const NsRef ra = ns_ref_for(*ba), rb = ns_ref_for(*bb);
+    CreateLink c{.ns = ra, .iface = ea, .owner = m_tag, .peer_ns = rb, .peer = eb};
+    // The MAC is the end's at its place, as the neighbours see it; a move keeps it.
+    c.iface.mac = m_macs.of(na.name, wa.name);
+    c.peer->mac = m_macs.of(nb.name, wb.name);
+    c.addrgen_none = ipv4_only(ba->name) && has_ipv6_state(wa);
+    c.peer_addrgen_none = ipv4_only(bb->name) && has_ipv6_state(wb);
+    m_create[p_link].push_back(std::move(c));
+    finish_end(na, wa, *ba, ta);
+    finish_end(nb, wb, *bb, tb);
+  }
+
+  /// A half-way end: the finding says where it is, the plan what is left to do.
+  /// Returns the link as it will be after those steps (nullopt: at its place
+  /// already), which its settings are compared with: a move drops its addresses,
+  /// master and IFF_UP; an end to rename that is up (by hand) is set down first
+  /// (the kernel renames no link that is up: EBUSY).
+  std::optional<ObservedLink> resume_end(const Node& node, const Interface& w, const EndAt& at) {
+    if (at.node == &node && at.link->name == w.name) return std::nullopt;
+    const std::string path = node.name + "/" + w.name;
+    if (at.node != &node) note(Finding::State::different, path + "/netns", node.name, at.node->name);
+    if (at.link->name != w.name) note(Finding::State::different, path + "/name", w.name, at.link->name);
+    ObservedLink after = *at.link;
+    after.name = w.name;
+    if (at.node != &node) {
+      after.addresses.clear();
+      after.master.reset();
+      after.up = false;
+    } else if (at.link->up) {
+      m_create[p_link].push_back(SetUp{ns_ref_for(node), at.link->name, false, true});
+      after.up = false;
+    }
+    finish_end(node, w, *at.node, at.link->name);
+    return after;
+  }
+
   void diff_veth(const Link& link) {
     const Node& na = *m_want.find_node(link.a.node);
     const Node& nb = *m_want.find_node(link.b.node);
@@ -582,11 +671,14 @@ private:
     m_handled.emplace(na.name, wa.name);
     m_handled.emplace(nb.name, wb.name);
     NsRef ra = ns_ref_for(na), rb = ns_ref_for(nb);
-    const ObservedLink* ha = observed(na.name).find_link(wa.name);
-    const ObservedLink* hb = observed(nb.name).find_link(wb.name);
+    bool foreign = false;
+    EndAt ea = find_end(na, wa, foreign), eb = find_end(nb, wb, foreign);
+    if (foreign) return;
+    const ObservedLink* ha = ea.link;
+    const ObservedLink* hb = eb.link;
     const std::string pa = na.name + "/" + wa.name, pb = nb.name + "/" + wb.name;
-    if (ha && !ours(na.name, ra, *ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
-    if (hb && !ours(nb.name, rb, *hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
+    if (ha && !ours(ea.node->name, ns_ref_for(*ea.node), *ha)) return conflict(pa, "link " + link.a.str(), ha->alias);
+    if (hb && !ours(eb.node->name, ns_ref_for(*eb.node), *hb)) return conflict(pb, "link " + link.b.str(), hb->alias);
     bool paired = ha && hb && ha->kind == LinkKind::veth && hb->kind == LinkKind::veth &&
                   ha->peer_ifindex == hb->ifindex && hb->peer_ifindex == ha->ifindex;
     if (!paired) {
@@ -594,10 +686,17 @@ private:
         note(Finding::State::different, pa + "/peer", link.b.str(), ha ? "other peer" : "missing");
       else
         note(Finding::State::missing, pa, "veth peer " + link.b.str());
-      if (ha) delete_link(ra, *ha);
-      if (hb && !pairs_with(*hb, ha)) delete_link(rb, *hb);
-      create_link(ra, wa, rb, &wb);
+      if (ha) delete_link(ns_ref_for(*ea.node), *ha);
+      if (hb && !pairs_with(*hb, ha)) delete_link(ns_ref_for(*eb.node), *hb);
+      create_veth(na, wa, nb, wb);
       ha = hb = nullptr;
+    }
+    std::optional<ObservedLink> after_a, after_b;
+    if (paired) {
+      after_a = resume_end(na, wa, ea);
+      after_b = resume_end(nb, wb, eb);
+      if (after_a) ha = &*after_a;
+      if (after_b) hb = &*after_b;
     }
     diff_link_settings(na.name, ra, wa, ha);
     diff_link_settings(nb.name, rb, wb, hb);

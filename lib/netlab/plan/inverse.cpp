@@ -81,6 +81,9 @@ std::vector<Action> inverse(const Action& a) {
           [](const SetBridgeVlans& x) -> V { return {SetBridgeVlans{x.ns, x.link, x.self, x.old, x.want}}; },
           // A root qdisc that was not netlab's shape (old empty) cannot be rebuilt: undo removes ours.
           [](const SetImpair& x) -> V { return {SetImpair{x.ns, x.link, x.old, x.want, x.mtu}}; },
+          // Back where it came from, so the undo of its CreateLink finds it under the name it was made with.
+          [](const MoveLink& x) -> V { return {MoveLink{x.to, x.link, x.ns, false}}; },
+          [](const RenameLink& x) -> V { return {RenameLink{x.ns, x.name, x.link}}; },
       },
       a);
 }

@@ -168,6 +168,9 @@ json action_data(const Action& a) {
             if (x.old) j["old"] = impairment_json(*x.old);
             return j;
           },
+          // node: where the link is before the move; fields.netns: where it goes.
+          [](const MoveLink& x) { return set_link(x.ns, x.link, "netns", x.to.node, x.ns.node); },
+          [](const RenameLink& x) { return set_link(x.ns, x.link, "name", x.name, x.link); },
       },
       a);
 }

@@ -164,6 +164,10 @@ Box interface_box(const Interface& i, std::string id) {
   if (i.bridge && i.bridge->vlan_filtering) b.lines.push_back("vlan_filtering");
   if (i.vlans && !i.vlans->empty()) b.lines.push_back(port_vlans_text(*i.vlans));
   if (i.impair) b.lines.push_back(graph_impair_text(*i.impair));
+  // A veth end made elsewhere (created_in, rename_from): where and as what it was born.
+  if (i.created_in || i.rename_from)
+    b.lines.push_back("made" + (i.created_in ? " in " + *i.created_in : std::string()) +
+                      (i.rename_from ? " as " + *i.rename_from : std::string()));
   return b;
 }
 

@@ -58,8 +58,10 @@ std::expected<Topology, std::string> with_prefix(Topology topo, std::string_view
     put_prefix(n.name, prefix);
     // The host node becomes a namespace of the lab's own: see instance.hpp.
     if (n.kind == NodeKind::host) n.kind = NodeKind::netns;
-    for (Interface& i : n.interfaces)
+    for (Interface& i : n.interfaces) {
       if (i.peer) put_prefix(i.peer->node, prefix);
+      if (i.created_in) put_prefix(*i.created_in, prefix);
+    }
   }
   for (Link& l : topo.links) {
     put_prefix(l.a.node, prefix);

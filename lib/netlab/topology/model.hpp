@@ -96,6 +96,12 @@ struct Interface {
   /// Host node only: an object labs share on purpose (an uplink bridge). Tagged
   /// k_shared_tag, not a lab's: `up` makes it if missing, no `down` deletes it.
   bool shared = false;
+  /// veth only: the node whose namespace the end is created in, then moved to its
+  /// own (`ip link set DEV netns NS`, as a container runtime does). Unset: its own.
+  std::optional<std::string> created_in;
+  /// veth only: the name the end is created under, then renamed to `name` inside
+  /// its own namespace while down (Docker's vethXXXX -> eth0). Unset: `name`.
+  std::optional<std::string> rename_from;
   std::vector<Cidr> addresses;       ///< in file order
   std::optional<Impairment> impair;  ///< its own, or its link's (validate copies a link's impair to both ends)
   std::optional<TunOptions> tun;     ///< tun and tap

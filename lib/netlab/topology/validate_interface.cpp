@@ -16,10 +16,11 @@ constexpr std::array<std::string_view, 8> k_iface_kinds{"veth", "bridge", "dummy
 constexpr std::array<LinkKind, 8> k_iface_kind_values{LinkKind::veth, LinkKind::bridge,  LinkKind::dummy,
                                                       LinkKind::tun,  LinkKind::tap,     LinkKind::macvlan,
                                                       LinkKind::vxlan, LinkKind::vlan};
-constexpr std::array<std::string_view, 20> k_iface_keys{
-    "kind",   "addresses", "mtu",  "mac",  "master", "state",  "impair", "vlans", "shared", "user",   "group",
+constexpr std::array<std::string_view, 22> k_iface_keys{
+    "kind",   "addresses", "mtu",  "mac",  "master", "state",  "impair", "vlans", "shared", "created_in", "rename_from",
+    "user",   "group",
     "multi_queue", "parent", "mode", "id", "remote", "local", "dstport", "dev", "vlan_filtering"};
-constexpr std::size_t k_common_key_count = 9; // the first nine keys apply to every kind (shared: checked in resolve)
+constexpr std::size_t k_common_key_count = 11; // the first eleven keys apply to every kind (shared, created_in, rename_from: checked in resolve)
 constexpr std::array<std::string_view, 5> k_macvlan_modes{"private", "vepa", "bridge", "passthru", "source"};
 constexpr std::array<std::string_view, 2> k_states{"up", "down"};
 
@@ -95,6 +96,14 @@ void parse_settings(Ctx& c, Interface& ifc, IfaceSrc& src, const RawNode& map) {
   if (auto f = field(map, "shared")) {
     ifc.shared = read_bool(c.diags, *f).value_or(false);
     if (ifc.shared) src.shared = f->mark;
+  }
+  if (auto f = field(map, "created_in")) {
+    if (auto node = read_string(c.diags, *f)) ifc.created_in = *node;
+    src.created_in = f->mark;
+  }
+  if (auto f = field(map, "rename_from")) {
+    ifc.rename_from = read_ifname(c.diags, *f);
+    src.rename_from = f->mark;
   }
 }
 
@@ -193,6 +202,11 @@ void parse_interface(Ctx& c, Node& node, NodeSrc& src, const RawNode& key, const
   ifc.mark = key.mark;
   IfaceSrc isrc;
   isrc.name = key.mark;
+  if (key.scalar == "lo" && value.is_mapping() && (field(value, "created_in") || field(value, "rename_from")))
+    return c.diags.error(field(value, "created_in") ? field(value, "created_in")->mark : field(value, "rename_from")->mark,
+                         "'lo' cannot move between namespaces: every namespace has its own loopback, and the kernel "
+                         "refuses to move it (NETIF_F_NETNS_LOCAL: `ip link set lo netns ns1` fails with "
+                         "\"The interface netns is immutable\", \"Invalid argument\" on older kernels)");
   if (key.scalar == "lo")
     return c.diags.error(key.mark, "interface 'lo' cannot be declared: use 'loopback: up|down' on the node");
   if (auto problem = ifname_problem(key.scalar)) c.diags.error(key.mark, *problem);

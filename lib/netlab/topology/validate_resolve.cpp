@@ -134,6 +134,65 @@ void check_shared(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc
   if (ifc.impair) return c.diags.error(src.impair.value_or(at), what + "'impair' is one lab's setting and a shared object outlives the lab");
 }
 
+/// `created_in` / `rename_from`: only a veth end moves (a bridge is NETIF_F_NETNS_LOCAL,
+/// the kernel refuses to move it), into a node of the file, under a temporary name
+/// that nothing else uses where it is born, nor in its own node before the rename.
+void check_move(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src) {
+  const Mark at = src.rename_from && !src.created_in ? *src.rename_from : *src.created_in;
+  const std::string what = "interface " + quoted(node.name + ":" + ifc.name);
+  if (ifc.kind == LinkKind::bridge)
+    return c.diags.error(at, what + " is a bridge, and a bridge cannot move between namespaces: the kernel refuses "
+                                    "(NETIF_F_NETNS_LOCAL: `ip link set " + ifc.name + " netns NS` fails with \"The interface "
+                                    "netns is immutable\", \"Invalid argument\" on older kernels); create it in the node it serves");
+  if (ifc.kind != LinkKind::veth)
+    return c.diags.error(at, what + " is a " + std::string(to_string(ifc.kind)) +
+                                 "; netlab creates elsewhere and moves (created_in, rename_from) only veth ends");
+  if (!ifc.peer) return; // reported: a veth in no link
+  const Node* born = &node;
+  if (ifc.created_in) {
+    auto n = node_index(c, *ifc.created_in);
+    if (!n)
+      return c.diags.error(*src.created_in, what + ": created_in " + quoted(*ifc.created_in) + " names no node" +
+                                                suggest(*ifc.created_in, node_names(c.topo)));
+    born = &c.topo.nodes[*n];
+  }
+  const std::string temp = ifc.rename_from.value_or(ifc.name);
+  if (ifc.rename_from && temp == ifc.name)
+    return c.diags.error(*src.rename_from, what + ": rename_from is its own name; leave it out");
+  if (born == &node && temp == ifc.name) return; // created where it lives, under its name: nothing moves
+  const Mark temp_at = src.rename_from.value_or(at);
+  auto clash = [&](const Node& in) -> const Interface* {
+    for (const auto& other : in.interfaces) {
+      if (&other == &ifc) continue;
+      if (other.name == temp) return &other;
+      // Another end born in the same namespace under the same temporary name.
+      bool same_birth = other.created_in.value_or(in.name) == born->name;
+      if (other.kind == LinkKind::veth && other.rename_from == temp && same_birth && &in == born) return &other;
+    }
+    return nullptr;
+  };
+  for (const Node* in : {born, &node}) {
+    if (in == &node && !ifc.rename_from) continue; // it arrives under its own name
+    if (const Interface* other = clash(*in))
+      return c.diags.error(temp_at, what + " is created as " + quoted(temp) + " in node " + quoted(born->name) +
+                                        (in == born ? "" : " and moved as such to node " + quoted(node.name)) +
+                                        ", where interface " + quoted(in->name + ":" + other->name) +
+                                        (other->name == temp ? " has that name" : " is created under that name too") +
+                                        "; pick another temporary name");
+  }
+  // Ends born in the same namespace under the same name, from other nodes.
+  for (const Node& other_node : c.topo.nodes) {
+    if (&other_node == &node) continue;
+    for (const auto& other : other_node.interfaces) {
+      if (other.kind != LinkKind::veth || (!other.created_in && !other.rename_from)) continue;
+      if (other.created_in.value_or(other_node.name) != born->name || other.rename_from.value_or(other.name) != temp) continue;
+      if (&other_node > &node) continue; // reported once, at the later one
+      return c.diags.error(temp_at, what + " and " + quoted(other_node.name + ":" + other.name) + " are both created as " +
+                                        quoted(temp) + " in node " + quoted(born->name) + "; pick another temporary name");
+    }
+  }
+}
+
 void check_interface(Ctx& c, const Node& node, const Interface& ifc, const IfaceSrc& src) {
   if (!src.kind_given && !ifc.peer)
     c.diags.error(src.name, "interface " + quoted(ifc.name) + " has no kind and is in no link");
@@ -145,6 +204,7 @@ void check_interface(Ctx& c, const Node& node, const Interface& ifc, const Iface
   if (ifc.vxlan && ifc.vxlan->dev && src.dev) check_lower(c, node, ifc, *ifc.vxlan->dev, "dev", *src.dev);
   check_vlans(c, node, ifc, src);
   if (src.shared) check_shared(c, node, ifc, src, *src.shared);
+  if (src.created_in || src.rename_from) check_move(c, node, ifc, src);
 }
 
 /// The kernel numbers a bridge's ports 1..1023 (BR_MAX_PORTS 1024, port 0 unused):

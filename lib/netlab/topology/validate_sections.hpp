@@ -19,6 +19,7 @@ struct IfaceSrc {
   Mark kind;
   std::optional<Mark> master, parent, dev, impair;
   std::optional<Mark> vlans, vlan_filtering, shared;
+  std::optional<Mark> created_in, rename_from; ///< the values of those keys
   std::vector<Mark> addresses; ///< parallel to Interface::addresses
 };
 

@@ -68,6 +68,7 @@ void touched_by(const Plan& plan, std::set<std::string>& out) {
     out.insert(action_ns(a).node);
     if (const auto* c = std::get_if<CreateLink>(&a); c && c->peer_ns) out.insert(c->peer_ns->node);
     if (const auto* d = std::get_if<DeleteLink>(&a); d && d->peer_ns) out.insert(d->peer_ns->node);
+    if (const auto* m = std::get_if<MoveLink>(&a)) out.insert(m->to.node);
   }
   for (const auto& v : plan.vanishing) out.insert(v.ns.node);
 }
