@@ -240,8 +240,9 @@ void phase(const char* what) {
 /// `netlab up` of the lab, in kernel requests only, leaving what netlab leaves:
 /// the IPv4-only namespaces' links without IPv6 link-local (address generation
 /// mode none; the kernel takes the mode only on a link that exists, so eth0 gets
-/// it before it has a carrier, which a veth has only once its peer is up), the
-/// host namespace's links as the host's defaults make them.
+/// it before it has a carrier, which a veth has only once its peer is up), their
+/// peers in the host namespace without IPv6 at all (disable_ipv6), the bridges
+/// and uplinks as the host's defaults make them.
 void up(const Shape& shape) {
   phase("start");
   const int n = shape.namespaces();
@@ -285,6 +286,11 @@ void up(const Shape& shape) {
     host.send(r, "create veth " + port);
     host.drain();
     close(fd);
+    // IPv6 off on the port before it has carrier, as netlab does (its peer's namespace has none).
+    std::string off = "/proc/sys/net/ipv6/conf/" + port + "/disable_ipv6";
+    int sysctl = open(off.c_str(), O_WRONLY | O_CLOEXEC);
+    if (sysctl < 0 || write(sysctl, "1\n", 2) != 2) die(errno_text(off));
+    close(sysctl);
     Request mode = set_link(2, "", 0, true);
     nss[i].sock->send(mode, ns + ": eth0 addrgenmode none");
     nss[i].sock->drain();

@@ -52,6 +52,10 @@ struct NsHandle {
   ino_t ino = 0;
 };
 
+/// The sysctl that turns IPv6 off on one link (CreateLink::no_ipv6); '/' keeps a
+/// dot in the link's name.
+std::string ipv6_off_key(const std::string& link) { return "net/ipv6/conf/" + link + "/disable_ipv6"; }
+
 std::string ns_key(const NsRef& ns) {
   return ns.kind == NodeKind::host ? std::string() : ns.path;
 }
@@ -689,6 +693,16 @@ Expected<void> NetlinkKernel::create_veth_pair(const CreateLink& a) {
   if (!second_fd) return fail_in(context, second_fd.error().message);
   auto made = create_veth((*h)->sock, VethEnd{&first, first_fd->get()}, VethEnd{&second, second_fd->get()}, *extras);
   if (!made) return fail_in(context, made.error().text);
+  // Before either end has carrier (its peer up, in the tagging request below):
+  // IPv6 sets a link up when the carrier comes.
+  bool first_off = a.peer_first ? a.peer_no_ipv6 : a.no_ipv6, second_off = a.peer_first ? a.no_ipv6 : a.peer_no_ipv6;
+  Expected<void> off;
+  if (first_off) off = inside(first_ns, **h, [&] { return write_sysctl(ipv6_off_key(first.name), "1"); });
+  if (off && second_off) off = inside(second_ns, **p, [&] { return write_sysctl(ipv6_off_key(second.name), "1"); });
+  if (!off) {
+    (void)delete_link((*h)->sock, first.name);
+    return fail_in(context, off.error().message);
+  }
   // The first end may be up already, but it has no carrier before its peer is.
   auto tagged = tag_link(**h, first_ns, first.name, a.owner, a.peer_first ? a.peer_addrgen_none : a.addrgen_none);
   if (tagged)
