@@ -173,9 +173,10 @@ Request new_default_route(const std::string& via) {
 
 // ---------------------------------------------------------------- namespaces
 
-/// One namespace of the lab: its fd (for IFLA_NET_NS_FD) and a socket inside it.
+/// One namespace of the lab: a socket inside it. Its file is opened again for
+/// the one request that names it (IFLA_NET_NS_FD), as netlab does: a file and
+/// a socket each for 10,000 namespaces would pass the usual hard limit of open files.
 struct Netns {
-  int fd = -1;
   std::optional<Socket> sock;
 };
 
@@ -190,7 +191,7 @@ void share_run_netns() {
 }
 
 /// Namespaces [from, to) made on the calling thread: unshare, bind-mount into
-/// /run/netns, open its fd and a socket in it, and ask for lo up (not waited for).
+/// /run/netns, open a socket in it, and ask for lo up (not waited for).
 void make_namespaces(std::vector<Netns>& out, int from, int to) {
   for (int i = from; i < to; ++i) {
     if (unshare(CLONE_NEWNET) != 0) die(errno_text("unshare"));
@@ -199,20 +200,17 @@ void make_namespaces(std::vector<Netns>& out, int from, int to) {
     if (file < 0) die(errno_text(path));
     close(file);
     if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) die(errno_text("bind " + path));
-    out[i].fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (out[i].fd < 0) die(errno_text("open " + path));
     out[i].sock.emplace();
     Request lo = set_link(1, "", IFF_UP, false);
     out[i].sock->send(lo, path + ": lo up");
   }
 }
 
-/// A socket and a namespace descriptor per namespace (the descriptor only until
-/// its veth is made): up to the hard limit, which only CAP_SYS_RESOURCE raises.
+/// A socket per namespace: up to the hard limit, which only CAP_SYS_RESOURCE raises.
 void raise_fd_limit(int namespaces) {
   rlimit have{};
   getrlimit(RLIMIT_NOFILE, &have);
-  const auto want = static_cast<rlim_t>(2 * namespaces + 256);
+  const auto want = static_cast<rlim_t>(namespaces + 256);
   if (have.rlim_cur >= want) return;
   rlimit next{.rlim_cur = std::max(want, have.rlim_max), .rlim_max = std::max(want, have.rlim_max)};
   if (setrlimit(RLIMIT_NOFILE, &next) == 0) return;
@@ -242,8 +240,9 @@ void phase(const char* what) {
 /// `netlab up` of the lab, in kernel requests only, leaving what netlab leaves:
 /// the IPv4-only namespaces' links without IPv6 link-local (address generation
 /// mode none; the kernel takes the mode only on a link that exists, so eth0 gets
-/// it before it has a carrier, which a veth has only once its peer is up), the
-/// host namespace's links as the host's defaults make them.
+/// it before it has a carrier, which a veth has only once its peer is up), their
+/// peers in the host namespace without IPv6 at all (disable_ipv6), the bridges
+/// and uplinks as the host's defaults make them.
 void up(const Shape& shape) {
   phase("start");
   const int n = shape.namespaces();
@@ -281,9 +280,17 @@ void up(const Shape& shape) {
   // for RTNL.)
   for (int i = 0; i < n; ++i) {
     std::string ns = netlab::bench::ns_name(i), port = "v" + std::to_string(i);
-    Request r = new_veth_in(nss[i].fd, port);
+    int fd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(errno_text("open /run/netns/" + ns));
+    Request r = new_veth_in(fd, port);
     host.send(r, "create veth " + port);
     host.drain();
+    close(fd);
+    // IPv6 off on the port before it has carrier, as netlab does (its peer's namespace has none).
+    std::string off = "/proc/sys/net/ipv6/conf/" + port + "/disable_ipv6";
+    int sysctl = open(off.c_str(), O_WRONLY | O_CLOEXEC);
+    if (sysctl < 0 || write(sysctl, "1\n", 2) != 2) die(errno_text(off));
+    close(sysctl);
     Request mode = set_link(2, "", 0, true);
     nss[i].sock->send(mode, ns + ": eth0 addrgenmode none");
     nss[i].sock->drain();
@@ -314,7 +321,6 @@ void up(const Shape& shape) {
   }
   host.drain();
   phase("uplinks, the bridge's address");
-  for (auto& ns : nss) close(ns.fd);
 }
 
 /// Links of the calling thread's namespace.

@@ -271,6 +271,7 @@ TEST_CASE("create requests take the master and up changes that follow them", "[e
   CHECK(explain(veth) == std::vector<std::string>{
                              "ip -n ns1 link add vethB address 02:bd:e6:f3:34:30 numtxqueues 1 numrxqueues 1 up type veth "
                              "peer name vethA address 02:d5:52:58:88:13 numtxqueues 1 numrxqueues 1 netns 1",
+                             "sysctl -qw net/ipv6/conf/vethA/disable_ipv6=1",
                              "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none",
                              "ip link set vethA alias netlab:lab1 master br0 up"});
 }
@@ -289,6 +290,7 @@ links: [[host:vX, ns1:e0]]
   CHECK_FALSE(veth.addrgen_none);
   CHECK(veth.up);       // ns1:e0, in the create request: no carrier yet
   CHECK(veth.other_up); // host:vX, in its tag request
+  CHECK_FALSE(veth.no_ipv6); // not a bridge port: the host may route IPv6 over it one day
   CHECK(explain(veth)[1] == "ip -n ns1 link set e0 alias netlab:lab1 addrgenmode none");
   CHECK(explain(veth)[2] == "ip link set vX alias netlab:lab1 up");
 }
@@ -324,11 +326,15 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links, and an edi
   Lab lab;
   Topology v4 = parse(k_bridge_lab);
   Plan p = lab.up(v4);
-  // The namespace end gets no link-local address; the host end is the host's business.
+  // The namespace end gets no link-local address; the host end, a bridge port,
+  // no IPv6 at all (CreateLink::no_ipv6).
   const auto& veth = first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "vethB"; });
   CHECK(veth.addrgen_none);
   CHECK_FALSE(veth.peer_addrgen_none);
-  CHECK(explain(veth)[1] == "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none");
+  CHECK(veth.peer_no_ipv6);
+  CHECK_FALSE(veth.no_ipv6);
+  CHECK(explain(veth)[1] == "sysctl -qw net/ipv6/conf/vethA/disable_ipv6=1");
+  CHECK(explain(veth)[2] == "ip -n ns1 link set vethB alias netlab:lab1 addrgenmode none");
   CHECK_FALSE(first_of<CreateLink>(p, [](const CreateLink& c) { return c.iface.name == "br0"; }).addrgen_none);
   CHECK(lab.kernel.nodes["ns1"].sysctls.empty()); // nothing written under /proc/sys
   CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns1", "ns2"});

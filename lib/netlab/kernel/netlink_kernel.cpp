@@ -42,12 +42,19 @@ namespace netlab {
 namespace {
 
 /// An open namespace: its file (so we can tell if the path now names another one) and its socket.
+/// An open namespace: its socket, and which namespace the socket is in. It keeps
+/// no file of the namespace open (ns_fd opens one when a request needs it): a
+/// file and a socket for each of 10,000 namespaces would pass the usual hard
+/// limit of 20,000 open files.
 struct NsHandle {
-  UniqueFd fd;
   NlSocket sock;
   dev_t dev = 0;
   ino_t ino = 0;
 };
+
+/// The sysctl that turns IPv6 off on one link (CreateLink::no_ipv6); '/' keeps a
+/// dot in the link's name.
+std::string ipv6_off_key(const std::string& link) { return "net/ipv6/conf/" + link + "/disable_ipv6"; }
 
 std::string ns_key(const NsRef& ns) {
   return ns.kind == NodeKind::host ? std::string() : ns.path;
@@ -234,12 +241,17 @@ private:
   /// handle(), or nullptr when the named namespace's file is gone (not an error).
   Expected<NsHandle*> existing_handle(const NsRef& ns);
   Expected<NsHandle> open_handle(const NsRef& ns, std::optional<NlSocket> sock = std::nullopt);
+  /// The namespace's file, opened again by path, if it is still the handle's namespace.
+  static Expected<UniqueFd> ns_fd(const NsRef& ns, const NsHandle& h);
+  /// Runs `fn` on the worker inside the namespace: for what needs the namespace
+  /// itself rather than its socket (sysctls, nftables, tun ioctls).
+  Expected<void> inside(const NsRef& ns, const NsHandle& h, const std::function<Expected<void>()>& fn);
   /// The open handle of `ns` if it still names the namespace at its path, else nullptr.
   NsHandle* cached_handle(const NsRef& ns);
   /// Opens the handles of many namespaces at once (observe_many of a large lab).
   Expected<void> open_handles(const std::vector<NsRef>& refs);
   void forget(const NsRef& ns) { m_handles.erase(ns_key(ns)); }
-  Expected<void> read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out);
+  Expected<void> read_in_netns(const NsRef& ns, NsHandle& h, const ObserveRequest& what, ObservedNs& out);
   /// Runs `fn(handle)`; its NlError becomes "namespace 'x': <doing>: <errno text>".
   template <class Fn> Expected<void> in_ns(const NsRef& ns, const std::string& doing, Fn&& fn);
   Expected<void> tag_link(NsHandle& h, const NsRef& ns, const std::string& name, const std::string& owner,
@@ -311,7 +323,23 @@ Expected<NsHandle> NetlinkKernel::open_handle(const NsRef& ns, std::optional<NlS
     });
     if (!opened) return fail_in(where(ns), opened.error().message);
   }
-  return NsHandle{std::move(*fd), std::move(*sock), st.st_dev, st.st_ino};
+  return NsHandle{std::move(*sock), st.st_dev, st.st_ino};
+}
+
+Expected<UniqueFd> NetlinkKernel::ns_fd(const NsRef& ns, const NsHandle& h) {
+  auto fd = open_netns(ns);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0) return fail_in(where(ns), "fstat: " + errno_text(errno));
+  // Deleted and made again under the same name since the handle was opened.
+  if (st.st_dev != h.dev || st.st_ino != h.ino) return fail_in(where(ns), "replaced by another namespace");
+  return fd;
+}
+
+Expected<void> NetlinkKernel::inside(const NsRef& ns, const NsHandle& h, const std::function<Expected<void>()>& fn) {
+  auto fd = ns_fd(ns, h);
+  if (!fd) return std::unexpected(fd.error());
+  return m_worker.run_in(fd->get(), fn);
 }
 
 NsHandle* NetlinkKernel::cached_handle(const NsRef& ns) {
@@ -336,7 +364,7 @@ static Expected<NsHandle> open_handle_here(const NsRef& ns) {
   if (setns(fd->get(), CLONE_NEWNET) != 0) return fail_in(where(ns), "setns: " + errno_text(errno));
   auto sock = NlSocket::open();
   if (!sock) return fail_in(where(ns), sock.error().message);
-  return NsHandle{std::move(*fd), std::move(*sock), st.st_dev, st.st_ino};
+  return NsHandle{std::move(*sock), st.st_dev, st.st_ino};
 }
 
 Expected<void> NetlinkKernel::open_handles(const std::vector<NsRef>& refs) {
@@ -402,9 +430,9 @@ Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::
 
 // ---- observe -----------------------------------------------------------------
 
-Expected<void> NetlinkKernel::read_in_netns(NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
+Expected<void> NetlinkKernel::read_in_netns(const NsRef& ns, NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
   if (what.sysctls.empty() && what.nat_table.empty() && !what.nft_ruleset) return {};
-  return m_worker.run_in(h.fd.get(), [&]() -> Expected<void> {
+  return inside(ns, h, [&]() -> Expected<void> {
     for (const auto& key : what.sysctls) {
       auto value = read_sysctl(key);
       if (!value) return std::unexpected(value.error());
@@ -537,7 +565,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
     if (!handles[i]) continue;
-    if (auto read = read_in_netns(*handles[i], jobs[i].what, out[i]); !read)
+    if (auto read = read_in_netns(jobs[i].ns, *handles[i], jobs[i].what, out[i]); !read)
       return fail_in(where(jobs[i].ns), read.error().message);
   }
   return out;
@@ -661,8 +689,22 @@ Expected<void> NetlinkKernel::create_veth_pair(const CreateLink& a) {
   auto extras = extras_for(**h, a);
   if (!extras) return fail_in(context, extras.error().message);
   // Both ends are born in their own namespaces: no name ever shows up in ours.
-  auto made = create_veth((*h)->sock, VethEnd{&first, (*h)->fd.get()}, VethEnd{&second, (*p)->fd.get()}, *extras);
+  auto first_fd = ns_fd(first_ns, **h);
+  if (!first_fd) return fail_in(context, first_fd.error().message);
+  auto second_fd = ns_fd(second_ns, **p);
+  if (!second_fd) return fail_in(context, second_fd.error().message);
+  auto made = create_veth((*h)->sock, VethEnd{&first, first_fd->get()}, VethEnd{&second, second_fd->get()}, *extras);
   if (!made) return fail_in(context, made.error().text);
+  // Before either end has carrier (its peer up, in the tagging request below):
+  // IPv6 sets a link up when the carrier comes.
+  bool first_off = a.peer_first ? a.peer_no_ipv6 : a.no_ipv6, second_off = a.peer_first ? a.no_ipv6 : a.peer_no_ipv6;
+  Expected<void> off;
+  if (first_off) off = inside(first_ns, **h, [&] { return write_sysctl(ipv6_off_key(first.name), "1"); });
+  if (off && second_off) off = inside(second_ns, **p, [&] { return write_sysctl(ipv6_off_key(second.name), "1"); });
+  if (!off) {
+    (void)delete_link((*h)->sock, first.name);
+    return fail_in(context, off.error().message);
+  }
   // The first end may be up already, but it has no carrier before its peer is.
   auto tagged = tag_link(**h, first_ns, first.name, a.owner, a.peer_first ? a.peer_addrgen_none : a.addrgen_none);
   if (tagged)
@@ -681,7 +723,7 @@ Expected<void> NetlinkKernel::create_tun(const CreateLink& a) {
   if (!h) return std::unexpected(h.error());
   // TUNSETIFF attaches to an existing device of that name instead of failing.
   if ((*h)->sock.ifindex(a.iface.name)) return fail_in(where(a.ns), doing + ": " + errno_text(EEXIST));
-  auto made = m_worker.run_in((*h)->fd.get(), [&] { return create_persistent_tun(a.iface); });
+  auto made = inside(a.ns, **h, [&] { return create_persistent_tun(a.iface); });
   if (!made) return fail_in(where(a.ns), doing + ": " + made.error().message);
   // mtu and mac go with up/master when there are such, else into the tagging request:
   // a tap always has a MAC (the file's or derived), and it costs no request of its own.
@@ -805,7 +847,7 @@ Expected<void> NetlinkKernel::run(const DelRoute& a) {
 Expected<void> NetlinkKernel::run(const SetSysctl& a) {
   auto h = handle(a.ns);
   if (!h) return std::unexpected(h.error());
-  auto set = m_worker.run_in((*h)->fd.get(), [&] { return write_sysctl(a.key, a.value); });
+  auto set = inside(a.ns, **h, [&] { return write_sysctl(a.key, a.value); });
   if (!set) return fail_in(where(a.ns), set.error().message);
   return {};
 }
@@ -813,7 +855,7 @@ Expected<void> NetlinkKernel::run(const SetSysctl& a) {
 Expected<void> NetlinkKernel::run(const SetNat& a) {
   auto h = handle(a.ns);
   if (!h) return std::unexpected(h.error());
-  auto set = m_worker.run_in((*h)->fd.get(), [&] { return nft_replace_table(a.table, a.want); });
+  auto set = inside(a.ns, **h, [&] { return nft_replace_table(a.table, a.want); });
   if (!set) return fail_in(where(a.ns), set.error().message);
   return {};
 }
@@ -826,7 +868,7 @@ Expected<void> NetlinkKernel::run(const SetLinkOptions& a) {
     return in_ns(a.ns, doing, [&](NsHandle& h) { return change_link_options(h.sock, a.want); });
   auto h = handle(a.ns);
   if (!h) return std::unexpected(h.error());
-  auto set = m_worker.run_in((*h)->fd.get(), [&] { return set_tun_owner(a.want); });
+  auto set = inside(a.ns, **h, [&] { return set_tun_owner(a.want); });
   if (!set) return fail_in(where(a.ns), doing + ": " + set.error().message);
   return {};
 }

@@ -31,7 +31,14 @@ struct DeleteNetns {
 /// they stand for stay in the plan, marked in_create. Without them: down, no master.
 /// `addrgen_none` (`peer_addrgen_none` for the peer) puts IPv6 address generation
 /// mode "none" in the tagging request, before the link has carrier: an end in an
-/// IPv4-only node (Node::ipv6) never gets a link-local address.
+/// IPv4-only node (Node::ipv6) never gets a link-local address. `no_ipv6`
+/// (`peer_no_ipv6`): a veth end in the host (or an external namespace) that is a
+/// bridge port, whose peer is in an IPv4-only node, and which has no IPv6 address
+/// itself, gets IPv6 turned off (`disable_ipv6`) before it has carrier: its own IP
+/// stack never sees a bridged frame, nothing on the link speaks IPv6,
+/// and every link with IPv6 in one namespace makes the kernel walk all of that
+/// namespace's IPv6 routes whenever any of its links changes state (a thousand
+/// bridge ports in the host made `up` quadratic: 26 s instead of 6.5 s at 4,000).
 struct CreateLink {
   NsRef ns;
   Interface iface;
@@ -45,6 +52,8 @@ struct CreateLink {
   bool other_up = false;
   bool addrgen_none = false;
   bool peer_addrgen_none = false;
+  bool no_ipv6 = false;
+  bool peer_no_ipv6 = false;
 };
 /// Delete a link (a veth takes its peer with it). `was` allows recreation on undo.
 struct DeleteLink {

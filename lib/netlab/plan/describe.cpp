@@ -174,11 +174,17 @@ std::vector<std::string> explain_create(const CreateLink& c) {
                          : " netns " + (ns2.kind == NodeKind::host ? std::string("1") : ns2.path);
     // One queue per end, as the kernel makes them (kernel/netlink_write.cpp).
     const std::string one_queue = " numtxqueues 1 numrxqueues 1";
-    return {ip(ns1) + " link add " + end1.name + settings_args(end1) + one_queue + folded + " type veth peer name " +
-                end2.name + settings_args(end2) + one_queue + netns2,
-            ip(ns1) + " link set " + end1.name + tag_args(c.owner, c.peer_first ? c.peer_addrgen_none : c.addrgen_none),
-            ip(ns2) + " link set " + end2.name + tag_args(c.owner, c.peer_first ? c.addrgen_none : c.peer_addrgen_none) +
-                (c.other_master ? " master " + *c.other_master : "") + (c.other_up ? " up" : "")};
+    std::vector<std::string> out{ip(ns1) + " link add " + end1.name + settings_args(end1) + one_queue + folded +
+                                 " type veth peer name " + end2.name + settings_args(end2) + one_queue + netns2};
+    for (const auto& [ns, end, off] : {std::tuple{&ns1, &end1, c.peer_first ? c.peer_no_ipv6 : c.no_ipv6},
+                                       std::tuple{&ns2, &end2, c.peer_first ? c.no_ipv6 : c.peer_no_ipv6}})
+      if (off) out.push_back(in_ns(*ns) + "sysctl -qw net/ipv6/conf/" + end->name + "/disable_ipv6=1");
+    out.push_back(ip(ns1) + " link set " + end1.name +
+                  tag_args(c.owner, c.peer_first ? c.peer_addrgen_none : c.addrgen_none));
+    out.push_back(ip(ns2) + " link set " + end2.name +
+                  tag_args(c.owner, c.peer_first ? c.addrgen_none : c.peer_addrgen_none) +
+                  (c.other_master ? " master " + *c.other_master : "") + (c.other_up ? " up" : ""));
+    return out;
   }
   if (c.iface.kind == LinkKind::tun || c.iface.kind == LinkKind::tap) {
     TunOptions t = c.iface.tun.value_or(TunOptions{});

@@ -428,6 +428,13 @@ private:
     const Node* n = m_want.find_node(node);
     return n && n->kind == NodeKind::netns && !wants_ipv6(*n);
   }
+  /// A veth end that IPv6 would be of no use on (CreateLink::no_ipv6): a bridge
+  /// port (bridged frames never reach its own IP stack) with no IPv6 address, in
+  /// a namespace netlab does not give IPv4-only links, its peer in an IPv4-only node.
+  bool ipv6_unused(const NsRef& ref, const Interface& end, const std::string& peer_node) const {
+    bool v6 = std::ranges::any_of(end.addresses, [](const Cidr& c) { return c.addr.family == Family::v6; });
+    return ref.kind != NodeKind::netns && end.master && !v6 && has_ipv6_state(end) && ipv4_only(peer_node);
+  }
   /// ipv4_only() as the lab left it last time (what an undo restores).
   bool was_ipv4_only(const std::string& node) const {
     const NsRef* r = m_memory.find_node(node);
@@ -446,6 +453,10 @@ private:
     }
     c.addrgen_none = ipv4_only(ref.node) && has_ipv6_state(iface);
     c.peer_addrgen_none = peer && peer_ns && ipv4_only(peer_ns->node) && has_ipv6_state(*peer);
+    if (peer && peer_ns) {
+      c.no_ipv6 = ipv6_unused(ref, iface, peer_ns->node);
+      c.peer_no_ipv6 = ipv6_unused(*peer_ns, *peer, ref.node);
+    }
     m_create[link_phase(iface.kind)].push_back(std::move(c));
   }
 
