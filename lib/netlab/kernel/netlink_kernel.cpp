@@ -772,8 +772,10 @@ Expected<void> NetlinkKernel::run(const MoveLink& a) {
   std::string doing = "move " + a.link + " to namespace '" + a.to.node + "'";
   auto to = handle(a.to);
   if (!to) return fail_in(where(a.ns), doing + ": " + to.error().message);
+  auto to_fd = ns_fd(a.to, **to);
+  if (!to_fd) return fail_in(where(a.ns), doing + ": " + to_fd.error().message);
   auto moved = in_ns(a.ns, doing, [&](NsHandle& h) -> NlExpected<void> {
-    auto set = set_link(h.sock, a.link, LinkChange{.netns_fd = (*to)->fd.get()});
+    auto set = set_link(h.sock, a.link, LinkChange{.netns_fd = to_fd->get()});
     h.sock.forget_ifindex(a.link); // its index now means nothing here
     // A bridge or lo: NETIF_F_NETNS_LOCAL. Say why, not only "Invalid argument".
     if (!set && set.error().code == EINVAL)
