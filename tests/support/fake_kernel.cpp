@@ -403,6 +403,9 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             moved.up = false;
             drop_link(*from, x.link);
             to->links.push_back(std::move(moved));
+            // Its IPv6 settings are made anew where it arrives; the move sets the mode again.
+            addrgen_none.erase({x.ns.node, x.link});
+            if (x.addrgen_none) addrgen_none.insert({x.to.node, x.link});
             return {};
           },
           [&](const RenameLink& x) -> Expected<void> {
@@ -412,6 +415,7 @@ Expected<void> FakeKernel::do_apply(const Action& action) {
             if (!l) return no_link(x.link);
             if (l->up) return fail("Device or resource busy");
             if (n->find_link(x.name)) return fail("File exists");
+            if (addrgen_none.erase({x.ns.node, x.link})) addrgen_none.insert({x.ns.node, x.name});
             l->name = x.name;
             return {};
           },

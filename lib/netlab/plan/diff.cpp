@@ -453,10 +453,6 @@ private:
     }
     c.addrgen_none = ipv4_only(ref.node) && has_ipv6_state(iface);
     c.peer_addrgen_none = peer && peer_ns && ipv4_only(peer_ns->node) && has_ipv6_state(*peer);
-    if (peer && peer_ns) {
-      c.no_ipv6 = ipv6_unused(ref, iface, peer_ns->node);
-      c.peer_no_ipv6 = ipv6_unused(*peer_ns, *peer, ref.node);
-    }
     m_create[link_phase(iface.kind)].push_back(std::move(c));
   }
 
@@ -644,6 +640,9 @@ private:
     c.peer->mac = m_macs.of(nb.name, wb.name);
     c.addrgen_none = ipv4_only(ba->name) && has_ipv6_state(wa);
     c.peer_addrgen_none = ipv4_only(bb->name) && has_ipv6_state(wb);
+    // Not on an end that moves: its new namespace gives it IPv6 settings anew.
+    c.no_ipv6 = ba == &na && ipv6_unused(ra, wa, nb.name);
+    c.peer_no_ipv6 = bb == &nb && ipv6_unused(rb, wb, na.name);
     m_create[p_link].push_back(std::move(c));
     finish_end(na, wa, *ba, ta);
     finish_end(nb, wb, *bb, tb);
