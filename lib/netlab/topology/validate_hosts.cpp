@@ -80,7 +80,8 @@ void check_underlays(Ctx& c) {
     auto [it, inserted] = seen.emplace(m.underlay, k);
     if (!inserted)
       c.diags.error(c.src.host_underlays[k], "machine " + quoted(m.name) + ": underlay " + m.underlay.str() +
-                                                 " is machine " + quoted(c.topo.hosts[it->second].name) + "'s too");
+                                                 " is machine " + quoted(c.topo.hosts[it->second].name) +
+                                                 "'s underlay already");
   }
 }
 
