@@ -37,7 +37,7 @@ bool unprivileged(const CLI::App& verb) {
 
 /// --json, -v, -q and --color on `cmd`: given before or after the verb, they mean the same.
 void add_common_flags(CLI::App& cmd, Globals& g) {
-  cmd.add_flag("--json", g.json, "LabMachine-readable output on stdout (errors stay on stderr)");
+  cmd.add_flag("--json", g.json, "Machine-readable output on stdout (errors stay on stderr)");
   cmd.add_flag_function(
       "-v,--verbose", [&g](std::int64_t n) { g.verbose += static_cast<int>(n); },
       "Log each kernel request and its result with timings to stderr; -vv also what was read");
