@@ -7,6 +7,8 @@
 #include "../support/cli.hpp"
 #include "../support/skip.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <csignal>
 #include <fcntl.h>
 #include <sched.h>
@@ -200,6 +202,16 @@ TEST_CASE("multihost: a veth between two machines is a vxlan pair: ping and tcp 
   Run bare = sh(std::string(NETLAB_BINARY) + " plan " + file);
   CHECK(bare.rc == 2);
   CHECK_THAT(bare.out, Catch::Contains("--host"));
+  // The inventory an orchestrator reads, in ansible-inventory's JSON form.
+  Run inv = sh(std::string(NETLAB_BINARY) + " inventory --json " + file);
+  REQUIRE(inv.rc == 0);
+  auto doc = nlohmann::json::parse(inv.out, nullptr, false);
+  REQUIRE(doc.is_object());
+  CHECK(doc["_meta"]["hostvars"]["m2"]["ansible_host"] == "10.99.0.2");
+  CHECK(doc["_meta"]["hostvars"]["m1"]["netlab_underlay"] == "10.99.0.1");
+  CHECK(doc["netlab"]["hosts"] == nlohmann::json::array({"m1", "m2"}));
+  CHECK(doc["all"]["children"].size() == 2);
+  CHECK_FALSE(doc.contains("schema_version")); // every top-level key but _meta is a group
   up_all(c, file);
   // The tunnel end: a vxlan in the node, its socket in the machine's namespace.
   Run vx = c[0].in("ip -d -n ns1 link show eth0");
