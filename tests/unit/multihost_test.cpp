@@ -125,7 +125,8 @@ checks:
   CHECK(has(p, "t.yaml:10:7: vxlan 'ns1:vx': id 77 is the vni of the link at 14:38"));
   CHECK(has(p, "t.yaml:15:38: vni 77 is already used at 14:38"));
   CHECK(has(p, "t.yaml:16:38: 'vni' is for a link between machines"));
-  CHECK(has(p, "t.yaml:17:6: link endpoint 'ns1:t0' is a tap"));
+  CHECK(has(p, "t.yaml:17:6: link endpoint 'ns1:t0' is a tap; a link end must be a veth"));
+  CHECK(std::ranges::count_if(p, [](const std::string& l) { return l.starts_with("t.yaml:17:6:"); }) == 1);
   CHECK(has(p, "t.yaml:19:45: 'listen': node 'ns2' is on machine 'm2'"));
   CHECK(has(p, "t.yaml:20:30: 'is': node 'ns2' is on machine 'm2'"));
 }
