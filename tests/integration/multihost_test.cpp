@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,9 @@ public:
     m_pid = ::fork();
     REQUIRE(m_pid >= 0);
     if (m_pid == 0) {
+      // Gone with the test, also when a REQUIRE below throws before the destructor
+      // exists to kill it (an orphan holder keeps the test's stdout pipe open).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::close(ready[0]);
       bool ok = ::unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 &&
                 ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
