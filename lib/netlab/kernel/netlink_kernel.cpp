@@ -756,7 +756,9 @@ Expected<void> NetlinkKernel::run(const CreateLink& a) {
     // device is born in the node, master index and all resolved there.
     auto host = handle(NsRef{.node = "host", .kind = NodeKind::host, .path = "", .ns_id = 0});
     if (!host) return std::unexpected(host.error());
-    auto made = create_link((*host)->sock, a.iface, *extras, (*h)->fd.get());
+    auto node_fd = ns_fd(a.ns, **h);
+    if (!node_fd) return std::unexpected(node_fd.error());
+    auto made = create_link((*host)->sock, a.iface, *extras, node_fd->get());
     if (!made) return fail_in(where(a.ns), doing + " from the host namespace: " + made.error().text);
   } else if (auto made = in_ns(a.ns, doing, [&](NsHandle& hh) { return create_link(hh.sock, a.iface, *extras); });
              !made) {
