@@ -42,7 +42,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-rc: {description: netlab's exit code (0 ok, 1 failure, 2 invalid file or usage, 3 drift or a failed check)., type: int}
+exit_code:
+  description:
+    - netlab's exit code (0 ok, 1 failure, 2 invalid file or usage, 3 drift or a failed check).
+    - Not named rc, which Ansible takes for failed when it is not 0 (drift is a result of status, not a failure).
+  type: int
 document: {description: netlab's whole --json document., type: dict}
 changes: {description: One line per kernel change (as netlab up prints them)., type: list}
 converged: {description: "status: every object of this machine's part is as the file says.", type: bool}
@@ -70,7 +74,7 @@ def run_netlab(module, verb, topology):
         doc = json.loads(out)
     except ValueError:
         module.fail_json(msg="netlab printed no JSON document (exit %d): %s" % (rc, err.strip() or out.strip()),
-                         rc=rc, cmd=argv, stderr=err)
+                         exit_code=rc, cmd=argv, stderr=err)
     error = doc.get("error")
     if error is not None:
         # netlab's own words: the message as on stderr, then every problem of the file.
@@ -78,7 +82,7 @@ def run_netlab(module, verb, topology):
         lines = [d.get("file", "") + ":%s:%s: %s" % (d.get("line"), d.get("col"), d.get("message"))
                  for d in error.get("diagnostics", [])]
         module.fail_json(msg="\n".join([error.get("message", "netlab failed")] + error.get("details", []) + lines),
-                         rc=rc, cmd=argv, document=doc, stderr=err)
+                         exit_code=rc, cmd=argv, document=doc, stderr=err)
     return rc, doc
 
 
@@ -109,7 +113,7 @@ def main():
     elif module.check_mode and state == "absent":
         verb = "status"  # down has no dry run: whatever of the lab exists is what down would remove
     rc, doc = run_netlab(module, verb, topology)
-    result = dict(rc=rc, document=doc, changed=False)
+    result = dict(exit_code=rc, document=doc, changed=False)
 
     if verb in ("up", "plan", "down"):
         changes = doc.get("changes", [])
@@ -117,7 +121,11 @@ def main():
         if verb == "up" and doc.get("unconverged"):
             module.fail_json(msg="netlab up finished but %d object(s) still differ" % len(doc["unconverged"]), **result)
     elif verb == "status" and state == "absent":
-        present = [o["path"] for o in doc.get("objects", []) if o.get("state") != "missing"]
+        # What exists is what down would remove; status also reports objects inside a
+        # missing namespace (its lo "different"), which are not there either.
+        objects = doc.get("objects", [])
+        gone = {o["node"] for o in objects if o["path"] == o["node"] and o["state"] == "missing"}
+        present = [o["path"] for o in objects if o["state"] != "missing" and o["node"] not in gone]
         result.update(changed=bool(present), changes=["- " + path for path in present])
     elif verb == "status":
         result["converged"] = bool(doc.get("converged"))
