@@ -57,23 +57,31 @@ _netlab_nodes() {
     fi
 }
 
+# Machines a multi-host lab file names (the keys under "hosts:").
+_netlab_machines() {
+    [[ -n $1 && -r $1 ]] || return
+    awk '/^hosts:/ {s = 1; next} s && /^[^ #]/ {s = 0}
+        s && match($0, /^  [A-Za-z0-9_.-]+:/) {print substr($0, 3, RLENGTH - 3)}' "$1"
+}
+
 _netlab() {
     local cur prev words cword
     _init_completion -n = || return
-    local exe=${words[0]} verb="" i file="" npos=0 after_dashdash=""
+    local exe=${words[0]} verb="" i file="" npos=0 after_dashdash="" first=""
 
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --) after_dashdash=$i; break ;;
             -f | --file) ((i++)); file=${words[i]} ;;
             -l | --lab) ((i++)); [[ $verb == capture ]] && file=/run/netlab/${words[i]}/topology.yaml ;;
-            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name | --listen | --interval) ((i++)) ;;
+            --junit | --format | --color | -o | --output | --wait | --resync | -w | --write | --filter | -c | --count | --duration | --nodes | -i | --instance | --ns | --host-links | --name | --listen | --interval | --host) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $verb ]]; then
                     verb=${words[i]}
                 else
                     ((npos++))
+                    ((npos == 1)) && first=${words[i]}
                     # capture's first word is FILE (unless -l LAB named the lab's copy of it).
                     [[ $verb == capture && $npos == 1 && -z $file ]] && file=${words[i]}
                 fi
@@ -102,6 +110,7 @@ _netlab() {
         --wait | --resync) return ;; # SECONDS
         -i | --instance) return ;;   # a new NAME
         --listen | --interval) return ;; # ADDRESS:PORT, MS
+        --host) COMPREPLY=($(compgen -W "$(_netlab_machines "${file:-$first}")" -- "$cur")); return ;;
     esac
 
     if [[ -z $verb ]]; then

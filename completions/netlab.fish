@@ -18,7 +18,7 @@ function __netlab_verb
             continue
         end
         switch $t
-            case -f --file -l --lab --junit --format --color -w --write --filter -c --count --duration --nodes -i --instance
+            case -f --file -l --lab --junit --format --color -w --write --filter -c --count --duration --nodes -i --instance --host
                 set skip 1
             case '-*'
             case '*'
@@ -146,6 +146,34 @@ function __netlab_capture_ifs
         l {while (match($0, /[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+/)) {print substr($0, RSTART, RLENGTH); $0 = substr($0, RSTART + RLENGTH)}}' $file | sort -u
 end
 
+# The machines under the hosts: of the verb's FILE (its first word after the verb).
+function __netlab_machines
+    set -l tokens (commandline -opc)
+    set -l file
+    set -l seen_verb 0
+    set -l skip 0
+    for t in $tokens[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case -i --instance --wait --color --host --junit
+                set skip 1
+            case '-*'
+            case '*'
+                if test $seen_verb = 0
+                    set seen_verb 1
+                else if test -z "$file"
+                    set file $t
+                end
+        end
+    end
+    test -n "$file" -a -r "$file"; or return
+    awk '/^hosts:/ {s = 1; next} s && /^[^ #]/ {s = 0}
+        s && match($0, /^  [A-Za-z0-9_.-]+:/) {print substr($0, 3, RLENGTH - 3)}' $file
+end
+
 # True when the word being completed is the Nth (from 0) after `exercise`.
 function __netlab_exercise_word
     set -l tokens (commandline -opc)
@@ -178,13 +206,14 @@ for verb in (__netlab_verbs | string replace -r '\t.*' '')
         __netlab_complete_flag "__netlab_verb_is $verb" $flag
     end
 end
-complete -c netlab -n '__netlab_verb_is validate graph up plan down status test watch' -a '(__netlab_lab_files)'
+complete -c netlab -n '__netlab_verb_is validate graph up plan down status test watch inventory' -a '(__netlab_lab_files)'
 complete -c netlab -n '__netlab_verb_is exec shell; and not __netlab_after_dashdash' -a '(__netlab_nodes)'
 complete -c netlab -n __netlab_after_dashdash -a '(__netlab_command_after_dashdash)'
 complete -c netlab -n '__netlab_verb_is help' -a '(__netlab_verbs)'
 complete -c netlab -n '__netlab_verb_is capture' -a '(__netlab_capture_ifs)'
 complete -c netlab -n '__netlab_verb_is down status capture exec shell graph' -s l -l lab -x -a '(__netlab_labs)'
 complete -c netlab -n '__netlab_verb_is up plan down status test graph watch exec shell capture' -s i -l instance -x
+complete -c netlab -n '__netlab_verb_is up plan down status test watch' -l host -x -a '(__netlab_machines)'
 complete -c netlab -n '__netlab_verb_is capture' -s w -l write -r -F
 complete -c netlab -n '__netlab_verb_is exec' -l nodes -x -a '(__netlab_nodes)'
 complete -c netlab -n '__netlab_verb_is exec shell' -s f -l file -r -F

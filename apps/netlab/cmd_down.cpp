@@ -148,6 +148,7 @@ void add_down(CLI::App& app, Globals& g) {
   cmd->add_flag("--all", opts->all, "Every lab found in /run/netlab or tagged in the kernel");
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   add_instance_flag(cmd, g);
+  add_host_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Exit: 0 down (or nothing was up with --all), 1 failure or no such lab, 2 bad usage or invalid file.");

@@ -43,6 +43,7 @@ void add_plan(CLI::App& app, Globals& g) {
   cmd->add_option("file", opts->file, "Topology file")->required();
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   add_instance_flag(cmd, g);
+  add_host_flag(cmd, g);
   cmd->add_flag("--adopt", opts->adopt, "Plan as up --adopt would: take over matching namespaces and links made by hand");
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);

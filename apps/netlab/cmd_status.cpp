@@ -90,6 +90,7 @@ int run_status(const StatusOptions& o, Globals& g) {
   if (g.json) {
     auto doc = status_json(topo->name, plan);
     if (running) doc["exercise"] = exercise_json(*running, findings);
+    if (!topo->part_of.empty()) doc["host"] = topo->part_of; // a multi-host lab's machine (--host)
     print_json(std::move(doc));
   } else {
     print_findings(findings, g);
@@ -106,6 +107,7 @@ void add_status(CLI::App& app, Globals& g) {
   cmd->add_option("file", opts->file, "Topology file");
   cmd->add_option("-l,--lab", opts->lab, "Lab name (uses the copy of the file it was brought up with, kept in /run/netlab/LAB)");
   add_instance_flag(cmd, g);
+  add_host_flag(cmd, g);
   cmd->add_flag("--adopt", opts->adopt,
                 "Compare as up --adopt would: namespaces and links made by hand that match the file count as ok");
   add_host_netns_flag(cmd, g);

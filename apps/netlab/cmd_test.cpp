@@ -8,6 +8,7 @@
 #include <netlab/util/log.hpp>
 #include <netlab/check/report.hpp>
 #include <netlab/check/run.hpp>
+#include <netlab/topology/multihost.hpp>
 #include <netlab/topology/validate.hpp>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <utility>
 
 namespace netlab::app {
 
@@ -83,9 +85,25 @@ void explain_failures(const Topology& topo, std::vector<CheckResult>& results) {
   }
 }
 
+/// A multi-host lab's checks that start on another machine: "run on host X" each.
+std::vector<std::pair<std::string, std::string>> elsewhere_checks(const Topology& whole, const Topology& part) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (part.part_of.empty()) return out;
+  for (const Check& c : whole.checks) {
+    std::string machine = machine_of(whole, c.from);
+    if (machine != part.part_of) out.emplace_back(CheckResult{.check = c}.label(), machine);
+  }
+  return out;
+}
+
 int run_test(const TestOptions& o, Globals& g) {
-  auto topo = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
+  const bool cut = std::exchange(g.takes_host, false);
+  auto whole = load_topology(o.file, g); // prints "FILE:LINE:COL: message" lines
+  g.takes_host = cut;
+  if (!whole) return g.exit_code;
+  auto topo = machine_part(*whole, g);
   if (!topo) return g.exit_code;
+  const auto skipped = elsewhere_checks(*whole, *topo);
   if (!lab_is_up(*topo)) {
     report_error("lab '" + topo->name + "' is not up: run netlab up " + o.file +
                  (topo->instance.empty() ? "" : " -i " + topo->instance));
@@ -96,8 +114,18 @@ int run_test(const TestOptions& o, Globals& g) {
   auto results = run_checks(*topo);
   explain_failures(*topo, results);
   if (g.json) {
-    print_json(checks_json(topo->name, results));
+    auto doc = checks_json(topo->name, results);
+    if (!topo->part_of.empty()) {
+      doc["host"] = topo->part_of;
+      doc["skipped"] = nlohmann::json::array();
+      for (const auto& [label, machine] : skipped)
+        doc["skipped"].push_back({{"check", label}, {"host", machine}, {"reason", "run on host " + machine}});
+    }
+    print_json(std::move(doc));
   } else {
+    if (!g.quiet)
+      for (const auto& [label, machine] : skipped)
+        std::printf("SKIP %s: run on host %s\n", label.c_str(), machine.c_str());
     print_results(results, g);
   }
   std::fflush(stdout);
@@ -117,6 +145,7 @@ void add_test(CLI::App& app, Globals& g) {
   auto o = std::make_shared<TestOptions>();
   cmd->add_option("FILE", o->file, "Topology file")->required();
   add_instance_flag(cmd, g);
+  add_host_flag(cmd, g);
   cmd->add_option("--junit", o->junit, "Also write a JUnit XML report to this file");
   cmd->footer(
       "Exit status: 0 all checks passed, 3 a check failed, 2 invalid file, 1 runtime failure or the lab is not up.");

@@ -112,6 +112,7 @@ void add_up(CLI::App& app, Globals& g) {
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   cmd->add_flag("--watch", opts->watch, "Stay and keep the lab so afterwards (netlab watch FILE)");
   add_instance_flag(cmd, g);
+  add_host_flag(cmd, g);
   cmd->add_flag("--adopt", opts->adopt,
                 "Take over (tag) namespaces and links made by hand that match the file, instead of refusing them");
   cmd->add_flag("--repair", opts->repair,

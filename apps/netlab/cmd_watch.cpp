@@ -150,6 +150,7 @@ void add_watch(CLI::App& app, Globals& g) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--explain", opts->explain, "Show the ip/nft commands that do each change by hand");
   add_instance_flag(cmd, g);
+  add_host_flag(cmd, g);
   add_lock_flags(cmd, g);
   add_host_netns_flag(cmd, g);
   cmd->footer("Listens to netlink events in every namespace of the lab, to /run/netns and to FILE's directory;\n"

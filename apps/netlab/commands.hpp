@@ -21,6 +21,9 @@ struct Globals {
   bool no_wait = false;     ///< --no-wait: fail at once when a lock is held
   bool host_netns = false;  ///< --host-netns: work on a lab from another namespace than its `up` ran in
   std::string instance;     ///< -i/--instance NAME, or the part of -l LAB after '@': load_topology makes that instance
+  /// --host NAME: the machine whose part of a multi-host lab the verb works on (docs/multi-host.md)
+  std::string host;
+  bool takes_host = false;  ///< the verb has --host: load_topology cuts the file to one machine's part
 };
 
 void add_validate(CLI::App& app, Globals& g);
@@ -37,6 +40,7 @@ void add_capture(CLI::App& app, Globals& g);
 void add_watch(CLI::App& app, Globals& g);
 void add_export(CLI::App& app, Globals& g);
 void add_exercise(CLI::App& app, Globals& g);
+void add_inventory(CLI::App& app, Globals& g);
 
 /// What `netlab watch FILE` (and `netlab up --watch FILE`) is asked to do.
 struct WatchCliOptions {

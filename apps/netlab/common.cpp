@@ -7,6 +7,7 @@
 #include <netlab/report/terminal.hpp>
 #include <netlab/topology/instance.hpp>
 #include <netlab/topology/load.hpp>
+#include <netlab/topology/multihost.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/escape.hpp>
 #include <netlab/util/log.hpp>
@@ -38,15 +39,43 @@ std::optional<Topology> load_topology(const std::string& path, Globals& g) {
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;
   }
-  if (g.instance.empty()) return std::move(*topo);
-  auto inst = instantiate(std::move(*topo), g.instance);
-  if (!inst) {
-    note_error(inst.error());
-    report_error(inst.error());
+  if (!g.instance.empty()) {
+    auto inst = instantiate(std::move(*topo), g.instance);
+    if (!inst) {
+      note_error(inst.error());
+      report_error(inst.error());
+      g.exit_code = static_cast<int>(ExitCode::usage);
+      return std::nullopt;
+    }
+    *topo = std::move(*inst);
+  }
+  return machine_part(std::move(*topo), g);
+}
+
+std::optional<Topology> machine_part(Topology topo, Globals& g) {
+  if (!g.takes_host || (topo.hosts.empty() && g.host.empty())) return topo;
+  std::string host = g.host;
+  if (host.empty() && topo.hosts.size() == 1) host = topo.hosts[0].name;
+  if (host.empty()) {
+    std::string names;
+    for (const auto& m : topo.hosts) names += (names.empty() ? "" : ", ") + m.name;
+    const std::string message = "lab '" + topo.name + "' spans " + std::to_string(topo.hosts.size()) +
+                                " machines (" + names + "): give --host NAME, the machine whose part to work on";
+    note_error(message);
+    report_error(message);
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;
   }
-  return std::move(*inst);
+  auto part = for_host(topo, host);
+  if (!part) {
+    note_error(part.error());
+    report_error(part.error());
+    g.exit_code = static_cast<int>(ExitCode::usage);
+    return std::nullopt;
+  }
+  if (!g.quiet)
+    for (const auto& w : part->warnings) std::fprintf(stderr, "netlab: warning: %s\n", w.c_str());
+  return std::move(part->topo);
 }
 
 void add_instance_flag(CLI::App* cmd, Globals& g) {
@@ -55,6 +84,15 @@ void add_instance_flag(CLI::App* cmd, Globals& g) {
                   "node a namespace of its own (docs/topology.md)")
       ->type_name("NAME")
       ->check([](const std::string& v) { return instance_name_problem(v).value_or(""); });
+}
+
+void add_host_flag(CLI::App* cmd, Globals& g) {
+  // Only the verb that runs cuts the file: its parse begins by saying so.
+  cmd->preparse_callback([&g](std::size_t) { g.takes_host = true; });
+  cmd->add_option("--host", g.host,
+                  "The machine (of the file's hosts:) whose part of a multi-host lab to work on: its nodes and "
+                  "its ends of the tunnels to the others (docs/multi-host.md)")
+      ->type_name("NAME");
 }
 
 Expected<void> instance_from_lab(const std::string& lab, Globals& g) {

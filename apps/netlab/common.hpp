@@ -28,6 +28,11 @@ namespace netlab::app {
 /// failure prints every diagnostic, sets exit 2.
 std::optional<Topology> load_topology(const std::string& path, Globals& g);
 
+/// For a verb with --host: the part of `topo` machine g.host converges (the only
+/// machine's when the file names one); without --host a file of several machines
+/// is refused (exit 2). Other verbs get `topo` as it is.
+std::optional<Topology> machine_part(Topology topo, Globals& g);
+
 /// What a verb that reconciles one lab works with, its locks held.
 struct LabSession {
   Topology topo;
@@ -49,6 +54,8 @@ std::optional<LabSession> open_lab(const std::string& file, Globals& g, LabAcces
 void add_lock_flags(CLI::App* cmd, Globals& g);
 /// Adds -i/--instance NAME to a verb that reads a topology file.
 void add_instance_flag(CLI::App* cmd, Globals& g);
+/// Adds --host NAME to a verb that converges or reports one machine's part of a lab.
+void add_host_flag(CLI::App* cmd, Globals& g);
 
 /// For a verb given -l LAB: the instance is LAB's part after '@' (g.instance);
 /// -i with -l is a usage error, since the lab name says it.

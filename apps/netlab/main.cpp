@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   add_watch(app, g);
   add_capture(app, g);
   add_export(app, g);
+  add_inventory(app, g);
   for (auto* verb : app.get_subcommands([](const CLI::App*) { return true; }))
     add_common_flags(*verb, g);
   app.parse_complete_callback([&] { prepare(app, g); });

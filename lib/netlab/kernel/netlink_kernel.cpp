@@ -705,8 +705,19 @@ Expected<void> NetlinkKernel::run(const CreateLink& a) {
   if (!h) return std::unexpected(h.error());
   auto extras = extras_for(**h, a);
   if (!extras) return fail_in(where(a.ns), doing + ": " + extras.error().message);
-  if (auto made = in_ns(a.ns, doing, [&](NsHandle& hh) { return create_link(hh.sock, a.iface, *extras); }); !made)
+  if (a.iface.vxlan && a.iface.vxlan->underlay_host && a.ns.kind != NodeKind::host) {
+    // A tunnel end between machines: the request goes out of the host namespace
+    // and names the node's as IFLA_NET_NS_FD, so the kernel opens the vxlan's UDP
+    // socket in the host namespace (its src_net, where the underlay is) and the
+    // device is born in the node, master index and all resolved there.
+    auto host = handle(NsRef{.node = "host", .kind = NodeKind::host, .path = "", .ns_id = 0});
+    if (!host) return std::unexpected(host.error());
+    auto made = create_link((*host)->sock, a.iface, *extras, (*h)->fd.get());
+    if (!made) return fail_in(where(a.ns), doing + " from the host namespace: " + made.error().text);
+  } else if (auto made = in_ns(a.ns, doing, [&](NsHandle& hh) { return create_link(hh.sock, a.iface, *extras); });
+             !made) {
     return made;
+  }
   auto tagged = tag_link(**h, a.ns, a.iface.name, a.owner, a.addrgen_none);
   if (!tagged) (void)delete_link((*h)->sock, a.iface.name);
   return tagged;

@@ -39,7 +39,7 @@ std::optional<IpAddr> address_of(nl_addr* a) {
   return ip;
 }
 
-void read_vxlan(rtnl_link* l, const std::map<int, std::string>& names, ObservedLink& out) {
+void read_vxlan(rtnl_link* l, const std::map<int, std::string>& names, bool socket_here, ObservedLink& out) {
   VxlanOptions v;
   uint32_t u = 0;
   if (rtnl_link_vxlan_get_id(l, &u) == 0) v.id = u;
@@ -48,7 +48,10 @@ void read_vxlan(rtnl_link* l, const std::map<int, std::string>& names, ObservedL
   if (rtnl_link_vxlan_get_group(l, &a) == 0) v.remote = address_of(a);
   a = nullptr;
   if (rtnl_link_vxlan_get_local(l, &a) == 0) v.local = address_of(a);
-  if (rtnl_link_vxlan_get_link(l, &u) == 0 && u != 0) v.dev = name_of(names, static_cast<int>(u));
+  // IFLA_LINK_NETNSID on a vxlan names the namespace its socket (and `dev`) is
+  // in: the one it was created from, when that is not where it lives now.
+  v.underlay_host = !socket_here;
+  if (socket_here && rtnl_link_vxlan_get_link(l, &u) == 0 && u != 0) v.dev = name_of(names, static_cast<int>(u));
   out.vxlan = v;
 }
 
@@ -218,7 +221,7 @@ void read_kind_options(nl_cache* links, ObservedNs& out) {
           parent, rtnl_link_macvlan_mode2str(static_cast<int>(rtnl_link_macvlan_get_mode(l)), mode, sizeof mode)};
       break;
     case LinkKind::vlan: link.vlan = VlanOptions{parent, static_cast<uint16_t>(rtnl_link_vlan_get_id(l))}; break;
-    case LinkKind::vxlan: read_vxlan(l, names, link); break;
+    case LinkKind::vxlan: read_vxlan(l, names, parent_here, link); break;
     default: break;
     }
   });

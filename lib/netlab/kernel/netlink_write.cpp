@@ -179,10 +179,10 @@ NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b,
   return send_built(sock, rc, raw);
 }
 
-NlExpected<void> create_link(NlSocket& sock, const Interface& iface, const CreateExtras& extras) {
+NlExpected<void> create_link(NlSocket& sock, const Interface& iface, const CreateExtras& extras, int netns_fd) {
   auto link = alloc_link(sock, iface);
   if (!link) return std::unexpected(link.error());
-  if (auto ok = set_common(link->get(), iface, -1); !ok) return ok;
+  if (auto ok = set_common(link->get(), iface, netns_fd); !ok) return ok;
   set_extras(link->get(), extras);
   nl_msg* raw = nullptr;
   int rc = rtnl_link_build_add_request(link->get(), NLM_F_CREATE | NLM_F_EXCL, &raw);

@@ -43,7 +43,8 @@ NlExpected<void> delete_link(NlSocket& sock, const std::string& name);
 /// `b` starts down, `a` as `extras` say.
 NlExpected<void> create_veth(NlSocket& sock, const VethEnd& a, const VethEnd& b, const CreateExtras& extras = {});
 /// Creates a bridge, dummy, macvlan, vlan or vxlan link in the socket's namespace.
-NlExpected<void> create_link(NlSocket& sock, const Interface& iface, const CreateExtras& extras = {});
+NlExpected<void> create_link(NlSocket& sock, const Interface& iface, const CreateExtras& extras = {},
+                             int netns_fd = -1);
 /// Adds / deletes an address on link `name` (IPv6 with IFA_F_NODAD: usable at once).
 NlExpected<void> change_address(NlSocket& sock, const std::string& name, const Cidr& cidr, bool add);
 /// Adds / deletes a main-table route with netlab's protocol.

@@ -82,6 +82,10 @@ void vxlan_diffs(Diffs& out, const VxlanOptions& want, const VxlanOptions& have)
   add_if(out, want.dstport != have.dstport, "dstport", std::to_string(want.dstport), std::to_string(have.dstport),
          false);
   add_if(out, want.dev != have.dev, "dev", text_of(want.dev), text_of(have.dev), false);
+  // A socket lives in the namespace the device was created from, for good.
+  auto socket_in = [](bool host) { return std::string(host ? "host namespace" : "node's namespace"); };
+  add_if(out, want.underlay_host != have.underlay_host, "socket", socket_in(want.underlay_host),
+         socket_in(have.underlay_host), false);
 }
 
 void bridge_diffs(Diffs& out, const BridgeOptions& want, const BridgeOptions& have) {

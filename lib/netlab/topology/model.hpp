@@ -67,6 +67,10 @@ struct VxlanOptions {
   std::optional<IpAddr> local;
   uint16_t dstport = 4789;
   std::optional<std::string> dev;
+  /// The UDP socket lives in the machine's host namespace: the device is created
+  /// from there and moved into its node (a multi-host lab's tunnel end,
+  /// multihost.hpp). The kernel reports it as IFLA_LINK_NETNSID on the device.
+  bool underlay_host = false;
   bool operator==(const VxlanOptions&) const = default;
 };
 
@@ -144,6 +148,9 @@ struct Node {
   std::vector<Route> routes;
   std::map<std::string, std::string> sysctls; ///< "net.ipv4.conf.all.rp_filter" -> "0"
   std::vector<NatRule> nat;
+  /// The machine the node runs on (`host:`, a name in Topology::hosts); "" in a
+  /// file without `hosts:`. Defaults to the only machine when there is one.
+  std::string host;
   Mark mark;
 
   const Interface* find_interface(std::string_view n) const;
@@ -155,6 +162,7 @@ struct Node {
 struct Link {
   Endpoint a, b;
   std::optional<Impairment> impair; ///< applied to both ends
+  std::optional<uint32_t> vni;      ///< `vni:` of a link between machines; unset: allocated (multihost.hpp)
   Mark mark;
 };
 
@@ -199,6 +207,17 @@ struct Exercise {
   Mark mark;
 };
 
+/// One machine of a lab that spans several (`hosts:`, docs/multi-host.md).
+struct Machine {
+  std::string name;                        ///< what nodes' `host:` and `--host` name
+  IpAddr underlay;                         ///< the address its VXLAN sockets use (local here, remote elsewhere)
+  std::optional<uint16_t> vxlan_port;      ///< UDP port of its tunnels; unset: Topology::vxlan_port
+  std::optional<uint32_t> underlay_mtu;    ///< MTU of its underlay; unset: 1500
+  /// Other keys (ansible_host, ansible_user...), passed to the inventory as written.
+  std::vector<std::pair<std::string, std::string>> vars;
+  Mark mark;
+};
+
 /// A whole validated lab.
 struct Topology {
   std::string name;                ///< lab name: owner tag, state dir, nft table ("<file name>@<instance>" for an instance)
@@ -210,11 +229,16 @@ struct Topology {
   std::vector<Link> links;
   std::vector<Check> checks;
   std::vector<Exercise> exercises; ///< `exercises:`, numbered from 1 on the command line
+  std::vector<Machine> hosts;      ///< `hosts:` in file order; empty: one machine, unnamed
+  uint16_t vxlan_port = 4789;      ///< `vxlan_port:`, the default UDP port of tunnels between machines
+  /// The machine this model is the part of (after for_host(), multihost.hpp); "" for a whole file.
+  std::string part_of;
 
   const Node* find_node(std::string_view n) const;
   /// The node the file calls `n` (its name before renaming), else the node named `n`.
   const Node* find_node_as_written(std::string_view n) const;
-  const Node* host_node() const;   ///< the kind: host node, if any
+  const Node* host_node() const;   ///< the kind: host node, if any (the first one in a multi-host file)
+  const Machine* find_host(std::string_view n) const;
 };
 
 } // namespace netlab

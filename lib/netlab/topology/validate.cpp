@@ -14,8 +14,8 @@ namespace vdetail {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> k_top_keys{"name",  "version", "message", "namespace_prefix", "nodes",
-                                                    "links", "checks",  "exercises"};
+constexpr std::array<std::string_view, 10> k_top_keys{"name",  "version", "message",   "namespace_prefix", "nodes",
+                                                     "links", "checks",  "exercises", "hosts",            "vxlan_port"};
 
 /// Like check_keys, but a key starting with "x-" is the file's own (a place for
 /// anchors that merge keys use, as in Compose files) and is ignored.
@@ -70,6 +70,7 @@ void parse_top(Ctx& c, const RawNode& root) {
       else
         c.topo.prefix = *text;
     }
+  parse_hosts(c, root);
   parse_nodes(c, root);
   if (auto f = field(root, "links")) parse_links(c, *f);
   if (auto f = field(root, "checks")) parse_checks(c, *f);

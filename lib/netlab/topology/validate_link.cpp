@@ -12,7 +12,7 @@ namespace netlab::vdetail {
 
 namespace {
 
-constexpr std::array<std::string_view, 2> k_link_keys{"endpoints", "impair"};
+constexpr std::array<std::string_view, 3> k_link_keys{"endpoints", "impair", "vni"};
 constexpr std::array<std::string_view, 9> k_check_keys{"from",   "ping",      "tcp",  "peer", "is",
                                                        "expect", "timeout", "listen", "seen_from"};
 constexpr std::array<std::string_view, 2> k_expect{"pass", "fail"};
@@ -63,6 +63,11 @@ void parse_link(Ctx& c, const RawNode& item) {
     if (f) endpoints = read_sequence(c.diags, *f);
     if (f) endpoints_mark = f->mark;
     if (auto imp = field(item, "impair")) link.impair = read_impairment(c.diags, *imp);
+    if (auto vni = field(item, "vni"))
+      if (auto id = read_int(c.diags, *vni, 1, 16777215)) {
+        link.vni = static_cast<uint32_t>(*id);
+        src.vni = vni->mark;
+      }
   } else {
     c.diags.error(item.mark, "a link must be a list of two endpoints like [ns1:eth0, ns2:eth0] or a mapping with "
                              "'endpoints', got " + describe(item));

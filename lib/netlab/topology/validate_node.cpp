@@ -8,8 +8,8 @@ namespace netlab::vdetail {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> k_node_keys{"kind",       "netns",  "path",    "pid", "loopback", "forwarding",
-                                                       "interfaces", "routes", "sysctls", "nat", "ipv6"};
+constexpr std::array<std::string_view, 12> k_node_keys{"kind",       "netns",  "path",    "pid", "loopback", "forwarding",
+                                                       "interfaces", "routes", "sysctls", "nat", "ipv6",       "host"};
 constexpr std::array<std::string_view, 3> k_node_kinds{"netns", "host", "external"};
 constexpr std::array<std::string_view, 3> k_external_keys{"netns", "path", "pid"};
 constexpr int64_t k_pid_max = 4194304; // PID_MAX_LIMIT on 64-bit kernels
@@ -23,14 +23,19 @@ void parse_node_kind(Ctx& c, Node& node, const RawNode& map) {
   if (!kind) return;
   node.kind = *kind == "host" ? NodeKind::host : *kind == "external" ? NodeKind::external : NodeKind::netns;
   if (node.kind != NodeKind::host) return;
-  if (c.src.host_kind) {
-    const Node* first = c.topo.host_node();
-    c.diags.error(f->mark, "only one node can be kind host; " + node_text(first ? *first : node) + " already is (at " +
-                               std::to_string(c.src.host_kind->line) + ":" + std::to_string(c.src.host_kind->col) + ")");
+  // One host node per machine: each machine has one namespace of its own.
+  std::string machine = node.host.empty() && c.topo.hosts.size() == 1 ? c.topo.hosts[0].name : node.host;
+  if (auto it = c.src.host_kinds.find(machine); it != c.src.host_kinds.end()) {
+    const Node& first = c.topo.nodes[it->second.first];
+    const Mark at = it->second.second;
+    std::string per_machine = machine.empty() ? "" : " on machine " + quoted(machine);
+    c.diags.error(f->mark, "only one node can be kind host" + per_machine + "; " + node_text(first) +
+                               " already is (at " + std::to_string(at.line) + ":" + std::to_string(at.col) + ")");
     node.kind = NodeKind::netns; // keeps host_node() pointing at the first one
     return;
   }
-  c.src.host_kind = f->mark;
+  c.src.host_kinds.emplace(machine, std::pair{c.topo.nodes.size(), f->mark});
+  if (!c.src.host_kind) c.src.host_kind = f->mark;
 }
 
 std::optional<std::string> external_path(Ctx& c, const Field& f) {
@@ -147,6 +152,7 @@ void parse_sysctls(Ctx& c, Node& node, const RawNode& map) {
 
 void parse_node_body(Ctx& c, Node& node, NodeSrc& src, const RawNode& map) {
   check_keys(c.diags, map, k_node_keys);
+  parse_node_host(c, node, src, map);
   parse_node_kind(c, node, map);
   parse_external_ref(c, node, src, map);
   parse_loopback(c, node, map);

@@ -317,6 +317,7 @@ void resolve(Ctx& c) {
   }
   resolve_checks(c);
   resolve_exercises(c);
+  resolve_hosts(c);
 }
 
 } // namespace netlab::vdetail

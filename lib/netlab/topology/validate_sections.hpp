@@ -39,12 +39,14 @@ struct NodeSrc {
   std::vector<IfaceSrc> ifaces; ///< parallel to Node::interfaces
   std::vector<RouteSrc> routes; ///< parallel to Node::routes
   std::optional<Mark> external_ref; ///< the value of an external node's netns/path/pid
+  std::optional<Mark> host;         ///< the value of `host:`
 };
 
 /// Where a link's endpoints were written.
 struct LinkSrc {
   bool ok = false; ///< both endpoints parsed
   Mark a, b;
+  std::optional<Mark> vni; ///< the value of `vni:`
 };
 
 /// Where a check's node references were written.
@@ -65,6 +67,10 @@ struct Sources {
   std::vector<CheckSrc> checks;
   std::vector<ExerciseSrc> exercises;
   std::optional<Mark> host_kind; ///< `kind: host` of the first host node
+  /// Per machine (`host:` as written, "" for none): the first kind host node's index and `kind` mark.
+  std::map<std::string, std::pair<std::size_t, Mark>, std::less<>> host_kinds;
+  std::optional<Mark> hosts;     ///< the `hosts:` key
+  std::vector<Mark> host_underlays; ///< parallel to Topology::hosts: the `underlay` value
   std::map<std::string, std::size_t, std::less<>> node_index; ///< node name -> index in Topology::nodes
 };
 
@@ -77,6 +83,12 @@ struct Ctx {
 
 /// The top-level mapping: name, version, message, nodes, links, checks.
 void parse_top(Ctx& c, const RawNode& root);
+/// The top-level `hosts:` mapping and `vxlan_port` (validate_hosts.cpp), read before `nodes`.
+void parse_hosts(Ctx& c, const RawNode& root);
+/// A node's `host:` (validate_hosts.cpp).
+void parse_node_host(Ctx& c, Node& node, NodeSrc& src, const RawNode& map);
+/// Machines of nodes, links between machines, VNIs, checks that cannot cross (validate_hosts.cpp).
+void resolve_hosts(Ctx& c);
 /// One entry of `nodes`.
 void parse_node(Ctx& c, const RawNode& key, const RawNode& value);
 /// One entry of a node's `interfaces`.

@@ -3,6 +3,7 @@
 #include <netlab/apply/state_store.hpp>
 #include <netlab/plan/describe.hpp>
 #include <netlab/topology/instance.hpp>
+#include <netlab/topology/multihost.hpp>
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 #include <netlab/util/log.hpp>
@@ -26,6 +27,14 @@
 namespace netlab {
 
 namespace {
+
+/// `topo` cut to machine `host`'s part (multihost.hpp), or `topo` itself for a watcher without --host.
+std::expected<Topology, std::string> part_of_machine(Topology topo, const std::string& host) {
+  if (host.empty()) return topo;
+  auto part = for_host(topo, host);
+  if (!part) return std::unexpected(part.error());
+  return std::move(part->topo);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -263,7 +272,7 @@ struct Watcher::Impl {
     stamp = now;
     if (auto copy = load_instance(lab_topology_path(want.name), want.instance); copy && copy->name == want.name) {
       copy->source_path = want.source_path;
-      want = std::move(*copy);
+      if (auto part = part_of_machine(std::move(*copy), want.part_of)) want = std::move(*part);
     }
     tell(WatchEvent::Kind::note, "another run changed lab '" + want.name + "'; reading it again");
     for (auto& n : all_nodes()) d.nodes.insert(n);
@@ -406,6 +415,15 @@ struct Watcher::Impl {
       problems.push_back(inst.error()); // the same instance of the edited file
     } else {
       next = std::move(*inst);
+    }
+    // A multi-host lab's watcher keeps its machine's part (--host).
+    if (next) {
+      if (auto part = part_of_machine(std::move(*next), want.part_of); !part) {
+        problems.push_back(part.error());
+        next.reset();
+      } else {
+        next = std::move(*part);
+      }
     }
     if (!next) {
       WatchEvent e;
