@@ -162,7 +162,7 @@ class Cluster:
         path = os.path.join(self.tmp, "inventory.yml")
         text = sh(self.netlab, "inventory", topology).stdout
         ours = {m.address for m in self.machines}
-        for address in re.findall(r"ansible_host:\s*(\S+)", text):
+        for address in re.findall(r"ansible_host:\s*\"?([^\"\s]+)", text):
             assert address in ours, "the inventory names %s, not a machine of this test" % address
         with open(path, "w") as f:
             f.write(text)
