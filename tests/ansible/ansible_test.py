@@ -138,7 +138,7 @@ CASES = {"veth": (2, case_veth), "bridge": (3, case_bridge), "kill": (2, case_ki
 
 
 def main():
-    source, netlab, case = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
+    source, netlab, case = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
     count, run_case = CASES[case]
     missing = machines.missing_tools()
     if missing:
