@@ -49,6 +49,15 @@ def expect_empty(cluster):
         assert not m.netns() and not m.links(), "%s: left %s %s" % (m.name, m.netns(), m.links())
 
 
+def report(out):
+    """The playbook's two reports (the lines of the debug tasks' msg lists)."""
+    return "\n".join(re.findall(r'^\s+"(\S+: .*|converged on .*|\d+ passed, \d+ failed)",?$', out, re.M))
+
+
+def fatal(out):
+    return "\n".join(line for line in out.splitlines() if line.startswith("fatal:"))[:2000]
+
+
 def kernel_state(cluster):
     return {m.name: (m.netns(), m.links()) for m in cluster.machines}
 
@@ -66,6 +75,7 @@ def case_veth(cluster, pb, source):
     server = subprocess.Popen(m2.enter() + ["ip", "netns", "exec", "ns2", sys.executable, "-c", TCP_SERVER])
     try:
         out = expect_run(cluster, pb("site.yml"), topo, changed=0)
+        print(report(out))
         assert "converged on 2 of 2 machines" in out, out
         assert re.search(r"\b3 passed, 0 failed", out), out
         expect_converged(cluster, topo)
@@ -84,6 +94,7 @@ def case_veth(cluster, pb, source):
 def case_bridge(cluster, pb, source):
     topo = os.path.join(source, "topologies", "multi-host-bridge.yaml")
     out = expect_run(cluster, pb("site.yml"), topo)
+    print(report(out))
     assert "converged on 3 of 3 machines" in out, out
     assert re.search(r"\b6 passed, 0 failed", out), out
     expect_converged(cluster, topo)
@@ -113,6 +124,7 @@ def case_kill(cluster, pb, source):
     rc, out, recap = result["run"]
     assert killed, "m2's netlab finished before it could be killed (the lab is too small for this machine?)\n" + out
     assert rc != 0 and recap["m2"]["failed"] == 1 and recap["m1"]["failed"] == 0, "exit %d\n%s" % (rc, out)
+    print("m2's netlab killed with %d namespaces made; up.yml said:\n%s" % (len(m2.netns()), fatal(out)))
     r = m2.run(cluster.netlab, "status", topo, "--host", "m2", check=False)
     assert r.returncode == 3, "m2 after the kill: status exit %d, want 3 (half made)\n%s" % (r.returncode, r.stdout)
     expect_run(cluster, pb("up.yml"), topo)

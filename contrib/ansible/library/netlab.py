@@ -70,6 +70,9 @@ def run_netlab(module, verb, topology):
     if p["instance"]:
         argv += ["--instance", p["instance"]]
     rc, out, err = module.run_command(argv)
+    if rc < 0:  # killed (the OOM killer, a user): what it made stays, and a re-run finishes it
+        module.fail_json(msg="netlab %s was killed by signal %d; run it again to converge" % (verb, -rc),
+                         exit_code=rc, cmd=argv, stderr=err)
     try:
         doc = json.loads(out)
     except ValueError:
