@@ -173,8 +173,9 @@ class Cluster:
         env = dict(os.environ, HOME=self.home, ANSIBLE_CONFIG=os.path.join(self.tmp, "ansible.cfg"),
                    ANSIBLE_LOCAL_TEMP=os.path.join(self.tmp, "ansible-local"),
                    ANSIBLE_REMOTE_TMP="/run/ansible-tmp",  # the machine's own tmpfs
-                   # One connection per task, no ControlPersist master outliving the run.
-                   ANSIBLE_SSH_ARGS="-o ControlMaster=no", ANSIBLE_PIPELINING="True",
+                   # Ansible's default SSH multiplexing stays (a master per machine, kept 60 s,
+                   # its socket under HOME): the sandbox's PID namespace ends the masters with it.
+                   ANSIBLE_PIPELINING="True",
                    ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_FORKS="10")
         argv = ["ansible-playbook", "-i", self.inventory(topology), "-i", os.path.join(self.tmp, "access.yml"),
                 playbook, "-e", "netlab_topology=" + topology] + list(args)
