@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """star-N on one simulated machine and split over two (bench/README.md, Multi-host):
-the time of netlab alone on each machine, and of contrib/ansible's up.yml end to end
-(over SSH, tests/ansible/machines.py), each followed by an untimed down.
+the time of netlab on each machine (alone, the other idle; and all machines at once),
+and of contrib/ansible's up.yml end to end (over SSH, tests/ansible/machines.py) and
+re-run; each up followed by an untimed down.
 
 The star of netlab_bench (n0..n(N-1), each eth0 a port of br0 in the host namespace,
 br0 10.0.0.1/16 the default route) in three layouts:
@@ -98,7 +99,13 @@ def measure(cluster, n, layout, tmp, repeat):
     down_yml = os.path.join(SOURCE, "contrib", "ansible", "down.yml")
     best = {}
     for _ in range(repeat):
+        # Each machine's part with the others idle: its own cost, as on machines of their own.
         settle(cluster)
+        alone = {m.name: timed(m.enter() + [cluster.netlab, "-q", "up", topo, "--host", m.name])
+                 for m in cluster.machines}
+        on_all(cluster, "down", topo)
+        settle(cluster)
+        # All at once, as the playbook runs them: here they share one kernel (RTNL) and its cores.
         times, wall = on_all(cluster, "up", topo)
         noop, _ = on_all(cluster, "up", topo)
         on_all(cluster, "down", topo)
@@ -114,7 +121,8 @@ def measure(cluster, n, layout, tmp, repeat):
         if rc != 0 or any(c["changed"] for c in recap.values()):
             raise SystemExit("up.yml re-run: exit %d or changes\n%s" % (rc, out[-3000:]))
         cluster.playbook(down_yml, topo)
-        row = dict(("netlab up " + m, s) for m, s in times.items())
+        row = dict(("netlab up %s, alone" % m, s) for m, s in sorted(alone.items()))
+        row.update(("netlab up %s, all at once" % m, s) for m, s in sorted(times.items()))
         row.update({"netlab up, all machines (wall)": wall, "no-op netlab up (slowest machine)": max(noop.values()),
                     "up.yml": playbook, "up.yml re-run (no changes)": rerun})
         for k, v in row.items():
@@ -145,9 +153,9 @@ def main():
                 row = measure(cluster, args.n, layout, tmp, args.repeat)
                 if layout == "one":
                     cluster.machines += rest
-                print("star-%d %s:" % (args.n, layout))
+                print("star-%d %s (best of %d; load average now %.1f):" % (args.n, layout, args.repeat, os.getloadavg()[0]))
                 for k, v in row.items():
-                    print("  %-36s %7.2f s" % (k, v))
+                    print("  %-40s %7.2f s" % (k, v))
                 sys.stdout.flush()
         finally:
             cluster.stop()
