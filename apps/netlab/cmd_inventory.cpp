@@ -18,7 +18,7 @@ namespace {
 nlohmann::json inventory_json(const Topology& topo) {
   nlohmann::json hostvars = nlohmann::json::object();
   nlohmann::json names = nlohmann::json::array();
-  for (const Machine& m : topo.hosts) {
+  for (const LabMachine& m : topo.hosts) {
     nlohmann::json vars = nlohmann::json::object();
     for (const auto& [key, value] : m.vars) vars[key] = value;
     vars["netlab_underlay"] = m.underlay.str();
@@ -37,7 +37,6 @@ int run_inventory(const std::string& file, Globals& g) {
   if (!topo) return g.exit_code;
   if (topo->hosts.empty()) {
     const std::string message = "lab '" + topo->name + "' names no machines (no 'hosts:' section): it runs on one";
-    note_error(message);
     report_error(message);
     return static_cast<int>(ExitCode::usage);
   }

@@ -91,7 +91,10 @@ std::vector<std::pair<std::string, std::string>> elsewhere_checks(const Topology
   if (part.part_of.empty()) return out;
   for (const Check& c : whole.checks) {
     std::string machine = machine_of(whole, c.from);
-    if (machine != part.part_of) out.emplace_back(CheckResult{.check = c}.label(), machine);
+    if (machine == part.part_of) continue;
+    CheckResult named;
+    named.check = c;
+    out.emplace_back(named.label(), machine);
   }
   return out;
 }

@@ -61,14 +61,12 @@ std::optional<Topology> machine_part(Topology topo, Globals& g) {
     for (const auto& m : topo.hosts) names += (names.empty() ? "" : ", ") + m.name;
     const std::string message = "lab '" + topo.name + "' spans " + std::to_string(topo.hosts.size()) +
                                 " machines (" + names + "): give --host NAME, the machine whose part to work on";
-    note_error(message);
     report_error(message);
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;
   }
   auto part = for_host(topo, host);
   if (!part) {
-    note_error(part.error());
     report_error(part.error());
     g.exit_code = static_cast<int>(ExitCode::usage);
     return std::nullopt;

@@ -59,7 +59,7 @@ Topology bridge_gateway() {
     r.via = ip("192.168.10.1");
     n.routes.push_back(r);
     t.nodes.push_back(n);
-    t.links.push_back({Endpoint{ns, "eth0"}, Endpoint{"host", hostside}, std::nullopt, {}});
+    t.links.push_back({Endpoint{ns, "eth0"}, Endpoint{"host", hostside}, std::nullopt, {}, std::nullopt});
   }
   return t;
 }

@@ -193,6 +193,16 @@ std::vector<std::string> explain_create(const CreateLink& c) {
     out.push_back(ip(c.ns) + " link set " + c.iface.name + with_tag + tag_args(c.owner, c.addrgen_none));
     return out;
   }
+  if (c.iface.vxlan && c.iface.vxlan->underlay_host && c.ns.kind != NodeKind::host) {
+    // A tunnel end between machines is made from the host namespace (its UDP socket
+    // stays there) straight into the node; ip looks `master` up where it runs, so
+    // the master goes with the tag, in the node.
+    const std::string into = c.ns.kind == NodeKind::netns ? c.ns.node : c.ns.path;
+    return {"ip link add " + c.iface.name + " netns " + into + settings_args(c.iface) + (c.up ? " up" : "") + " " +
+                link_type_args(c.iface),
+            ip(c.ns) + " link set " + c.iface.name + (c.master ? " master " + *c.master : "") +
+                tag_args(c.owner, c.addrgen_none)};
+  }
   return {ip(c.ns) + " link add " + c.iface.name + settings_args(c.iface) + folded + " " + link_type_args(c.iface),
           ip(c.ns) + " link set " + c.iface.name + tag_args(c.owner, c.addrgen_none)};
 }

@@ -51,7 +51,7 @@ const Node* Topology::host_node() const {
   return nullptr;
 }
 
-const Machine* Topology::find_host(std::string_view n) const {
+const LabMachine* Topology::find_host(std::string_view n) const {
   for (const auto& m : hosts)
     if (m.name == n) return &m;
   return nullptr;

@@ -162,8 +162,8 @@ struct Node {
 struct Link {
   Endpoint a, b;
   std::optional<Impairment> impair; ///< applied to both ends
-  std::optional<uint32_t> vni;      ///< `vni:` of a link between machines; unset: allocated (multihost.hpp)
   Mark mark;
+  std::optional<uint32_t> vni;      ///< `vni:` of a link between machines; unset: allocated (multihost.hpp)
 };
 
 /// A connectivity assertion run by `netlab test`.
@@ -208,7 +208,7 @@ struct Exercise {
 };
 
 /// One machine of a lab that spans several (`hosts:`, docs/multi-host.md).
-struct Machine {
+struct LabMachine {
   std::string name;                        ///< what nodes' `host:` and `--host` name
   IpAddr underlay;                         ///< the address its VXLAN sockets use (local here, remote elsewhere)
   std::optional<uint16_t> vxlan_port;      ///< UDP port of its tunnels; unset: Topology::vxlan_port
@@ -229,7 +229,7 @@ struct Topology {
   std::vector<Link> links;
   std::vector<Check> checks;
   std::vector<Exercise> exercises; ///< `exercises:`, numbered from 1 on the command line
-  std::vector<Machine> hosts;      ///< `hosts:` in file order; empty: one machine, unnamed
+  std::vector<LabMachine> hosts;      ///< `hosts:` in file order; empty: one machine, unnamed
   uint16_t vxlan_port = 4789;      ///< `vxlan_port:`, the default UDP port of tunnels between machines
   /// The machine this model is the part of (after for_host(), multihost.hpp); "" for a whole file.
   std::string part_of;
@@ -238,7 +238,7 @@ struct Topology {
   /// The node the file calls `n` (its name before renaming), else the node named `n`.
   const Node* find_node_as_written(std::string_view n) const;
   const Node* host_node() const;   ///< the kind: host node, if any (the first one in a multi-host file)
-  const Machine* find_host(std::string_view n) const;
+  const LabMachine* find_host(std::string_view n) const;
 };
 
 } // namespace netlab

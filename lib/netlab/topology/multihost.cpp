@@ -50,7 +50,7 @@ std::string yaml_quoted(std::string_view text) {
 }
 
 /// The end of a link between machines as this machine makes it: a vxlan under the end's name.
-void make_tunnel_end(Interface& ifc, const Node& node, const Machine& here, const Machine& there, uint32_t vni,
+void make_tunnel_end(Interface& ifc, const Node& node, const LabMachine& here, const LabMachine& there, uint32_t vni,
                      uint16_t port, std::vector<std::string>& warnings) {
   VxlanOptions vx;
   vx.id = vni;
@@ -125,7 +125,7 @@ std::expected<HostPart, std::string> for_host(const Topology& topo, std::string_
   if (topo.hosts.empty())
     return std::unexpected("--host " + std::string(host) + ": lab '" + topo.name +
                            "' names no machines (no 'hosts:' section); leave --host out");
-  const Machine* here = topo.find_host(host);
+  const LabMachine* here = topo.find_host(host);
   if (!here)
     return std::unexpected("--host " + std::string(host) + ": lab '" + topo.name + "' names no machine '" +
                            std::string(host) + "' (its machines: " + joined_hosts(topo) + ")");
@@ -141,7 +141,7 @@ std::expected<HostPart, std::string> for_host(const Topology& topo, std::string_
     const Link& l = topo.links[k];
     for (auto [self, other] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
       if (machine_of(topo, self.node) != host) continue;
-      const Machine* there = topo.find_host(machine_of(topo, other.node));
+      const LabMachine* there = topo.find_host(machine_of(topo, other.node));
       auto node = std::ranges::find(out.nodes, self.node, &Node::name);
       if (!there || node == out.nodes.end()) continue; // validation makes both exist
       auto ifc = std::ranges::find(node->interfaces, self.iface, &Interface::name);
@@ -165,7 +165,7 @@ std::string inventory_yaml(const Topology& topo) {
   std::string out = "# Ansible inventory of lab " + yaml_quoted(topo.name) + " (netlab inventory)\n";
   out += "all:\n  children:\n    netlab:\n      hosts:\n";
   if (topo.hosts.empty()) out += "        {}\n";
-  for (const Machine& m : topo.hosts) {
+  for (const LabMachine& m : topo.hosts) {
     out += "        " + yaml_quoted(m.name) + ":\n";
     for (const auto& [key, value] : m.vars) out += "          " + key + ": " + yaml_quoted(value) + "\n";
     out += "          netlab_underlay: " + yaml_quoted(m.underlay.str()) + "\n";

@@ -21,7 +21,7 @@ std::vector<std::string_view> machine_names(const Topology& t) {
   return names;
 }
 
-void parse_machine_keys(Ctx& c, Machine& m, const RawNode& map) {
+void parse_machine_keys(Ctx& c, LabMachine& m, const RawNode& map) {
   std::set<std::string> seen;
   for (const auto& [k, v] : map.entries) {
     if (!k.is_scalar()) continue; // reported by unique_entries' rules below
@@ -46,7 +46,7 @@ void parse_machine_keys(Ctx& c, Machine& m, const RawNode& map) {
 }
 
 void parse_machine(Ctx& c, const RawNode& key, const RawNode& value) {
-  Machine m;
+  LabMachine m;
   m.name = key.scalar;
   m.mark = key.mark;
   if (auto problem = node_name_problem(key.scalar)) c.diags.error(key.mark, "machine name: " + *problem);
@@ -75,12 +75,13 @@ void parse_machine(Ctx& c, const RawNode& key, const RawNode& value) {
 void check_underlays(Ctx& c) {
   std::map<IpAddr, std::size_t> seen;
   for (std::size_t k = 0; k < c.topo.hosts.size(); ++k) {
-    const Machine& m = c.topo.hosts[k];
+    const LabMachine& m = c.topo.hosts[k];
     if (m.underlay == IpAddr{}) continue;
     auto [it, inserted] = seen.emplace(m.underlay, k);
     if (!inserted)
       c.diags.error(c.src.host_underlays[k], "machine " + quoted(m.name) + ": underlay " + m.underlay.str() +
-                                                 " is machine " + quoted(c.topo.hosts[it->second].name) + "'s too");
+                                                 " is machine " + quoted(c.topo.hosts[it->second].name) +
+                                                 "'s underlay already");
   }
 }
 
