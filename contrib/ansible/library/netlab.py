@@ -104,7 +104,7 @@ def main():
     p = module.params
     topology = p["topology"]
     if p["content"] is not None:
-        # Same base name: netlab names a lab after its file when the file has no `lab:`.
+        # Same base name: netlab names a lab after its file when the file has no `name:`.
         topology = os.path.join(module.tmpdir, os.path.basename(topology))
         with open(topology, "w") as f:
             f.write(p["content"])
@@ -127,8 +127,8 @@ def main():
         # What exists is what down would remove; status also reports objects inside a
         # missing namespace (its lo "different"), which are not there either.
         objects = doc.get("objects", [])
-        gone = {o["node"] for o in objects if o["path"] == o["node"] and o["state"] == "missing"}
-        present = [o["path"] for o in objects if o["state"] != "missing" and o["node"] not in gone]
+        gone = {o.get("node") for o in objects if o["path"] == o.get("node") and o["state"] == "missing"}
+        present = [o["path"] for o in objects if o["state"] != "missing" and o.get("node") not in gone]
         result.update(changed=bool(present), changes=["- " + path for path in present])
     elif verb == "status":
         result["converged"] = bool(doc.get("converged"))
