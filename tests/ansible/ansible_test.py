@@ -7,6 +7,7 @@ usage: ansible_test.py SOURCE_DIR NETLAB_BINARY CASE
 CASE: veth    2 machines, a cross-host veth: up + status + checks (ping, TCP), a second
               run changes nothing, check mode changes nothing, down leaves nothing
       bridge  a bridge spanning 3 machines, a namespace on each: all pairs ping
+      nat     a router on m1 masquerades its LAN and forwards a port: reached from m2
       kill    one machine's netlab killed (SIGKILL) in the middle of up; the re-run converges
 Exit 0 passed, 1 failed, 77 skipped (not root, or ansible-playbook or sshd missing)."""
 import os
@@ -72,7 +73,8 @@ def case_veth(cluster, pb, source):
     # The TCP check connects to a server on m2 (a check's `listen` node must be on its
     # `from` machine): started once ns2 exists, so up runs first, then site.yml again.
     expect_run(cluster, pb("up.yml"), topo)
-    server = subprocess.Popen(m2.enter() + ["ip", "netns", "exec", "ns2", sys.executable, "-c", TCP_SERVER])
+    server = subprocess.Popen(m2.enter() + ["ip", "netns", "exec", "ns2", sys.executable, "-c",
+                                            TCP_SERVER % ("10.0.0.2", 7000)])
     try:
         out = expect_run(cluster, pb("site.yml"), topo, changed=0)
         print(report(out))
@@ -99,6 +101,24 @@ def case_bridge(cluster, pb, source):
     assert re.search(r"\b6 passed, 0 failed", out), out
     expect_converged(cluster, topo)
     expect_run(cluster, pb("site.yml"), topo, changed=0)
+    expect_run(cluster, pb("down.yml"), topo)
+    expect_empty(cluster)
+
+
+def case_nat(cluster, pb, source):
+    topo = os.path.join(HERE, "two-machines-nat.yaml")
+    m1 = cluster.machines[0]
+    expect_run(cluster, pb("up.yml"), topo)
+    # The port forward's target: a server in lan on m1, reached from isp on m2.
+    server = subprocess.Popen(m1.enter() + ["ip", "netns", "exec", "lan", sys.executable, "-c",
+                                            TCP_SERVER % ("192.168.10.2", 80)])
+    try:
+        out = expect_run(cluster, pb("site.yml"), topo, changed=0)
+        print(report(out))
+        assert "converged on 2 of 2 machines" in out and re.search(r"\b3 passed, 0 failed", out), out
+    finally:
+        server.kill()
+        server.wait()
     expect_run(cluster, pb("down.yml"), topo)
     expect_empty(cluster)
 
@@ -135,18 +155,18 @@ def case_kill(cluster, pb, source):
     expect_empty(cluster)
 
 
-# A TCP server for the veth case's check: accepts and closes, until killed.
+# A TCP server for a check to connect to: accepts and closes, until killed.
 TCP_SERVER = """
 import socket
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.0.0.2", 7000))
+s.bind(("%s", %d))
 s.listen(16)
 while True:
     s.accept()[0].close()
 """
 
-CASES = {"veth": (2, case_veth), "bridge": (3, case_bridge), "kill": (2, case_kill)}
+CASES = {"veth": (2, case_veth), "bridge": (3, case_bridge), "nat": (2, case_nat), "kill": (2, case_kill)}
 
 
 def main():
