@@ -54,6 +54,9 @@ install(FILES completions/_netlab DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendo
 install(FILES completions/netlab.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
 install(DIRECTORY schema/ DESTINATION ${CMAKE_INSTALL_DATADIR}/netlab/schema FILES_MATCHING PATTERN "*.json")
 install(DIRECTORY topologies/ DESTINATION ${NETLAB_LABS_DESTINATION} FILES_MATCHING PATTERN "*.yaml")
+# The playbooks for labs over several machines: ansible-playbook /usr/share/netlab/ansible/site.yml.
+install(DIRECTORY contrib/ansible/ DESTINATION ${CMAKE_INSTALL_DATADIR}/netlab/ansible
+        FILES_MATCHING PATTERN "*.yml" PATTERN "*.py" PATTERN "*.md" PATTERN "__pycache__" EXCLUDE)
 install(FILES README.md docs/topology.md docs/tutorial.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # cpack -G DEB (scripts/package.sh): Depends computed by dpkg-shlibdeps (dpkg-dev), libpcap0.8

@@ -26,7 +26,8 @@ done
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
 for f in ./usr/bin/netlab ./usr/bin/tunping ./usr/share/man/man1/netlab.1.gz ./usr/share/bash-completion/completions/netlab \
     ./usr/share/zsh/vendor-completions/_netlab ./usr/share/fish/vendor_completions.d/netlab.fish \
-    ./usr/share/netlab/schema/topology.schema.json; do
+    ./usr/share/netlab/schema/topology.schema.json ./usr/share/netlab/ansible/site.yml \
+    ./usr/share/netlab/ansible/library/netlab.py; do
     grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
 done
 for lab in "$src"/topologies/*.yaml; do
