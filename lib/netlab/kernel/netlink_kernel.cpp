@@ -41,7 +41,6 @@ namespace netlab {
 
 namespace {
 
-/// An open namespace: its file (so we can tell if the path now names another one) and its socket.
 /// An open namespace: its socket, and which namespace the socket is in. It keeps
 /// no file of the namespace open (ns_fd opens one when a request needs it): a
 /// file and a socket for each of 10,000 namespaces would pass the usual hard
