@@ -73,13 +73,21 @@ std::string edited_bridge_nat() {
   return write_temp("bridge-nat-edited.yaml", y);
 }
 
+/// Waits until links' IPv6 start-up (DAD, then their local routes) is over, so
+/// that a picture of the kernel holds still: in the host and in every namespace
+/// (the teaching labs give theirs IPv6).
+void settle_ipv6() {
+  const std::string tentative =
+      "{ ip -6 addr show tentative; ip -all netns exec ip -6 addr show tentative; } | grep -c inet6 || true";
+  for (int i = 0; i < 300 && sh(tentative).out != "0\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
 /// Fails each action of `up FILE` in turn (NETLAB_FAIL_AT): every run exits 1
 /// and leaves the kernel as `kernel_dump()` saw it before.
 void fail_at_every_action(const std::string& file, size_t actions) {
-  // New links' IPv6 start-up (DAD, then their local routes) must be over before the picture is taken.
-  for (int i = 0; i < 300 && sh("ip -6 addr show tentative | grep -c inet6 || true").out != "0\n"; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  settle_ipv6();
   const std::string before = kernel_dump();
   for (size_t k = 1; k <= actions; ++k) {
     INFO("NETLAB_FAIL_AT=" << k << " of " << actions);
@@ -88,6 +96,7 @@ void fail_at_every_action(const std::string& file, size_t actions) {
     CHECK(up.rc == 1);
     CHECK_THAT(up.out, Catch::Contains("injected failure"));
     CHECK_THAT(up.out, Catch::Contains("the kernel is as it was before"));
+    settle_ipv6(); // an undo may have made a link again
     const std::string after = kernel_dump();
     INFO("first difference: " << first_difference(before, after));
     CHECK(after == before);
