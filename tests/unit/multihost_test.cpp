@@ -83,6 +83,7 @@ hosts:
   m1: {underlay: 10.99.0.1}
   m2: {underlay: 10.99.0.1, colour: red}
   m3: {}
+  m4: {underlay: 10.99.0.4, "ansible_x\n  evil": 1}
 nodes:
   ns1: {host: m1}
   ns2: {host: m9}
@@ -95,8 +96,9 @@ links:
   CHECK(has(p, "t.yaml:4:29: unknown key 'colour' in machine 'm2'"));
   CHECK(has(p, "t.yaml:4:18: machine 'm2': underlay 10.99.0.1 is machine 'm1''s underlay already"));
   CHECK(has(p, "t.yaml:5:3: machine 'm3' needs 'underlay'"));
-  CHECK(has(p, "t.yaml:8:15: node 'ns2': 'host' 'm9' is not a machine of 'hosts:'"));
-  CHECK(has(p, "t.yaml:9:3: node 'ns3' needs 'host:'"));
+  CHECK(has(p, "t.yaml:6:29: variable 'ansible_x\\n  evil' of machine 'm4' is not an Ansible variable name"));
+  CHECK(has(p, "t.yaml:9:15: node 'ns2': 'host' 'm9' is not a machine of 'hosts:'"));
+  CHECK(has(p, "t.yaml:10:3: node 'ns3' needs 'host:'"));
 }
 
 TEST_CASE("multihost: overlapping VNIs and what cannot cross are refused with positions") {

@@ -3,6 +3,7 @@
 #include <netlab/topology/validate_sections.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <map>
 #include <set>
@@ -34,6 +35,12 @@ void parse_machine_keys(Ctx& c, LabMachine& m, const RawNode& map) {
       c.diags.error(k.mark, "unknown key " + quoted(k.scalar) + " in machine " + quoted(m.name) +
                                 " (a machine takes 'underlay', 'underlay_mtu' and ansible_* variables)" +
                                 suggest(k.scalar, k_machine_keys));
+      continue;
+    }
+    // The inventory writes the key as it is: a name of Ansible's variable syntax only.
+    if (!std::ranges::all_of(k.scalar, [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; })) {
+      c.diags.error(k.mark, "variable " + quoted(k.scalar) + " of machine " + quoted(m.name) +
+                                " is not an Ansible variable name (letters, digits and '_' only)");
       continue;
     }
     if (!v.is_scalar()) {
