@@ -3,8 +3,8 @@
 #include <netlab/topology/validate_sections.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <map>
 #include <set>
 
