@@ -34,7 +34,7 @@ constexpr const char* k_action_names[] = {"CreateNetns", "DeleteNetns", "CreateL
                                           "SetMtu",      "SetMac",      "SetUp",      "AddAddress", "DelAddress",
                                           "AddRoute",    "DelRoute",    "SetSysctl",  "SetNat",
                                           "SetLinkOptions", "SetBridgeVlans",
-                                          "SetImpair"};
+                                          "SetImpair",   "MoveLink",    "RenameLink"};
 static_assert(std::size(k_action_names) == std::variant_size_v<Action>);
 
 /// Seconds and count of one kind of kernel call.
