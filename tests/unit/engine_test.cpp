@@ -237,7 +237,7 @@ nodes:
 /// The first action of type T in `p` that `match` accepts.
 template <class T, class Match> const T& first_of(const Plan& p, Match match) {
   for (const auto& a : p.actions)
-    if (const auto* x = std::get_if<T>(&a); x && match(*x)) return *x;
+    if (const auto* x = action_if<T>(a); x && match(*x)) return *x;
   FAIL("no such action in the plan");
   std::abort();
 }
@@ -390,7 +390,7 @@ TEST_CASE("a link deleted in an IPv4-only namespace is re-made without link-loca
   CHECK(d.addrgen_none == (d.ns.node == "ns1"));
   CHECK(d.peer_addrgen_none == (d.ns.node != "ns1"));
   const std::vector<Action> undo = inverse(Action{d});
-  const auto& again = std::get<CreateLink>(undo.front());
+  const auto& again = action_get<CreateLink>(undo.front());
   CHECK(again.addrgen_none == d.addrgen_none);
   CHECK(again.peer_addrgen_none == d.peer_addrgen_none);
 }

@@ -15,7 +15,7 @@ namespace {
 
 template <class T, class F> const T& first_of(const Plan& p, F pred) {
   for (const auto& a : p.actions)
-    if (const auto* x = std::get_if<T>(&a); x && pred(*x)) return *x;
+    if (const auto* x = action_if<T>(a); x && pred(*x)) return *x;
   FAIL("no such action");
   throw;
 }

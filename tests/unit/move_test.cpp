@@ -90,7 +90,7 @@ TEST_CASE("the moved end's master and up are not folded into the create request"
   Plan p = lab.plan(parse(k_move_lab));
   for (const auto& a : p.actions) {
     if (const auto* u = std::get_if<SetUp>(&a); u && u->link == "eth0") CHECK_FALSE(u->in_create);
-    if (const auto* c = std::get_if<CreateLink>(&a); c && c->iface.kind == LinkKind::veth) {
+    if (const auto* c = action_if<CreateLink>(a); c && c->iface.kind == LinkKind::veth) {
       CHECK(c->ns.node == "host");
       CHECK(c->peer_ns->node == "host");
     }

@@ -21,7 +21,7 @@ namespace {
 std::vector<LinkKind> kinds_to_create(const Plan& plan) {
   std::set<LinkKind> kinds;
   for (const auto& a : plan.actions)
-    if (const auto* c = std::get_if<CreateLink>(&a)) kinds.insert(c->iface.kind);
+    if (const auto* c = action_if<CreateLink>(a)) kinds.insert(c->iface.kind);
   return {kinds.begin(), kinds.end()};
 }
 
@@ -29,7 +29,7 @@ std::vector<LinkKind> kinds_to_create(const Plan& plan) {
 std::vector<std::string> bridges_turning_on_vlan_filtering(const Plan& plan) {
   std::vector<std::string> out;
   for (const auto& a : plan.actions)
-    if (const auto* o = std::get_if<SetLinkOptions>(&a))
+    if (const auto* o = action_if<SetLinkOptions>(a))
       if (o->want.bridge && o->want.bridge->vlan_filtering && !(o->old.bridge && o->old.bridge->vlan_filtering))
         out.push_back(o->ns.node + ":" + o->want.name);
   return out;
@@ -45,8 +45,8 @@ std::vector<std::string> unknown_tun_owners(const Plan& plan) {
                     "; nothing was changed");
   };
   for (const auto& a : plan.actions) {
-    if (const auto* c = std::get_if<CreateLink>(&a)) check(c->ns, c->iface);
-    if (const auto* o = std::get_if<SetLinkOptions>(&a)) check(o->ns, o->want);
+    if (const auto* c = action_if<CreateLink>(a)) check(c->ns, c->iface);
+    if (const auto* o = action_if<SetLinkOptions>(a)) check(o->ns, o->want);
   }
   return out;
 }
@@ -88,7 +88,7 @@ void remember_foreign_changes(LabState& s, const std::vector<Action>& plan) {
       auto& routes = s.foreign_ns_routes[add->ns.node];
       if (std::ranges::find(routes, add->route) == routes.end()) routes.push_back(add->route);
     }
-    if (const auto* c = std::get_if<CreateLink>(&a)) {
+    if (const auto* c = action_if<CreateLink>(a)) {
       if (c->ns.kind != NodeKind::netns) add_pending(c->ns, c->iface.name);
       if (c->peer_ns && c->peer && c->peer_ns->kind != NodeKind::netns) add_pending(*c->peer_ns, c->peer->name);
     }

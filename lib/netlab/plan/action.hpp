@@ -4,8 +4,10 @@
 #include <netlab/kernel/state.hpp>
 #include <netlab/topology/model.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -175,8 +177,67 @@ struct SetImpair {
   uint32_t mtu = 1500; ///< the link's MTU: tbf's burst must hold two full frames
 };
 
-using Action = std::variant<CreateNetns, DeleteNetns, CreateLink, DeleteLink, TagLink, SetMaster, SetMtu, SetMac, SetUp,
-                            AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat, SetLinkOptions,
-                            SetBridgeVlans, SetImpair, MoveLink, RenameLink>;
+/// A large action kept on the heap. An Action is a variant, as large as its
+/// largest alternative: CreateLink (two Interfaces) made every action 1.8 KB, and
+/// a 10,000-namespace `up` holds some 80,000 of them (plan, undo list) where most
+/// are a route or an address. Boxed, the three large ones cost a pointer in the
+/// variant. It converts to the action, so `std::visit` with a lambda taking
+/// `const CreateLink&` works as before; action_if() and action_get() find it.
+template <class T> class Boxed {
+public:
+  Boxed(T value) : m_value(std::make_unique<T>(std::move(value))) {} // NOLINT: implicit, as the variant builds it
+  Boxed(const Boxed& other) : m_value(std::make_unique<T>(*other.m_value)) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& other) {
+    m_value = std::make_unique<T>(*other.m_value);
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  ~Boxed() = default;
+  operator const T&() const { return *m_value; } // NOLINT: implicit, for visitors taking the action
+  operator T&() { return *m_value; }             // NOLINT
+  const T& get() const { return *m_value; }
+  T& get() { return *m_value; }
+
+private:
+  std::unique_ptr<T> m_value;
+};
+
+using Action = std::variant<CreateNetns, DeleteNetns, Boxed<CreateLink>, Boxed<DeleteLink>, TagLink, SetMaster, SetMtu,
+                            SetMac, SetUp, AddAddress, DelAddress, AddRoute, DelRoute, SetSysctl, SetNat,
+                            Boxed<SetLinkOptions>, SetBridgeVlans, SetImpair, MoveLink, RenameLink>;
+
+/// An alternative of Action as its action, for visitors taking `const auto&`.
+template <class T> const T& unboxed(const T& action) { return action; }
+template <class T> const T& unboxed(const Boxed<T>& action) { return action.get(); }
+
+/// The alternative of Action that holds a T: T itself, or Boxed<T>.
+template <class T>
+using StoredAs = std::conditional_t<std::is_same_v<T, CreateLink> || std::is_same_v<T, DeleteLink> ||
+                                        std::is_same_v<T, SetLinkOptions>,
+                                    Boxed<T>, T>;
+
+/// The action as a T, or nullptr (std::get_if, boxed or not).
+template <class T> const T* action_if(const Action& a) {
+  const auto* stored = std::get_if<StoredAs<T>>(&a);
+  if constexpr (std::is_same_v<StoredAs<T>, T>)
+    return stored;
+  else
+    return stored ? &stored->get() : nullptr;
+}
+template <class T> T* action_if(Action& a) {
+  return const_cast<T*>(action_if<T>(static_cast<const Action&>(a)));
+}
+/// Whether the action is a T (std::holds_alternative, boxed or not).
+template <class T> bool action_is(const Action& a) { return std::holds_alternative<StoredAs<T>>(a); }
+/// The action as a T; throws std::bad_variant_access if it is not (std::get, boxed or not).
+template <class T> T& action_get(Action& a) {
+  auto& stored = std::get<StoredAs<T>>(a);
+  if constexpr (std::is_same_v<StoredAs<T>, T>)
+    return stored;
+  else
+    return stored.get();
+}
+template <class T> const T& action_get(const Action& a) { return action_get<T>(const_cast<Action&>(a)); }
 
 } // namespace netlab

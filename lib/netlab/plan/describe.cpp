@@ -254,7 +254,7 @@ std::string describe_route(const ObservedRoute& r) {
 }
 
 const NsRef& action_ns(const Action& a) {
-  return std::visit([](const auto& x) -> const NsRef& { return x.ns; }, a);
+  return std::visit([](const auto& x) -> const NsRef& { return unboxed(x).ns; }, a);
 }
 
 std::string describe(const Action& a) {

@@ -258,7 +258,7 @@ std::vector<BridgeVlan> default_vlans() {
 std::set<std::pair<std::string, std::string>> deleted_links(const std::vector<Action>& actions) {
   std::set<std::pair<std::string, std::string>> out;
   for (const auto& a : actions) {
-    const auto* d = std::get_if<DeleteLink>(&a);
+    const auto* d = action_if<DeleteLink>(a);
     if (!d) continue;
     out.emplace(d->ns.node, d->was.name);
     if (d->peer_ns && d->peer_was) out.emplace(d->peer_ns->node, d->peer_was->name);

@@ -37,7 +37,7 @@ const size_t* later(const std::map<LinkKey, size_t>& from, const LinkKey& key, s
 /// create request: ENOTCONN). Up comes before IFLA_AF_SPEC in one request, so
 /// an end without IPv6 link-local comes up on its own, after its tag.
 void fold_other_end(std::vector<Action>& actions, const Pending& p, size_t i, const LinkKey& other, bool addrgen_none) {
-  auto& c = std::get<CreateLink>(actions[i]);
+  auto& c = action_get<CreateLink>(actions[i]);
   if (const size_t* m = later(p.master, other, i)) {
     auto& set = std::get<SetMaster>(actions[*m]);
     c.other_master = set.master;
@@ -50,7 +50,7 @@ void fold_other_end(std::vector<Action>& actions, const Pending& p, size_t i, co
 }
 
 void fold_link(std::vector<Action>& actions, const Pending& p, size_t i) {
-  auto& c = std::get<CreateLink>(actions[i]);
+  auto& c = action_get<CreateLink>(actions[i]);
   LinkKey self{c.ns.node, c.iface.name};
   if (c.iface.kind == LinkKind::veth && c.peer && c.peer_ns) {
     LinkKey peer{c.peer_ns->node, c.peer->name};
@@ -84,7 +84,7 @@ void fold_link(std::vector<Action>& actions, const Pending& p, size_t i) {
 void fold_into_creates(std::vector<Action>& actions) {
   const Pending p = pending_of(actions);
   for (size_t i = 0; i < actions.size(); ++i) {
-    if (std::holds_alternative<CreateLink>(actions[i])) {
+    if (action_is<CreateLink>(actions[i])) {
       fold_link(actions, p, i);
     } else if (auto* n = std::get_if<CreateNetns>(&actions[i])) {
       if (const size_t* u = later(p.up, {n->ns.node, "lo"}, i)) {

@@ -75,8 +75,8 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 void touched_by(const Plan& plan, std::set<std::string>& out) {
   for (const auto& a : plan.actions) {
     out.insert(action_ns(a).node);
-    if (const auto* c = std::get_if<CreateLink>(&a); c && c->peer_ns) out.insert(c->peer_ns->node);
-    if (const auto* d = std::get_if<DeleteLink>(&a); d && d->peer_ns) out.insert(d->peer_ns->node);
+    if (const auto* c = action_if<CreateLink>(a); c && c->peer_ns) out.insert(c->peer_ns->node);
+    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out.insert(d->peer_ns->node);
     if (const auto* m = std::get_if<MoveLink>(&a)) out.insert(m->to.node);
   }
   for (const auto& v : plan.vanishing) out.insert(v.ns.node);
