@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/util/netns.hpp>
+#include <netlab/watch/event.hpp>
+#include <netlab/watch/subscribe.hpp>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -265,6 +267,68 @@ TEST_CASE("a bridge in the host namespace takes a veth port and keeps mtu mac an
   expect_clean(*k);
 }
 
+/// The fields an update read and a full read must agree on.
+std::vector<std::string> described(const ObservedNs& ns) {
+  auto lines = describe_observed(ns);
+  for (const auto& l : ns.links)
+    lines.push_back(l.name + " index " + std::to_string(l.ifindex) + " peer " + std::to_string(l.peer_ifindex) +
+                    (l.bridge ? " bridge options" : ""));
+  std::ranges::sort(lines);
+  return lines;
+}
+
+TEST_CASE("an update read (only the links events named) equals a full read", "[kernel][watch]") {
+  auto k = make_netlink_kernel();
+  ok(*k, CreateNetns{named("ns1"), k_owner});
+  ok(*k, CreateLink{.ns = host(), .iface = iface("br0", LinkKind::bridge), .owner = k_owner});
+  for (const char* p : {"port0", "port1"}) {
+    ok(*k, veth(host(), p, named("ns1"), std::string("e") + p));
+    ok(*k, SetMaster{host(), p, "br0", {}});
+    ok(*k, SetUp{host(), p, true, false});
+  }
+  ok(*k, SetUp{host(), "br0", true, false});
+  ok(*k, AddAddress{host(), "br0", cidr("10.9.0.1/24")});
+  ObservedNs before = look(*k, host());
+  auto sub = subscribe_netns(host(), false);
+  REQUIRE(sub);
+
+  // By hand: port0 down and out of the bridge, port1 deleted, a link made, an address added.
+  REQUIRE(std::system("ip link set port0 down nomaster && ip link del port1 && ip link add hand0 type bridge && "
+                      "ip addr add 10.9.1.1/24 dev br0") == 0);
+  // What the events say changed, as the watcher gathers it.
+  auto changes = [&] {
+    NsChange c;
+    std::byte buf[16384];
+    for (long n; (n = read_datagram(sub->rtnl.get(), buf, sizeof buf)) != 0;) {
+      REQUIRE(n > 0);
+      c.merge(rtnl_datagram_changes(std::span<const std::byte>(buf, static_cast<size_t>(n))));
+    }
+    REQUIRE_FALSE(c.all);
+    return std::vector<int>(c.links.begin(), c.links.end());
+  };
+  std::vector<int> changed = changes();
+  CHECK(changed.size() < before.links.size() + 1); // not every link
+  ObserveRequest update;
+  update.update = ObserveUpdate{&before, changed, false, false};
+  ObservedNs partial = look(*k, host(), update);
+  ObservedNs full = look(*k, host());
+  CHECK(described(partial) == described(full));
+  CHECK_FALSE(partial.find_link("port1"));
+  CHECK_FALSE(partial.find_link("port0")->master);
+  CHECK(partial.find_link("br0")->addresses.size() == 2);
+
+  // A rename is read whole: links kept may name the renamed one as master.
+  REQUIRE(std::system("ip link set dev hand0 name hand1") == 0);
+  update.update = ObserveUpdate{&full, changes(), false, false};
+  CHECK(described(look(*k, host(), update)) == described(look(*k, host())));
+
+  REQUIRE(std::system("ip link del hand1") == 0);
+  ok(*k, DeleteLink{host(), *full.find_link("port0"), {}, {}});
+  ok(*k, DeleteLink{host(), *full.find_link("br0"), {}, {}});
+  ok(*k, DeleteNetns{named("ns1"), k_owner});
+  expect_clean(*k);
+}
+
 TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
   auto k = make_netlink_kernel();
   build_pair(*k);
@@ -320,7 +384,8 @@ TEST_CASE("addresses and routes read back with the right fields", "[kernel]") {
 TEST_CASE("sysctls are read and written inside the namespace", "[kernel]") {
   auto k = make_netlink_kernel();
   ok(*k, CreateNetns{named("ns1"), k_owner});
-  ObserveRequest what{{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.no.such.key"}, ""};
+  ObserveRequest what;
+  what.sysctls = {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.no.such.key"};
   std::string host_before = look(*k, host(), what).sysctls.at("net.ipv4.ip_forward");
 
   ok(*k, SetSysctl{named("ns1"), "net.ipv4.ip_forward", "1", "0"});

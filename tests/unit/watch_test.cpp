@@ -98,6 +98,62 @@ TEST_CASE("watch: link, address, route and netconf messages make a namespace dir
   CHECK_FALSE(rtnl_datagram_matters({}));
 }
 
+/// A datagram of link messages (RTM_NEWLINK or RTM_DELLINK) for these ifindexes,
+/// laid out as the kernel sends them: header, ifinfomsg, (no attributes).
+std::vector<std::byte> link_datagram(uint16_t type, std::initializer_list<int> indexes) {
+  std::vector<std::byte> out;
+  for (int index : indexes) {
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(ifinfomsg)));
+    h.nlmsg_type = type;
+    ifinfomsg ifi{};
+    ifi.ifi_index = index;
+    size_t at = out.size();
+    out.resize(at + NLMSG_ALIGN(h.nlmsg_len));
+    std::memcpy(out.data() + at, &h, sizeof h);
+    std::memcpy(out.data() + at + NLMSG_HDRLEN, &ifi, sizeof ifi);
+  }
+  return out;
+}
+
+TEST_CASE("watch: events say which links changed, and whether addresses, routes or sysctls did", "[watch]") {
+  auto links = link_datagram(RTM_NEWLINK, {7, 9});
+  auto gone = link_datagram(RTM_DELLINK, {12});
+  links.insert(links.end(), gone.begin(), gone.end());
+  NsChange c = rtnl_datagram_changes(links);
+  CHECK(c.links == std::set<int>{7, 9, 12});
+  CHECK_FALSE(c.all);
+  CHECK_FALSE(c.addresses);
+  CHECK_FALSE(c.routes);
+
+  c = rtnl_datagram_changes(datagram({RTM_NEWADDR, RTM_DELROUTE, RTM_NEWNETCONF}));
+  CHECK(c.links.empty());
+  CHECK((c.addresses && c.routes && c.sysctls && !c.all));
+
+  auto short_link = datagram({RTM_NEWLINK}, 4); // no room for an ifinfomsg: unsure
+  CHECK(rtnl_datagram_changes(short_link).all);
+  auto cut = link_datagram(RTM_NEWLINK, {3});
+  cut.resize(cut.size() - 4);
+  CHECK(rtnl_datagram_changes(cut).all);
+  CHECK(rtnl_datagram_changes(datagram({NLMSG_OVERRUN})).all);
+  CHECK_FALSE(rtnl_datagram_changes(datagram({RTM_NEWNEIGH})).any());
+
+  NsChange merged;
+  merged.merge(rtnl_datagram_changes(link_datagram(RTM_NEWLINK, {1})));
+  merged.merge(rtnl_datagram_changes(datagram({RTM_NEWROUTE})));
+  CHECK(merged.links == std::set<int>{1});
+  CHECK(merged.routes);
+
+  Dirty d;
+  d.nodes["ns1"].links.insert(4);
+  d.whole("ns2");
+  Dirty more;
+  more.nodes["ns1"].addresses = true;
+  d.merge(more);
+  CHECK((d.nodes["ns1"].links == std::set<int>{4} && d.nodes["ns1"].addresses && !d.nodes["ns1"].all));
+  CHECK(d.nodes["ns2"].all);
+}
+
 TEST_CASE("watch: nftables notifications count, other netfilter subsystems do not", "[watch]") {
   auto table = datagram({static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE)});
   CHECK(nft_datagram_matters(table));

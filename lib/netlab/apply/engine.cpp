@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 namespace netlab {
 
@@ -67,10 +68,6 @@ void remember_impaired(LabState& s, const Topology& want) {
     }
 }
 
-bool has_node(const std::vector<NsRef>& nodes, const std::string& name) {
-  return std::ranges::any_of(nodes, [&](const NsRef& r) { return r.node == name; });
-}
-
 /// Write-ahead: what `plan` is about to change where netlab owns no namespace
 /// (host, external), recorded before it changes anything: the original value of
 /// every sysctl it sets (kept if already saved: the first original wins), every
@@ -102,14 +99,17 @@ LabState intent_state(const LabState& memory, const Topology& want, const std::v
   LabState s = memory;
   s.lab = want.name;
   if (!want.source_path.empty()) s.source_path = want.source_path;
+  // Sets of names, not finds in the lists: at 10,000 nodes those were quadratic.
+  std::unordered_set<std::string> known, nat(s.nat_nodes.begin(), s.nat_nodes.end()),
+      off(s.ipv6_off.begin(), s.ipv6_off.end());
+  for (const auto& r : s.nodes) known.insert(r.node);
   for (const auto& n : want.nodes)
-    if (!has_node(s.nodes, n.name)) s.nodes.push_back(ns_ref_for(n));
+    if (known.insert(n.name).second) s.nodes.push_back(ns_ref_for(n));
   for (const auto& n : want.nodes)
-    if (!n.nat.empty() && std::ranges::find(s.nat_nodes, n.name) == s.nat_nodes.end()) s.nat_nodes.push_back(n.name);
+    if (!n.nat.empty() && nat.insert(n.name).second) s.nat_nodes.push_back(n.name);
   // Off in either run: a crash half-way leaves the next run switching it again, which is harmless.
   for (const auto& n : want.nodes)
-    if (n.kind == NodeKind::netns && !wants_ipv6(n) && std::ranges::find(s.ipv6_off, n.name) == s.ipv6_off.end())
-      s.ipv6_off.push_back(n.name);
+    if (n.kind == NodeKind::netns && !wants_ipv6(n) && off.insert(n.name).second) s.ipv6_off.push_back(n.name);
   remember_impaired(s, want);
   remember_foreign_changes(s, plan);
   return s;
@@ -186,13 +186,18 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 }
 
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
-                                 const std::set<std::string>* nodes) {
+                                 const std::set<std::string>* nodes,
+                                 const std::map<std::string, ObserveUpdate>* updates) {
   const std::string table = nat_table_name(want.name);
   std::vector<ObserveJob> jobs;
-  for (auto& t : observe_targets(want, memory))
-    if (!nodes || nodes->contains(t.ref.node))
-      jobs.push_back(ObserveJob{std::move(t.ref), ObserveRequest{std::move(t.sysctls), t.nat ? table : std::string(),
-                                                               t.bridge_vlans, t.qdiscs, t.all_routes}});
+  for (auto& t : observe_targets(want, memory)) {
+    if (nodes && !nodes->contains(t.ref.node)) continue;
+    ObserveRequest what{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false,
+                        false, std::nullopt};
+    if (updates)
+      if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
+    jobs.push_back(ObserveJob{std::move(t.ref), std::move(what)});
+  }
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;
@@ -339,8 +344,10 @@ Expected<LabState> discover_lab_nodes(Kernel& kernel, const std::string& lab) {
   auto names = kernel.list_netns();
   if (!names) return std::unexpected(names.error());
   const std::string tag = owner_tag(lab);
+  std::unordered_set<std::string> known;
+  for (const auto& r : memory->nodes) known.insert(r.node);
   for (const auto& name : *names) {
-    if (has_node(memory->nodes, name)) continue;
+    if (known.contains(name)) continue;
     NsRef ref{name, NodeKind::netns, std::string(k_netns_dir) + "/" + name};
     auto ns = kernel.observe(ref, {});
     if (ns && ns->exists && ns->owner == tag) memory->nodes.push_back(ref);

@@ -7,9 +7,10 @@
 #include <netlab/plan/lab_state.hpp>
 #include <netlab/topology/model.hpp>
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,11 @@ namespace netlab {
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory);
 
 /// observe_lab for only the nodes named in `nodes` (all of them when null): what a
-/// watcher re-reads when events say those namespaces changed.
+/// watcher re-reads when events say those namespaces changed. A node in `updates`
+/// is read only as far as its ObserveUpdate says.
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
-                                 const std::set<std::string>* nodes);
+                                 const std::set<std::string>* nodes,
+                                 const std::map<std::string, ObserveUpdate>* updates = nullptr);
 
 /// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
 /// qdisc (impair) the kernel lacks, before anything changes.

@@ -430,9 +430,15 @@ Expected<void> NetlinkKernel::tag_link(NsHandle& h, const NsRef& ns, const std::
 // ---- observe -----------------------------------------------------------------
 
 Expected<void> NetlinkKernel::read_in_netns(const NsRef& ns, NsHandle& h, const ObserveRequest& what, ObservedNs& out) {
-  if (what.sysctls.empty() && what.nat_table.empty() && !what.nft_ruleset) return {};
+  // An update keeps what no event said changed: entering a namespace is not free.
+  const ObservedNs* base = what.update && what.update->base && what.update->base->ns_id == out.ns_id ? what.update->base : nullptr;
+  const bool sysctls = !what.sysctls.empty() && !(base && !what.update->sysctls);
+  const bool nat = !what.nat_table.empty() && !(base && !what.update->nat);
+  if (base && !sysctls) out.sysctls = base->sysctls;
+  if (base && !nat && !what.nat_table.empty()) out.nat_table = base->nat_table;
+  if (!sysctls && !nat && !what.nft_ruleset) return {};
   return inside(ns, h, [&]() -> Expected<void> {
-    for (const auto& key : what.sysctls) {
+    for (const auto& key : sysctls ? what.sysctls : std::vector<std::string>{}) {
       auto value = read_sysctl(key);
       if (!value) return std::unexpected(value.error());
       if (*value) out.sysctls[key] = **value;
@@ -445,7 +451,7 @@ Expected<void> NetlinkKernel::read_in_netns(const NsRef& ns, NsHandle& h, const 
       if (!text) return std::unexpected(text.error());
       out.nft_ruleset_text = std::move(*text);
     }
-    if (what.nat_table.empty()) return {};
+    if (!nat) return {};
     auto table = nft_read_table(what.nat_table);
     if (!table) return std::unexpected(table.error());
     out.nat_table = *table;
@@ -552,10 +558,22 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
     const bool timed = log_enabled(LogLevel::debug);
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (auto read = read_netlink_state(handles[i]->sock, out[i], jobs[i].what.all_routes, jobs[i].what.kernel_view || m_kernel_view); !read)
-      errors[i] = read.error();
-    else if (auto more = read_link_details(handles[i]->sock, out[i], jobs[i].what.bridge_vlans); !more)
-      errors[i] = more.error();
+    const ObserveRequest& what = jobs[i].what;
+    const bool view = what.kernel_view || m_kernel_view;
+    // Only what changed when the caller knows it (netlab watch), unless the
+    // caller wants more than an update keeps or the namespace is another one now.
+    std::optional<std::set<int>> again;
+    if (what.update && what.update->base && !view && !what.all_routes && what.update->base->ns_id == out[i].ns_id) {
+      again.emplace(what.update->links.begin(), what.update->links.end());
+      auto read = read_netlink_update(handles[i]->sock, *what.update->base, *again, out[i]);
+      if (!read) errors[i] = read.error();
+      else if (!*read) again.reset(); // a link was renamed: read it whole
+    }
+    if (!again && !errors[i])
+      if (auto read = read_netlink_state(handles[i]->sock, out[i], what.all_routes, view); !read) errors[i] = read.error();
+    if (!errors[i])
+      if (auto more = read_link_details(handles[i]->sock, out[i], what.bridge_vlans, again ? &*again : nullptr); !more)
+        errors[i] = more.error();
     if (!errors[i]) remember_indexes(handles[i]->sock, out[i]);
     if (!errors[i] && jobs[i].what.qdiscs)
       if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();

@@ -227,8 +227,9 @@ void read_kind_options(nl_cache* links, ObservedNs& out) {
   });
 }
 
-Expected<void> read_link_details(NlSocket& sock, ObservedNs& out, bool bridge_vlans) {
+Expected<void> read_link_details(NlSocket& sock, ObservedNs& out, bool bridge_vlans, const std::set<int>* only) {
   for (auto& link : out.links) {
+    if (only && !only->contains(link.ifindex)) continue;
     if (link.kind != LinkKind::tun && link.kind != LinkKind::tap && link.kind != LinkKind::bridge) continue;
     auto read = read_info_data(sock, link);
     // A link deleted since the dump is simply not detailed.

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <set>
+
 namespace netlab {
 
 /// Fills the macvlan, vlan and vxlan options of `out.links` from a link dump (parents by name).
@@ -15,8 +17,8 @@ void read_kind_options(nl_cache* links, ObservedNs& out);
 
 /// Reads what libnl 3.7 does not parse: tun/tap owner and queues and bridge vlan_filtering
 /// (one RTM_GETLINK per such link) and, with `bridge_vlans`, the VLANs of every bridge
-/// port and bridge (one AF_BRIDGE dump).
-Expected<void> read_link_details(NlSocket& sock, ObservedNs& out, bool bridge_vlans);
+/// port and bridge (one AF_BRIDGE dump). With `only`, just the links of those indexes.
+Expected<void> read_link_details(NlSocket& sock, ObservedNs& out, bool bridge_vlans, const std::set<int>* only = nullptr);
 
 /// Changes kind-specific settings of link `want.name` in place (RTM_NEWLINK without
 /// NLM_F_CREATE, as `ip link set L type K ...`): macvlan mode, vxlan remote and local,

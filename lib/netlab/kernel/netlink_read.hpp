@@ -3,6 +3,8 @@
 #include <netlab/kernel/netlink_socket.hpp>
 #include <netlab/kernel/state.hpp>
 
+#include <set>
+
 namespace netlab {
 
 /// LinkKind of a link from its IFLA_INFO_KIND (may be null) and its flags.
@@ -11,5 +13,11 @@ LinkKind link_kind_of(rtnl_link* link);
 /// Fills links (with addresses), owner, lo_up and netlab's routes of `out`
 /// (every main-table route with `all_routes`).
 Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes = false, bool kernel_view = false);
+
+/// The same for a namespace read before (ObserveUpdate): the links `again` read
+/// by index, `base`'s other links kept, addresses and netlab's routes dumped.
+/// Returns false (and reads nothing) when a link read again has another name
+/// than in `base`: links kept may name it as their master, so read it whole.
+Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::set<int>& again, ObservedNs& out);
 
 } // namespace netlab

@@ -147,6 +147,22 @@ Expected<NlCachePtr> NlSocket::dump_links(LinkDump which) {
   return cache;
 }
 
+Expected<NlCachePtr> NlSocket::get_links(const std::vector<int>& indexes) {
+  nl_cache* raw = nullptr;
+  if (int rc = nl_cache_alloc_name("route/link", &raw); rc < 0) return fail("read links: " + nl_error_text(rc));
+  NlCachePtr cache(raw);
+  for (int index : indexes) {
+    rtnl_link* got = nullptr;
+    int rc = rtnl_link_get_kernel(m_sock.get(), index, nullptr, &got);
+    if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV) continue; // deleted since the event
+    if (rc < 0) return fail("read link " + std::to_string(index) + ": " + nl_error_text(rc));
+    RtnlLinkPtr link(got);
+    if (int added = nl_cache_add(cache.get(), OBJ_CAST(link.get())); added < 0)
+      return fail("read links: " + nl_error_text(added));
+  }
+  return cache;
+}
+
 Expected<NlCachePtr> NlSocket::dump_addrs() {
   nl_cache* c = nullptr;
   if (int rc = rtnl_addr_alloc_cache(m_sock.get(), &c); rc < 0) return fail("dump addresses: " + nl_error_text(rc));

@@ -14,6 +14,8 @@
 #include <array>
 #include <deque>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace netlab {
 
@@ -125,17 +127,23 @@ public:
   Differ(const Topology& want, const Observed& have, const LabState& memory, const LinkSet& gone = {},
          const std::map<std::string, std::vector<ObservedRoute>>& foreign_routes = {})
       : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone), m_macs(want),
-        m_foreign_routes(foreign_routes) {}
+        m_foreign_routes(foreign_routes) {
+    m_want_nodes.reserve(want.nodes.size());
+    for (const auto& n : want.nodes) m_want_nodes.emplace(n.name, &n);
+    m_memory_nodes.reserve(memory.nodes.size());
+    for (const auto& r : memory.nodes) m_memory_nodes.emplace(r.node, &r);
+    m_ipv6_off.insert(memory.ipv6_off.begin(), memory.ipv6_off.end());
+  }
 
   Plan run() {
     mark_deleted_namespaces();
     for (const auto& node : m_want.nodes) diff_node(&node, ns_ref_for(node));
     for (const auto& ref : m_memory.nodes)
-      if (!m_want.find_node(ref.node)) diff_node(nullptr, ref);
+      if (!want_node(ref.node)) diff_node(nullptr, ref);
     for (const auto& link : m_want.links) diff_veth(link);
     for (const auto& node : m_want.nodes) sweep_links(node.name);
     for (const auto& ref : m_memory.nodes)
-      if (!m_want.find_node(ref.node)) sweep_links(ref.node);
+      if (!want_node(ref.node)) sweep_links(ref.node);
     return assemble();
   }
 
@@ -157,7 +165,46 @@ private:
   std::map<std::pair<std::string, std::string>, TagLink> m_adopted; ///< untagged links the lab takes as its own
   LinkSet m_stacked;                                        ///< links on top of other links
   LinkSet m_deleted;                                        ///< links deleted already (a veth with its peer)
+  // Nodes by name: Topology::find_node and LabState::find_node walk their lists,
+  // which made a diff quadratic in the number of nodes (a veth looks up both ends).
+  std::unordered_map<std::string_view, const Node*> m_want_nodes;
+  std::unordered_map<std::string_view, const NsRef*> m_memory_nodes;
+  std::unordered_set<std::string_view> m_ipv6_off; ///< LabState::ipv6_off
+  std::unordered_set<std::string> m_conflicts; ///< paths with a conflict finding (has_conflict, once per link)
   Plan m_plan;
+
+  const Node* want_node(std::string_view name) const {
+    auto it = m_want_nodes.find(name);
+    return it == m_want_nodes.end() ? nullptr : it->second;
+  }
+  const NsRef* memory_node(std::string_view name) const {
+    auto it = m_memory_nodes.find(name);
+    return it == m_memory_nodes.end() ? nullptr : it->second;
+  }
+
+  // The same for a large namespace's links and a large node's interfaces (the
+  // host of a star has a bridge port per node), each index built on first use.
+  static constexpr size_t k_indexed_from = 16;
+  mutable std::unordered_map<const ObservedNs*, std::unordered_map<std::string_view, const ObservedLink*>> m_link_index;
+  mutable std::unordered_map<const Node*, std::unordered_map<std::string_view, const Interface*>> m_iface_index;
+
+  template <class Index, class List>
+  static auto indexed(Index& indexes, const void* owner, const List& list, std::string_view name) ->
+      typename Index::mapped_type::mapped_type {
+    auto& index = indexes[static_cast<typename Index::key_type>(owner)];
+    if (index.empty())
+      for (const auto& item : list) index.emplace(item.name, &item);
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : it->second;
+  }
+  const ObservedLink* link_in(const ObservedNs& ns, std::string_view name) const {
+    if (ns.links.size() < k_indexed_from) return ns.find_link(name);
+    return indexed(m_link_index, &ns, ns.links, name);
+  }
+  const Interface* iface_in(const Node& node, std::string_view name) const {
+    if (node.interfaces.size() < k_indexed_from) return node.find_interface(name);
+    return indexed(m_iface_index, &node, node.interfaces, name);
+  }
 
   const ObservedNs& observed(const std::string& node) const {
     if (m_fresh_ns.contains(node)) return k_empty_ns;
@@ -166,12 +213,13 @@ private:
   }
 
   NsRef ref_of(const std::string& node) const {
-    if (const Node* n = m_want.find_node(node)) return ns_ref_for(*n);
-    if (const NsRef* r = m_memory.find_node(node)) return *r;
+    if (const Node* n = want_node(node)) return ns_ref_for(*n);
+    if (const NsRef* r = memory_node(node)) return *r;
     return NsRef{node, NodeKind::netns, std::string(k_netns_dir) + "/" + node};
   }
 
   void note(Finding::State s, std::string path, std::string want = {}, std::string have = {}) {
+    if (s == Finding::State::conflict) m_conflicts.insert(path);
     m_plan.findings.push_back({s, std::move(path), std::move(want), std::move(have)});
   }
 
@@ -208,7 +256,7 @@ private:
 
   void mark_deleted_namespaces() {
     for (const auto& ref : m_memory.nodes) {
-      if (ref.kind != NodeKind::netns || m_want.find_node(ref.node)) continue;
+      if (ref.kind != NodeKind::netns || want_node(ref.node)) continue;
       auto it = m_have.nodes.find(ref.node);
       if (it != m_have.nodes.end() && it->second.exists && (it->second.owner == m_tag || adoptable_ns(ref.node)))
         m_doomed_ns.insert(ref.node);
@@ -223,9 +271,9 @@ private:
   bool adoptable_ns(const std::string& node) const {
     auto it = m_have.nodes.find(node);
     // --adopt: any untagged namespace the file declares as a netns node.
-    if (const Node* want = m_want.find_node(node); m_memory.adopt && want && want->kind == NodeKind::netns)
+    if (const Node* want = want_node(node); m_memory.adopt && want && want->kind == NodeKind::netns)
       return it != m_have.nodes.end() && it->second.exists && it->second.owner.empty();
-    const NsRef* r = m_memory.find_node(node);
+    const NsRef* r = memory_node(node);
     if (!r || r->kind != NodeKind::netns || it == m_have.nodes.end()) return false;
     const ObservedNs& have = it->second;
     return have.exists && have.owner.empty() &&
@@ -248,8 +296,8 @@ private:
     if (!l.alias.empty() || l.kind == LinkKind::loopback) return false;
     if (ns_ours(node) || pending(node, l)) return true;
     if (m_memory.adopt) // --adopt: a link the file declares, of the same kind, with no port the file does not name
-      if (const Node* n = m_want.find_node(node))
-        if (const Interface* i = n->find_interface(l.name); i && i->kind == l.kind && !has_foreign_ports(node, l.name))
+      if (const Node* n = want_node(node))
+        if (const Interface* i = iface_in(*n, l.name); i && i->kind == l.kind && !has_foreign_ports(node, l.name))
           return true;
     auto peer = find_peer(node, l);
     return peer && ns_ours(peer->first);
@@ -259,10 +307,10 @@ private:
   /// also holds the machine's own uplink is never adopted (`down` would delete it).
   bool has_foreign_ports(const std::string& node, const std::string& master) const {
     auto it = m_have.nodes.find(node);
-    const Node* n = m_want.find_node(node);
+    const Node* n = want_node(node);
     if (it == m_have.nodes.end() || !n) return false;
     return std::ranges::any_of(it->second.links, [&](const ObservedLink& port) {
-      return port.master == master && !n->find_interface(port.name);
+      return port.master == master && !iface_in(*n, port.name);
     });
   }
 
@@ -310,7 +358,7 @@ private:
                                  ") does not exist; netlab uses an external namespace but never creates it");
       note(Finding::State::conflict, want->name, "external namespace " + ref.path, "none");
       return;
-    } else if (const NsRef* was = m_memory.find_node(want->name);
+    } else if (const NsRef* was = memory_node(want->name);
                want->kind == NodeKind::external && was && was->kind == NodeKind::external && was->path != ref.path) {
       // Both would be node `want->name`; what the lab set in the old one must be undone there first.
       m_plan.conflicts.push_back("node '" + want->name + "' now names " + ref.path + ", but lab '" + m_want.name +
@@ -338,7 +386,7 @@ private:
   /// remembered (LabState::ipv6_off), not read back: reading a sysctl means
   /// entering the namespace, too dear for every `status` of a 1000-node lab.
   void diff_ipv6(const Node& want, const NsRef& ref) {
-    bool was_on = std::ranges::find(m_memory.ipv6_off, want.name) == m_memory.ipv6_off.end();
+    bool was_on = !m_ipv6_off.contains(want.name);
     bool on = wants_ipv6(want);
     if (on == was_on) return;
     note(Finding::State::different, want.name + "/ipv6", on ? "on" : "off", was_on ? "on" : "off");
@@ -375,7 +423,7 @@ private:
   /// An external path that now names another namespace than the one the lab
   /// recorded: what the lab added went with the old one; the new one is not ours.
   bool replaced(const NsRef& ref, const ObservedNs& have) const {
-    const NsRef* was = m_memory.find_node(ref.node);
+    const NsRef* was = memory_node(ref.node);
     return ref.kind == NodeKind::external && was && was->kind == NodeKind::external && was->path == ref.path &&
            was->ns_id != 0 && have.ns_id != 0 && was->ns_id != have.ns_id;
   }
@@ -425,7 +473,7 @@ private:
 
   /// A namespace netlab manages whose links get no IPv6 (Node::ipv6).
   bool ipv4_only(const std::string& node) const {
-    const Node* n = m_want.find_node(node);
+    const Node* n = want_node(node);
     return n && n->kind == NodeKind::netns && !wants_ipv6(*n);
   }
   /// A veth end that IPv6 would be of no use on (CreateLink::no_ipv6): a bridge
@@ -437,8 +485,8 @@ private:
   }
   /// ipv4_only() as the lab left it last time (what an undo restores).
   bool was_ipv4_only(const std::string& node) const {
-    const NsRef* r = m_memory.find_node(node);
-    return r && r->kind == NodeKind::netns && std::ranges::find(m_memory.ipv6_off, node) != m_memory.ipv6_off.end();
+    const NsRef* r = memory_node(node);
+    return r && r->kind == NodeKind::netns && m_ipv6_off.contains(node);
   }
 
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
@@ -490,7 +538,7 @@ private:
     const std::string path = node.name + "/" + want.name;
     m_handled.emplace(node.name, want.name);
     if (link_phase(want.kind) == p_stacked) m_stacked.emplace(node.name, want.name);
-    const ObservedLink* have = observed(node.name).find_link(want.name);
+    const ObservedLink* have = link_in(observed(node.name), want.name);
     if (want.shared) return diff_shared(node, ref, want, have);
     if (have && !ours(node.name, ref, *have)) return conflict(path, "link " + node.name + ":" + want.name, have->alias);
     if (have && have->kind != want.kind) {
@@ -590,19 +638,19 @@ private:
 
   /// The node a veth end is created in and the name it is created under.
   std::pair<const Node*, std::string> birth_of(const Node& node, const Interface& w) const {
-    const Node* born = w.created_in ? m_want.find_node(*w.created_in) : nullptr;
+    const Node* born = w.created_in ? want_node(*w.created_in) : nullptr;
     return {born ? born : &node, w.rename_from.value_or(w.name)};
   }
 
   /// Finds an end: at its place, else half-way. A half-way link that is not the
   /// lab's is left alone; the create would fail on it, so it is a conflict.
   EndAt find_end(const Node& node, const Interface& w, bool& foreign) {
-    if (const ObservedLink* l = observed(node.name).find_link(w.name)) return {&node, l};
+    if (const ObservedLink* l = link_in(observed(node.name), w.name)) return {&node, l};
     auto [born, temp] = birth_of(node, w);
     const std::pair<const Node*, const std::string*> steps[] = {{&node, &temp}, {born, &temp}};
     for (auto [n, name] : steps) {
       if (n == &node && *name == w.name) continue;
-      const ObservedLink* l = observed(n->name).find_link(*name);
+      const ObservedLink* l = link_in(observed(n->name), *name);
       if (!l) continue;
       if (!ours(n->name, ns_ref_for(*n), *l)) {
         conflict(n->name + "/" + *name, "link " + n->name + ":" + *name + " (where " + node.name + ":" + w.name +
@@ -673,10 +721,10 @@ private:
   }
 
   void diff_veth(const Link& link) {
-    const Node& na = *m_want.find_node(link.a.node);
-    const Node& nb = *m_want.find_node(link.b.node);
-    const Interface& wa = *na.find_interface(link.a.iface);
-    const Interface& wb = *nb.find_interface(link.b.iface);
+    const Node& na = *want_node(link.a.node);
+    const Node& nb = *want_node(link.b.node);
+    const Interface& wa = *iface_in(na, link.a.iface);
+    const Interface& wb = *iface_in(nb, link.b.iface);
     if (has_conflict(na.name) || has_conflict(nb.name)) return;
     m_handled.emplace(na.name, wa.name);
     m_handled.emplace(nb.name, wb.name);
@@ -712,11 +760,7 @@ private:
     diff_link_settings(nb.name, rb, wb, hb);
   }
 
-  bool has_conflict(const std::string& node) const {
-    return std::ranges::any_of(m_plan.findings, [&](const Finding& f) {
-      return f.state == Finding::State::conflict && f.path == node;
-    });
-  }
+  bool has_conflict(const std::string& node) const { return m_conflicts.contains(node); }
 
   /// True when deleting `other` already takes `l` with it (they are a pair).
   static bool pairs_with(const ObservedLink& l, const ObservedLink* other) {
@@ -853,7 +897,7 @@ private:
   bool route_is_ours(const Node& node, const ObservedNs& have, const ObservedRoute& r) const {
     if (node.kind == NodeKind::netns) return true;
     if (r.dev)
-      if (const ObservedLink* l = have.find_link(*r.dev); l && owned(*l)) return true;
+      if (const ObservedLink* l = link_in(have, *r.dev); l && owned(*l)) return true;
     auto it = m_memory.foreign_ns_routes.find(node.name);
     return it != m_memory.foreign_ns_routes.end() && std::ranges::find(it->second, r) != it->second.end();
   }
@@ -861,7 +905,7 @@ private:
   /// --adopt: a route not made by netlab that is what the file asks for.
   const ObservedRoute* adopted_route(const std::string& node, const ObservedRoute& w) const {
     // Never the machine's own routes: an adopted route is deleted by `down`.
-    const Node* n = m_want.find_node(node);
+    const Node* n = want_node(node);
     if (!m_memory.adopt || !n || n->kind == NodeKind::host) return nullptr;
     auto it = m_foreign_routes.find(node);
     if (it == m_foreign_routes.end()) return nullptr;
@@ -981,10 +1025,10 @@ private:
         entry.second.insert(d->cidr);
       }
     for (const auto& [key, entry] : dropped) {
-      const Node* node = m_want.find_node(key.first);
+      const Node* node = want_node(key.first);
       if (!node || m_fresh_ns.contains(node->name)) continue;
       const ObservedNs& have = observed(node->name);
-      const ObservedLink* link = have.find_link(key.second);
+      const ObservedLink* link = link_in(have, key.second);
       if (!link || std::ranges::any_of(link->addresses, [&](const Cidr& c) {
             return c.addr.family == Family::v4 && !entry.second.contains(c);
           }))
@@ -1079,9 +1123,14 @@ std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState&
     t.all_routes = memory.adopt && node && !node->routes.empty();
     out.push_back(std::move(t));
   };
-  for (const auto& n : want.nodes) add(ns_ref_for(n), &n);
+  std::unordered_set<std::string_view> wanted;
+  wanted.reserve(want.nodes.size());
+  for (const auto& n : want.nodes) {
+    wanted.insert(n.name);
+    add(ns_ref_for(n), &n);
+  }
   for (const auto& ref : memory.nodes)
-    if (!want.find_node(ref.node)) add(ref, nullptr);
+    if (!wanted.contains(ref.node)) add(ref, nullptr); // nodes the file dropped
   return out;
 }
 

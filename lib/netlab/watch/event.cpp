@@ -17,14 +17,16 @@ namespace netlab {
 
 namespace {
 
-/// Calls fn(type) for each message header in a datagram; false when it is malformed.
+/// Calls fn(type, payload) for each message in a datagram until it returns true;
+/// false when the datagram is malformed.
 template <class Fn> bool each_message(std::span<const std::byte> d, Fn&& fn) {
   size_t off = 0;
   while (off + sizeof(nlmsghdr) <= d.size()) {
     nlmsghdr h{};
     std::memcpy(&h, d.data() + off, sizeof h);
     if (h.nlmsg_len < sizeof(nlmsghdr) || off + h.nlmsg_len > d.size()) return false;
-    if (fn(h.nlmsg_type)) return true;
+    if (fn(h.nlmsg_type, d.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - std::min<size_t>(h.nlmsg_len, NLMSG_HDRLEN))))
+      return true;
     off += NLMSG_ALIGN(h.nlmsg_len);
   }
   return off == d.size() || d.size() - off < sizeof(nlmsghdr);
@@ -32,22 +34,34 @@ template <class Fn> bool each_message(std::span<const std::byte> d, Fn&& fn) {
 
 } // namespace
 
-bool rtnl_datagram_matters(std::span<const std::byte> datagram) {
-  bool matters = false;
-  bool ok = each_message(datagram, [&](uint16_t type) {
+NsChange rtnl_datagram_changes(std::span<const std::byte> datagram) {
+  NsChange c;
+  bool ok = each_message(datagram, [&](uint16_t type, std::span<const std::byte> payload) {
     switch (type) {
-    case RTM_NEWLINK: case RTM_DELLINK: case RTM_NEWADDR: case RTM_DELADDR: case RTM_NEWROUTE: case RTM_DELROUTE:
-    case RTM_NEWNETCONF: case RTM_DELNETCONF: case NLMSG_OVERRUN:
-      matters = true;
+    case RTM_NEWLINK:
+    case RTM_DELLINK: {
+      ifinfomsg ifi{};
+      if (payload.size() < sizeof ifi) return c.all = true;
+      std::memcpy(&ifi, payload.data(), sizeof ifi);
+      c.links.insert(ifi.ifi_index);
+      return false;
     }
-    return matters;
+    case RTM_NEWADDR: case RTM_DELADDR: c.addresses = true; return false;
+    case RTM_NEWROUTE: case RTM_DELROUTE: c.routes = true; return false;
+    case RTM_NEWNETCONF: case RTM_DELNETCONF: c.sysctls = true; return false;
+    case NLMSG_OVERRUN: return c.all = true;
+    default: return false;
+    }
   });
-  return matters || !ok;
+  if (!ok) c.all = true;
+  return c;
 }
+
+bool rtnl_datagram_matters(std::span<const std::byte> datagram) { return rtnl_datagram_changes(datagram).any(); }
 
 bool nft_datagram_matters(std::span<const std::byte> datagram) {
   bool matters = false;
-  bool ok = each_message(datagram, [&](uint16_t type) {
+  bool ok = each_message(datagram, [&](uint16_t type, std::span<const std::byte>) {
     // Every nftables notification (tables, chains, rules, the generation that ends a batch).
     matters = (type >> 8) == NFNL_SUBSYS_NFTABLES || type == NLMSG_OVERRUN;
     return matters;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -16,16 +17,43 @@
 
 namespace netlab {
 
-/// What must be read again before the next diff.
-struct Dirty {
-  std::set<std::string> nodes; ///< nodes whose namespace changed (or lost events)
-  bool file = false;           ///< the topology file was written or replaced
-  bool empty() const { return nodes.empty() && !file; }
-  void merge(const Dirty& o) {
-    nodes.insert(o.nodes.begin(), o.nodes.end());
-    file = file || o.file;
+
+/// What the events of one namespace say changed since it was last read: the
+/// watcher reads again only that (ObserveUpdate), or the whole namespace when unsure.
+struct NsChange {
+  bool all = false;        ///< unsure (a malformed or overrun datagram, lost events, a new namespace): read it whole
+  std::set<int> links;     ///< links (ifindex) made, changed or deleted (RTM_NEWLINK, RTM_DELLINK)
+  bool addresses = false;  ///< RTM_NEWADDR, RTM_DELADDR
+  bool routes = false;     ///< RTM_NEWROUTE, RTM_DELROUTE
+  bool sysctls = false;    ///< RTM_NEWNETCONF, RTM_DELNETCONF (forwarding, rp_filter)
+  bool nat = false;        ///< an nftables notification
+  bool any() const { return all || !links.empty() || addresses || routes || sysctls || nat; }
+  void merge(const NsChange& o) {
+    all = all || o.all;
+    links.insert(o.links.begin(), o.links.end());
+    addresses = addresses || o.addresses;
+    routes = routes || o.routes;
+    sysctls = sysctls || o.sysctls;
+    nat = nat || o.nat;
   }
 };
+
+/// What must be read again before the next diff.
+struct Dirty {
+  std::map<std::string, NsChange> nodes; ///< nodes whose namespace changed, and what changed
+  bool file = false;                     ///< the topology file was written or replaced
+  bool empty() const { return nodes.empty() && !file; }
+  void merge(const Dirty& o) {
+    for (const auto& [node, change] : o.nodes) nodes[node].merge(change);
+    file = file || o.file;
+  }
+  /// `node` changed in ways no event tells (inotify, a resync, a new subscription).
+  void whole(const std::string& node) { nodes[node].all = true; }
+};
+
+/// What one datagram read from an rtnetlink subscription (links, addresses,
+/// routes, netconf) says changed. Truncated or malformed messages set `all`.
+NsChange rtnl_datagram_changes(std::span<const std::byte> datagram);
 
 /// Whether one datagram read from an rtnetlink subscription (links, addresses,
 /// routes) or an nftables one (NFNLGRP_NFTABLES) holds a message that can change

@@ -72,14 +72,24 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 /// veth made or deleted, and the nodes whose links go with a deleted namespace
 /// (plan.vanishing: no action names them, yet apply waits until they are gone).
 /// A node missed here keeps its old links in `have`, and the next diff calls them extra.
-void touched_by(const Plan& plan, std::set<std::string>& out) {
+/// What changed in them the echo of the plan's requests tells (settle), except
+/// sysctls (no event for most) and namespaces made or deleted (read whole).
+void touched_by(const Plan& plan, std::map<std::string, NsChange>& out) {
   for (const auto& a : plan.actions) {
-    out.insert(action_ns(a).node);
-    if (const auto* c = action_if<CreateLink>(a); c && c->peer_ns) out.insert(c->peer_ns->node);
-    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out.insert(d->peer_ns->node);
-    if (const auto* m = std::get_if<MoveLink>(&a)) out.insert(m->to.node);
+    NsChange& c = out[action_ns(a).node];
+    if (std::holds_alternative<SetSysctl>(a)) c.sysctls = true;
+    if (std::holds_alternative<CreateNetns>(a) || std::holds_alternative<DeleteNetns>(a)) c.all = true;
+    if (const auto* l = action_if<CreateLink>(a); l && l->peer_ns) out[l->peer_ns->node];
+    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out[d->peer_ns->node];
+    if (const auto* m = std::get_if<MoveLink>(&a)) out[m->to.node];
   }
-  for (const auto& v : plan.vanishing) out.insert(v.ns.node);
+  for (const auto& v : plan.vanishing) out[v.ns.node];
+}
+
+std::set<std::string> names_of(const std::map<std::string, NsChange>& nodes) {
+  std::set<std::string> out;
+  for (const auto& [node, change] : nodes) out.insert(node);
+  return out;
 }
 
 struct Source {
@@ -93,6 +103,8 @@ struct Sub {
   bool nft = false;
   std::vector<std::string> nodes;
   uint64_t rtnl_token = 0, nft_token = 0;
+  bool lost = false;   ///< the kernel dropped events (ENOBUFS) since the last read_queued
+  bool broken = false; ///< a read failed otherwise: subscribe again
 };
 
 } // namespace
@@ -114,6 +126,7 @@ struct Watcher::Impl {
   WatchSink sink;
 
   Observed have;                                   ///< what the kernel holds, as last read
+  mutable std::optional<std::vector<ObserveTarget>> targets_cache; ///< observe_targets(want, memory); reset when they change
   std::map<std::string, std::string> signatures;   ///< node -> signature of the request it was read with
   std::map<std::string, Sub> subs;                 ///< namespace key -> subscription
   std::map<uint64_t, Source> sources;              ///< epoll token -> source
@@ -142,7 +155,12 @@ struct Watcher::Impl {
     tell(std::move(e));
   }
 
-  std::vector<ObserveTarget> targets() const { return observe_targets(want, memory); }
+  const std::vector<ObserveTarget>& targets() const {
+    if (!targets_cache) targets_cache = observe_targets(want, memory);
+    return *targets_cache;
+  }
+  /// `want` or `memory` changed: what to read follows.
+  void lab_changed() { targets_cache.reset(); }
 
   Expected<void> add(int fd, Source s, uint64_t token) {
     epoll_event ev{};
@@ -162,8 +180,10 @@ struct Watcher::Impl {
   }
 
   /// Subscribes in each namespace of `only` (all when null) that exists and is not
-  /// yet subscribed (or is another namespace now); drops subscriptions of namespaces gone.
-  void refresh_subscriptions(const std::set<std::string>* only) {
+  /// yet subscribed (or is another namespace now); drops subscriptions of namespaces
+  /// gone. Returns the nodes of the new subscriptions: no event covers their past.
+  std::set<std::string> refresh_subscriptions(const std::set<std::string>* only) {
+    std::set<std::string> fresh;
     std::map<std::string, std::pair<NsRef, Sub>> wanted;
     for (const auto& t : targets()) {
       auto& [ref, sub] = wanted.try_emplace(key_of(t.ref), t.ref, Sub{}).first->second;
@@ -192,12 +212,14 @@ struct Watcher::Impl {
       }
       sub.sockets = std::move(*opened);
       sub.inode = inode;
+      fresh.insert(sub.nodes.begin(), sub.nodes.end());
       sub.rtnl_token = next_token++;
       if (sub.sockets.nft) sub.nft_token = next_token++;
       (void)add(sub.sockets.rtnl.get(), Source{Source::Type::rtnl, key}, sub.rtnl_token);
       if (sub.sockets.nft) (void)add(sub.sockets.nft.get(), Source{Source::Type::nft, key}, sub.nft_token);
       subs.insert_or_assign(key, std::move(sub));
     }
+    return fresh;
   }
 
   /// Closes the subscriptions in namespaces `plan` deletes: our sockets would keep
@@ -207,27 +229,64 @@ struct Watcher::Impl {
       if (const auto* d = std::get_if<DeleteNetns>(&a)) close_sub(key_of(d->ns));
   }
 
-  /// Discards what the subscriptions of `nodes` have queued: the echo of our own
-  /// changes. Called before those nodes are read again, so nothing is lost.
-  void drain(const std::set<std::string>& nodes) {
-    std::byte buf[16384];
+  /// Reads what the subscriptions of `nodes` have queued (the echo of our own
+  /// changes) into what changed there. Called before those nodes are read again.
+  void drain(std::map<std::string, NsChange>& nodes) {
     for (auto& [key, sub] : subs) {
       if (std::ranges::none_of(sub.nodes, [&](const std::string& n) { return nodes.contains(n); })) continue;
-      for (int fd : {sub.sockets.rtnl.get(), sub.sockets.nft.get()})
-        if (fd >= 0)
-          while (read_datagram(fd, buf, sizeof buf) != 0) {
-          }
+      NsChange change = read_queued(sub);
+      for (const auto& n : sub.nodes)
+        if (auto it = nodes.find(n); it != nodes.end()) it->second.merge(change);
     }
+    std::erase_if(subs, [&](const auto& kv) { // sockets to open again (at the next refresh)
+      if (!kv.second.broken) return false;
+      sources.erase(kv.second.rtnl_token);
+      sources.erase(kv.second.nft_token);
+      return true;
+    });
   }
 
-  /// Reads `nodes` again (those still targets), keeping `have` and `signatures` current.
-  Expected<void> observe(const std::set<std::string>& nodes) {
-    std::set<std::string> targets_now;
+  /// Everything queued on a subscription's sockets, as what changed (sets its
+  /// `lost` and `broken`).
+  static NsChange read_queued(Sub& sub) {
+    std::byte buf[16384];
+    NsChange change;
+    sub.lost = false;
+    for (int fd : {sub.sockets.rtnl.get(), sub.sockets.nft.get()}) {
+      if (fd < 0) continue;
+      for (long n; (n = read_datagram(fd, buf, sizeof buf)) != 0;) {
+        if (n < 0) { // lost events, or a broken socket: read the namespace whole
+          change.all = true;
+          (n == -ENOBUFS ? sub.lost : sub.broken) = true;
+          if (n != -ENOBUFS) break;
+          continue;
+        }
+        std::span<const std::byte> d(buf, static_cast<size_t>(n));
+        if (fd == sub.sockets.rtnl.get())
+          change.merge(rtnl_datagram_changes(d));
+        else if (nft_datagram_matters(d))
+          change.nat = true;
+      }
+    }
+    return change;
+  }
+
+  /// Reads `nodes` again (those still targets), keeping `have` and `signatures`
+  /// current: only what changed in each, as far as events told it.
+  Expected<void> observe(const std::map<std::string, NsChange>& changed) {
+    std::set<std::string> targets_now, nodes = names_of(changed);
+    std::map<std::string, ObserveUpdate> updates;
     for (const auto& t : targets()) {
       targets_now.insert(t.ref.node);
-      if (nodes.contains(t.ref.node)) signatures[t.ref.node] = signature(t);
+      if (!nodes.contains(t.ref.node)) continue;
+      const NsChange& c = changed.at(t.ref.node);
+      auto sig = signature(t);
+      auto known = have.nodes.find(t.ref.node);
+      if (!c.all && known != have.nodes.end() && known->second.exists && signatures[t.ref.node] == sig)
+        updates.emplace(t.ref.node, ObserveUpdate{&known->second, {c.links.begin(), c.links.end()}, c.sysctls, c.nat});
+      signatures[t.ref.node] = std::move(sig);
     }
-    auto seen = observe_nodes(kernel, want, memory, &nodes);
+    auto seen = observe_nodes(kernel, want, memory, &nodes, &updates);
     if (!seen) return std::unexpected(seen.error());
     for (auto& [node, ns] : seen->nodes) have.nodes.insert_or_assign(node, std::move(ns));
     std::erase_if(have.nodes, [&](const auto& kv) { return !targets_now.contains(kv.first); });
@@ -275,8 +334,9 @@ struct Watcher::Impl {
       copy->source_path = want.source_path;
       if (auto part = part_of_machine(std::move(*copy), want.part_of)) want = std::move(*part);
     }
+    lab_changed();
     tell(WatchEvent::Kind::note, "another run changed lab '" + want.name + "'; reading it again");
-    for (auto& n : all_nodes()) d.nodes.insert(n);
+    for (auto& n : all_nodes()) d.whole(n);
     refresh_subscriptions(nullptr);
     return true;
   }
@@ -316,9 +376,11 @@ struct Watcher::Impl {
     retry_at = Clock::now() + std::chrono::milliseconds(failures > 5 ? 1000 : 50 * (failures + 1));
   }
 
-  /// After our own changes: subscribe where new, drop their echo, read the changed nodes again.
-  Expected<void> settle(const std::set<std::string>& touched) {
-    refresh_subscriptions(&touched);
+  /// After our own changes: subscribe where new, take their echo as what changed,
+  /// read the changed nodes again (new subscriptions whole).
+  Expected<void> settle(std::map<std::string, NsChange> touched) {
+    auto names = names_of(touched);
+    for (const auto& n : refresh_subscriptions(&names)) touched[n].all = true;
     drain(touched);
     return observe(touched);
   }
@@ -344,8 +406,10 @@ struct Watcher::Impl {
     if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, std::string("watch: ") + what + " at " + std::to_string(ms_since(t0)) + " ms");
   }
 
-  void heal(const Dirty& d, Clock::time_point t0) {
+  void heal(Dirty d, Clock::time_point t0) {
     phase("locked", t0);
+    auto names = names_of(d.nodes); // a namespace made again, or a socket that broke: subscribe, read whole
+    for (const auto& n : refresh_subscriptions(&names)) d.whole(n);
     if (auto ok = observe(d.nodes); !ok) {
       tell(WatchEvent::Kind::error, ok.error().message);
       return schedule_retry(d, t0);
@@ -361,7 +425,7 @@ struct Watcher::Impl {
       tell(WatchEvent::Kind::error, "not repaired: " + ok.error().message);
       return;
     }
-    std::set<std::string> touched = d.nodes;
+    auto touched = d.nodes;
     touched_by(plan, touched);
     release_deleted(plan);
     auto r = apply_lab(kernel, want, memory, std::move(plan));
@@ -377,6 +441,7 @@ struct Watcher::Impl {
     }
     phase("applied", t0);
     memory = std::move(*r->memory);
+    lab_changed();
     stamp = lab_state_stamp(want.name);
     if (auto ok = settle(touched); !ok) tell(WatchEvent::Kind::error, ok.error().message);
     phase("verified", t0);
@@ -403,7 +468,9 @@ struct Watcher::Impl {
     std::string now = read_text();
     if (now == text) return;
     text = now;
+    phase("edit read", t0);
     auto raw = load_string(now, opt.file);
+    phase("edit parsed", t0);
     std::vector<std::string> problems;
     std::optional<Topology> next;
     if (!raw) {
@@ -437,18 +504,26 @@ struct Watcher::Impl {
       return tell(WatchEvent::Kind::error, opt.file + " now names lab '" + next->name + "'; this watcher keeps lab '" +
                                                want.name + "': not applied (restart the watcher for another lab)");
     next->source_path = opt.file;
+    phase("edit validated", t0);
     Topology old = std::move(want);
     want = std::move(*next);
+    lab_changed();
     // Read what the edit asks to read differently (new nodes, new sysctls or NAT), and what events dirtied.
-    std::set<std::string> read = d.nodes;
+    auto read = d.nodes;
     for (const auto& t : targets())
       if (auto it = signatures.find(t.ref.node); it == signatures.end() || it->second != signature(t))
-        read.insert(t.ref.node);
-    refresh_subscriptions(&read);
+        read[t.ref.node].all = true;
+    auto names = names_of(read);
+    for (const auto& n : refresh_subscriptions(&names)) read[n].all = true;
+    drain(read);
+    phase("edit subscribed", t0);
     if (auto ok = observe(read); !ok) return undo_edit(std::move(old), ok.error().message);
+    phase("edit observed", t0);
     Plan plan = diff(want, have, memory);
+    phase("edit diffed", t0);
     if (auto ok = check_plan(kernel, plan); !ok) return undo_edit(std::move(old), ok.error().message);
-    std::set<std::string> touched = read;
+    std::map<std::string, NsChange> touched;
+    for (const auto& n : names) touched[n];
     touched_by(plan, touched);
     auto step = [&](const Action& a, const Expected<void>& r) {
       WatchEvent e;
@@ -464,11 +539,15 @@ struct Watcher::Impl {
       (void)settle(touched);
       return undo_edit(std::move(old), why + " (every change of this edit was undone)");
     }
+    phase("edit applied", t0);
     memory = std::move(*r->memory);
+    lab_changed();
     (void)save_lab_topology(want.name, now);
     stamp = lab_state_stamp(want.name);
-    refresh_subscriptions(nullptr);
+    for (const auto& n : refresh_subscriptions(nullptr)) touched[n].all = true;
+    phase("edit resubscribed", t0);
     if (auto ok = settle(touched); !ok) tell(WatchEvent::Kind::error, ok.error().message);
+    phase("edit verified", t0);
     WatchEvent e;
     e.kind = WatchEvent::Kind::edit;
     e.changes = r->plan.actions.size();
@@ -481,8 +560,10 @@ struct Watcher::Impl {
 
   void undo_edit(Topology old, const std::string& why) {
     want = std::move(old);
+    lab_changed();
     tell(WatchEvent::Kind::error, "edit not applied: " + why + "; the lab stays as it was");
-    refresh_subscriptions(nullptr);
+    for (const auto& n : refresh_subscriptions(nullptr)) pending.whole(n);
+    if (!pending.empty()) debounce.note(Clock::now());
   }
 
   /// Reads what the fd has; marks dirty what it concerns.
@@ -497,31 +578,13 @@ struct Watcher::Impl {
     }
     auto it = subs.find(s.key);
     if (it == subs.end()) return;
-    Sub& sub = it->second;
-    int fd = s.type == Source::Type::rtnl ? sub.sockets.rtnl.get() : sub.sockets.nft.get();
-    std::byte buf[16384];
-    bool dirty = false;
-    for (long n; (n = read_datagram(fd, buf, sizeof buf)) != 0;) {
-      if (n == -ENOBUFS) {
-        tell(WatchEvent::Kind::resync, (sub.nodes.empty() ? s.key : sub.nodes.front()) +
-                                           ": events were lost (ENOBUFS); reading it again");
-        dirty = true;
-        continue;
-      }
-      if (n < 0) { // the socket broke: read again, subscribe again
-        dirty = true;
-        close_sub(s.key);
-        break;
-      }
-      std::span<const std::byte> d(buf, static_cast<size_t>(n));
-      if (s.type == Source::Type::rtnl ? rtnl_datagram_matters(d) : nft_datagram_matters(d)) dirty = true;
-    }
-    if (!dirty) return;
-    if (auto again = subs.find(s.key); again != subs.end())
-      for (const auto& n : again->second.nodes) pending.nodes.insert(n);
-    else
-      for (const auto& t : targets())
-        if (key_of(t.ref) == s.key) pending.nodes.insert(t.ref.node);
+    NsChange change = read_queued(it->second);
+    if (!change.any()) return;
+    if (it->second.lost)
+      tell(WatchEvent::Kind::resync, (it->second.nodes.empty() ? s.key : it->second.nodes.front()) +
+                                         ": events were lost (ENOBUFS); reading it again");
+    for (const auto& n : it->second.nodes) pending.nodes[n].merge(change);
+    if (it->second.broken) close_sub(s.key); // subscribed again when the nodes are read
     debounce.note(Clock::now());
   }
 
@@ -548,7 +611,7 @@ struct Watcher::Impl {
         p += sizeof(inotify_event) + ev->len;
         std::string name = ev->len ? std::string(ev->name) : std::string();
         if (ev->mask & IN_Q_OVERFLOW) {
-          for (auto& node : all_nodes()) pending.nodes.insert(node);
+          for (auto& node : all_nodes()) pending.whole(node);
           pending.file = true;
           any = true;
           continue;
@@ -567,7 +630,7 @@ struct Watcher::Impl {
           for (const auto& r : refs)
             if (r.path == "/run/netns/" + name) (void)kernel.observe(r, {});
         }
-        for (auto& node : nodes) pending.nodes.insert(node);
+        for (auto& node : nodes) pending.whole(node);
         any = true;
       }
     }
@@ -599,8 +662,8 @@ struct Watcher::Impl {
     text = read_text();
     stamp = lab_state_stamp(want.name);
     refresh_subscriptions(nullptr); // first subscribe, then read: no change falls between
-    std::set<std::string> all;
-    for (auto& n : all_nodes()) all.insert(n);
+    std::map<std::string, NsChange> all;
+    for (auto& n : all_nodes()) all[n].all = true;
     if (auto ok = observe(all); !ok) return ok;
     size_t namespaces = subs.size();
     tell(WatchEvent::Kind::watching, "lab '" + want.name + "': " + std::to_string(all.size()) + " nodes, " +
@@ -641,7 +704,7 @@ struct Watcher::Impl {
       }
       const auto now = Clock::now();
       if (next_resync && now >= *next_resync) {
-        for (auto& node : all_nodes()) pending.nodes.insert(node);
+        for (auto& node : all_nodes()) pending.whole(node);
         debounce.note(now);
         next_resync = now + opt.resync_period;
       }
