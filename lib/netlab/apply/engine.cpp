@@ -188,15 +188,21 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates) {
-  const std::string table = nat_table_name(want.name);
+  return observe_targets_of(kernel, want.name, observe_targets(want, memory), nodes, updates);
+}
+
+Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
+                                      const std::set<std::string>* nodes,
+                                      const std::map<std::string, ObserveUpdate>* updates) {
+  const std::string table = nat_table_name(lab);
   std::vector<ObserveJob> jobs;
-  for (auto& t : observe_targets(want, memory)) {
+  for (const auto& t : targets) {
     if (nodes && !nodes->contains(t.ref.node)) continue;
-    ObserveRequest what{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false,
-                        false, std::nullopt};
+    ObserveRequest what{t.sysctls, t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false, false,
+                        std::nullopt};
     if (updates)
       if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
-    jobs.push_back(ObserveJob{std::move(t.ref), std::move(what)});
+    jobs.push_back(ObserveJob{t.ref, std::move(what)});
   }
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());

@@ -26,6 +26,12 @@ Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const Lab
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates = nullptr);
 
+/// observe_nodes with the targets (observe_targets) already worked out: a watcher
+/// keeps them between events. `lab`: the lab's name (its NAT table's).
+Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
+                                      const std::set<std::string>* nodes,
+                                      const std::map<std::string, ObserveUpdate>* updates = nullptr);
+
 /// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
 /// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
