@@ -186,6 +186,23 @@ TEST_CASE("netlab run inside a node refuses to touch the lab", "[security]") {
   require_nothing_left();
 }
 
+TEST_CASE("verbs that change nothing leave nothing in /run/netlab for a lab that is not up", "[security][lock]") {
+  const std::string file = topology("veth-pair.yaml");
+  REQUIRE(sh("rm -rf /run/netlab/.locks /run/netlab/.lock /run/netlab/veth-pair").rc == 0);
+  CHECK(netlab("plan " + file).rc == 0);
+  CHECK(netlab("plan --explain " + file).rc == 0);
+  CHECK(netlab("status " + file).rc == 3);
+  CHECK(netlab("validate " + file).rc == 0);
+  CHECK_FALSE(fs::exists("/run/netlab/.locks"));
+  CHECK_FALSE(fs::exists("/run/netlab/veth-pair"));
+  // Once a run took the lab's lock, plan takes it shared again (and waits behind an up).
+  REQUIRE(netlab("up " + file).rc == 0);
+  CHECK(fs::exists("/run/netlab/.locks/veth-pair"));
+  CHECK(netlab("plan " + file).rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
 TEST_CASE("the lab lock: --no-wait, --wait, the holder named, other labs not blocked", "[security][lock]") {
   using clock = std::chrono::steady_clock;
   const std::string file = topology("veth-pair.yaml");
