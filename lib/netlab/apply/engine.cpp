@@ -268,17 +268,38 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
   return s;
 }
 
+std::set<std::string> nodes_touched_by(const Plan& plan) {
+  std::set<std::string> out;
+  for (const auto& a : plan.actions) {
+    out.insert(action_ns(a).node);
+    if (const auto* c = action_if<CreateLink>(a); c && c->peer_ns) out.insert(c->peer_ns->node);
+    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out.insert(d->peer_ns->node);
+    if (const auto* m = std::get_if<MoveLink>(&a)) out.insert(m->to.node);
+  }
+  for (const auto& v : plan.vanishing) out.insert(v.ns.node);
+  return out;
+}
+
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
                                     const StepObserver& on_step, const PlanObserver& on_plan) {
   auto start = std::chrono::steady_clock::now();
-  auto plan = plan_lab(kernel, want, memory);
-  if (!plan) return std::unexpected(plan.error());
-  auto report = apply_lab(kernel, want, memory, std::move(*plan), on_step, on_plan);
+  auto have = observe_lab(kernel, want, memory);
+  if (!have) return std::unexpected(have.error());
+  Plan plan = diff(want, *have, memory);
+  if (auto ok = check_plan(kernel, plan); !ok) return std::unexpected(ok.error());
+  auto report = apply_lab(kernel, want, memory, std::move(plan), on_step, on_plan);
   if (!report) return report;
   if (report->applied.ok() && !report->plan.empty() && report->memory) {
-    auto check = plan_lab(kernel, want, *report->memory);
-    if (!check) return std::unexpected(check.error());
-    for (const auto& f : check->findings)
+    // Verify: read again what the plan touched, and whatever the new memory adds
+    // to read; the rest of the lab was read moments ago, and a second full read
+    // doubled the cost of a one-namespace edit of a 1000-namespace lab.
+    std::set<std::string> again = nodes_touched_by(report->plan);
+    for (const auto& t : observe_targets(want, *report->memory))
+      if (!have->nodes.contains(t.ref.node)) again.insert(t.ref.node);
+    auto seen = observe_nodes(kernel, want, *report->memory, &again);
+    if (!seen) return std::unexpected(seen.error());
+    for (auto& [node, ns] : seen->nodes) have->nodes.insert_or_assign(node, std::move(ns));
+    for (const auto& f : diff(want, *have, *report->memory).findings)
       if (f.state != Finding::State::ok) report->unconverged.push_back(f);
   }
   report->elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -36,6 +36,12 @@ Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, co
 /// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
 
+/// The nodes a plan changes, to read again after it: each action's, both ends of
+/// a veth made or deleted, the node a link moves to, and the nodes whose links go
+/// with a deleted namespace (plan.vanishing: no action names them, yet apply
+/// waits until they are gone). The rest read the same as before the plan.
+std::set<std::string> nodes_touched_by(const Plan& plan);
+
 /// Fails naming every conflict, or a link kind, kernel feature or qdisc the plan needs and the kernel lacks.
 Expected<void> check_plan(Kernel& kernel, const Plan& plan);
 

@@ -68,22 +68,16 @@ std::string signature(const ObserveTarget& t) {
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-/// The nodes a plan changes, to read again after it: each action's, both ends of a
-/// veth made or deleted, and the nodes whose links go with a deleted namespace
-/// (plan.vanishing: no action names them, yet apply waits until they are gone).
-/// A node missed here keeps its old links in `have`, and the next diff calls them extra.
-/// What changed in them the echo of the plan's requests tells (settle), except
-/// sysctls (no event for most) and namespaces made or deleted (read whole).
+/// The nodes a plan changes (nodes_touched_by), to read again after it. What
+/// changed in them the echo of the plan's requests tells (settle), except sysctls
+/// (no event for most) and namespaces made or deleted (read whole).
 void touched_by(const Plan& plan, std::map<std::string, NsChange>& out) {
+  for (const auto& n : nodes_touched_by(plan)) out[n];
   for (const auto& a : plan.actions) {
     NsChange& c = out[action_ns(a).node];
     if (std::holds_alternative<SetSysctl>(a)) c.sysctls = true;
     if (std::holds_alternative<CreateNetns>(a) || std::holds_alternative<DeleteNetns>(a)) c.all = true;
-    if (const auto* l = action_if<CreateLink>(a); l && l->peer_ns) out[l->peer_ns->node];
-    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out[d->peer_ns->node];
-    if (const auto* m = std::get_if<MoveLink>(&a)) out[m->to.node];
   }
-  for (const auto& v : plan.vanishing) out[v.ns.node];
 }
 
 std::set<std::string> names_of(const std::map<std::string, NsChange>& nodes) {
