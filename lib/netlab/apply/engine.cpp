@@ -311,27 +311,35 @@ Expected<ReconcileReport> apply_lab(Kernel& kernel, const Topology& want, const 
   auto start = std::chrono::steady_clock::now();
   ReconcileReport report;
   report.plan = std::move(plan);
+  bool wrote = false; // the state file says something else than `memory` now
   if (!report.plan.empty()) {
     if (stop_requested()) { // interrupted while planning: nothing changed
       report.applied.interrupted = stop_signal();
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
-    LabState intent = with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory);
-    if (auto r = save_lab_state(with_host_id(std::move(intent))); !r) return std::unexpected(r.error());
+    // Saved only when it says more than `memory` (the lab's memory as saved): a
+    // watcher's repair of a 1000-node lab changes nothing in it, and wrote it twice.
+    LabState intent = with_host_id(with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory));
+    if (intent != memory) {
+      if (auto r = save_lab_state(intent); !r) return std::unexpected(r.error());
+      wrote = true;
+    }
     if (on_plan) on_plan(report.plan);
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
       // Undone completely: the memory before this run is true again. Else the
       // intent (a superset) stays, for the next up/down to converge from.
-      if (report.applied.undo_errors.empty() && !report.applied.undo_stopped) (void)restore_memory(memory);
+      if (wrote && report.applied.undo_errors.empty() && !report.applied.undo_stopped) (void)restore_memory(memory);
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
     await_vanishing(kernel, report.plan.vanishing);
   }
   LabState next = with_host_id(with_external_ids(kernel, next_lab_state(memory, want, report.plan.actions), memory));
-  auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
+  auto saved = next.nodes.empty()              ? remove_lab_state(want.name)
+               : !wrote && next == memory ? Expected<void>{}
+                                          : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
   report.memory = std::move(next);
   report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
