@@ -9,6 +9,7 @@
 
 using namespace netlab;
 using netlab::test::FakeKernel;
+using netlab::test::has_line;
 using netlab::test::Lab;
 using netlab::test::Lines;
 using netlab::test::lines;
@@ -53,8 +54,6 @@ struct Machine {
     return nullptr;
   }
 };
-
-bool has_line(const Lines& l, const std::string& s) { return std::ranges::find(l, s) != l.end(); }
 
 } // namespace
 
