@@ -15,14 +15,7 @@
 #include <nlohmann/json.hpp>
 
 using namespace netlab;
-using netlab::test::has_line;
-using netlab::test::has_part;
-using netlab::test::index_of;
-using netlab::test::Lab;
-using netlab::test::Lines;
-using netlab::test::lines;
-using netlab::test::parse;
-using netlab::test::problems;
+using namespace netlab::test;
 
 namespace {
 
@@ -60,10 +53,16 @@ bool starts_with_any(const Lines& l, const std::string& prefix) {
   return std::ranges::any_of(l, [&](const std::string& s) { return s.starts_with(prefix); });
 }
 
+/// The move lab with c1's interfaces `iface_line` (line 10 of the file on).
 std::string with(const std::string& iface_line) {
   return "name: mv\nnodes:\n  host:\n    kind: host\n    interfaces:\n      br0: {kind: bridge}\n"
          "      vhost-c1: {master: br0}\n  c1:\n    interfaces:\n" +
          iface_line + "\nlinks:\n  - [host:vhost-c1, c1:eth0]\n";
+}
+
+/// The host and a node c1 whose one interface is `iface_line`, line 8 of the file.
+std::string only_in_c1(const std::string& iface_line) {
+  return "\nname: mv\nnodes:\n  host:\n    kind: host\n  c1:\n    interfaces:\n" + iface_line + "\n";
 }
 
 } // namespace
@@ -168,7 +167,7 @@ TEST_CASE("down finds an end left under its temporary name in the host", "[move]
   Topology t = parse(k_move_lab);
   apply_through(lab, lab.plan(t), "+ veth host:vhost-c1 <-> host:veth-c1");
   lab.memory = next_lab_state(lab.memory, t, {});
-  lab.up(netlab::test::empty_lab(t.name));
+  lab.up(empty_lab(t.name));
   CHECK_FALSE(lab.kernel.link("host", "veth-c1"));
   CHECK_FALSE(lab.kernel.link("host", "vhost-c1"));
 }
@@ -241,29 +240,13 @@ TEST_CASE("created_in and rename_from are checked with positions", "[move][valid
 }
 
 TEST_CASE("a bridge or lo that would move is refused with the kernel's reason", "[move][validate]") {
-  auto bridge = problems(R"(
-name: mv
-nodes:
-  host:
-    kind: host
-  c1:
-    interfaces:
-      br1: {kind: bridge, created_in: host}
-)");
+  auto bridge = problems(only_in_c1("      br1: {kind: bridge, created_in: host}"));
   REQUIRE(bridge.size() == 1);
   CHECK(bridge[0].starts_with(
       "t.yaml:8:39: interface 'c1:br1' is a bridge, and a bridge cannot move between namespaces"));
   CHECK(bridge[0].find("NETIF_F_NETNS_LOCAL") != std::string::npos);
   CHECK(bridge[0].find("Invalid argument") != std::string::npos);
-  auto lo = problems(R"(
-name: mv
-nodes:
-  host:
-    kind: host
-  c1:
-    interfaces:
-      lo: {created_in: host}
-)");
+  auto lo = problems(only_in_c1("      lo: {created_in: host}"));
   REQUIRE(lo.size() == 1);
   CHECK(lo[0].starts_with("t.yaml:8:24: 'lo' cannot move between namespaces"));
   CHECK(lo[0].find("Invalid argument") != std::string::npos);
