@@ -10,11 +10,7 @@
 #include <netlab/plan/describe.hpp>
 
 using namespace netlab;
-using netlab::test::empty_lab;
-using netlab::test::has_line;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
+using namespace netlab::test;
 
 namespace {
 

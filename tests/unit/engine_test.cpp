@@ -12,15 +12,7 @@
 #include <netlab/topology/validate.hpp>
 
 using namespace netlab;
-using netlab::test::empty_lab;
-using netlab::test::FakeKernel;
-using netlab::test::first_of;
-using netlab::test::has_line;
-using netlab::test::has_part;
-using netlab::test::index_of;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
+using namespace netlab::test;
 
 namespace {
 

@@ -10,12 +10,7 @@
 #include <algorithm>
 
 using namespace netlab;
-using netlab::test::has_line;
-using netlab::test::has_part;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
-using netlab::test::problems;
+using namespace netlab::test;
 
 namespace {
 

@@ -8,10 +8,7 @@
 #include <set>
 
 using namespace netlab;
-using netlab::test::first_of;
-using netlab::test::has_part;
-using netlab::test::Lab;
-using netlab::test::parse;
+using namespace netlab::test;
 
 namespace {
 

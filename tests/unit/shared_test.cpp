@@ -8,13 +8,7 @@
 #include <netlab/topology/instance.hpp>
 
 using namespace netlab;
-using netlab::test::FakeKernel;
-using netlab::test::has_line;
-using netlab::test::Lab;
-using netlab::test::Lines;
-using netlab::test::lines;
-using netlab::test::parse;
-using netlab::test::problems;
+using namespace netlab::test;
 
 namespace {
 
