@@ -33,7 +33,8 @@ public:
       char c = setup() ? 'y' : 'n';
       (void)!::write(ready[1], &c, 1);
       ::close(ready[1]);
-      for (;;) ::pause();
+      for (;;)
+        ::pause();
     }
     ::close(ready[1]);
     char c = 0;

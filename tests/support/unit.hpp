@@ -80,7 +80,9 @@ inline size_t index_of(const Lines& v, const std::string& s) {
 }
 
 /// Whether `l` has the line `s`.
-inline bool has_line(const Lines& l, const std::string& s) { return std::ranges::find(l, s) != l.end(); }
+inline bool has_line(const Lines& l, const std::string& s) {
+  return std::ranges::find(l, s) != l.end();
+}
 
 /// Whether some line of `l` contains `part`.
 inline bool has_part(const Lines& l, std::string_view part) {

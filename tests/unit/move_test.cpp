@@ -225,9 +225,8 @@ TEST_CASE("rename_from alone renames in place and created_in alone moves under t
 }
 
 TEST_CASE("created_in and rename_from are checked with positions", "[move][validate]") {
-  CHECK(
-      problems(with("      eth0: {created_in: hots}")) ==
-      Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
+  CHECK(problems(with("      eth0: {created_in: hots}")) ==
+        Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
   auto long_name = problems(with("      eth0: {rename_from: a-name-of-16-byte}"));
   REQUIRE(long_name.size() == 1);
   CHECK(long_name[0].starts_with("t.yaml:10:27: 'rename_from': "));
