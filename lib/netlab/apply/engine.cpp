@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <unordered_set>
 
 namespace netlab {
@@ -280,6 +281,64 @@ std::set<std::string> nodes_touched_by(const Plan& plan) {
   return out;
 }
 
+namespace {
+
+/// What a plan changed in each node it touched, as far as a read of the node
+/// again can be narrowed to it: the links it names (and the bridges of ports it
+/// adds or takes away: a bridge's MTU follows its ports), its sysctls and NAT;
+/// a namespace made, deleted or a link renamed or moved there: all of it.
+struct Touched {
+  std::set<std::string> links;
+  bool sysctls = false, nat = false, whole = false;
+};
+
+std::map<std::string, Touched> touched_links(const Plan& plan) {
+  std::map<std::string, Touched> out;
+  auto link = [&](const NsRef& ns, const std::string& name) { out[ns.node].links.insert(name); };
+  for (const auto& a : plan.actions) {
+    const NsRef& ns = action_ns(a);
+    Touched& t = out[ns.node];
+    std::visit(
+        [&]<class T>(const T& x) {
+          using A = std::remove_cvref_t<T>;
+          if constexpr (std::is_same_v<A, Boxed<CreateLink>>) {
+            const CreateLink& c = x.get();
+            link(c.ns, c.iface.name);
+            if (c.master) link(c.ns, *c.master);
+            if (c.peer_ns && c.peer) link(*c.peer_ns, c.peer->name);
+            if (c.peer_ns && c.other_master) link(*c.peer_ns, *c.other_master);
+          } else if constexpr (std::is_same_v<A, Boxed<DeleteLink>>) {
+            const DeleteLink& d = x.get();
+            link(d.ns, d.was.name);
+            if (d.was.master) link(d.ns, *d.was.master);
+            if (d.peer_ns && d.peer_was) link(*d.peer_ns, d.peer_was->name);
+            if (d.peer_ns && d.peer_was && d.peer_was->master) link(*d.peer_ns, *d.peer_was->master);
+          } else if constexpr (std::is_same_v<A, Boxed<SetLinkOptions>>) {
+            link(ns, x.get().want.name);
+          } else if constexpr (std::is_same_v<A, SetMaster>) {
+            link(ns, x.link);
+            if (x.master) link(ns, *x.master);
+            if (x.old) link(ns, *x.old);
+          } else if constexpr (std::is_same_v<A, MoveLink> || std::is_same_v<A, RenameLink> ||
+                               std::is_same_v<A, CreateNetns> || std::is_same_v<A, DeleteNetns>) {
+            t.whole = true;
+            if constexpr (std::is_same_v<A, MoveLink>) out[x.to.node].whole = true;
+          } else if constexpr (std::is_same_v<A, SetSysctl>) {
+            t.sysctls = true;
+          } else if constexpr (std::is_same_v<A, SetNat>) {
+            t.nat = true;
+          } else if constexpr (requires { x.link; }) {
+            link(ns, x.link);
+          }
+        },
+        a);
+  }
+  for (const auto& v : plan.vanishing) link(v.ns, v.link.name);
+  return out;
+}
+
+} // namespace
+
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
                                     const StepObserver& on_step, const PlanObserver& on_plan) {
   auto start = std::chrono::steady_clock::now();
@@ -293,10 +352,18 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
     // Verify: read again what the plan touched, and whatever the new memory adds
     // to read; the rest of the lab was read moments ago, and a second full read
     // doubled the cost of a one-namespace edit of a 1000-namespace lab.
+    // In a node read before, only the links the plan names (a dump of the host's
+    // every link costs the kernel a walk over all namespace ids per veth).
     std::set<std::string> again = nodes_touched_by(report->plan);
     for (const auto& t : observe_targets(want, *report->memory))
       if (!have->nodes.contains(t.ref.node)) again.insert(t.ref.node);
-    auto seen = observe_nodes(kernel, want, *report->memory, &again);
+    std::map<std::string, ObserveUpdate> updates;
+    for (const auto& [node, t] : touched_links(report->plan)) {
+      auto known = have->nodes.find(node);
+      if (t.whole || known == have->nodes.end() || !known->second.exists) continue;
+      updates.emplace(node, ObserveUpdate{&known->second, {}, {t.links.begin(), t.links.end()}, t.sysctls, t.nat});
+    }
+    auto seen = observe_nodes(kernel, want, *report->memory, &again, &updates);
     if (!seen) return std::unexpected(seen.error());
     for (auto& [node, ns] : seen->nodes) have->nodes.insert_or_assign(node, std::move(ns));
     for (const auto& f : diff(want, *have, *report->memory).findings)

@@ -602,8 +602,9 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     // caller wants more than an update keeps or the namespace is another one now.
     std::optional<std::set<int>> again;
     if (what.update && what.update->base && !view && !what.all_routes && what.update->base->ns_id == out[i].ns_id) {
-      again.emplace(what.update->links.begin(), what.update->links.end());
-      auto read = read_netlink_update(handles[i]->sock, *what.update->base, *again, out[i]);
+      again.emplace();
+      auto read = read_netlink_update(handles[i]->sock, *what.update->base, what.update->links, what.update->names,
+                                      *again, out[i]);
       if (!read) errors[i] = read.error();
       else if (!*read) again.reset(); // a link was renamed: read it whole
     }

@@ -313,7 +313,7 @@ struct Watcher::Impl {
       auto sig = signature(t);
       auto known = have.nodes.find(node);
       if (!c.all && known != have.nodes.end() && known->second.exists && signatures[node] == sig)
-        updates.emplace(node, ObserveUpdate{&known->second, {c.links.begin(), c.links.end()}, c.sysctls, c.nat});
+        updates.emplace(node, ObserveUpdate{&known->second, {c.links.begin(), c.links.end()}, {}, c.sysctls, c.nat});
       signatures[node] = std::move(sig);
     }
     auto seen = observe_targets_of(kernel, want.name, targets(), &nodes, &updates);
