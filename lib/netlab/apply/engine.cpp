@@ -179,6 +179,24 @@ Expected<void> restore_memory(const LabState& memory) {
   return save_lab_state(memory);
 }
 
+/// What observe_nodes reads: observe_targets as kernel requests.
+std::vector<ObserveJob> observe_jobs(const Topology& want, const LabState& memory, const std::set<std::string>* nodes,
+                                     const std::map<std::string, ObserveUpdate>* updates) {
+  const std::string table = nat_table_name(want.name);
+  std::vector<ObserveTarget> targets = observe_targets(want, memory);
+  std::vector<ObserveJob> jobs;
+  jobs.reserve(targets.size()); // 200 bytes each, held while every namespace is read
+  for (auto& t : targets) {
+    if (nodes && !nodes->contains(t.ref.node)) continue;
+    ObserveRequest what{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false,
+                        false, std::nullopt};
+    if (updates)
+      if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
+    jobs.push_back(ObserveJob{std::move(t.ref), std::move(what)});
+  }
+  return jobs;
+}
+
 } // namespace
 
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory) {
@@ -188,16 +206,7 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates) {
-  const std::string table = nat_table_name(want.name);
-  std::vector<ObserveJob> jobs;
-  for (auto& t : observe_targets(want, memory)) {
-    if (nodes && !nodes->contains(t.ref.node)) continue;
-    ObserveRequest what{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false,
-                        false, std::nullopt};
-    if (updates)
-      if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
-    jobs.push_back(ObserveJob{std::move(t.ref), std::move(what)});
-  }
+  const std::vector<ObserveJob> jobs = observe_jobs(want, memory, nodes, updates);
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;
