@@ -33,9 +33,16 @@ public:
     return *this;
   }
   BoxedOptional& operator=(BoxedOptional&&) noexcept = default;
-  /// `mac = "aa:bb:.."`, as std::optional takes anything T is made from.
+  BoxedOptional& operator=(std::nullopt_t) {
+    reset();
+    return *this;
+  }
+  /// `mac = "aa:bb:.."`, as std::optional takes anything T is made from. Not
+  /// nullopt or an optional: an aggregate T is "constructible" from them too.
   template <class U>
-    requires(!std::is_same_v<std::remove_cvref_t<U>, BoxedOptional> && std::is_constructible_v<T, U>)
+    requires(!std::is_same_v<std::remove_cvref_t<U>, BoxedOptional> &&
+             !std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t> &&
+             !std::is_same_v<std::remove_cvref_t<U>, std::optional<T>> && std::is_constructible_v<T, U>)
   BoxedOptional& operator=(U&& value) {
     emplace(std::forward<U>(value));
     return *this;
