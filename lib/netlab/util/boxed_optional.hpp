@@ -18,7 +18,8 @@ namespace netlab {
 template <class T> class BoxedOptional {
 public:
   BoxedOptional() = default;
-  BoxedOptional(std::nullopt_t) {}                                      // NOLINT: implicit, as std::optional
+  // Implicit, as std::optional's: `i.tun = TunOptions{...}`, `.impair = link.impair`.
+  BoxedOptional(std::nullopt_t) {}                                           // NOLINT
   BoxedOptional(T value) : m_value(std::make_unique<T>(std::move(value))) {} // NOLINT
   BoxedOptional(const std::optional<T>& value) { // NOLINT
     if (value) m_value = std::make_unique<T>(*value);
