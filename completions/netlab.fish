@@ -8,25 +8,31 @@ function __netlab_verbs
         s && /^  [a-z]/ {v = $1; $1 = ""; sub(/^ +/, ""); print v "\t" $0; next} s && !/^ / {s = 0}'
 end
 
-function __netlab_verb
-    set -l tokens (commandline -opc)
-    set -e tokens[1]
+# The words before the cursor that are neither a flag nor a flag's value: the verb, then
+# its operands. Every flag of any verb that takes a value is named here (none of them is
+# a switch in another verb).
+function __netlab_words
     set -l skip 0
-    for t in $tokens
+    for t in (commandline -opc)[2..-1]
         if test $skip = 1
             set skip 0
             continue
         end
         switch $t
-            case -f --file -l --lab --junit --format --color --lang -w --write --filter -c --count --duration --nodes -i --instance --host
+            case -f --file -l --lab -i --instance --host --wait --resync --junit --format -o --output --listen \
+                --interval --color --lang -w --write --filter -c --count --duration --nodes --ns --host-links --name
                 set skip 1
             case '-*'
             case '*'
                 echo $t
-                return 0
         end
     end
-    return 1
+end
+
+function __netlab_verb
+    set -l words (__netlab_words)
+    test (count $words) -gt 0; or return 1
+    echo $words[1]
 end
 
 function __netlab_no_verb
@@ -111,30 +117,9 @@ end
 # capture: NODE:IF and NODE:* of its FILE (the first word after the verb) or of -l LAB's copy.
 function __netlab_capture_ifs
     set -l tokens (commandline -opc)
-    set -l file
-    set -l seen_verb 0
-    set -l skip 0
-    for i in (seq 2 (count $tokens))
-        set -l t $tokens[$i]
-        if test $skip = 1
-            set skip 0
-            continue
-        end
-        switch $t
-            case -l --lab
-                set file /run/netlab/$tokens[(math $i + 1)]/topology.yaml
-                set skip 1
-            case -w --write --filter -c --count --duration --color --lang -i --instance
-                set skip 1
-            case '-*'
-            case '*'
-                if test $seen_verb = 0
-                    set seen_verb 1
-                else if test -z "$file"
-                    set file $t
-                end
-        end
-    end
+    set -l file (__netlab_words)[2]
+    set -l i (contains -i -- -l $tokens; or contains -i -- --lab $tokens)
+    and set file /run/netlab/$tokens[(math $i + 1)]/topology.yaml
     if test -z "$file"
         __netlab_lab_files
         return
@@ -148,27 +133,7 @@ end
 
 # The machines under the hosts: of the verb's FILE (its first word after the verb).
 function __netlab_machines
-    set -l tokens (commandline -opc)
-    set -l file
-    set -l seen_verb 0
-    set -l skip 0
-    for t in $tokens[2..-1]
-        if test $skip = 1
-            set skip 0
-            continue
-        end
-        switch $t
-            case -i --instance --wait --color --host --junit
-                set skip 1
-            case '-*'
-            case '*'
-                if test $seen_verb = 0
-                    set seen_verb 1
-                else if test -z "$file"
-                    set file $t
-                end
-        end
-    end
+    set -l file (__netlab_words)[2]
     test -n "$file" -a -r "$file"; or return
     awk '/^hosts:/ {s = 1; next} s && /^[^ #]/ {s = 0}
         s && match($0, /^  [A-Za-z0-9_.-]+:/) {print substr($0, 3, RLENGTH - 3)}' $file
@@ -176,23 +141,7 @@ end
 
 # True when the word being completed is the Nth (from 0) after `exercise`.
 function __netlab_exercise_word
-    set -l tokens (commandline -opc)
-    set -l n -1
-    set -l skip 0
-    for t in $tokens[2..-1]
-        if test $skip = 1
-            set skip 0
-            continue
-        end
-        switch $t
-            case --junit --wait --color --lang
-                set skip 1
-            case '-*'
-            case '*'
-                set n (math $n + 1)
-        end
-    end
-    test $n = $argv[1]
+    test (math (count (__netlab_words)) - 1) = $argv[1]
 end
 
 complete -c netlab -f

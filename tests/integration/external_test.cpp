@@ -4,64 +4,29 @@
 // runtime does, named by `pid:` or `path: /proc/PID/ns/net`. Each case runs in
 // its own sandbox (sandbox_main.cpp).
 #include "cli.hpp"
+#include "holder.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <csignal>
-#include <fcntl.h>
 #include <regex>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <thread>
 
 using namespace nltest;
 
 namespace {
 
-/// A process alone in a new network namespace (`unshare -n sleep 1000`), made
-/// by fork + unshare so the namespace exists before the constructor returns.
-/// Killed by the destructor, and by the kernel if the test dies first.
-class NsProcess {
+/// A process alone in a new network namespace (like `unshare -n sleep 1000`).
+class NsProcess : public NsHolder {
 public:
   /// `own_netns == false`: the process stays in the test's namespace.
-  explicit NsProcess(bool own_netns = true) {
-    int ready[2];
-    REQUIRE(pipe2(ready, O_CLOEXEC) == 0);
-    m_pid = fork();
-    REQUIRE(m_pid >= 0);
-    if (m_pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (own_netns && unshare(CLONE_NEWNET) != 0) _exit(126);
-      char ok = 1;
-      if (write(ready[1], &ok, 1) != 1) _exit(126);
-      execlp("sleep", "sleep", "1000", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(ready[1]);
-    char ok = 0;
-    bool started = read(ready[0], &ok, 1) == 1;
-    close(ready[0]);
-    REQUIRE(started);
-  }
-  NsProcess(const NsProcess&) = delete;
-  NsProcess& operator=(const NsProcess&) = delete;
-  ~NsProcess() { stop(); }
+  explicit NsProcess(bool own_netns = true)
+      : NsHolder([own_netns] { return !own_netns || ::unshare(CLONE_NEWNET) == 0; }) {}
 
-  /// Ends the process; its namespace goes with it (nothing else holds it).
-  void stop() {
-    if (m_pid <= 0) return;
-    kill(m_pid, SIGKILL);
-    waitpid(m_pid, nullptr, 0);
-    m_pid = -1;
-  }
-  std::string pid() const { return std::to_string(m_pid); }
   std::string path() const { return "/proc/" + pid() + "/ns/net"; }
   /// Shell prefix that runs a command inside the namespace.
   std::string enter() const { return "nsenter -t " + pid() + " -n "; }
-
-private:
-  pid_t m_pid = -1;
 };
 
 /// The lab used by most cases: a namespace the lab creates (lab1) joined to

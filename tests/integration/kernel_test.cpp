@@ -309,7 +309,7 @@ TEST_CASE("an update read (only the links events named) equals a full read", "[k
   std::vector<int> changed = changes();
   CHECK(changed.size() < before.links.size() + 1); // not every link
   ObserveRequest update;
-  update.update = ObserveUpdate{&before, changed, false, false};
+  update.update = ObserveUpdate{&before, changed, {}, false, false};
   ObservedNs partial = look(*k, host(), update);
   ObservedNs full = look(*k, host());
   CHECK(described(partial) == described(full));
@@ -319,7 +319,7 @@ TEST_CASE("an update read (only the links events named) equals a full read", "[k
 
   // A rename is read whole: links kept may name the renamed one as master.
   REQUIRE(std::system("ip link set dev hand0 name hand1") == 0);
-  update.update = ObserveUpdate{&full, changes(), false, false};
+  update.update = ObserveUpdate{&full, changes(), {}, false, false};
   CHECK(described(look(*k, host(), update)) == described(look(*k, host())));
 
   REQUIRE(std::system("ip link del hand1") == 0);

@@ -5,18 +5,15 @@
 #include <catch2/catch.hpp>
 
 #include "../support/cli.hpp"
+#include "../support/holder.hpp"
 #include "../support/skip.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <csignal>
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,59 +21,35 @@ using namespace nltest;
 
 namespace {
 
+/// The machine's own network and mount namespaces, with private /run/netns and
+/// /run/netlab; run in the holder child.
+bool enter_machine() {
+  return ::unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 &&
+         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+         ::mount("tmpfs", "/run/netns", "tmpfs", 0, "mode=0755") == 0 &&
+         ::mount("tmpfs", "/run/netlab", "tmpfs", 0, "mode=0755") == 0;
+}
+
 /// One simulated machine: a child process holding its own network and mount
 /// namespaces (with private /run/netns and /run/netlab) until the test ends.
 class SimMachine {
 public:
-  SimMachine(std::string name, int index) : m_name(std::move(name)), m_index(index) {
-    int ready[2];
-    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
-    m_pid = ::fork();
-    REQUIRE(m_pid >= 0);
-    if (m_pid == 0) {
-      // Gone with the test, also when a REQUIRE below throws before the destructor
-      // exists to kill it (an orphan holder keeps the test's stdout pipe open).
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::close(ready[0]);
-      bool ok = ::unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 &&
-                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
-                ::mount("tmpfs", "/run/netns", "tmpfs", 0, "mode=0755") == 0 &&
-                ::mount("tmpfs", "/run/netlab", "tmpfs", 0, "mode=0755") == 0;
-      char c = ok ? 'y' : 'n';
-      (void)!::write(ready[1], &c, 1);
-      ::close(ready[1]);
-      for (;;) ::pause();
-    }
-    ::close(ready[1]);
-    char c = 0;
-    REQUIRE(::read(ready[0], &c, 1) == 1);
-    ::close(ready[0]);
-    REQUIRE(c == 'y');
+  SimMachine(std::string name, int index) : m_name(std::move(name)), m_index(index), m_holder(enter_machine) {
     // Its underlay: a veth to the bridge `ul` of the sandbox.
-    const std::string me = std::to_string(m_pid);
     const std::string ul = "ul" + std::to_string(m_index);
-    REQUIRE(sh("ip link add " + ul + " type veth peer name eth0 netns " + me).rc == 0);
+    REQUIRE(sh("ip link add " + ul + " type veth peer name eth0 netns " + m_holder.pid()).rc == 0);
     REQUIRE(sh("ip link set " + ul + " master ul up").rc == 0);
     REQUIRE(in("ip link set lo up && ip link set eth0 up && ip addr add " + underlay() + "/24 dev eth0").rc == 0);
   }
-  ~SimMachine() {
-    ::kill(m_pid, SIGKILL);
-    ::waitpid(m_pid, nullptr, 0);
-  }
-  SimMachine(const SimMachine&) = delete;
-  SimMachine& operator=(const SimMachine&) = delete;
 
   std::string underlay() const { return "10.99.0." + std::to_string(m_index); }
   const std::string& name() const { return m_name; }
 
   /// A shell command run inside the machine.
-  Run in(const std::string& cmd) const {
-    return sh("nsenter -t " + std::to_string(m_pid) + " -n -m -- sh -c '" + cmd + "'");
-  }
+  Run in(const std::string& cmd) const { return sh(enter() + "sh -c '" + cmd + "'"); }
   /// netlab ARGS on this machine, with --host NAME after them.
   Run netlab(const std::string& args, const std::string& env = "") const {
-    Run r = sh("nsenter -t " + std::to_string(m_pid) + " -n -m -- env " + env + " " + NETLAB_BINARY + " " + args +
-               " --host " + m_name);
+    Run r = sh(enter() + "env " + env + " " + NETLAB_BINARY + " " + args + " --host " + m_name);
     UNSCOPED_INFO("[" << m_name << "] $ netlab " << args << "  -> " << r.rc << "\n" << r.out);
     return r;
   }
@@ -93,7 +66,10 @@ public:
 private:
   std::string m_name;
   int m_index;
-  pid_t m_pid = -1;
+  NsHolder m_holder;
+
+  /// Shell prefix that runs a command in the machine's namespaces.
+  std::string enter() const { return "nsenter -t " + m_holder.pid() + " -n -m -- "; }
 };
 
 /// The machines of a test and the underlay bridge between them.

@@ -95,7 +95,10 @@ TEST_CASE("state files: 0700 dirs, 0600 state, a planted symlink is never follow
              "ln -s /run/netlab/precious /run/netlab/veth-pair/state.json.tmp")
               .rc == 0);
   // umask 000 made 0777 dirs before; now every dir is 0700 and state.json 0600 whatever the umask.
-  REQUIRE(sh("rm -rf /run/netlab/.locks; umask 000; " + std::string(NETLAB_BINARY) + " up " + file).rc == 0);
+  // (The same lab from another path: the memory changes, so state.json is written
+  // again; a run that changes nothing leaves it as it is.)
+  const std::string moved = write_temp("veth-pair.yaml", read_file(file));
+  REQUIRE(sh("rm -rf /run/netlab/.locks; umask 000; " + std::string(NETLAB_BINARY) + " up " + moved).rc == 0);
   CHECK(read_file("/run/netlab/precious") == "precious\n");
   CHECK(S_ISREG(mode_of("/run/netlab/veth-pair/state.json")));
   CHECK((mode_of("/run/netlab/veth-pair/state.json") & 07777) == 0600);
@@ -122,6 +125,7 @@ TEST_CASE("state files: 0700 dirs, 0600 state, a planted symlink is never follow
   REQUIRE(sh("chmod 0700 /run/netlab/veth-pair").rc == 0);
   REQUIRE(netlab("down " + file).rc == 0);
   std::filesystem::remove("/run/netlab/precious");
+  std::filesystem::remove(moved);
   require_nothing_left();
 }
 
@@ -182,6 +186,23 @@ TEST_CASE("netlab run inside a node refuses to touch the lab", "[security]") {
   CHECK(netlab("test " + file).rc == 0);
   // --host-netns overrides NETLAB_NODE when netlab is in fact in the host namespace.
   CHECK(sh("NETLAB_NODE=ns1 " + bin + " status --host-netns " + file).rc == 0);
+  REQUIRE(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
+TEST_CASE("verbs that change nothing leave nothing in /run/netlab for a lab that is not up", "[security][lock]") {
+  const std::string file = topology("veth-pair.yaml");
+  REQUIRE(sh("rm -rf /run/netlab/.locks /run/netlab/.lock /run/netlab/veth-pair").rc == 0);
+  CHECK(netlab("plan " + file).rc == 0);
+  CHECK(netlab("plan --explain " + file).rc == 0);
+  CHECK(netlab("status " + file).rc == 3);
+  CHECK(netlab("validate " + file).rc == 0);
+  CHECK_FALSE(fs::exists("/run/netlab/.locks"));
+  CHECK_FALSE(fs::exists("/run/netlab/veth-pair"));
+  // Once a run took the lab's lock, plan takes it shared again (and waits behind an up).
+  REQUIRE(netlab("up " + file).rc == 0);
+  CHECK(fs::exists("/run/netlab/.locks/veth-pair"));
+  CHECK(netlab("plan " + file).rc == 0);
   REQUIRE(netlab("down " + file).rc == 0);
   require_nothing_left();
 }

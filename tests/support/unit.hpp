@@ -11,9 +11,12 @@
 #include <netlab/topology/load.hpp>
 #include <netlab/topology/validate.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <unistd.h>
 #include <vector>
 
@@ -68,6 +71,39 @@ inline Lines lines(const Plan& p) {
   return out;
 }
 
+/// Where line `s` stands in `v`; the test fails when it is not there.
+inline size_t index_of(const Lines& v, const std::string& s) {
+  auto it = std::ranges::find(v, s);
+  INFO("looking for: " << s);
+  REQUIRE(it != v.end());
+  return it - v.begin();
+}
+
+/// Whether `l` has the line `s`.
+inline bool has_line(const Lines& l, const std::string& s) {
+  return std::ranges::find(l, s) != l.end();
+}
+
+/// Whether some line of `l` contains `part`.
+inline bool has_part(const Lines& l, std::string_view part) {
+  return std::ranges::any_of(l, [&](const std::string& line) { return line.find(part) != std::string::npos; });
+}
+
+/// The first action of type T in `p` that `match` accepts; the test fails when there is none.
+template <class T, class Match> const T& first_of(const Plan& p, Match match) {
+  for (const auto& a : p.actions)
+    if (const auto* x = action_if<T>(a); x && match(*x)) return *x;
+  FAIL("no such action in the plan");
+  std::abort();
+}
+
+/// Lab `name` with no nodes: what `down` plans against.
+inline Topology empty_lab(const std::string& name) {
+  Topology t;
+  t.name = name;
+  return t;
+}
+
 /// plan + apply + remember, like `up`, without the state dir.
 struct Lab {
   FakeKernel kernel;
@@ -75,6 +111,7 @@ struct Lab {
 
   Plan up(const Topology& t) {
     auto plan = plan_lab(kernel, t, memory);
+    INFO((plan ? std::string() : plan.error().message));
     REQUIRE(plan);
     auto r = apply_plan(kernel, plan->actions);
     INFO("plan:\n" << [&] {
@@ -87,8 +124,15 @@ struct Lab {
     memory = next_lab_state(memory, t, plan->actions);
     return *plan;
   }
+  /// up, then a second plan has nothing left to do.
+  Plan converge(const Topology& t) {
+    Plan applied = up(t);
+    CHECK(plan(t).actions.empty());
+    return applied;
+  }
   Plan plan(const Topology& t) {
     auto p = plan_lab(kernel, t, memory);
+    INFO((p ? std::string() : p.error().message));
     REQUIRE(p);
     return *p;
   }

@@ -10,9 +10,7 @@
 #include <netlab/plan/describe.hpp>
 
 using namespace netlab;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
+using namespace netlab::test;
 
 namespace {
 
@@ -33,10 +31,6 @@ links:
   - [ns1:vethB, host:vethA]
 )";
 
-bool has_line(const std::vector<std::string>& l, const std::string& s) {
-  return std::ranges::find(l, s) != l.end();
-}
-
 /// Removes the alias of link `name` in `node`, as a kill between create and tag leaves it.
 void untag(Lab& lab, const std::string& node, const std::string& name) {
   for (auto& l : lab.kernel.nodes[node].links)
@@ -56,8 +50,7 @@ TEST_CASE("an untagged veth with an end in the lab's namespace is adopted: tagge
   auto l = lines(p);
   CHECK(has_line(l, "~ host:vethA alias netlab:lab1 (adopted: left untagged by an interrupted run)"));
   CHECK(has_line(l, "~ ns1:vethB alias netlab:lab1 (adopted: left untagged by an interrupted run)"));
-  lab.up(t);
-  CHECK(lab.plan(t).empty());
+  lab.converge(t);
 }
 
 TEST_CASE("an untagged host link is foreign unless the lab's memory says a run was about to make it", "[crash]") {
@@ -89,8 +82,7 @@ TEST_CASE("a namespace the lab's memory lists, untagged and empty, is adopted", 
   lab.kernel.nodes["ns1"] = made;
   auto l = lines(lab.plan(t));
   CHECK(has_line(l, "~ ns1:lo alias netlab:lab1 (adopted: left untagged by an interrupted run)"));
-  lab.up(t);
-  CHECK(lab.plan(t).empty());
+  lab.converge(t);
   // Not listed in the memory: someone else's namespace.
   Lab other;
   other.kernel.nodes["ns1"] = made;
@@ -110,9 +102,7 @@ TEST_CASE("down removes the empty file a killed namespace create or delete left"
   have.nodes["ns1"].stale_file = true;
   have.nodes["host"].ref = memory.nodes[1];
   have.nodes["host"].exists = true;
-  Topology nothing;
-  nothing.name = "lab1";
-  auto down = lines(diff(nothing, have, memory));
+  auto down = lines(diff(empty_lab("lab1"), have, memory));
   CHECK(has_line(down, "- netns ns1"));
   // An up plans it as missing: the kernel removes the file before making the namespace.
   auto up = lines(diff(t, have, memory));
@@ -157,8 +147,7 @@ TEST_CASE("down deletes an untagged host link an interrupted run was making", "[
   lab.up(t);
   untag(lab, "host", "br0");
   lab.memory.pending_links["host"] = {"br0"};
-  Topology nothing;
-  nothing.name = "lab1";
+  const Topology nothing = empty_lab("lab1");
   auto l = lines(lab.plan(nothing));
   CHECK(has_line(l, "- bridge host:br0"));
   lab.memory.pending_links.clear(); // not named: foreign, left alone

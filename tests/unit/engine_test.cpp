@@ -12,10 +12,7 @@
 #include <netlab/topology/validate.hpp>
 
 using namespace netlab;
-using netlab::test::FakeKernel;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
+using namespace netlab::test;
 
 namespace {
 
@@ -42,13 +39,6 @@ links:
   - [ns1:vethB, host:vethA]
   - [ns2:vethD, host:vethC]
 )";
-
-size_t index_of(const std::vector<std::string>& v, const std::string& s) {
-  auto it = std::ranges::find(v, s);
-  INFO("looking for: " << s);
-  REQUIRE(it != v.end());
-  return it - v.begin();
-}
 
 } // namespace
 
@@ -97,8 +87,7 @@ TEST_CASE("drift by hand is reported and repaired exactly", "[engine]") {
     if (f.state != Finding::State::ok) drift.push_back(std::string(to_string(f.state)) + " " + f.path);
   CHECK(drift == std::vector<std::string>{"missing ns1/vethB/addresses/192.168.10.2/24",
                                           "extra ns1/vethB/addresses/192.168.10.9/24", "different ns2/vethD/state"});
-  lab.up(t);
-  CHECK(lab.plan(t).actions.empty());
+  lab.converge(t);
 }
 
 TEST_CASE("a deleted veth is recreated with its settings", "[engine]") {
@@ -108,11 +97,10 @@ TEST_CASE("a deleted veth is recreated with its settings", "[engine]") {
   auto del = lab.kernel.apply(DeleteLink{{"ns1", NodeKind::netns, "/run/netns/ns1"}, *lab.kernel.link("ns1", "vethB"), {}, {}});
   REQUIRE(del);
   auto l = lines(lab.plan(t));
-  CHECK(std::ranges::find(l, "+ veth ns1:vethB <-> host:vethA") != l.end());
-  CHECK(std::ranges::find(l, "~ host:vethA master br0") != l.end());
-  CHECK(std::ranges::find(l, "+ route ns1: default via 192.168.10.1") != l.end());
-  lab.up(t);
-  CHECK(lab.plan(t).actions.empty());
+  CHECK(has_line(l, "+ veth ns1:vethB <-> host:vethA"));
+  CHECK(has_line(l, "~ host:vethA master br0"));
+  CHECK(has_line(l, "+ route ns1: default via 192.168.10.1"));
+  lab.converge(t);
 }
 
 TEST_CASE("an edited file applies only the delta and sweeps what was removed", "[engine]") {
@@ -126,11 +114,11 @@ TEST_CASE("an edited file applies only the delta and sweeps what was removed", "
                  "  - [ns3:vethF, host:vethC]");
   Plan p = lab.plan(parse(edited));
   auto l = lines(p);
-  CHECK(std::ranges::find(l, "+ netns ns3") != l.end());
-  CHECK(std::ranges::find(l, "- netns ns2") != l.end());
+  CHECK(has_line(l, "+ netns ns3"));
+  CHECK(has_line(l, "- netns ns2"));
   CHECK(l.back() == "- netns ns2"); // irreversible deletions run last
-  CHECK(std::ranges::find(l, "+ netns ns1") == l.end());
-  CHECK(std::ranges::find(l, "+ route ns1: default via 192.168.10.1") == l.end());
+  CHECK_FALSE(has_line(l, "+ netns ns1"));
+  CHECK_FALSE(has_line(l, "+ route ns1: default via 192.168.10.1"));
   lab.up(parse(edited));
   CHECK(lab.plan(parse(edited)).actions.empty());
   CHECK_FALSE(lab.kernel.nodes.contains("ns2"));
@@ -141,9 +129,7 @@ TEST_CASE("down removes everything owned and restores host sysctls", "[engine]")
   Topology t = parse(k_bridge_lab);
   lab.up(t);
   CHECK(lab.kernel.nodes["host"].sysctls["net.ipv4.ip_forward"] == "1");
-  Topology nothing;
-  nothing.name = "lab1";
-  lab.up(nothing);
+  lab.up(empty_lab("lab1"));
   CHECK(lab.kernel.nodes["host"].sysctls["net.ipv4.ip_forward"] == "0");
   CHECK_FALSE(lab.kernel.nodes.contains("ns1"));
   CHECK(lab.kernel.nodes["host"].links.size() == 1); // only lo
@@ -232,14 +218,6 @@ nodes:
   CHECK(plan.error().message ==
         "interface kind 'dummy' is not supported by this kernel (needs CONFIG_DUMMY); nothing was changed");
   CHECK(lab.kernel.writes == 0);
-}
-
-/// The first action of type T in `p` that `match` accepts.
-template <class T, class Match> const T& first_of(const Plan& p, Match match) {
-  for (const auto& a : p.actions)
-    if (const auto* x = action_if<T>(a); x && match(*x)) return *x;
-  FAIL("no such action in the plan");
-  std::abort();
 }
 
 TEST_CASE("create requests take the master and up changes that follow them", "[engine][fold]") {
@@ -346,7 +324,7 @@ TEST_CASE("IPv4-only namespaces are made without IPv6 on their links, and an edi
   // The link made with address generation mode "none" gets its link-local address.
   CHECK(index_of(l, "~ sysctl ns1: net.ipv6.conf.vethB.addr_gen_mode = 0 (was 1)") <
         index_of(l, "+ address ns1:vethB fd00::2/64"));
-  CHECK(std::ranges::none_of(l, [](const std::string& s) { return s.find("disable_ipv6") != std::string::npos; }));
+  CHECK_FALSE(has_part(l, "disable_ipv6"));
   CHECK(lab.up(v6).actions.size() == 2);
   CHECK(lab.memory.ipv6_off == std::vector<std::string>{"ns2"});
   CHECK(lab.plan(v6).empty());

@@ -72,8 +72,7 @@ nodes:
   CHECK(plan.error().message ==
         "nft table inet netlab-x in node 'host' exists and is not netlab's; nothing was changed");
   // down (an empty lab) plans nothing for it.
-  Topology nothing;
-  nothing.name = "x";
+  const Topology nothing = netlab::test::empty_lab("x");
   LabState memory;
   memory.lab = "x";
   memory.nodes.push_back(NsRef{"host", NodeKind::host, {}});

@@ -10,10 +10,7 @@
 #include <algorithm>
 
 using namespace netlab;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
-using netlab::test::problems;
+using namespace netlab::test;
 
 namespace {
 
@@ -112,9 +109,7 @@ exercises:
       - {node: ns1, remove_address: 10.0.0.9/24}
   - start: []
 )");
-  auto has = [&](const std::string& text) {
-    return std::ranges::any_of(p, [&](const std::string& l) { return l.find(text) != std::string::npos; });
-  };
+  auto has = [&](const std::string& text) { return has_part(p, text); };
   CHECK(has("t.yaml:11:16: 'node': no node named 'ns9' (did you mean 'ns1'?)"));
   CHECK(has("t.yaml:12:9: node 'ns1' declares no route to default"));
   CHECK(has("node 'ns1' has no interface 'eth9'"));
@@ -164,7 +159,7 @@ TEST_CASE("exercises: status tells the start point from drift, up keeps the star
   lab.kernel.link("ns2", "vethD")->up = true;
   classified = classify_findings(lab.plan(t), lab.plan(start));
   const auto points = start_points(classified);
-  CHECK(std::ranges::find(points, "ns2/vethD/state") == points.end());
+  CHECK_FALSE(has_line(points, "ns2/vethD/state"));
   CHECK(lines(keep_exercise_start(lab.plan(t), lab.plan(start))) == std::vector<std::string>{"~ ns1:vethB up"});
 }
 

@@ -11,7 +11,9 @@
 #include <netlab/topology/validate.hpp>
 
 using namespace netlab;
+using netlab::test::empty_lab;
 using netlab::test::FakeKernel;
+using netlab::test::has_line;
 using netlab::test::Lines;
 using netlab::test::lines;
 using netlab::test::parse;
@@ -56,12 +58,6 @@ struct Lab : test::Lab {
   }
 };
 
-Topology nothing() {
-  Topology t;
-  t.name = "lab1";
-  return t;
-}
-
 } // namespace
 
 TEST_CASE("an external node must name a namespace of its own", "[validate][external]") {
@@ -87,16 +83,16 @@ TEST_CASE("external: up adds, down removes only that and restores its sysctls", 
   Topology t = parse(k_lab);
   Plan p = lab.up(t);
   Lines l = lines(p);
-  CHECK(std::ranges::find(l, "+ netns ext") == l.end());
-  CHECK(std::ranges::find(l, "~ sysctl ext: net.ipv4.ip_forward = 1 (was 0)") != l.end());
+  CHECK_FALSE(has_line(l, "+ netns ext"));
+  CHECK(has_line(l, "~ sysctl ext: net.ipv4.ip_forward = 1 (was 0)"));
   CHECK(lab.memory.saved_sysctls["ext"]["net.ipv4.ip_forward"] == "0");
   CHECK(lab.memory.find_node("ext")->ns_id == 4242);
   CHECK(lab.up(t).actions.empty());
 
-  Plan down = lab.up(nothing());
+  Plan down = lab.up(empty_lab("lab1"));
   l = lines(down);
-  CHECK(std::ranges::find(l, "~ sysctl ext: net.ipv4.ip_forward = 0 (was 1)") != l.end());
-  CHECK(std::ranges::find(l, "- netns ext") == l.end());
+  CHECK(has_line(l, "~ sysctl ext: net.ipv4.ip_forward = 0 (was 1)"));
+  CHECK_FALSE(has_line(l, "- netns ext"));
   CHECK(lab.kernel.nodes["ext"].exists);
   CHECK(lab.kernel.nodes["ext"].sysctls["net.ipv4.ip_forward"] == "0");
   CHECK(lab.kernel.link("ext", "vlab") == nullptr);
@@ -126,7 +122,7 @@ TEST_CASE("external: a namespace replaced under the same path is refused by up a
                             [](const Finding& f) { return f.state == Finding::State::conflict && f.path == "ext"; }));
 
   size_t writes = lab.kernel.writes;
-  Plan down = lab.up(nothing());
+  Plan down = lab.up(empty_lab("lab1"));
   CHECK(lines(down) == Lines{"- netns ns1"});
   CHECK(lab.kernel.writes == writes + 1);
   CHECK(lab.kernel.nodes["ext"].sysctls["net.ipv4.ip_forward"] == "1"); // not the lab's to restore
@@ -142,7 +138,7 @@ TEST_CASE("external: a namespace that is gone costs down nothing", "[engine][ext
   REQUIRE_FALSE(plan);
   CHECK_THAT(plan.error().message,
              Catch::Contains("external namespace of node 'ext' (/run/netns/other) does not exist"));
-  Plan down = lab.up(nothing());
+  Plan down = lab.up(empty_lab("lab1"));
   CHECK(lines(down) == Lines{"- netns ns1"});
   CHECK(lab.memory.nodes.empty());
 }
@@ -156,7 +152,7 @@ TEST_CASE("external: pointing a node at another namespace needs a down first", "
   REQUIRE_FALSE(plan);
   CHECK(plan.error().message ==
         "node 'ext' now names /run/netns/elsewhere, but lab 'lab1' set up in /run/netns/other; 'netlab down' it first");
-  lab.up(nothing());
+  lab.up(empty_lab("lab1"));
   CHECK(lab.kernel.nodes["ext"].sysctls["net.ipv4.ip_forward"] == "0");
   lab.up(parse(moved));
 }

@@ -17,6 +17,7 @@
 
 using namespace netlab;
 using netlab::test::FakeKernel;
+using netlab::test::has_line;
 using netlab::test::Lines;
 using netlab::test::lines;
 using netlab::test::parse;
@@ -33,11 +34,7 @@ Lines drift(const Plan& p) {
 
 /// test::Lab that also checks each run converged.
 struct Lab : test::Lab {
-  Plan up(const Topology& t) {
-    Plan applied = test::Lab::up(t);
-    CHECK(plan(t).actions.empty()); // converged
-    return applied;
-  }
+  Plan up(const Topology& t) { return converge(t); }
 };
 
 /// `text` with the first `from` replaced by `to`.
@@ -140,9 +137,9 @@ TEST_CASE("a macvlan parent change re-creates it, and a re-created parent takes 
   Topology repaired = parse(edit(with_eth1, "  - [n1:eth0, n2:eth0]\n  - [n1:eth1, n2:eth1]",
                                  "  - [n1:eth0, n2:eth1]\n  - [n1:eth1, n2:eth0]"));
   auto l = lines(lab.plan(repaired));
-  CHECK(std::ranges::find(l, "- macvlan n1:mv0 (re-created: eth0 is re-created)") != l.end());
-  CHECK(std::ranges::find(l, "- vxlan n1:vx0 (re-created: eth0 is re-created)") != l.end());
-  CHECK(std::ranges::find(l, "+ route n1: 10.99.0.0/16 via 10.44.0.2") != l.end());
+  CHECK(has_line(l, "- macvlan n1:mv0 (re-created: eth0 is re-created)"));
+  CHECK(has_line(l, "- vxlan n1:vx0 (re-created: eth0 is re-created)"));
+  CHECK(has_line(l, "+ route n1: 10.99.0.0/16 via 10.44.0.2"));
   lab.up(repaired); // converges: the macvlan and the vxlan are back
   CHECK(lab.kernel.link("n1", "mv0"));
   CHECK(lab.kernel.link("n1", "vx0"));
@@ -157,8 +154,8 @@ TEST_CASE("kind settings changed by hand are drift, and up repairs them", "[kind
   Plan p = lab.plan(t);
   CHECK(drift(p) == Lines{"different n1/mv0/mode: want bridge, have private", "different n1/vx0/id: want 42, have 7"});
   auto l = lines(p);
-  CHECK(std::ranges::find(l, "~ n1:mv0 mode bridge (was private)") != l.end());
-  CHECK(std::ranges::find(l, "- vxlan n1:vx0 (re-created: id 42, was 7)") != l.end());
+  CHECK(has_line(l, "~ n1:mv0 mode bridge (was private)"));
+  CHECK(has_line(l, "- vxlan n1:vx0 (re-created: id 42, was 7)"));
   lab.up(t);
 }
 
@@ -241,15 +238,15 @@ TEST_CASE("a port that joins again starts from VLAN 1, and the bridge's own VLAN
   std::string self = edit(k_vlan_lab, "vlan_filtering: true}", "vlan_filtering: true, vlans: [10 pvid untagged]}");
   Topology t = parse(self);
   auto first = lines(lab.up(t));
-  CHECK(std::ranges::find(first, "~ sw:br0 self vlans 10 pvid untagged (was 1 pvid untagged)") != first.end());
+  CHECK(has_line(first, "~ sw:br0 self vlans 10 pvid untagged (was 1 pvid untagged)"));
   CHECK(lab.kernel.link("sw", "br0")->vlans == std::vector<BridgeVlan>{{10, 10, true, true}});
   CHECK(lab.plan(t).actions.empty());
   // h1 and h2 swap ports: both veths are re-made and p1, p2 join br0 afresh, in VLAN 1.
   std::string swapped =
       edit(edit(self, "[h1:eth0, sw:p1]", "[h1:eth0, sw:p2]"), "[h2:eth0, sw:p2]", "[h2:eth0, sw:p1]");
   auto l = lines(lab.plan(parse(swapped)));
-  CHECK(std::ranges::find(l, "~ sw:p1 vlans 10 pvid untagged (was 1 pvid untagged)") != l.end());
-  CHECK(std::ranges::find(l, "~ sw:p2 vlans 10 pvid untagged, 20 (was 1 pvid untagged)") != l.end());
+  CHECK(has_line(l, "~ sw:p1 vlans 10 pvid untagged (was 1 pvid untagged)"));
+  CHECK(has_line(l, "~ sw:p2 vlans 10 pvid untagged, 20 (was 1 pvid untagged)"));
   CHECK(std::ranges::none_of(l, [](const std::string& s) { return s.starts_with("~ sw:br0"); })); // br0 keeps its own
   lab.up(parse(swapped));
 }

@@ -8,17 +8,9 @@
 #include <set>
 
 using namespace netlab;
-using netlab::test::Lab;
-using netlab::test::parse;
+using namespace netlab::test;
 
 namespace {
-
-template <class T, class F> const T& first_of(const Plan& p, F pred) {
-  for (const auto& a : p.actions)
-    if (const auto* x = action_if<T>(a); x && pred(*x)) return *x;
-  FAIL("no such action");
-  throw;
-}
 
 const char* const k_lab = R"(
 name: lab1
@@ -40,13 +32,6 @@ nodes:
       d0: {kind: dummy, mac: "02:00:00:00:00:01"}
 links: [[ns1:vethB, host:vethA]]
 )";
-
-Plan plan_of(Lab& lab, const Topology& t) {
-  auto p = plan_lab(lab.kernel, t, lab.memory);
-  INFO((p ? std::string() : p.error().message));
-  REQUIRE(p);
-  return *p;
-}
 
 } // namespace
 
@@ -112,7 +97,7 @@ TEST_CASE("every link netlab creates gets its MAC in the create request", "[mac]
   LabMacs macs(topo);
   Lab fresh;
   fresh.kernel.missing_drivers.clear();
-  Plan p = plan_of(fresh, topo);
+  Plan p = fresh.plan(topo);
   auto created = [&](const std::string& name) -> const CreateLink& {
     return first_of<CreateLink>(
         p, [&](const CreateLink& c) { return c.iface.name == name || (c.peer && c.peer->name == name); });
@@ -138,9 +123,7 @@ TEST_CASE("every link netlab creates gets its MAC in the create request", "[mac]
   CHECK(explain(created("br0"))[0] ==
         "ip link add br0 address " + derived_mac("lab1", "host", "br0") + " up type bridge");
   auto tap = explain(created("tap0"));
-  CHECK(std::ranges::any_of(tap, [&](const std::string& line) {
-    return line.find("link set tap0 address " + derived_mac("lab1", "ns1", "tap0")) != std::string::npos;
-  }));
+  CHECK(has_part(tap, "link set tap0 address " + derived_mac("lab1", "ns1", "tap0")));
 }
 
 TEST_CASE("a derived MAC is not compared: an older lab's random MACs stay converged", "[mac]") {
@@ -151,12 +134,12 @@ TEST_CASE("a derived MAC is not compared: an older lab's random MACs stay conver
   for (auto& [name, ns] : lab.kernel.nodes)
     for (auto& l : ns.links)
       if (l.name != "lo" && l.name != "d0") l.mac = "02:99:99:99:99:99"; // as a random MAC of an older netlab
-  Plan again = plan_of(lab, topo);
+  Plan again = lab.plan(topo);
   CHECK(again.actions.empty());
   // A MAC the file sets is compared and repaired.
   for (auto& l : lab.kernel.nodes["ns1"].links)
     if (l.name == "d0") l.mac = "02:99:99:99:99:98";
-  Plan repair = plan_of(lab, topo);
+  Plan repair = lab.plan(topo);
   REQUIRE(repair.actions.size() == 1);
   CHECK(std::get<SetMac>(repair.actions[0]).mac == "02:00:00:00:00:01");
 }

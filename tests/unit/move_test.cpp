@@ -15,10 +15,7 @@
 #include <nlohmann/json.hpp>
 
 using namespace netlab;
-using netlab::test::Lab;
-using netlab::test::lines;
-using netlab::test::parse;
-using netlab::test::problems;
+using namespace netlab::test;
 
 namespace {
 
@@ -37,24 +34,41 @@ links:
   - [host:vhost-c1, c1:eth0]
 )";
 
-size_t index_of(const std::vector<std::string>& v, const std::string& s) {
-  auto it = std::ranges::find(v, s);
-  INFO("looking for: " << s);
-  REQUIRE(it != v.end());
-  return it - v.begin();
+/// The first plan of `yaml`, on a fresh kernel.
+Lines first_plan(const std::string& yaml) {
+  Lab lab;
+  return lines(lab.plan(parse(yaml)));
 }
 
+/// Applies `plan` up to and including the action printed as `line`, as a run
+/// killed right after it leaves the kernel.
+void apply_through(Lab& lab, const Plan& plan, const std::string& line) {
+  size_t last = index_of(lines(plan), line);
+  for (size_t i = 0; i <= last; ++i)
+    REQUIRE(lab.kernel.apply(plan.actions[i]));
+}
+
+/// Whether some line of `l` starts with `prefix`.
+bool starts_with_any(const Lines& l, const std::string& prefix) {
+  return std::ranges::any_of(l, [&](const std::string& s) { return s.starts_with(prefix); });
+}
+
+/// The move lab with c1's interfaces `iface_line` (line 10 of the file on).
 std::string with(const std::string& iface_line) {
   return "name: mv\nnodes:\n  host:\n    kind: host\n    interfaces:\n      br0: {kind: bridge}\n"
          "      vhost-c1: {master: br0}\n  c1:\n    interfaces:\n" +
          iface_line + "\nlinks:\n  - [host:vhost-c1, c1:eth0]\n";
 }
 
+/// The host and a node c1 whose one interface is `iface_line`, line 8 of the file.
+std::string only_in_c1(const std::string& iface_line) {
+  return "\nname: mv\nnodes:\n  host:\n    kind: host\n  c1:\n    interfaces:\n" + iface_line + "\n";
+}
+
 } // namespace
 
 TEST_CASE("a veth end created in the host is moved then renamed then set up", "[move]") {
-  Lab lab;
-  auto l = lines(lab.plan(parse(k_move_lab)));
+  auto l = first_plan(k_move_lab);
   size_t create = index_of(l, "+ veth host:vhost-c1 <-> host:veth-c1");
   size_t move = index_of(l, "~ move host:veth-c1 -> c1");
   size_t rename = index_of(l, "~ rename c1:veth-c1 -> eth0");
@@ -75,7 +89,7 @@ TEST_CASE("plan --explain shows the create and move and rename commands", "[move
       all.push_back(c);
   auto has = [&](const std::string& part) {
     INFO(part);
-    CHECK(std::ranges::any_of(all, [&](const std::string& c) { return c.find(part) != std::string::npos; }));
+    CHECK(has_part(all, part));
   };
   has("type veth peer name veth-c1");
   has("ip link set veth-c1 netns c1");
@@ -100,81 +114,60 @@ TEST_CASE("the moved end's master and up are not folded into the create request"
 TEST_CASE("a moved and renamed end converges and a second up changes nothing", "[move]") {
   Lab lab;
   Topology t = parse(k_move_lab);
-  lab.up(t);
+  lab.converge(t);
   REQUIRE(lab.kernel.link("c1", "eth0"));
   CHECK(lab.kernel.link("c1", "eth0")->up);
   CHECK(lab.kernel.link("c1", "eth0")->addresses.size() == 1);
   CHECK_FALSE(lab.kernel.link("host", "veth-c1"));
   CHECK_FALSE(lab.kernel.link("c1", "veth-c1"));
-  CHECK(lab.plan(t).empty());
 }
 
 TEST_CASE("a kill between create and move is resumed: the move and rename are left", "[move][crash]") {
   Lab lab;
   Topology t = parse(k_move_lab);
   auto plan = lab.plan(t);
-  // Apply up to and including the create, as a run killed right after it would.
-  size_t create = index_of(lines(plan), "+ veth host:vhost-c1 <-> host:veth-c1");
   lab.memory = next_lab_state(lab.memory, t, {});
-  for (size_t i = 0; i <= create; ++i)
-    REQUIRE(lab.kernel.apply(plan.actions[i]));
+  apply_through(lab, plan, "+ veth host:vhost-c1 <-> host:veth-c1");
   REQUIRE(lab.kernel.link("host", "veth-c1"));
   Plan again = lab.plan(t);
   auto l = lines(again);
-  CHECK(
-      std::ranges::none_of(l, [](const std::string& s) { return s.starts_with("+ veth") || s.starts_with("- veth"); }));
+  CHECK_FALSE((starts_with_any(l, "+ veth") || starts_with_any(l, "- veth")));
   CHECK(index_of(l, "~ move host:veth-c1 -> c1") < index_of(l, "~ rename c1:veth-c1 -> eth0"));
   CHECK(std::ranges::any_of(again.findings, [](const Finding& f) {
     return f.path == "c1/eth0/netns" && f.want == "c1" && f.have == "host";
   }));
-  lab.up(t);
-  CHECK(lab.plan(t).empty());
+  lab.converge(t);
 }
 
 TEST_CASE("a kill between move and rename is resumed: the rename is left", "[move][crash]") {
   Lab lab;
   Topology t = parse(k_move_lab);
-  auto plan = lab.plan(t);
-  size_t move = index_of(lines(plan), "~ move host:veth-c1 -> c1");
-  for (size_t i = 0; i <= move; ++i)
-    REQUIRE(lab.kernel.apply(plan.actions[i]));
+  apply_through(lab, lab.plan(t), "~ move host:veth-c1 -> c1");
   REQUIRE(lab.kernel.link("c1", "veth-c1"));
   auto l = lines(lab.plan(t));
-  CHECK(std::ranges::find(l, "~ move host:veth-c1 -> c1") == l.end());
+  CHECK_FALSE(has_line(l, "~ move host:veth-c1 -> c1"));
   CHECK(index_of(l, "~ rename c1:veth-c1 -> eth0") < index_of(l, "~ c1:eth0 up"));
-  lab.up(t);
-  CHECK(lab.plan(t).empty());
+  lab.converge(t);
 }
 
 TEST_CASE("a half-way end brought up by hand is set down before its rename", "[move][crash]") {
   Lab lab;
   Topology t = parse(k_move_lab);
-  auto plan = lab.plan(t);
-  size_t move = index_of(lines(plan), "~ move host:veth-c1 -> c1");
-  for (size_t i = 0; i <= move; ++i)
-    REQUIRE(lab.kernel.apply(plan.actions[i]));
+  apply_through(lab, lab.plan(t), "~ move host:veth-c1 -> c1");
   lab.kernel.link("c1", "veth-c1")->up = true;
   auto l = lines(lab.plan(t));
   CHECK(index_of(l, "~ c1:veth-c1 down") < index_of(l, "~ rename c1:veth-c1 -> eth0"));
   CHECK(index_of(l, "~ rename c1:veth-c1 -> eth0") < index_of(l, "~ c1:eth0 up"));
-  lab.up(t);
+  lab.converge(t);
   CHECK(lab.kernel.link("c1", "eth0")->up);
-  CHECK(lab.plan(t).empty());
 }
 
 TEST_CASE("down finds an end left under its temporary name in the host", "[move][crash]") {
   Lab lab;
   Topology t = parse(k_move_lab);
-  auto plan = lab.plan(t);
-  size_t create = index_of(lines(plan), "+ veth host:vhost-c1 <-> host:veth-c1");
-  for (size_t i = 0; i <= create; ++i)
-    REQUIRE(lab.kernel.apply(plan.actions[i]));
+  apply_through(lab, lab.plan(t), "+ veth host:vhost-c1 <-> host:veth-c1");
   lab.memory = next_lab_state(lab.memory, t, {});
-  Topology nothing;
-  nothing.name = t.name;
-  auto down = plan_lab(lab.kernel, nothing, lab.memory);
-  REQUIRE(down);
-  REQUIRE(apply_plan(lab.kernel, down->actions).ok());
+  lab.up(empty_lab(t.name));
   CHECK_FALSE(lab.kernel.link("host", "veth-c1"));
   CHECK_FALSE(lab.kernel.link("host", "vhost-c1"));
 }
@@ -223,20 +216,17 @@ TEST_CASE("moves and renames as JSON are link settings: netns and name", "[move]
 }
 
 TEST_CASE("rename_from alone renames in place and created_in alone moves under the end's name", "[move]") {
-  Lab lab;
-  auto l = lines(lab.plan(parse(with("      eth0: {rename_from: tmp0}"))));
-  CHECK(std::ranges::find(l, "~ rename c1:tmp0 -> eth0") != l.end());
-  CHECK(std::ranges::none_of(l, [](const std::string& s) { return s.starts_with("~ move"); }));
-  Lab lab2;
-  auto m = lines(lab2.plan(parse(with("      eth0: {created_in: host}"))));
-  CHECK(std::ranges::find(m, "~ move host:eth0 -> c1") != m.end());
-  CHECK(std::ranges::none_of(m, [](const std::string& s) { return s.starts_with("~ rename"); }));
+  auto l = first_plan(with("      eth0: {rename_from: tmp0}"));
+  CHECK(has_line(l, "~ rename c1:tmp0 -> eth0"));
+  CHECK_FALSE(starts_with_any(l, "~ move"));
+  auto m = first_plan(with("      eth0: {created_in: host}"));
+  CHECK(has_line(m, "~ move host:eth0 -> c1"));
+  CHECK_FALSE(starts_with_any(m, "~ rename"));
 }
 
 TEST_CASE("created_in and rename_from are checked with positions", "[move][validate]") {
-  CHECK(
-      problems(with("      eth0: {created_in: hots}")) ==
-      netlab::test::Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
+  CHECK(problems(with("      eth0: {created_in: hots}")) ==
+        Lines{"t.yaml:10:26: interface 'c1:eth0': created_in 'hots' names no node (did you mean 'host'?)"});
   auto long_name = problems(with("      eth0: {rename_from: a-name-of-16-byte}"));
   REQUIRE(long_name.size() == 1);
   CHECK(long_name[0].starts_with("t.yaml:10:27: 'rename_from': "));
@@ -245,35 +235,17 @@ TEST_CASE("created_in and rename_from are checked with positions", "[move][valid
   CHECK(clash[0].starts_with("t.yaml:10:45: interface 'c1:eth0' is created as 'br0' in node 'host', where interface "
                              "'host:br0' has that name"));
   auto plain = problems(with("      eth0: {created_in: host}\n      eth1: {kind: dummy, created_in: host}"));
-  CHECK(std::ranges::any_of(plain, [](const std::string& p) {
-    return p.starts_with("t.yaml:11:39: interface 'c1:eth1' is a dummy; netlab creates elsewhere and moves");
-  }));
+  CHECK(starts_with_any(plain, "t.yaml:11:39: interface 'c1:eth1' is a dummy; netlab creates elsewhere and moves"));
 }
 
 TEST_CASE("a bridge or lo that would move is refused with the kernel's reason", "[move][validate]") {
-  auto bridge = problems(R"(
-name: mv
-nodes:
-  host:
-    kind: host
-  c1:
-    interfaces:
-      br1: {kind: bridge, created_in: host}
-)");
+  auto bridge = problems(only_in_c1("      br1: {kind: bridge, created_in: host}"));
   REQUIRE(bridge.size() == 1);
   CHECK(bridge[0].starts_with(
       "t.yaml:8:39: interface 'c1:br1' is a bridge, and a bridge cannot move between namespaces"));
   CHECK(bridge[0].find("NETIF_F_NETNS_LOCAL") != std::string::npos);
   CHECK(bridge[0].find("Invalid argument") != std::string::npos);
-  auto lo = problems(R"(
-name: mv
-nodes:
-  host:
-    kind: host
-  c1:
-    interfaces:
-      lo: {created_in: host}
-)");
+  auto lo = problems(only_in_c1("      lo: {created_in: host}"));
   REQUIRE(lo.size() == 1);
   CHECK(lo[0].starts_with("t.yaml:8:24: 'lo' cannot move between namespaces"));
   CHECK(lo[0].find("Invalid argument") != std::string::npos);

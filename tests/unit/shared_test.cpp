@@ -8,12 +8,7 @@
 #include <netlab/topology/instance.hpp>
 
 using namespace netlab;
-using netlab::test::FakeKernel;
-using netlab::test::Lab;
-using netlab::test::Lines;
-using netlab::test::lines;
-using netlab::test::parse;
-using netlab::test::problems;
+using namespace netlab::test;
 
 namespace {
 
@@ -53,8 +48,6 @@ struct Machine {
     return nullptr;
   }
 };
-
-bool has_line(const Lines& l, const std::string& s) { return std::ranges::find(l, s) != l.end(); }
 
 } // namespace
 

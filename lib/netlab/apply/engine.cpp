@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <unordered_set>
 
 namespace netlab {
@@ -179,24 +180,6 @@ Expected<void> restore_memory(const LabState& memory) {
   return save_lab_state(memory);
 }
 
-/// What observe_nodes reads: observe_targets as kernel requests.
-std::vector<ObserveJob> observe_jobs(const Topology& want, const LabState& memory, const std::set<std::string>* nodes,
-                                     const std::map<std::string, ObserveUpdate>* updates) {
-  const std::string table = nat_table_name(want.name);
-  std::vector<ObserveTarget> targets = observe_targets(want, memory);
-  std::vector<ObserveJob> jobs;
-  jobs.reserve(targets.size()); // 200 bytes each, held while every namespace is read
-  for (auto& t : targets) {
-    if (nodes && !nodes->contains(t.ref.node)) continue;
-    ObserveRequest what{std::move(t.sysctls), t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false,
-                        false, std::nullopt};
-    if (updates)
-      if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
-    jobs.push_back(ObserveJob{std::move(t.ref), std::move(what)});
-  }
-  return jobs;
-}
-
 } // namespace
 
 Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabState& memory) {
@@ -206,7 +189,23 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates) {
-  const std::vector<ObserveJob> jobs = observe_jobs(want, memory, nodes, updates);
+  return observe_targets_of(kernel, want.name, observe_targets(want, memory), nodes, updates);
+}
+
+Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
+                                      const std::set<std::string>* nodes,
+                                      const std::map<std::string, ObserveUpdate>* updates) {
+  const std::string table = nat_table_name(lab);
+  std::vector<ObserveJob> jobs;
+  jobs.reserve(targets.size()); // 200 bytes each, held while every namespace is read
+  for (const auto& t : targets) {
+    if (nodes && !nodes->contains(t.ref.node)) continue;
+    ObserveRequest what{t.sysctls, t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false, false,
+                        std::nullopt};
+    if (updates)
+      if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
+    jobs.push_back(ObserveJob{t.ref, std::move(what)});
+  }
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;
@@ -271,17 +270,104 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
   return s;
 }
 
+std::set<std::string> nodes_touched_by(const Plan& plan) {
+  std::set<std::string> out;
+  for (const auto& a : plan.actions) {
+    out.insert(action_ns(a).node);
+    if (const auto* c = action_if<CreateLink>(a); c && c->peer_ns) out.insert(c->peer_ns->node);
+    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out.insert(d->peer_ns->node);
+    if (const auto* m = std::get_if<MoveLink>(&a)) out.insert(m->to.node);
+  }
+  for (const auto& v : plan.vanishing) out.insert(v.ns.node);
+  return out;
+}
+
+namespace {
+
+/// What a plan changed in each node it touched, as far as a read of the node
+/// again can be narrowed to it: the links it names (and the bridges of ports it
+/// adds or takes away: a bridge's MTU follows its ports), its sysctls and NAT;
+/// a namespace made, deleted or a link renamed or moved there: all of it.
+struct Touched {
+  std::set<std::string> links;
+  bool sysctls = false, nat = false, whole = false;
+};
+
+std::map<std::string, Touched> touched_links(const Plan& plan) {
+  std::map<std::string, Touched> out;
+  auto link = [&](const NsRef& ns, const std::string& name) { out[ns.node].links.insert(name); };
+  for (const auto& a : plan.actions) {
+    const NsRef& ns = action_ns(a);
+    Touched& t = out[ns.node];
+    std::visit(
+        [&]<class T>(const T& x) {
+          using A = std::remove_cvref_t<T>;
+          if constexpr (std::is_same_v<A, Boxed<CreateLink>>) {
+            const CreateLink& c = x.get();
+            link(c.ns, c.iface.name);
+            if (c.master) link(c.ns, *c.master);
+            if (c.peer_ns && c.peer) link(*c.peer_ns, c.peer->name);
+            if (c.peer_ns && c.other_master) link(*c.peer_ns, *c.other_master);
+          } else if constexpr (std::is_same_v<A, Boxed<DeleteLink>>) {
+            const DeleteLink& d = x.get();
+            link(d.ns, d.was.name);
+            if (d.was.master) link(d.ns, *d.was.master);
+            if (d.peer_ns && d.peer_was) link(*d.peer_ns, d.peer_was->name);
+            if (d.peer_ns && d.peer_was && d.peer_was->master) link(*d.peer_ns, *d.peer_was->master);
+          } else if constexpr (std::is_same_v<A, Boxed<SetLinkOptions>>) {
+            link(ns, x.get().want.name);
+          } else if constexpr (std::is_same_v<A, SetMaster>) {
+            link(ns, x.link);
+            if (x.master) link(ns, *x.master);
+            if (x.old) link(ns, *x.old);
+          } else if constexpr (std::is_same_v<A, MoveLink> || std::is_same_v<A, RenameLink> ||
+                               std::is_same_v<A, CreateNetns> || std::is_same_v<A, DeleteNetns>) {
+            t.whole = true;
+            if constexpr (std::is_same_v<A, MoveLink>) out[x.to.node].whole = true;
+          } else if constexpr (std::is_same_v<A, SetSysctl>) {
+            t.sysctls = true;
+          } else if constexpr (std::is_same_v<A, SetNat>) {
+            t.nat = true;
+          } else if constexpr (requires { x.link; }) {
+            link(ns, x.link);
+          }
+        },
+        a);
+  }
+  for (const auto& v : plan.vanishing) link(v.ns, v.link.name);
+  return out;
+}
+
+} // namespace
+
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
                                     const StepObserver& on_step, const PlanObserver& on_plan) {
   auto start = std::chrono::steady_clock::now();
-  auto plan = plan_lab(kernel, want, memory);
-  if (!plan) return std::unexpected(plan.error());
-  auto report = apply_lab(kernel, want, memory, std::move(*plan), on_step, on_plan);
+  auto have = observe_lab(kernel, want, memory);
+  if (!have) return std::unexpected(have.error());
+  Plan plan = diff(want, *have, memory);
+  if (auto ok = check_plan(kernel, plan); !ok) return std::unexpected(ok.error());
+  auto report = apply_lab(kernel, want, memory, std::move(plan), on_step, on_plan);
   if (!report) return report;
   if (report->applied.ok() && !report->plan.empty() && report->memory) {
-    auto check = plan_lab(kernel, want, *report->memory);
-    if (!check) return std::unexpected(check.error());
-    for (const auto& f : check->findings)
+    // Verify: read again what the plan touched, and whatever the new memory adds
+    // to read; the rest of the lab was read moments ago, and a second full read
+    // doubled the cost of a one-namespace edit of a 1000-namespace lab.
+    // In a node read before, only the links the plan names (a dump of the host's
+    // every link costs the kernel a walk over all namespace ids per veth).
+    std::set<std::string> again = nodes_touched_by(report->plan);
+    for (const auto& t : observe_targets(want, *report->memory))
+      if (!have->nodes.contains(t.ref.node)) again.insert(t.ref.node);
+    std::map<std::string, ObserveUpdate> updates;
+    for (const auto& [node, t] : touched_links(report->plan)) {
+      auto known = have->nodes.find(node);
+      if (t.whole || known == have->nodes.end() || !known->second.exists) continue;
+      updates.emplace(node, ObserveUpdate{&known->second, {}, {t.links.begin(), t.links.end()}, t.sysctls, t.nat});
+    }
+    auto seen = observe_nodes(kernel, want, *report->memory, &again, &updates);
+    if (!seen) return std::unexpected(seen.error());
+    for (auto& [node, ns] : seen->nodes) have->nodes.insert_or_assign(node, std::move(ns));
+    for (const auto& f : diff(want, *have, *report->memory).findings)
       if (f.state != Finding::State::ok) report->unconverged.push_back(f);
   }
   report->elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -293,27 +379,35 @@ Expected<ReconcileReport> apply_lab(Kernel& kernel, const Topology& want, const 
   auto start = std::chrono::steady_clock::now();
   ReconcileReport report;
   report.plan = std::move(plan);
+  bool wrote = false; // the state file says something else than `memory` now
   if (!report.plan.empty()) {
     if (stop_requested()) { // interrupted while planning: nothing changed
       report.applied.interrupted = stop_signal();
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
-    LabState intent = with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory);
-    if (auto r = save_lab_state(with_host_id(std::move(intent))); !r) return std::unexpected(r.error());
+    // Saved only when it says more than `memory` (the lab's memory as saved): a
+    // watcher's repair of a 1000-node lab changes nothing in it, and wrote it twice.
+    LabState intent = with_host_id(with_external_ids(kernel, intent_state(memory, want, report.plan.actions), memory));
+    if (intent != memory) {
+      if (auto r = save_lab_state(intent); !r) return std::unexpected(r.error());
+      wrote = true;
+    }
     if (on_plan) on_plan(report.plan);
     report.applied = apply_plan(kernel, report.plan.actions, on_step);
     if (!report.applied.ok()) {
       // Undone completely: the memory before this run is true again. Else the
       // intent (a superset) stays, for the next up/down to converge from.
-      if (report.applied.undo_errors.empty() && !report.applied.undo_stopped) (void)restore_memory(memory);
+      if (wrote && report.applied.undo_errors.empty() && !report.applied.undo_stopped) (void)restore_memory(memory);
       report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return report;
     }
     await_vanishing(kernel, report.plan.vanishing);
   }
   LabState next = with_host_id(with_external_ids(kernel, next_lab_state(memory, want, report.plan.actions), memory));
-  auto saved = next.nodes.empty() ? remove_lab_state(want.name) : save_lab_state(next);
+  auto saved = next.nodes.empty()              ? remove_lab_state(want.name)
+               : !wrote && next == memory ? Expected<void>{}
+                                          : save_lab_state(next);
   if (!saved) return std::unexpected(saved.error());
   report.memory = std::move(next);
   report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

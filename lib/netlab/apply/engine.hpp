@@ -26,9 +26,21 @@ Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const Lab
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates = nullptr);
 
+/// observe_nodes with the targets (observe_targets) already worked out: a watcher
+/// keeps them between events. `lab`: the lab's name (its NAT table's).
+Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
+                                      const std::set<std::string>* nodes,
+                                      const std::map<std::string, ObserveUpdate>* updates = nullptr);
+
 /// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
 /// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
+
+/// The nodes a plan changes, to read again after it: each action's, both ends of
+/// a veth made or deleted, the node a link moves to, and the nodes whose links go
+/// with a deleted namespace (plan.vanishing: no action names them, yet apply
+/// waits until they are gone). The rest read the same as before the plan.
+std::set<std::string> nodes_touched_by(const Plan& plan);
 
 /// Fails naming every conflict, or a link kind, kernel feature or qdisc the plan needs and the kernel lacks.
 Expected<void> check_plan(Kernel& kernel, const Plan& plan);

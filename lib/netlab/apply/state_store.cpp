@@ -414,10 +414,17 @@ Expected<void> take(int fd, int op, const std::string& what, const LockWait& wai
 
 Expected<RunLock> RunLock::lab(const std::string& lab, LockMode mode, const LockWait& wait) {
   if (auto ok = check_name(lab); !ok) return std::unexpected(ok.error());
-  auto root = open_root(true);
+  // A reader (plan) makes nothing: where no run of the lab ever took its lock
+  // (no lock file), none holds it now, and a verb that changes nothing leaves nothing.
+  const bool create = mode == LockMode::exclusive;
+  auto root = open_root(create);
   if (!root) return std::unexpected(root.error());
-  auto locks = open_dir(root->get(), ".locks", under_root(".locks"), true);
+  if (!*root) return RunLock(UniqueFd{});
+  auto locks = open_dir(root->get(), ".locks", under_root(".locks"), create);
   if (!locks) return std::unexpected(locks.error());
+  if (!*locks) return RunLock(UniqueFd{});
+  if (!create && ::faccessat(locks->get(), lab.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+    return RunLock(UniqueFd{});
   auto fd = open_lock_file(locks->get(), lab, under_root(".locks/" + lab));
   if (!fd) return std::unexpected(fd.error());
   if (auto ok = take(fd->get(), mode == LockMode::shared ? LOCK_SH : LOCK_EX, "lab lock", wait); !ok)

@@ -14,7 +14,7 @@
 namespace netlab {
 
 /// Reading again a namespace read before, when events said what changed there
-/// (`netlab watch`): the links listed are read again by index (one gone is
+/// (`netlab watch`) or a plan did (the verify of `up`): the links listed are read again by index (one gone is
 /// dropped) and the others kept from `base`; addresses and routes are dumped
 /// again (cheap); sysctls and the NAT table are read again only when asked, else
 /// kept. Dumping every link is what costs in a namespace with many veths: the
@@ -24,6 +24,7 @@ namespace netlab {
 struct ObserveUpdate {
   const ObservedNs* base = nullptr; ///< the namespace as last read (must outlive the observe)
   std::vector<int> links;          ///< ifindexes to read again
+  std::vector<std::string> names;  ///< and links to read again by name (a plan's verify knows names)
   bool sysctls = false;            ///< read the sysctls again
   bool nat = false;                ///< read the NAT table again
 };

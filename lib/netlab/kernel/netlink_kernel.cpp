@@ -517,35 +517,72 @@ void log_observed(const NsRef& ns, const ObservedNs& seen, const std::optional<E
 Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<ObserveJob>& jobs) {
   std::vector<ObservedNs> out(jobs.size());
   std::vector<NsHandle*> handles(jobs.size(), nullptr);
-  // Handles first. Many namespaces not open yet (a fresh process's status, no-op
+  // What each job's path names now, probed on the readers' threads when there
+  // are many (statfs and lstat for the empty file a killed run leaves, stat):
+  // in this thread they were most of a 1000-namespace status's serial part.
+  struct Probe {
+    bool stale = false; ///< an empty file, no namespace on it
+    int err = 0;        ///< stat's errno (ENOENT: no such namespace)
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
+  std::vector<Probe> probes(jobs.size());
+  parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
+    const NsRef& ns = jobs[i].ns;
+    if (ns.kind == NodeKind::host) return;
+    if (ns.kind == NodeKind::netns && stale_netns_file(ns.path)) {
+      probes[i].stale = true;
+      return;
+    }
+    struct stat st {};
+    if (::stat(ns.path.c_str(), &st) != 0) probes[i].err = errno;
+    probes[i].dev = st.st_dev;
+    probes[i].ino = st.st_ino;
+  });
+  // A cached handle is good while its path names the namespace it was opened on
+  // (deleted and made again behind our back: open it again).
+  auto cached = [&](size_t i) -> NsHandle* {
+    auto it = m_handles.find(ns_key(jobs[i].ns));
+    if (it == m_handles.end()) return nullptr;
+    if (jobs[i].ns.kind == NodeKind::host || (it->second.dev == probes[i].dev && it->second.ino == probes[i].ino))
+      return &it->second;
+    m_handles.erase(it);
+    return nullptr;
+  };
+  // Handles next. Many namespaces not open yet (a fresh process's status, no-op
   // up, down) are opened at once on threads of their own; the rest one by one
   // below (opening a socket enters the namespace on the worker).
   std::vector<NsRef> to_open;
   std::set<std::string> keys;
-  for (const auto& job : jobs) {
-    if (job.ns.kind == NodeKind::netns && stale_netns_file(job.ns.path)) continue;
-    struct stat st {};
-    if (job.ns.kind != NodeKind::host && stat(job.ns.path.c_str(), &st) != 0) continue;
-    if (!cached_handle(job.ns) && keys.insert(ns_key(job.ns)).second) to_open.push_back(job.ns);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (probes[i].stale || probes[i].err) continue;
+    if (!cached(i) && keys.insert(ns_key(jobs[i].ns)).second) to_open.push_back(jobs[i].ns);
   }
   if (to_open.size() >= k_concurrent_min)
     if (auto opened = open_handles(to_open); !opened) return std::unexpected(opened.error());
   for (size_t i = 0; i < jobs.size(); ++i) {
-    out[i].ref = jobs[i].ns;
-    if (jobs[i].ns.kind == NodeKind::netns && stale_netns_file(jobs[i].ns.path)) {
-      forget(jobs[i].ns);
+    const NsRef& ns = jobs[i].ns;
+    out[i].ref = ns;
+    if (probes[i].stale) {
+      forget(ns);
       out[i].stale_file = true;
       continue;
     }
-    auto h = existing_handle(jobs[i].ns);
-    if (!h) return std::unexpected(h.error());
-    if (!*h) {
-      if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, "observe " + jobs[i].ns.node + ": does not exist");
+    if (probes[i].err) {
+      if (probes[i].err != ENOENT) return fail_in(where(ns), ns.path + ": " + errno_text(probes[i].err));
+      forget(ns);
+      if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, "observe " + ns.node + ": does not exist");
       continue;
     }
-    handles[i] = *h;
+    NsHandle* h = cached(i);
+    if (!h) {
+      auto opened = existing_handle(ns); // deleted since the probe: does not exist
+      if (!opened) return std::unexpected(opened.error());
+      if (!*opened) continue;
+      h = *opened;
+    }
+    handles[i] = h;
     out[i].exists = true;
-    out[i].ns_id = namespace_id(**h);
   }
   // The dumps, concurrently: each socket is used by one thread at a time.
   std::vector<std::optional<Error>> errors(jobs.size());
@@ -556,6 +593,7 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
     if (!handles[i]) return;
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
+    out[i].ns_id = namespace_id(*handles[i]);
     const bool timed = log_enabled(LogLevel::debug);
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     const ObserveRequest& what = jobs[i].what;
@@ -564,8 +602,9 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     // caller wants more than an update keeps or the namespace is another one now.
     std::optional<std::set<int>> again;
     if (what.update && what.update->base && !view && !what.all_routes && what.update->base->ns_id == out[i].ns_id) {
-      again.emplace(what.update->links.begin(), what.update->links.end());
-      auto read = read_netlink_update(handles[i]->sock, *what.update->base, *again, out[i]);
+      again.emplace();
+      auto read = read_netlink_update(handles[i]->sock, *what.update->base, what.update->links, what.update->names,
+                                      *again, out[i]);
       if (!read) errors[i] = read.error();
       else if (!*read) again.reset(); // a link was renamed: read it whole
     }

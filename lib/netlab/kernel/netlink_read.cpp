@@ -9,6 +9,8 @@
 #include <linux/rtnetlink.h>
 
 #include <map>
+#include <set>
+#include <string_view>
 
 namespace netlab {
 
@@ -128,22 +130,27 @@ Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_rout
   return {};
 }
 
-Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::set<int>& again, ObservedNs& out) {
-  auto links = sock.get_links(std::vector<int>(again.begin(), again.end()));
+Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::vector<int>& indexes,
+                                   const std::vector<std::string>& names, std::set<int>& read, ObservedNs& out) {
+  auto links = sock.get_links(indexes, names);
   if (!links) return std::unexpected(links.error());
   for (nl_object* o = nl_cache_get_first(links->get()); o; o = nl_cache_get_next(o)) {
     auto* l = reinterpret_cast<rtnl_link*>(o);
     const ObservedLink* was = base.find_link(rtnl_link_get_ifindex(l));
     const char* name = rtnl_link_get_name(l);
     if (was && was->name != (name ? name : "")) return false; // renamed
+    read.insert(rtnl_link_get_ifindex(l));
   }
+  // Dropped from what is kept: every link asked for, whether or not it still exists.
+  const std::set<int> again(indexes.begin(), indexes.end());
+  const std::set<std::string_view> named(names.begin(), names.end());
   auto addrs = sock.dump_addrs();
   if (!addrs) return std::unexpected(addrs.error());
   auto routes = sock.dump_routes(NlSocket::RouteDump::netlab_main);
   if (!routes) return std::unexpected(routes.error());
   // Kept first, so that read_links finds the masters of the links read again among them.
   for (const auto& link : base.links) {
-    if (again.contains(link.ifindex)) continue;
+    if (again.contains(link.ifindex) || named.contains(link.name) || read.contains(link.ifindex)) continue;
     out.links.push_back(link);
     out.links.back().addresses.clear(); // dumped again below
   }

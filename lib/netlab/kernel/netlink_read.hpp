@@ -14,10 +14,12 @@ LinkKind link_kind_of(rtnl_link* link);
 /// (every main-table route with `all_routes`).
 Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes = false, bool kernel_view = false);
 
-/// The same for a namespace read before (ObserveUpdate): the links `again` read
-/// by index, `base`'s other links kept, addresses and netlab's routes dumped.
-/// Returns false (and reads nothing) when a link read again has another name
-/// than in `base`: links kept may name it as their master, so read it whole.
-Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::set<int>& again, ObservedNs& out);
+/// The same for a namespace read before (ObserveUpdate): the links it names read
+/// by index or name, `base`'s other links kept, addresses and netlab's routes
+/// dumped; `read` gets the indexes of the links read. Returns false (and reads
+/// nothing) when a link read again has another name than in `base`: links kept
+/// may name it as their master, so read it whole.
+Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::vector<int>& indexes,
+                                   const std::vector<std::string>& names, std::set<int>& read, ObservedNs& out);
 
 } // namespace netlab

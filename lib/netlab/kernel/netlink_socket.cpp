@@ -12,6 +12,7 @@
 #include <linux/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <set>
 #include <sys/socket.h>
 
 namespace netlab {
@@ -147,19 +148,26 @@ Expected<NlCachePtr> NlSocket::dump_links(LinkDump which) {
   return cache;
 }
 
-Expected<NlCachePtr> NlSocket::get_links(const std::vector<int>& indexes) {
+Expected<NlCachePtr> NlSocket::get_links(const std::vector<int>& indexes, const std::vector<std::string>& names) {
   nl_cache* raw = nullptr;
   if (int rc = nl_cache_alloc_name("route/link", &raw); rc < 0) return fail("read links: " + nl_error_text(rc));
   NlCachePtr cache(raw);
-  for (int index : indexes) {
+  std::set<int> have;
+  auto get = [&](int index, const char* name) -> Expected<void> {
     rtnl_link* got = nullptr;
-    int rc = rtnl_link_get_kernel(m_sock.get(), index, nullptr, &got);
-    if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV) continue; // deleted since the event
-    if (rc < 0) return fail("read link " + std::to_string(index) + ": " + nl_error_text(rc));
+    int rc = rtnl_link_get_kernel(m_sock.get(), index, name, &got);
+    if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV) return {}; // deleted since
+    if (rc < 0) return fail("read link " + (name ? std::string(name) : std::to_string(index)) + ": " + nl_error_text(rc));
     RtnlLinkPtr link(got);
+    if (!have.insert(rtnl_link_get_ifindex(link.get())).second) return {};
     if (int added = nl_cache_add(cache.get(), OBJ_CAST(link.get())); added < 0)
       return fail("read links: " + nl_error_text(added));
-  }
+    return {};
+  };
+  for (int index : indexes)
+    if (auto ok = get(index, nullptr); !ok) return std::unexpected(ok.error());
+  for (const auto& name : names)
+    if (auto ok = get(0, name.c_str()); !ok) return std::unexpected(ok.error());
   return cache;
 }
 

@@ -71,9 +71,9 @@ public:
   Expected<NlCachePtr> dump_links(LinkDump which = LinkDump::without_stats);
   Expected<NlCachePtr> dump_addrs();
   Expected<NlCachePtr> dump_routes(RouteDump which = RouteDump::netlab_main);
-  /// The links with these indexes, one request each (none for an index gone),
-  /// in a cache like dump_links()'s.
-  Expected<NlCachePtr> get_links(const std::vector<int>& indexes);
+  /// The links with these indexes or names, one request each (none for one
+  /// gone; a link named twice is there once), in a cache like dump_links()'s.
+  Expected<NlCachePtr> get_links(const std::vector<int>& indexes, const std::vector<std::string>& names = {});
   /// Index of the link called `name` (ENODEV if none). Remembered for the run:
   /// the kernel never reuses an index soon, so a stale one can only fail, never
   /// hit another link; callers that delete links forget them.

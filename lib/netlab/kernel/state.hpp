@@ -27,6 +27,7 @@ struct NsRef {
   NodeKind kind = NodeKind::netns;
   std::string path;            ///< netns: /run/netns/<node>; external: given path; host: empty
   uint64_t ns_id = 0;          ///< external, in a LabState: ObservedNs::ns_id of the namespace the lab set up in (0: none)
+  bool operator==(const NsRef&) const = default;
 };
 
 /// tun/tap settings as the kernel reports them (IFLA_INFO_DATA of kind "tun").

@@ -43,6 +43,7 @@ struct LabState {
   bool adopt = false;
 
   const NsRef* find_node(std::string_view name) const;
+  bool operator==(const LabState&) const = default;
 };
 
 } // namespace netlab

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace netlab::vdetail {
 
@@ -29,18 +30,21 @@ std::optional<std::size_t> node_index(const Ctx& c, std::string_view name) {
   return it == c.src.node_index.end() ? std::nullopt : std::optional(it->second);
 }
 
-std::optional<std::size_t> iface_index(const Node& n, std::string_view name) {
-  for (std::size_t i = 0; i < n.interfaces.size(); ++i)
-    if (n.interfaces[i].name == name) return i;
-  return std::nullopt;
-}
-
 // Puts one end of a link into its node: adds the implied veth, or marks the declared one.
-void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const std::optional<Impairment>& impair) {
+/// Interfaces by name, per node, built on a node's first link end: a walk of the
+/// host's interfaces for each of its 10,000 bridge ports was quadratic.
+using IfaceIndex = std::map<std::size_t, std::unordered_map<std::string, std::size_t>>;
+
+void attach(Ctx& c, IfaceIndex& index, const Endpoint& self, const Endpoint& peer, Mark at,
+            const std::optional<Impairment>& impair) {
   std::size_t n = *node_index(c, self.node);
   Node& node = c.topo.nodes[n];
   NodeSrc& src = c.src.nodes[n];
-  auto i = iface_index(node, self.iface);
+  auto [names, fresh] = index.try_emplace(n);
+  if (fresh)
+    for (std::size_t k = 0; k < node.interfaces.size(); ++k) names->second.emplace(node.interfaces[k].name, k);
+  std::optional<std::size_t> i;
+  if (auto it = names->second.find(self.iface); it != names->second.end()) i = it->second;
   if (!i) {
     Interface implied;
     implied.name = self.iface;
@@ -48,6 +52,7 @@ void attach(Ctx& c, const Endpoint& self, const Endpoint& peer, Mark at, const s
     node.interfaces.push_back(std::move(implied));
     src.ifaces.emplace_back().name = at;
     i = node.interfaces.size() - 1;
+    names->second.emplace(self.iface, *i);
   }
   Interface& ifc = node.interfaces[*i];
   if (ifc.kind == LinkKind::other) return; // its bad kind is reported already
@@ -77,13 +82,14 @@ bool endpoint_ok(Ctx& c, const Endpoint& e, Mark at, Mark link_mark, std::map<En
 
 void resolve_links(Ctx& c) {
   std::map<Endpoint, Mark> used;
+  IfaceIndex index;
   for (std::size_t k = 0; k < c.topo.links.size(); ++k) {
     const Link& link = c.topo.links[k];
     const LinkSrc& src = c.src.links[k];
     if (!src.ok) continue;
     // Each good end is attached even if the other is bad, so it is not reported as linkless too.
-    if (endpoint_ok(c, link.a, src.a, link.mark, used)) attach(c, link.a, link.b, src.a, link.impair);
-    if (endpoint_ok(c, link.b, src.b, link.mark, used)) attach(c, link.b, link.a, src.b, link.impair);
+    if (endpoint_ok(c, link.a, src.a, link.mark, used)) attach(c, index, link.a, link.b, src.a, link.impair);
+    if (endpoint_ok(c, link.b, src.b, link.mark, used)) attach(c, index, link.b, link.a, src.b, link.impair);
   }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The pure half of `netlab watch`: which namespaces an event makes dirty, when a
+// The pure half of `netlab watch`: what an event says changed in which namespace, when a
 // burst of events has settled (debounce), and how each thing the watcher does is
 // told (a text line, or one JSON object per line for --json). No I/O.
 #include <netlab/kernel/state.hpp>

@@ -68,22 +68,16 @@ std::string signature(const ObserveTarget& t) {
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-/// The nodes a plan changes, to read again after it: each action's, both ends of a
-/// veth made or deleted, and the nodes whose links go with a deleted namespace
-/// (plan.vanishing: no action names them, yet apply waits until they are gone).
-/// A node missed here keeps its old links in `have`, and the next diff calls them extra.
-/// What changed in them the echo of the plan's requests tells (settle), except
-/// sysctls (no event for most) and namespaces made or deleted (read whole).
+/// The nodes a plan changes (nodes_touched_by), to read again after it. What
+/// changed in them the echo of the plan's requests tells (settle), except sysctls
+/// (no event for most) and namespaces made or deleted (read whole).
 void touched_by(const Plan& plan, std::map<std::string, NsChange>& out) {
+  for (const auto& n : nodes_touched_by(plan)) out[n];
   for (const auto& a : plan.actions) {
     NsChange& c = out[action_ns(a).node];
     if (std::holds_alternative<SetSysctl>(a)) c.sysctls = true;
     if (std::holds_alternative<CreateNetns>(a) || std::holds_alternative<DeleteNetns>(a)) c.all = true;
-    if (const auto* l = action_if<CreateLink>(a); l && l->peer_ns) out[l->peer_ns->node];
-    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out[d->peer_ns->node];
-    if (const auto* m = std::get_if<MoveLink>(&a)) out[m->to.node];
   }
-  for (const auto& v : plan.vanishing) out[v.ns.node];
 }
 
 std::set<std::string> names_of(const std::map<std::string, NsChange>& nodes) {
@@ -159,8 +153,39 @@ struct Watcher::Impl {
     if (!targets_cache) targets_cache = observe_targets(want, memory);
     return *targets_cache;
   }
-  /// `want` or `memory` changed: what to read follows.
-  void lab_changed() { targets_cache.reset(); }
+
+  /// A namespace the lab touches: the nodes in it, and whether it has NAT.
+  struct Wanted {
+    NsRef ref;
+    std::vector<std::string> nodes;
+    bool nft = false;
+  };
+  struct WantedIndex {
+    std::map<std::string, Wanted> by_key;      ///< namespace key -> what to subscribe there
+    std::map<std::string, std::string> key_of; ///< node -> namespace key
+    std::map<std::string, size_t> target_of;   ///< node -> its entry in targets()
+  };
+  mutable std::optional<WantedIndex> wanted_cache; ///< from targets(); reset with it
+
+  const WantedIndex& wanted() const {
+    if (wanted_cache) return *wanted_cache;
+    WantedIndex w;
+    for (const auto& t : targets()) {
+      w.target_of.emplace(t.ref.node, static_cast<size_t>(&t - targets().data()));
+      auto key = key_of(t.ref);
+      auto& entry = w.by_key.try_emplace(key, Wanted{t.ref, {}, false}).first->second;
+      entry.nodes.push_back(t.ref.node);
+      entry.nft = entry.nft || t.nat;
+      w.key_of.emplace(t.ref.node, std::move(key));
+    }
+    return *(wanted_cache = std::move(w));
+  }
+
+  /// `want` or `memory` changed: what to read and subscribe to follows.
+  void lab_changed() {
+    targets_cache.reset();
+    wanted_cache.reset();
+  }
 
   Expected<void> add(int fd, Source s, uint64_t token) {
     epoll_event ev{};
@@ -184,41 +209,44 @@ struct Watcher::Impl {
   /// gone. Returns the nodes of the new subscriptions: no event covers their past.
   std::set<std::string> refresh_subscriptions(const std::set<std::string>* only) {
     std::set<std::string> fresh;
-    std::map<std::string, std::pair<NsRef, Sub>> wanted;
-    for (const auto& t : targets()) {
-      auto& [ref, sub] = wanted.try_emplace(key_of(t.ref), t.ref, Sub{}).first->second;
-      sub.nodes.push_back(t.ref.node);
-      sub.nft = sub.nft || t.nat;
-    }
+    const WantedIndex& w = wanted();
     for (auto it = subs.begin(); it != subs.end();) {
       auto key = (it++)->first;
-      if (!wanted.contains(key)) close_sub(key);
+      if (!w.by_key.contains(key)) close_sub(key);
     }
-    for (auto& [key, w] : wanted) {
-      auto& [ref, sub] = w;
-      if (only && std::ranges::none_of(sub.nodes, [&](const std::string& n) { return only->contains(n); })) continue;
-      const uint64_t inode = ns_inode(ref);
+    // The namespaces of `only` (found by node, not by a walk over all of them), or all.
+    std::set<std::string> keys;
+    if (only) {
+      for (const auto& n : *only)
+        if (auto k = w.key_of.find(n); k != w.key_of.end()) keys.insert(k->second);
+    }
+    auto refresh = [&](const std::string& key, const Wanted& want_ns) {
+      const uint64_t inode = ns_inode(want_ns.ref);
       auto it = subs.find(key);
-      if (it != subs.end() && it->second.inode == inode && it->second.nft == sub.nft && inode != 0) {
-        it->second.nodes = sub.nodes;
-        continue;
+      if (it != subs.end() && it->second.inode == inode && it->second.nft == want_ns.nft && inode != 0) {
+        it->second.nodes = want_ns.nodes;
+        return;
       }
       close_sub(key);
-      if (inode == 0) continue; // gone: the repair makes it, and subscribes then
-      auto opened = subscribe_netns(ref, sub.nft);
-      if (!opened) {
-        tell(WatchEvent::Kind::error, opened.error().message);
-        continue;
-      }
+      if (inode == 0) return; // gone: the repair makes it, and subscribes then
+      auto opened = subscribe_netns(want_ns.ref, want_ns.nft);
+      if (!opened) return tell(WatchEvent::Kind::error, opened.error().message);
+      Sub sub;
       sub.sockets = std::move(*opened);
       sub.inode = inode;
+      sub.nft = want_ns.nft;
+      sub.nodes = want_ns.nodes;
       fresh.insert(sub.nodes.begin(), sub.nodes.end());
       sub.rtnl_token = next_token++;
       if (sub.sockets.nft) sub.nft_token = next_token++;
       (void)add(sub.sockets.rtnl.get(), Source{Source::Type::rtnl, key}, sub.rtnl_token);
       if (sub.sockets.nft) (void)add(sub.sockets.nft.get(), Source{Source::Type::nft, key}, sub.nft_token);
       subs.insert_or_assign(key, std::move(sub));
-    }
+    };
+    if (only)
+      for (const auto& key : keys) refresh(key, w.by_key.at(key));
+    else
+      for (const auto& [key, want_ns] : w.by_key) refresh(key, want_ns);
     return fresh;
   }
 
@@ -274,23 +302,25 @@ struct Watcher::Impl {
   /// Reads `nodes` again (those still targets), keeping `have` and `signatures`
   /// current: only what changed in each, as far as events told it.
   Expected<void> observe(const std::map<std::string, NsChange>& changed) {
-    std::set<std::string> targets_now, nodes = names_of(changed);
+    const WantedIndex& w = wanted();
+    std::set<std::string> nodes;
     std::map<std::string, ObserveUpdate> updates;
-    for (const auto& t : targets()) {
-      targets_now.insert(t.ref.node);
-      if (!nodes.contains(t.ref.node)) continue;
-      const NsChange& c = changed.at(t.ref.node);
+    for (const auto& [node, c] : changed) {
+      auto at = w.target_of.find(node);
+      if (at == w.target_of.end()) continue; // no longer the lab's
+      const ObserveTarget& t = targets()[at->second];
+      nodes.insert(node);
       auto sig = signature(t);
-      auto known = have.nodes.find(t.ref.node);
-      if (!c.all && known != have.nodes.end() && known->second.exists && signatures[t.ref.node] == sig)
-        updates.emplace(t.ref.node, ObserveUpdate{&known->second, {c.links.begin(), c.links.end()}, c.sysctls, c.nat});
-      signatures[t.ref.node] = std::move(sig);
+      auto known = have.nodes.find(node);
+      if (!c.all && known != have.nodes.end() && known->second.exists && signatures[node] == sig)
+        updates.emplace(node, ObserveUpdate{&known->second, {c.links.begin(), c.links.end()}, {}, c.sysctls, c.nat});
+      signatures[node] = std::move(sig);
     }
-    auto seen = observe_nodes(kernel, want, memory, &nodes, &updates);
+    auto seen = observe_targets_of(kernel, want.name, targets(), &nodes, &updates);
     if (!seen) return std::unexpected(seen.error());
     for (auto& [node, ns] : seen->nodes) have.nodes.insert_or_assign(node, std::move(ns));
-    std::erase_if(have.nodes, [&](const auto& kv) { return !targets_now.contains(kv.first); });
-    std::erase_if(signatures, [&](const auto& kv) { return !targets_now.contains(kv.first); });
+    std::erase_if(have.nodes, [&](const auto& kv) { return !w.target_of.contains(kv.first); });
+    std::erase_if(signatures, [&](const auto& kv) { return !w.target_of.contains(kv.first); });
     return {};
   }
 
@@ -544,7 +574,8 @@ struct Watcher::Impl {
     lab_changed();
     (void)save_lab_topology(want.name, now);
     stamp = lab_state_stamp(want.name);
-    for (const auto& n : refresh_subscriptions(nullptr)) touched[n].all = true;
+    const std::set<std::string> none; // only drop the subscriptions of nodes the edit removed: settle does the rest
+    for (const auto& n : refresh_subscriptions(&none)) touched[n].all = true;
     phase("edit resubscribed", t0);
     if (auto ok = settle(touched); !ok) tell(WatchEvent::Kind::error, ok.error().message);
     phase("edit verified", t0);

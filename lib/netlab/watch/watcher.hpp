@@ -2,9 +2,10 @@
 // `netlab watch`: keeps a lab that is up true to its file. One epoll loop over
 // netlink subscriptions in every namespace the lab touches (links, addresses,
 // routes; nftables where it has NAT), inotify on /run/netns and on the file's
-// directory, and a signal eventfd. Events mark namespaces dirty; after a short
-// debounce only those are observed again, diffed against the file and repaired
-// (or reported, without heal). A file edit is validated and applied as a delta.
+// directory, and a signal eventfd. Events say what changed in which namespace;
+// after a short debounce only that is read again (ObserveUpdate), diffed against
+// the file and repaired (or reported, without heal). A file edit is validated and
+// applied as a delta.
 #include <netlab/apply/engine.hpp>
 #include <netlab/kernel/kernel.hpp>
 #include <netlab/plan/lab_state.hpp>
