@@ -197,6 +197,7 @@ Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, co
                                       const std::map<std::string, ObserveUpdate>* updates) {
   const std::string table = nat_table_name(lab);
   std::vector<ObserveJob> jobs;
+  jobs.reserve(targets.size()); // 200 bytes each, held while every namespace is read
   for (const auto& t : targets) {
     if (nodes && !nodes->contains(t.ref.node)) continue;
     ObserveRequest what{t.sysctls, t.nat ? table : std::string(), t.bridge_vlans, t.qdiscs, t.all_routes, false, false,

@@ -43,7 +43,7 @@ struct LinkCounters {
   uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
 };
 
-/// One link as the kernel reports it.
+/// One link as the kernel reports it. What few links have is boxed, as in Interface.
 struct ObservedLink {
   std::string name;
   int ifindex = 0;
@@ -55,13 +55,13 @@ struct ObservedLink {
   bool up = false;                   ///< administratively up (IFF_UP)
   std::vector<Cidr> addresses;       ///< excluding kernel-made link-local v6
   int peer_ifindex = 0;              ///< veth: IFLA_LINK (index in the peer's namespace)
-  std::optional<Impairment> impair;  ///< root qdisc settings, if netlab-shaped
-  std::optional<ObservedTun> tun;          ///< tun, tap
-  std::optional<MacvlanOptions> macvlan;   ///< parent by name ("" when not in this namespace)
-  std::optional<VlanOptions> vlan;         ///< parent by name
-  std::optional<VxlanOptions> vxlan;       ///< dev by name
+  BoxedOptional<Impairment> impair;  ///< root qdisc settings, if netlab-shaped
+  BoxedOptional<ObservedTun> tun;          ///< tun, tap
+  BoxedOptional<MacvlanOptions> macvlan;   ///< parent by name ("" when not in this namespace)
+  BoxedOptional<VlanOptions> vlan;         ///< parent by name
+  BoxedOptional<VxlanOptions> vxlan;       ///< dev by name
   std::optional<BridgeOptions> bridge;     ///< bridge
-  std::optional<std::vector<BridgeVlan>> vlans; ///< bridge ports and bridges, when ObserveRequest::bridge_vlans asked
+  BoxedOptional<std::vector<BridgeVlan>> vlans; ///< bridge ports and bridges, when ObserveRequest::bridge_vlans asked
   /// Root qdisc kind ("tbf", "netem", "htb") when qdiscs were read and the root
   /// is not the kernel's default; "" otherwise.
   std::string qdisc;

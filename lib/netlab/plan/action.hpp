@@ -169,11 +169,12 @@ struct SetBridgeVlans {
 
 /// Replace a link's root qdisc in place with netlab's shaping (tbf for `rate`
 /// alone, netem otherwise, with a tbf child for `rate`); `want` empty deletes
-/// it. `old` is what was observed, for undo. See plan/impair.hpp.
+/// it. `old` is what was observed, for undo. See plan/impair.hpp. Both boxed:
+/// inline they made SetImpair the largest unboxed action, and so every Action 288 bytes.
 struct SetImpair {
   NsRef ns;
   std::string link;
-  std::optional<Impairment> want, old;
+  BoxedOptional<Impairment> want, old;
   uint32_t mtu = 1500; ///< the link's MTU: tbf's burst must hold two full frames
 };
 

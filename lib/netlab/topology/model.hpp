@@ -2,6 +2,7 @@
 // The typed, resolved topology: plain values referenced by name. Produced only
 // by validate(); everything downstream (realize, diff, graph, checks) reads it.
 #include <netlab/topology/raw.hpp>
+#include <netlab/util/boxed_optional.hpp>
 #include <netlab/util/ip.hpp>
 
 #include <cstdint>
@@ -88,32 +89,35 @@ struct BridgeVlan {
   bool operator==(const BridgeVlan&) const = default;
 };
 
-/// An interface a node declares (or a link endpoint implies).
+/// An interface a node declares (or a link endpoint implies). What few
+/// interfaces have (a kind's options, impairment, a MAC, a temporary name) is
+/// boxed: a BoxedOptional costs a pointer when empty, a std::optional the whole
+/// value, and a large lab holds many interfaces (the model, and the plan's CreateLinks).
 struct Interface {
   std::string name;                  ///< kernel name, 1..15 bytes
   LinkKind kind = LinkKind::veth;
   std::optional<Endpoint> peer;      ///< veth only: the other end
   std::optional<std::string> master; ///< bridge in the same node
   std::optional<uint32_t> mtu;       ///< unset: kernel default, not compared
-  std::optional<std::string> mac;    ///< lower-case "aa:bb:..", unset: not compared
+  BoxedOptional<std::string> mac;    ///< lower-case "aa:bb:..", unset: not compared
   bool up = true;
   /// Host node only: an object labs share on purpose (an uplink bridge). Tagged
   /// k_shared_tag, not a lab's: `up` makes it if missing, no `down` deletes it.
   bool shared = false;
   /// veth only: the node whose namespace the end is created in, then moved to its
   /// own (`ip link set DEV netns NS`, as a container runtime does). Unset: its own.
-  std::optional<std::string> created_in;
+  BoxedOptional<std::string> created_in;
   /// veth only: the name the end is created under, then renamed to `name` inside
   /// its own namespace while down (Docker's vethXXXX -> eth0). Unset: `name`.
-  std::optional<std::string> rename_from;
+  BoxedOptional<std::string> rename_from;
   std::vector<Cidr> addresses;       ///< in file order
-  std::optional<Impairment> impair;  ///< its own, or its link's (validate copies a link's impair to both ends)
-  std::optional<TunOptions> tun;     ///< tun and tap
-  std::optional<MacvlanOptions> macvlan;
-  std::optional<VlanOptions> vlan;
-  std::optional<VxlanOptions> vxlan;
+  BoxedOptional<Impairment> impair;  ///< its own, or its link's (validate copies a link's impair to both ends)
+  BoxedOptional<TunOptions> tun;     ///< tun and tap
+  BoxedOptional<MacvlanOptions> macvlan;
+  BoxedOptional<VlanOptions> vlan;
+  BoxedOptional<VxlanOptions> vxlan;
   std::optional<BridgeOptions> bridge;          ///< kind bridge
-  std::optional<std::vector<BridgeVlan>> vlans; ///< port of a vlan_filtering bridge (or the bridge itself): its whole VLAN list
+  BoxedOptional<std::vector<BridgeVlan>> vlans; ///< port of a vlan_filtering bridge (or the bridge itself): its whole VLAN list
   Mark mark;
 };
 

@@ -83,6 +83,18 @@ std::string Diagnostic::str() const {
   return path + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.col) + ": " + message;
 }
 
+namespace {
+
+/// The model lives as long as the command does, and its lists grew by doubling
+/// (the host of a 10,000-namespace tree has 10,000 bridge ports): trimmed to size.
+void trim(Topology& topo) {
+  topo.nodes.shrink_to_fit();
+  topo.links.shrink_to_fit();
+  for (auto& node : topo.nodes) node.interfaces.shrink_to_fit();
+}
+
+} // namespace
+
 std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw) {
   vdetail::Ctx c{vdetail::Diags(raw.path, &raw.origins), {}, {}};
   c.topo.source_path = raw.path;
@@ -90,6 +102,7 @@ std::expected<Topology, std::vector<Diagnostic>> validate(const RawTopology& raw
   vdetail::resolve(c); // parse errors leave marks in Sources that keep it from cascading
   auto problems = c.diags.take_sorted();
   if (!problems.empty()) return std::unexpected(std::move(problems));
+  trim(c.topo);
   if (c.topo.prefix.empty()) return std::move(c.topo);
   // namespace_prefix: the renaming pass runs on the valid model (instance.hpp).
   std::string prefix = std::exchange(c.topo.prefix, {});
