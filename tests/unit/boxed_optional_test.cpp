@@ -34,15 +34,17 @@ TEST_CASE("BoxedOptional is a pointer's size and a value: copies are deep", "[bo
 TEST_CASE("BoxedOptional compares with std::optional as std::optional does", "[boxed]") {
   BoxedOptional<Impairment> boxed;
   std::optional<Impairment> plain;
+  Impairment rate;
+  rate.rate_bps = 1'000'000;
   CHECK(boxed == plain); // both empty: equal, whichever side
   CHECK(plain == boxed);
-  plain = Impairment{.rate_bps = 1'000'000};
+  plain = rate;
   CHECK(boxed != plain);
   CHECK(plain != boxed);
   boxed = plain;
   CHECK(boxed == plain);
   CHECK(plain == boxed);
-  CHECK(boxed == Impairment{.rate_bps = 1'000'000});
+  CHECK(boxed == rate);
   std::optional<Impairment> back = boxed;
   CHECK(back == plain);
   boxed = std::nullopt;
@@ -54,7 +56,11 @@ TEST_CASE("Interface keeps its rarely set parts boxed", "[boxed]") {
   // The model's and the plan's size at 10,000 namespaces (bench/README.md): an
   // Interface was 768 bytes when every kind's options were inline.
   STATIC_REQUIRE(sizeof(Interface) <= 320);
-  Interface veth{.name = "eth0", .vxlan = VxlanOptions{.id = 42}};
+  VxlanOptions tunnel;
+  tunnel.id = 42;
+  Interface veth;
+  veth.name = "eth0";
+  veth.vxlan = tunnel;
   Interface copy = veth;
   copy.vxlan->id = 7;
   CHECK(veth.vxlan->id == 42);
