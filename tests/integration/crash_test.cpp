@@ -16,6 +16,13 @@ using namespace nltest;
 
 namespace {
 
+/// Runs `netlab ARGS` killed (SIGKILL) just before its action number `k`
+/// (NETLAB_KILL_AT), and checks that it was (the shell may report it as 128+9).
+void run_killed_at(size_t k, const std::string& args) {
+  Run run = sh("NETLAB_KILL_AT=" + std::to_string(k) + " " + NETLAB_BINARY + " " + args);
+  CHECK((run.rc == -1 || run.rc == 137));
+}
+
 /// Everything in the sandbox a lab could have changed, as text: links, addresses
 /// and routes of every namespace, nft, host sysctls, the state dirs. Bridge timers
 /// and DAD flags, which move by themselves, are left out.
@@ -148,8 +155,7 @@ TEST_CASE("crash: a kill before every action of up is recovered by the next up a
   REQUIRE(netlab("down " + file).rc == 0);
   for (size_t k = 1; k <= n; ++k) {
     INFO("NETLAB_KILL_AT=" << k << " of " << n);
-    Run up = sh("NETLAB_KILL_AT=" + std::to_string(k) + " " + NETLAB_BINARY + " up " + file);
-    CHECK((up.rc == -1 || up.rc == 137)); // killed (the shell may report it as 128+9)
+    run_killed_at(k, "up " + file);
     recovers(file);
   }
 }
@@ -165,8 +171,7 @@ TEST_CASE("crash: a kill before every action of down leaves the host sysctl rest
   for (size_t k = 1; k <= n; ++k) {
     INFO("NETLAB_KILL_AT=" << k << " of " << n);
     REQUIRE(netlab("up " + file).rc == 0);
-    Run killed = sh("NETLAB_KILL_AT=" + std::to_string(k) + " " + NETLAB_BINARY + " down " + file);
-    CHECK((killed.rc == -1 || killed.rc == 137));
+    run_killed_at(k, "down " + file);
     // down straight after the kill: nothing left, ip_forward back to 0.
     REQUIRE(netlab("down " + file).rc == 0);
     require_nothing_left();
@@ -281,8 +286,7 @@ TEST_CASE("crash: a kill before every action of veth-move's up is recovered by t
   REQUIRE(netlab("down " + file).rc == 0);
   for (size_t k = 1; k <= n; ++k) {
     INFO("NETLAB_KILL_AT=" << k << " of " << n);
-    Run up = sh("NETLAB_KILL_AT=" + std::to_string(k) + " " + NETLAB_BINARY + " up " + file);
-    CHECK((up.rc == -1 || up.rc == 137));
+    run_killed_at(k, "up " + file);
     recovers(file);
   }
 }
@@ -296,8 +300,7 @@ TEST_CASE("crash: a veth end killed between its steps is found under its tempora
   const size_t rename = static_cast<size_t>(std::ranges::find(c, "~ rename c1:veth-c1 -> eth0") - c.begin()) + 1;
   REQUIRE(rename <= c.size());
   SECTION("killed before the move: down finds it in the host") {
-    Run up = sh("NETLAB_KILL_AT=" + std::to_string(move) + " " + NETLAB_BINARY + " up " + file);
-    CHECK((up.rc == -1 || up.rc == 137));
+    run_killed_at(move, "up " + file);
     CHECK_THAT(sh("ip -d link show veth-c1").out, Catch::Contains("alias netlab:veth-move"));
     Run status = netlab("status " + file);
     CHECK(status.rc == 3);
@@ -306,8 +309,7 @@ TEST_CASE("crash: a veth end killed between its steps is found under its tempora
     require_nothing_left();
   }
   SECTION("killed before the move: up moves and renames it and nothing else") {
-    Run up = sh("NETLAB_KILL_AT=" + std::to_string(move) + " " + NETLAB_BINARY + " up " + file);
-    CHECK((up.rc == -1 || up.rc == 137));
+    run_killed_at(move, "up " + file);
     Run again = netlab("up " + file);
     REQUIRE(again.rc == 0);
     CHECK_THAT(again.out, Catch::Contains("~ move host:veth-c1 -> c1"));
@@ -318,8 +320,7 @@ TEST_CASE("crash: a veth end killed between its steps is found under its tempora
     require_nothing_left();
   }
   SECTION("killed before the rename: down and up find it in c1") {
-    Run up = sh("NETLAB_KILL_AT=" + std::to_string(rename) + " " + NETLAB_BINARY + " up " + file);
-    CHECK((up.rc == -1 || up.rc == 137));
+    run_killed_at(rename, "up " + file);
     CHECK_THAT(sh("ip -n c1 -d link show veth-c1").out, Catch::Contains("alias netlab:veth-move"));
     Run again = netlab("up " + file);
     REQUIRE(again.rc == 0);
