@@ -188,10 +188,9 @@ private:
   mutable std::unordered_map<const ObservedNs*, std::unordered_map<std::string_view, const ObservedLink*>> m_link_index;
   mutable std::unordered_map<const Node*, std::unordered_map<std::string_view, const Interface*>> m_iface_index;
 
-  template <class Index, class List>
-  static auto indexed(Index& indexes, const void* owner, const List& list, std::string_view name) ->
-      typename Index::mapped_type::mapped_type {
-    auto& index = indexes[static_cast<typename Index::key_type>(owner)];
+  template <class T>
+  static const T* indexed(std::unordered_map<std::string_view, const T*>& index, const std::vector<T>& list,
+                          std::string_view name) {
     if (index.empty())
       for (const auto& item : list) index.emplace(item.name, &item);
     auto it = index.find(name);
@@ -199,11 +198,11 @@ private:
   }
   const ObservedLink* link_in(const ObservedNs& ns, std::string_view name) const {
     if (ns.links.size() < k_indexed_from) return ns.find_link(name);
-    return indexed(m_link_index, &ns, ns.links, name);
+    return indexed(m_link_index[&ns], ns.links, name);
   }
   const Interface* iface_in(const Node& node, std::string_view name) const {
     if (node.interfaces.size() < k_indexed_from) return node.find_interface(name);
-    return indexed(m_iface_index, &node, node.interfaces, name);
+    return indexed(m_iface_index[&node], node.interfaces, name);
   }
 
   const ObservedNs& observed(const std::string& node) const {
