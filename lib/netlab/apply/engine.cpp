@@ -270,35 +270,12 @@ LabState next_lab_state(const LabState& memory, const Topology& want, const std:
   return s;
 }
 
-std::set<std::string> nodes_touched_by(const Plan& plan) {
-  std::set<std::string> out;
-  for (const auto& a : plan.actions) {
-    out.insert(action_ns(a).node);
-    if (const auto* c = action_if<CreateLink>(a); c && c->peer_ns) out.insert(c->peer_ns->node);
-    if (const auto* d = action_if<DeleteLink>(a); d && d->peer_ns) out.insert(d->peer_ns->node);
-    if (const auto* m = std::get_if<MoveLink>(&a)) out.insert(m->to.node);
-  }
-  for (const auto& v : plan.vanishing) out.insert(v.ns.node);
-  return out;
-}
-
-namespace {
-
-/// What a plan changed in each node it touched, as far as a read of the node
-/// again can be narrowed to it: the links it names (and the bridges of ports it
-/// adds or takes away: a bridge's MTU follows its ports), its sysctls and NAT;
-/// a namespace made, deleted or a link renamed or moved there: all of it.
-struct Touched {
-  std::set<std::string> links;
-  bool sysctls = false, nat = false, whole = false;
-};
-
-std::map<std::string, Touched> touched_links(const Plan& plan) {
-  std::map<std::string, Touched> out;
+std::map<std::string, PlanTouch> plan_touches(const Plan& plan) {
+  std::map<std::string, PlanTouch> out;
   auto link = [&](const NsRef& ns, const std::string& name) { out[ns.node].links.insert(name); };
   for (const auto& a : plan.actions) {
     const NsRef& ns = action_ns(a);
-    Touched& t = out[ns.node];
+    PlanTouch& t = out[ns.node];
     std::visit(
         [&]<class T>(const T& x) {
           using A = std::remove_cvref_t<T>;
@@ -306,12 +283,14 @@ std::map<std::string, Touched> touched_links(const Plan& plan) {
             const CreateLink& c = x.get();
             link(c.ns, c.iface.name);
             if (c.master) link(c.ns, *c.master);
+            if (c.peer_ns) out[c.peer_ns->node];
             if (c.peer_ns && c.peer) link(*c.peer_ns, c.peer->name);
             if (c.peer_ns && c.other_master) link(*c.peer_ns, *c.other_master);
           } else if constexpr (std::is_same_v<A, Boxed<DeleteLink>>) {
             const DeleteLink& d = x.get();
             link(d.ns, d.was.name);
             if (d.was.master) link(d.ns, *d.was.master);
+            if (d.peer_ns) out[d.peer_ns->node];
             if (d.peer_ns && d.peer_was) link(*d.peer_ns, d.peer_was->name);
             if (d.peer_ns && d.peer_was && d.peer_was->master) link(*d.peer_ns, *d.peer_was->master);
           } else if constexpr (std::is_same_v<A, Boxed<SetLinkOptions>>) {
@@ -338,8 +317,6 @@ std::map<std::string, Touched> touched_links(const Plan& plan) {
   return out;
 }
 
-} // namespace
-
 Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const LabState& memory,
                                     const StepObserver& on_step, const PlanObserver& on_plan) {
   auto start = std::chrono::steady_clock::now();
@@ -355,15 +332,16 @@ Expected<ReconcileReport> reconcile(Kernel& kernel, const Topology& want, const 
     // doubled the cost of a one-namespace edit of a 1000-namespace lab.
     // In a node read before, only the links the plan names (a dump of the host's
     // every link costs the kernel a walk over all namespace ids per veth).
-    std::set<std::string> again = nodes_touched_by(report->plan);
-    for (const auto& t : observe_targets(want, *report->memory))
-      if (!have->nodes.contains(t.ref.node)) again.insert(t.ref.node);
+    std::set<std::string> again;
     std::map<std::string, ObserveUpdate> updates;
-    for (const auto& [node, t] : touched_links(report->plan)) {
+    for (const auto& [node, t] : plan_touches(report->plan)) {
+      again.insert(node);
       auto known = have->nodes.find(node);
       if (t.whole || known == have->nodes.end() || !known->second.exists) continue;
       updates.emplace(node, ObserveUpdate{&known->second, {}, {t.links.begin(), t.links.end()}, t.sysctls, t.nat});
     }
+    for (const auto& t : observe_targets(want, *report->memory))
+      if (!have->nodes.contains(t.ref.node)) again.insert(t.ref.node);
     auto seen = observe_nodes(kernel, want, *report->memory, &again, &updates);
     if (!seen) return std::unexpected(seen.error());
     for (auto& [node, ns] : seen->nodes) have->nodes.insert_or_assign(node, std::move(ns));

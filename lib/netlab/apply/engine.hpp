@@ -36,11 +36,21 @@ Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, co
 /// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);
 
-/// The nodes a plan changes, to read again after it: each action's, both ends of
-/// a veth made or deleted, the node a link moves to, and the nodes whose links go
-/// with a deleted namespace (plan.vanishing: no action names them, yet apply
-/// waits until they are gone). The rest read the same as before the plan.
-std::set<std::string> nodes_touched_by(const Plan& plan);
+/// What a plan changes in one node, as far as a read of the node again (after the
+/// plan) can be narrowed to it.
+struct PlanTouch {
+  std::set<std::string> links; ///< links its actions name, and the bridges of ports added or taken away (a bridge's MTU follows its ports)
+  bool sysctls = false;        ///< a sysctl set (most have no event)
+  bool nat = false;            ///< its NAT table
+  bool whole = false;          ///< a namespace made or deleted, a link renamed or moved: read it all
+};
+
+/// The nodes a plan changes, to read again after it, and what in each: each
+/// action's node, both ends of a veth made or deleted, the node a link moves to,
+/// and the nodes whose links go with a deleted namespace (plan.vanishing: no
+/// action names them, yet apply waits until they are gone). The rest read the
+/// same as before the plan.
+std::map<std::string, PlanTouch> plan_touches(const Plan& plan);
 
 /// Fails naming every conflict, or a link kind, kernel feature or qdisc the plan needs and the kernel lacks.
 Expected<void> check_plan(Kernel& kernel, const Plan& plan);

@@ -68,15 +68,14 @@ std::string signature(const ObserveTarget& t) {
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-/// The nodes a plan changes (nodes_touched_by), to read again after it. What
-/// changed in them the echo of the plan's requests tells (settle), except sysctls
-/// (no event for most) and namespaces made or deleted (read whole).
-void touched_by(const Plan& plan, std::map<std::string, NsChange>& out) {
-  for (const auto& n : nodes_touched_by(plan)) out[n];
-  for (const auto& a : plan.actions) {
-    NsChange& c = out[action_ns(a).node];
-    if (std::holds_alternative<SetSysctl>(a)) c.sysctls = true;
-    if (std::holds_alternative<CreateNetns>(a) || std::holds_alternative<DeleteNetns>(a)) c.all = true;
+/// The nodes a plan changes (plan_touches), to read again after it. What changed
+/// in them the echo of the plan's requests tells (settle), except sysctls (no
+/// event for most) and what must be read whole (a namespace made or deleted).
+void add_changes_of(const Plan& plan, std::map<std::string, NsChange>& out) {
+  for (const auto& [node, t] : plan_touches(plan)) {
+    NsChange& c = out[node];
+    c.sysctls = c.sysctls || t.sysctls;
+    c.all = c.all || t.whole;
   }
 }
 
@@ -456,7 +455,7 @@ struct Watcher::Impl {
       return;
     }
     auto touched = d.nodes;
-    touched_by(plan, touched);
+    add_changes_of(plan, touched);
     release_deleted(plan);
     auto r = apply_lab(kernel, want, memory, std::move(plan));
     if (!r || !r->applied.ok()) {
@@ -554,7 +553,7 @@ struct Watcher::Impl {
     if (auto ok = check_plan(kernel, plan); !ok) return undo_edit(std::move(old), ok.error().message);
     std::map<std::string, NsChange> touched;
     for (const auto& n : names) touched[n];
-    touched_by(plan, touched);
+    add_changes_of(plan, touched);
     auto step = [&](const Action& a, const Expected<void>& r) {
       WatchEvent e;
       e.kind = WatchEvent::Kind::change;
