@@ -20,7 +20,7 @@ debs=("$tmp"/out/*.deb)
 deb=${debs[0]}
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "$(basename "$deb"): Depends: $depends"
-for lib in libc6 libstdc++6 libnl-3-200 libnl-route-3-200 libnftables1 libyaml-cpp0.7 libpcap0.8; do
+for lib in libc6 libstdc++6 libnl-3-200 libnl-route-3-200 libnftables1 libyaml-0-2 libpcap0.8; do
     [[ ", $depends," == *", $lib "* || ", $depends," == *", $lib,"* ]] || fail "Depends lacks $lib"
 done
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')

@@ -226,7 +226,7 @@ TEST_CASE("load_string: too many values stop the parse where they pass the limit
 }
 
 TEST_CASE("load_string: unclosed flow collections are counted before the scanner holds them", "[validate]") {
-  // yaml-cpp keeps every token of "[[[[..." until the first closes: bounded by a count of '[' and '{'.
+  // A scanner may keep every token of "[[[[..." until the first closes: bounded by a count of '[' and '{'.
   auto raw = load_string("a:\n  " + std::string(600'000, '['), "t.yaml");
   REQUIRE_FALSE(raw);
   CHECK(raw.error().message ==

@@ -1,25 +1,24 @@
-// The only file in netlab that includes yaml-cpp.
+// The only file in netlab that includes a YAML parser: libyaml's, the C library.
 //
-// The file is parsed as a stream of events straight into RawNode values: yaml-cpp's
-// own node tree (YAML::Load) costs about 500 bytes per value and is built before
-// anything can be counted, so a 50 MB file took 4 GB. Here every limit is checked
-// while reading, and the first value past a limit stops the parse.
+// The file is parsed as a stream of events straight into RawNode values, so
+// every limit is checked while reading and the first value past a limit stops
+// the parse (a tree built first, as yaml-cpp's YAML::Load does at about 500 bytes
+// a value, took 4 GB for a 50 MB file). libyaml's scanner reads the benchmark's
+// 5,000-line star-1000 in 4 ms where yaml-cpp's took 21: every command reads the
+// file, and the watcher reads it again at every edit.
 #include <netlab/topology/load.hpp>
 
 #include <netlab/topology/expand.hpp>
 #include <netlab/topology/search.hpp>
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <map>
 #include <optional>
 #include <set>
-#include <spanstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,52 +40,55 @@ struct LimitExceeded {
   std::string message;
 };
 
-Mark mark_of(const YAML::Mark& m) { return {m.line + 1, m.column + 1}; }
+Mark mark_of(const yaml_mark_t& m) { return {static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1}; }
 
-/// Builds the RawNode tree of the first document from parser events.
-class Builder : public YAML::EventHandler {
+/// libyaml's text (it is UTF-8, not NUL-free: a length always comes with it) as a string.
+std::string text_of(const yaml_char_t* s, std::size_t n) { return {reinterpret_cast<const char*>(s), n}; }
+std::string text_of(const yaml_char_t* s) { return s ? reinterpret_cast<const char*>(s) : ""; }
+
+/// A plain scalar YAML reads as null: empty, `~`, or `null` in its three spellings.
+bool is_null_text(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+
+/// Builds the RawNode tree of the first document from libyaml's events.
+class Builder {
 public:
   /// The document's root; null for an empty stream.
   RawNode take_root() { return std::move(m_root); }
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    // One file, one topology: a second document would be silently ignored otherwise.
-    if (m_documents++ > 0)
-      throw LimitExceeded{mark_of(mark), "a second YAML document ('---'); a topology file holds exactly one"};
+  /// Takes one event; false at the end of the stream.
+  bool take(const yaml_event_t& e) {
+    const Mark mark = mark_of(e.start_mark);
+    switch (e.type) {
+    case YAML_STREAM_END_EVENT: return false;
+    case YAML_DOCUMENT_START_EVENT:
+      // One file, one topology: a second document would be silently ignored otherwise.
+      if (m_documents++ > 0)
+        throw LimitExceeded{mark, "a second YAML document ('---'); a topology file holds exactly one"};
+      break;
+    case YAML_ALIAS_EVENT: alias(mark, text_of(e.data.alias.anchor)); break;
+    case YAML_SCALAR_EVENT: {
+      const auto& s = e.data.scalar;
+      RawNode n;
+      n.mark = mark;
+      std::string value = text_of(s.value, s.length);
+      // A quoted or tagged scalar is a string whatever it says; a quoted "<<" is an ordinary key.
+      m_quoted = s.style != YAML_PLAIN_SCALAR_STYLE;
+      if (m_quoted || s.tag || !is_null_text(value)) {
+        n.type = RawNode::Type::scalar;
+        n.scalar = std::move(value);
+      }
+      spend(1, n.mark);
+      finish(std::move(n), text_of(s.anchor), 1);
+      break;
+    }
+    case YAML_SEQUENCE_START_EVENT: open(RawNode::Type::sequence, mark, text_of(e.data.sequence_start.anchor)); break;
+    case YAML_MAPPING_START_EVENT: open(RawNode::Type::mapping, mark, text_of(e.data.mapping_start.anchor)); break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT: close(); break;
+    default: break; // stream start, document end, none
+    }
+    return true;
   }
-  void OnDocumentEnd() override {}
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    RawNode n;
-    n.mark = mark_of(mark);
-    spend(1, n.mark);
-    finish(std::move(n), anchor, 1);
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    auto it = m_anchors.find(anchor);
-    if (it == m_anchors.end()) throw LimitExceeded{mark_of(mark), "alias to an anchor whose value is not complete here (a value cannot contain itself)"};
-    spend(it->second.second, mark_of(mark));
-    m_quoted = true; // an alias is never the merge key itself
-    finish(RawNode(it->second.first), 0, it->second.second);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
-    m_quoted = tag == "!"; // yaml-cpp tags a quoted scalar "!": a quoted "<<" is an ordinary key
-    RawNode n;
-    n.type = RawNode::Type::scalar;
-    n.mark = mark_of(mark);
-    n.scalar = value;
-    spend(1, n.mark);
-    finish(std::move(n), anchor, 1);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(RawNode::Type::sequence, mark, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
-    open(RawNode::Type::mapping, mark, anchor);
-  }
-  void OnMapEnd() override { close(); }
 
 private:
   using Entries = std::vector<std::pair<RawNode, RawNode>>;
@@ -100,7 +102,7 @@ private:
   /// An open sequence or mapping, with the key waiting for its value.
   struct Frame {
     RawNode node;
-    YAML::anchor_t anchor = 0;
+    std::string anchor; ///< "": none
     std::size_t values = 1; ///< in this subtree so far, itself included
     std::optional<RawNode> key;
     bool key_is_merge = false; ///< the waiting key is a plain `<<` (YAML 1.1's merge key)
@@ -108,7 +110,7 @@ private:
   };
 
   /// The entries of a `<<` value: a mapping, or a list of mappings (earlier ones
-  /// win). yaml-cpp leaves merge keys unexpanded; each entry keeps the position
+  /// win). A parser leaves merge keys unexpanded; each entry keeps the position
   /// where it was written (under its anchor), so diagnostics point there.
   static Entries merged_entries(RawNode source) {
     auto entries_of = [](RawNode& m) {
@@ -148,14 +150,26 @@ private:
     m_budget -= values;
   }
 
-  void open(RawNode::Type type, const YAML::Mark& mark, YAML::anchor_t anchor) {
+  void alias(Mark mark, const std::string& anchor) {
+    auto it = m_anchors.find(anchor);
+    if (it == m_anchors.end()) {
+      bool open = std::ranges::any_of(m_stack, [&](const Frame& f) { return f.anchor == anchor; });
+      throw LimitExceeded{mark, open ? "alias to an anchor whose value is not complete here (a value cannot contain itself)"
+                                     : "alias *" + anchor + " names no anchor (&" + anchor + ") before it"};
+    }
+    spend(it->second.second, mark);
+    m_quoted = true; // an alias is never the merge key itself
+    finish(RawNode(it->second.first), {}, it->second.second);
+  }
+
+  void open(RawNode::Type type, Mark mark, std::string anchor) {
     if (m_stack.size() >= static_cast<std::size_t>(k_max_load_depth))
-      throw LimitExceeded{mark_of(mark), "nesting deeper than " + std::to_string(k_max_load_depth) + " levels"};
-    spend(1, mark_of(mark));
+      throw LimitExceeded{mark, "nesting deeper than " + std::to_string(k_max_load_depth) + " levels"};
+    spend(1, mark);
     Frame f;
     f.node.type = type;
-    f.node.mark = mark_of(mark);
-    f.anchor = anchor;
+    f.node.mark = mark;
+    f.anchor = std::move(anchor);
     m_stack.push_back(std::move(f));
   }
 
@@ -167,10 +181,10 @@ private:
   }
 
   // A complete value: remember it under its anchor, then hand it to its parent.
-  void finish(RawNode n, YAML::anchor_t anchor, std::size_t values) {
-    if (anchor != 0) {
-      spend(values, n.mark); // the anchor's copy is memory too
-      m_anchors[anchor] = {n, values};
+  void finish(RawNode n, const std::string& anchor, std::size_t values) {
+    if (!anchor.empty()) {
+      spend(values, n.mark); // the anchor's copy is memory too; a later anchor of the same name replaces it
+      m_anchors.insert_or_assign(anchor, std::pair{n, values});
     }
     if (m_stack.empty()) return void(m_root = std::move(n));
     Frame& parent = m_stack.back();
@@ -189,7 +203,7 @@ private:
 
   RawNode m_root;
   std::vector<Frame> m_stack;
-  std::map<YAML::anchor_t, std::pair<RawNode, std::size_t>> m_anchors;
+  std::map<std::string, std::pair<RawNode, std::size_t>, std::less<>> m_anchors;
   std::size_t m_budget = k_max_load_values;
   int m_documents = 0;
   bool m_quoted = false; ///< the last scalar was quoted
@@ -207,10 +221,11 @@ std::string too_big(std::size_t bytes) {
 }
 
 /// Where the text opens its k_max_load_flow_opens + 1st flow collection, if it does.
-/// yaml-cpp's scanner holds every token of unclosed nested flow collections
-/// ("[[[[..."), about 230 bytes each, before the parser (and our depth limit) sees
-/// the first: 16 MB of '[' took 3.7 GB. Counted over the raw bytes, so text in
-/// comments and strings counts too: a real topology has a few of these per value.
+/// A scanner may hold every token of unclosed nested flow collections ("[[[[...")
+/// before the parser (and our depth limit) sees the first: yaml-cpp's took 3.7 GB
+/// for 16 MB of '['; libyaml keeps a saved key per level. Counted over the raw
+/// bytes, so text in comments and strings counts too: a real topology has a few of
+/// these per value.
 std::optional<Mark> too_many_flow_opens(const std::string& text) {
   std::size_t opens = 0;
   Mark at{1, 1};
@@ -222,6 +237,47 @@ std::optional<Mark> too_many_flow_opens(const std::string& text) {
   return std::nullopt;
 }
 
+/// libyaml's parser over `text` (which must outlive it).
+struct Parser {
+  yaml_parser_t p{};
+  const std::string& text;
+  explicit Parser(const std::string& input) : text(input) {
+    if (!yaml_parser_initialize(&p)) throw std::bad_alloc();
+    yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  ~Parser() { yaml_parser_delete(&p); }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  Mark mark_at(std::size_t offset) const {
+    Mark m{1, 1};
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) m = text[i] == '\n' ? Mark{m.line + 1, 1} : Mark{m.line, m.col + 1};
+    return m;
+  }
+
+  /// "PATH:L:C: not valid YAML: <problem> (<context> at L:C)" for the parse that failed.
+  std::string error(const std::string& path) const {
+    // The reader (bad UTF-8, a control character) counts bytes, not lines.
+    Mark where = p.error == YAML_READER_ERROR ? mark_at(p.problem_offset) : mark_of(p.problem_mark);
+    std::string out = at(path, where) + "not valid YAML: " + text_of(reinterpret_cast<const yaml_char_t*>(p.problem));
+    if (p.context) {
+      Mark c = mark_of(p.context_mark);
+      out += " (" + text_of(reinterpret_cast<const yaml_char_t*>(p.context)) + " at " + std::to_string(c.line) + ":" +
+             std::to_string(c.col) + ")";
+    }
+    return out;
+  }
+};
+
+/// One parsed event, freed when it goes.
+struct Event {
+  yaml_event_t e{};
+  Event() = default;
+  ~Event() { yaml_event_delete(&e); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+};
+
 } // namespace
 
 Expected<RawTopology> load_string(const std::string& text, const std::string& path) {
@@ -231,14 +287,15 @@ Expected<RawTopology> load_string(const std::string& text, const std::string& pa
                     " '[' and '{' in the file (flow lists and mappings); a topology has far fewer",
                 ExitCode::usage);
   Builder builder;
+  Parser parser(text);
   try {
-    std::ispanstream in(std::span<const char>(text.data(), text.size()));
-    YAML::Parser parser(in);
-    if (parser.HandleNextDocument(builder)) parser.HandleNextDocument(builder); // the second only to refuse it
+    while (true) {
+      Event e;
+      if (!yaml_parser_parse(&parser.p, &e.e)) return fail(parser.error(path), ExitCode::usage);
+      if (!builder.take(e.e)) break;
+    }
   } catch (const LimitExceeded& e) {
     return fail(at(path, e.mark) + e.message, ExitCode::usage);
-  } catch (const YAML::Exception& e) {
-    return fail(at(path, mark_of(e.mark)) + "not valid YAML: " + e.msg, ExitCode::usage);
   }
   RawTopology raw{path, builder.take_root(), {}};
   if (raw.root.is_null()) return fail(path + ": file is empty", ExitCode::usage);

@@ -15,7 +15,7 @@ struct Mark {
 };
 
 /// One YAML value with its position: the loader's whole output vocabulary.
-/// Nothing after the loader sees yaml-cpp; the validator walks this tree.
+/// Nothing after the loader sees the YAML parser; the validator walks this tree.
 struct RawNode {
   enum class Type { null, scalar, sequence, mapping };
   Type type = Type::null;

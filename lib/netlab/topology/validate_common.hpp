@@ -46,7 +46,7 @@ struct Field {
   Mark key_mark; ///< the key's position
 };
 
-/// The pair's mark to blame: yaml-cpp places an empty value at the next token.
+/// The pair's mark to blame: the key's when the value is empty (nothing was written there).
 Mark value_mark(const RawNode& key, const RawNode& value);
 
 /// The first `key` entry of `map`, if present.
