@@ -217,11 +217,11 @@ public:
     for (auto& [k, v] : root.entries) {
       if (!k.is_scalar()) continue;
       if (k.scalar == "nodes" && v.is_mapping())
-        v = expand_nodes(v);
+        v = expand_nodes(std::move(v));
       else if (k.scalar == "links" && v.is_sequence())
-        v = expand_links(v);
+        v = expand_links(std::move(v));
       else if (k.scalar == "checks" && v.is_sequence())
-        v = expand_tree(v, {}, 0);
+        v = expand_tree(std::move(v), {}, 0);
     }
     if (auto* nodes = find_mut(root, "nodes"); nodes && nodes->is_mapping()) {
       check_node_names(*nodes);
@@ -387,8 +387,8 @@ private:
 
   /// The entry's settings after its template and the section's defaults; `applied`
   /// names the template, if one was used.
-  RawNode inherit(const RawNode& value, const std::optional<RawNode>& defaults, bool is_node, std::string& applied) {
-    RawNode v = value;
+  RawNode inherit(RawNode value, const std::optional<RawNode>& defaults, bool is_node, std::string& applied) {
+    RawNode v = std::move(value);
     if (!is_node && v.is_sequence() && defaults) { // a short-form link takes defaults in long form
       RawNode long_form;
       long_form.type = RawNode::Type::mapping;
@@ -435,29 +435,58 @@ private:
 
   // ----- ranges -----
 
-  RawNode expand_nodes(const RawNode& nodes) {
+  RawNode expand_nodes(RawNode nodes) {
     RawNode out;
     out.type = RawNode::Type::mapping;
     out.mark = nodes.mark;
     Bindings none;
-    for (const auto& [k, v] : nodes.entries) {
+    for (auto& [k, v] : nodes.entries) {
       std::string tmpl;
-      RawNode value = inherit(v, m_node_defaults, true, tmpl);
+      RawNode value = inherit(std::move(v), m_node_defaults, true, tmpl);
       std::uint32_t origin = 0;
       if (!tmpl.empty() && !(k.is_scalar() && unbound_range(k.scalar, none)))
         origin = new_origin(k.scalar + " from template '" + tmpl + "'", 0);
-      expand_entry(out, k, value, none, origin, tmpl);
+      if (k.is_scalar() && unbound_range(k.scalar, none)) expand_entry(out, k, value, none, origin, tmpl);
+      else out.entries.emplace_back(expand_tree(k, none, origin), expand_tree(std::move(value), none, origin));
     }
     return out;
   }
 
-  RawNode expand_links(const RawNode& links) {
-    RawNode with_defaults = links;
-    for (auto& item : with_defaults.items) {
+  RawNode expand_links(RawNode links) {
+    for (auto& item : links.items) {
       std::string tmpl;
-      item = inherit(item, m_link_defaults, false, tmpl);
+      item = inherit(std::move(item), m_link_defaults, false, tmpl);
     }
-    return expand_tree(with_defaults, {}, 0);
+    return expand_tree(std::move(links), {}, 0);
+  }
+
+  /// Holds no range or expression: expanding it only counts it and stamps the origin.
+  static bool is_plain(const RawNode& n) {
+    if (n.is_scalar() && n.scalar.find('{') != std::string::npos) return false;
+    for (const auto& item : n.items)
+      if (!is_plain(item)) return false;
+    for (const auto& [k, v] : n.entries)
+      if (!is_plain(k) || !is_plain(v)) return false;
+    return true;
+  }
+
+  static void stamp(RawNode& n, std::uint32_t origin) {
+    n.mark.origin = origin;
+    for (auto& item : n.items)
+      stamp(item, origin);
+    for (auto& [k, v] : n.entries) {
+      stamp(k, origin);
+      stamp(v, origin);
+    }
+  }
+
+  /// expand_tree of a value the caller gives up: a plain one (a long-hand file is
+  /// all plain) is moved, not copied value by value.
+  RawNode expand_tree(RawNode&& in, const Bindings& b, std::uint32_t origin) {
+    if (!is_plain(in)) return expand_tree(static_cast<const RawNode&>(in), b, origin);
+    spend(in.mark, count_values(in));
+    if (origin != 0) stamp(in, origin);
+    return std::move(in);
   }
 
   /// Adds `key: value` to `out`, repeated once per value when the key holds a range.
