@@ -186,6 +186,8 @@ private:
   // host of a star has a bridge port per node), each index built on first use.
   static constexpr size_t k_indexed_from = 16;
   mutable std::unordered_map<const ObservedNs*, std::unordered_map<std::string_view, const ObservedLink*>> m_link_index;
+  /// Observed veth ends by (ifindex, peer ifindex), for find_peer.
+  mutable std::map<std::pair<int, int>, std::vector<std::pair<const std::string*, const ObservedLink*>>> m_veth_ends;
   mutable std::unordered_map<const Node*, std::unordered_map<std::string_view, const Interface*>> m_iface_index;
 
   template <class T>
@@ -523,13 +525,14 @@ private:
   std::optional<std::pair<std::string, const ObservedLink*>> find_peer(const std::string& node,
                                                                        const ObservedLink& l) const {
     if (l.kind != LinkKind::veth || l.peer_ifindex == 0) return std::nullopt;
-    for (const auto& [name, ns] : m_have.nodes) {
-      if (m_fresh_ns.contains(name)) continue;
-      for (const auto& cand : ns.links)
-        if (cand.ifindex == l.peer_ifindex && cand.peer_ifindex == l.ifindex && cand.kind == LinkKind::veth &&
-            !(name == node && cand.name == l.name))
-          return std::make_pair(name, &cand);
-    }
+    if (m_veth_ends.empty()) // walked once: a walk per link made the host's 1000 veths quadratic
+      for (const auto& [name, ns] : m_have.nodes)
+        for (const auto& cand : ns.links)
+          if (cand.kind == LinkKind::veth) m_veth_ends[{cand.ifindex, cand.peer_ifindex}].emplace_back(&name, &cand);
+    auto it = m_veth_ends.find({l.peer_ifindex, l.ifindex});
+    if (it == m_veth_ends.end()) return std::nullopt;
+    for (const auto& [name, cand] : it->second) // in m_have.nodes' order, as the walk was
+      if (!m_fresh_ns.contains(*name) && !(*name == node && cand->name == l.name)) return std::make_pair(*name, cand);
     return std::nullopt;
   }
 
