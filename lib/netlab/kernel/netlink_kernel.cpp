@@ -128,6 +128,28 @@ void raise_fd_limit() {
   }
 }
 
+/// Descriptors every process makes room for at once (a 1000-namespace lab's
+/// handles, a watcher's subscriptions too).
+constexpr std::size_t k_fds_reserved = 4096;
+
+/// Grows the descriptor table once to hold `more` descriptors above those open.
+/// The kernel grows it by doubling as descriptors are opened, and each growth
+/// waits for an RCU grace period when the process has threads (expand_fdtable):
+/// a 1000-namespace status opened 2000 on its reader threads and waited five
+/// times, 30 of its 120 ms. Grown here before the threads start, it waits not
+/// at all (or once, when a thread runs already).
+void reserve_fds(std::size_t more) {
+  UniqueFd probe(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  rlimit lim{};
+  if (!probe || getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const auto top = static_cast<rlim_t>(probe.get()) + more;
+  const rlim_t target = std::min(top, lim.rlim_cur - 1);
+  // The lowest free descriptor from `target` up: the table grows to hold it.
+  if (target > static_cast<rlim_t>(probe.get())) {
+    UniqueFd high(::fcntl(probe.get(), F_DUPFD_CLOEXEC, static_cast<int>(target)));
+  }
+}
+
 /// One thread that enters namespaces on request (setns), runs a job there and
 /// returns to the namespace it started in, so it never keeps a deleted one alive.
 /// Started on first use; if it cannot go home, later jobs use a fresh thread each.
@@ -373,6 +395,7 @@ Expected<void> NetlinkKernel::open_handles(const std::vector<NsRef>& refs) {
   // Here a few threads of our own each enter namespace after namespace, open
   // its socket, and end when the list does; the caller never moves.
   std::vector<std::optional<Expected<NsHandle>>> opened(refs.size());
+  reserve_fds(2 * refs.size()); // a socket each, and the namespace's file while it opens
   std::atomic<size_t> next{0};
   {
     std::vector<std::jthread> openers;
@@ -677,6 +700,7 @@ std::vector<Expected<void>> NetlinkKernel::apply_many(std::span<const Action> ac
   // namespace it made, never the caller.
   std::vector<Expected<void>> out(actions.size());
   std::vector<std::optional<NlSocket>> socks(actions.size());
+  reserve_fds(2 * actions.size());
   for (size_t i = 0; i < actions.size(); ++i) out[i] = prepare_create(std::get<CreateNetns>(actions[i]));
   std::atomic<size_t> next{0};
   {
@@ -1053,7 +1077,10 @@ std::vector<std::pair<LinkKind, std::string>> NetlinkKernel::unsupported(const s
 
 std::unique_ptr<Kernel> make_netlink_kernel() {
   static std::once_flag raised;
-  std::call_once(raised, raise_fd_limit);
+  std::call_once(raised, [] {
+    raise_fd_limit();
+    reserve_fds(k_fds_reserved);
+  });
   return std::make_unique<NetlinkKernel>();
 }
 
