@@ -190,6 +190,17 @@ TEST_CASE("watch: a burst settles after the quiet time, a stream is served by th
   CHECK_FALSE(d.due());
 }
 
+TEST_CASE("watch: a file saved whole is due at once, and the next burst waits again", "[watch]") {
+  Debouncer d(2ms, 10ms);
+  const auto t0 = Debouncer::Clock::time_point{} + 1s;
+  d.note(t0);
+  d.note_complete(t0 + 1ms); // renamed over the file: nothing more to wait for
+  CHECK(*d.due() == t0 + 1ms);
+  CHECK(*d.take() == t0);
+  d.note(t0 + 5ms);
+  CHECK(*d.due() == t0 + 7ms);
+}
+
 TEST_CASE("watch: repair, drift, edit and invalid lines", "[watch]") {
   WatchEvent e = finding_event(WatchEvent::Kind::repair, "ns2/vethD/state", "different", "up", "down");
   e.ms = 3.14;

@@ -80,6 +80,11 @@ public:
     const ObservedLink* l = seen ? seen->find_link(name) : nullptr;
     return l ? std::optional(l->ifindex) : std::nullopt;
   }
+  /// Closes what the kernel object holds open in `ns` (its socket there); the
+  /// next use opens it again. A closed socket keeps its namespace alive for one
+  /// more RCU grace period (20-40 ms), so a namespace about to be deleted is let
+  /// go as soon as that is known, for the kernel to tear it down sooner.
+  virtual void let_go(const NsRef& /*ns*/) {}
   /// Performs one action. Errors name the object and carry the kernel's errno text.
   virtual Expected<void> apply(const Action& action) = 0;
   /// Performs actions none of which depends on another, possibly concurrently;

@@ -248,6 +248,7 @@ public:
   std::optional<int> link_index(const NsRef& ns, const std::string& name) override;
   Expected<std::vector<ObservedNs>> observe_many(const std::vector<ObserveJob>& jobs) override;
   void read_kernel_view(bool on) override { m_kernel_view = on; }
+  void let_go(const NsRef& ns) override { forget(ns); }
   Expected<void> apply(const Action& action) override {
     if (auto injected = injected_failure(); !injected) return injected;
     return std::visit([this](const auto& a) { return run(a); }, action);

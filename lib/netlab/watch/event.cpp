@@ -89,6 +89,7 @@ void Debouncer::note(Clock::time_point now) {
 
 std::optional<Debouncer::Clock::time_point> Debouncer::due() const {
   if (!m_first) return std::nullopt;
+  if (m_complete) return m_last;
   return std::min(*m_last + m_quiet, *m_first + m_max);
 }
 
@@ -96,6 +97,7 @@ std::optional<Debouncer::Clock::time_point> Debouncer::take() {
   auto first = m_first;
   m_first.reset();
   m_last.reset();
+  m_complete = false;
   return first;
 }
 

@@ -78,6 +78,12 @@ public:
       : m_quiet(quiet), m_max(max_delay) {}
   /// An event arrived at `now`.
   void note(Clock::time_point now);
+  /// An event arrived at `now` that needs no quiet after it (a file saved whole):
+  /// the burst is due at once.
+  void note_complete(Clock::time_point now) {
+    note(now);
+    m_complete = true;
+  }
   /// Whether events are pending.
   bool pending() const { return m_first.has_value(); }
   /// When the pending burst is due (nullopt: nothing pending).
@@ -88,6 +94,7 @@ public:
 private:
   std::chrono::microseconds m_quiet, m_max;
   std::optional<Clock::time_point> m_first, m_last;
+  bool m_complete = false;
 };
 
 /// One thing the watcher tells: found drift, repaired it, applied an edit, ...

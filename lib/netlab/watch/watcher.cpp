@@ -19,6 +19,7 @@
 #include <map>
 #include <sstream>
 #include <sys/epoll.h>
+#include <unordered_set>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -247,6 +248,21 @@ struct Watcher::Impl {
     else
       for (const auto& [key, want_ns] : w.by_key) refresh(key, want_ns);
     return fresh;
+  }
+
+  /// Closes our sockets in the namespaces of netns nodes an edit removes, before
+  /// its diff: a closed socket keeps its namespace alive for an RCU grace period
+  /// (20-40 ms), which the edit waited for after deleting it; now it passes
+  /// while the edit is planned. An edit undone subscribes and opens them again.
+  void let_go_of_removed(const Topology& old) {
+    std::unordered_set<std::string_view> kept;
+    for (const auto& n : want.nodes) kept.insert(n.name);
+    for (const auto& n : old.nodes) {
+      if (n.kind != NodeKind::netns || kept.contains(n.name)) continue;
+      const NsRef ref = ns_ref_for(n);
+      close_sub(key_of(ref));
+      kernel.let_go(ref);
+    }
   }
 
   /// Closes the subscriptions in namespaces `plan` deletes: our sockets would keep
@@ -537,6 +553,7 @@ struct Watcher::Impl {
     Topology old = std::move(want);
     want = std::move(*next);
     lab_changed();
+    let_go_of_removed(old);
     // Read what the edit asks to read differently (new nodes, new sysctls or NAT), and what events dirtied.
     auto read = d.nodes;
     for (const auto& t : targets())
@@ -631,7 +648,7 @@ struct Watcher::Impl {
 
   void on_inotify(int fd, bool netns) {
     alignas(inotify_event) char buf[8192];
-    bool any = false;
+    bool any = false, saved = false;
     std::vector<NsRef> refs;
     if (netns)
       for (const auto& t : targets()) refs.push_back(t.ref);
@@ -647,7 +664,11 @@ struct Watcher::Impl {
           continue;
         }
         if (!netns) {
-          if (is_topology_entry(name, opt.file)) pending.file = any = true;
+          if (is_topology_entry(name, opt.file)) {
+            pending.file = any = true;
+            // Renamed over it or closed after writing: the file is whole, no need to wait for more.
+            saved = saved || (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) != 0;
+          }
           continue;
         }
         auto nodes = nodes_for_netns_entry(refs, name);
@@ -655,16 +676,17 @@ struct Watcher::Impl {
         // Our socket would keep a namespace deleted by hand alive (and its veths with it).
         if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
           close_sub("/run/netns/" + name);
-          // The kernel's own handle too (observe forgets a namespace whose file is gone):
-          // else a `down` from another terminal would wait for namespaces we keep alive.
+          // The kernel's own handle too: else a `down` from another terminal
+          // would wait for namespaces we keep alive.
           for (const auto& r : refs)
-            if (r.path == "/run/netns/" + name) (void)kernel.observe(r, {});
+            if (r.path == "/run/netns/" + name) kernel.let_go(r);
         }
         for (auto& node : nodes) pending.whole(node);
         any = true;
       }
     }
-    if (any) debounce.note(Clock::now());
+    if (saved) debounce.note_complete(Clock::now());
+    else if (any) debounce.note(Clock::now());
   }
 
   Expected<void> start() {
