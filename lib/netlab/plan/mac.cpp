@@ -1,7 +1,9 @@
 #include <netlab/plan/mac.hpp>
 
 #include <cstdint>
-#include <set>
+#include <algorithm>
+#include <unordered_set>
+#include <vector>
 
 namespace netlab {
 
@@ -49,28 +51,42 @@ std::string derived_mac(std::string_view lab, std::string_view node, std::string
   return mac;
 }
 
+namespace {
+
+std::string mac_key(std::string_view node, std::string_view iface) {
+  std::string key;
+  key.reserve(node.size() + 1 + iface.size());
+  key.append(node).push_back('\0');
+  key.append(iface);
+  return key;
+}
+
+} // namespace
+
 LabMacs::LabMacs(const Topology& topo) {
-  std::set<std::string> used;
-  std::set<std::pair<std::string, std::string>> derive; // sorted: perturbation follows names, not file order
+  std::unordered_set<std::string> used;
+  std::vector<std::pair<std::string_view, std::string_view>> derive;
   for (const auto& node : topo.nodes)
     for (const auto& iface : node.interfaces) {
       if (iface.mac) {
-        m_macs[{node.name, iface.name}] = *iface.mac;
+        m_macs[mac_key(node.name, iface.name)] = *iface.mac;
         used.insert(*iface.mac);
       } else if (gets_derived_mac(iface)) {
-        derive.emplace(node.name, iface.name);
+        derive.emplace_back(node.name, iface.name);
       }
     }
+  std::ranges::sort(derive); // perturbation follows names, not file order
+  m_macs.reserve(m_macs.size() + derive.size());
   for (const auto& [node, iface] : derive) {
     std::string mac = derived_mac(topo.name, node, iface);
     for (unsigned attempt = 1; used.contains(mac); ++attempt) mac = derived_mac(topo.name, node, iface, attempt);
     used.insert(mac);
-    m_macs[{node, iface}] = std::move(mac);
+    m_macs[mac_key(node, iface)] = std::move(mac);
   }
 }
 
 std::optional<std::string> LabMacs::of(std::string_view node, std::string_view iface) const {
-  auto it = m_macs.find(std::pair<std::string, std::string>(node, iface));
+  auto it = m_macs.find(mac_key(node, iface));
   if (it == m_macs.end()) return std::nullopt;
   return it->second;
 }

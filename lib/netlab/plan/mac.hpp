@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 
@@ -33,7 +34,8 @@ public:
   std::optional<std::string> of(std::string_view node, std::string_view iface) const;
 
 private:
-  std::map<std::pair<std::string, std::string>, std::string> m_macs; ///< (node, iface) -> mac
+  /// "node\0iface" -> mac: hashed, as a diff builds this anew for every link of the lab.
+  std::unordered_map<std::string, std::string> m_macs;
 };
 
 } // namespace netlab
