@@ -46,17 +46,18 @@ std::optional<RouteSpec> spec_from_text(Ctx& c, const RawNode& item) {
   RouteSpec s{{}, item.mark, {}, item.mark, {}, {}, {}, item.mark, item.mark, item.mark};
   for (auto w : words) s.text += (s.text.empty() ? "" : " ") + std::string(w);
   if (words.empty()) return c.diags.error(item.mark, "a route must not be empty"), std::nullopt;
-  std::string prefix = "route " + quoted(s.text, k_route_text_max) + ": ";
+  // Made only for a message: quoting each of 1000 routes was a fifth of validating them.
+  auto prefix = [&] { return "route " + quoted(s.text, k_route_text_max) + ": "; };
   s.to = words[0];
   for (std::size_t i = 1; i < words.size(); i += 2) {
     auto* slot = route_slot(s, words[i]);
     std::string word(words[i]);
     if (!slot)
-      return c.diags.error(item.mark, prefix + "unknown word " + quoted(word) +
+      return c.diags.error(item.mark, prefix() + "unknown word " + quoted(word) +
                                           or_expected(word, k_route_words, "via, dev or metric")),
              std::nullopt;
-    if (i + 1 >= words.size()) return c.diags.error(item.mark, prefix + "'" + word + "' needs a value"), std::nullopt;
-    if (*slot) return c.diags.error(item.mark, prefix + "'" + word + "' is given twice"), std::nullopt;
+    if (i + 1 >= words.size()) return c.diags.error(item.mark, prefix() + "'" + word + "' needs a value"), std::nullopt;
+    if (*slot) return c.diags.error(item.mark, prefix() + "'" + word + "' is given twice"), std::nullopt;
     *slot = std::string(words[i + 1]);
   }
   return s;
