@@ -199,7 +199,17 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates) {
-  return observe_targets_of(kernel, want.name, observe_targets(want, memory), nodes, updates);
+  const auto targets = observe_targets(want, memory);
+  auto seen = observe_targets_of(kernel, want.name, targets, nodes, updates);
+  // The namespaces of nodes the file no longer has (all of them, for `down`)
+  // are the plan's to delete: our socket in one, once closed, keeps it alive
+  // for an RCU grace period (20-40 ms), which the deletion then waited for.
+  // Let go now, and that time passes while the plan is made.
+  std::unordered_set<std::string_view> wanted;
+  for (const auto& n : want.nodes) wanted.insert(n.name);
+  for (const auto& t : targets)
+    if (t.ref.kind == NodeKind::netns && !wanted.contains(t.ref.node)) kernel.let_go(t.ref);
+  return seen;
 }
 
 Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
