@@ -199,22 +199,22 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates) {
-  const auto targets = observe_targets(want, memory);
-  auto seen = observe_targets_of(kernel, want.name, targets, nodes, updates);
   // The namespaces of nodes the file no longer has (all of them, for `down`)
   // are the plan's to delete: our socket in one, once closed, keeps it alive
-  // for an RCU grace period (20-40 ms), which the deletion then waited for.
-  // Let go now, and that time passes while the plan is made.
+  // for an RCU grace period (20-40 ms), which the deletion waited for. They are
+  // read first and let go at once: that time passes while the rest is read.
+  std::unordered_set<std::string> going;
   std::unordered_set<std::string_view> wanted;
   for (const auto& n : want.nodes) wanted.insert(n.name);
-  for (const auto& t : targets)
-    if (t.ref.kind == NodeKind::netns && !wanted.contains(t.ref.node)) kernel.let_go(t.ref);
-  return seen;
+  for (const auto& r : memory.nodes)
+    if (r.kind == NodeKind::netns && !wanted.contains(r.node)) going.insert(r.node);
+  return observe_targets_of(kernel, want.name, observe_targets(want, memory), nodes, updates, &going);
 }
 
 Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
                                       const std::set<std::string>* nodes,
-                                      const std::map<std::string, ObserveUpdate>* updates) {
+                                      const std::map<std::string, ObserveUpdate>* updates,
+                                      const std::unordered_set<std::string>* going) {
   const std::string table = nat_table_name(lab);
   std::vector<ObserveJob> jobs;
   jobs.reserve(targets.size()); // 200 bytes each, held while every namespace is read
@@ -224,8 +224,11 @@ Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, co
                         std::nullopt};
     if (updates)
       if (auto u = updates->find(t.ref.node); u != updates->end()) what.update = u->second;
+    what.let_go = going && going->contains(t.ref.node);
     jobs.push_back(ObserveJob{t.ref, std::move(what)});
   }
+  // Those let go first (readers take jobs in order): the longer before their deletion, the better.
+  std::ranges::stable_partition(jobs, [](const ObserveJob& j) { return j.what.let_go; });
   auto seen = kernel.observe_many(jobs);
   if (!seen) return std::unexpected(seen.error());
   Observed out;

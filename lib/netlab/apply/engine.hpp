@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,12 @@ Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const Lab
                                  const std::map<std::string, ObserveUpdate>* updates = nullptr);
 
 /// observe_nodes with the targets (observe_targets) already worked out: a watcher
-/// keeps them between events. `lab`: the lab's name (its NAT table's).
+/// keeps them between events. `lab`: the lab's name (its NAT table's). `going`:
+/// nodes whose namespaces the plan will delete (ObserveRequest::let_go).
 Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,
                                       const std::set<std::string>* nodes,
-                                      const std::map<std::string, ObserveUpdate>* updates = nullptr);
+                                      const std::map<std::string, ObserveUpdate>* updates = nullptr,
+                                      const std::unordered_set<std::string>* going = nullptr);
 
 /// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
 /// qdisc (impair) the kernel lacks, before anything changes.

@@ -39,6 +39,9 @@ struct ObserveRequest {
   bool kernel_view = false;         ///< also every main-table route in ObservedNs::all_routes and link counters (live graph)
   bool nft_ruleset = false;         ///< the whole nftables ruleset as JSON (ObservedNs::nft_ruleset; export)
   std::optional<ObserveUpdate> update; ///< read only what changed since `update->base`
+  /// Close our socket there as soon as it is read: the plan will delete the
+  /// namespace, and a closed socket keeps it alive for an RCU grace period.
+  bool let_go = false;
 };
 
 /// One namespace to read, and what to read there.

@@ -641,12 +641,15 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     if (!errors[i] && jobs[i].what.qdiscs)
       if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();
     if (timed) log_observed(jobs[i].ns, out[i], errors[i], start);
+    // Closed here, on the reader, as early as can be; the handle itself goes below.
+    if (jobs[i].what.let_go && jobs[i].ns.kind == NodeKind::netns) handles[i]->sock = NlSocket{};
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
     if (!handles[i]) continue;
     if (auto read = read_in_netns(jobs[i].ns, *handles[i], jobs[i].what, out[i]); !read)
       return fail_in(where(jobs[i].ns), read.error().message);
+    if (jobs[i].what.let_go && jobs[i].ns.kind == NodeKind::netns) forget(jobs[i].ns);
   }
   return out;
 }
