@@ -234,6 +234,20 @@ TEST_CASE("load_string: unclosed flow collections are counted before the scanner
   CHECK(raw.error().code == ExitCode::usage);
 }
 
+TEST_CASE("load_string: an alias to no anchor, and bytes that are not UTF-8, are placed", "[validate]") {
+  auto alias = load_string("name: lab\nnodes:\n  a: *nope\n", "t.yaml");
+  REQUIRE_FALSE(alias);
+  CHECK(alias.error().message == "t.yaml:3:6: alias *nope names no anchor (&nope) before it");
+  auto bytes = load_string("name: lab\nnodes: {a: \xff}\n", "t.yaml");
+  REQUIRE_FALSE(bytes);
+  CHECK(bytes.error().message.starts_with("t.yaml:2:12: not valid YAML: "));
+  CHECK(bytes.error().code == ExitCode::usage);
+  // A later anchor of the same name is the one an alias after it repeats.
+  auto again = load_string("a: &x 1\nb: &x 2\nc: *x\n", "t.yaml");
+  REQUIRE(again);
+  CHECK(again->root.find("c")->scalar == "2");
+}
+
 TEST_CASE("load_string: an alias inside its own anchor is refused", "[validate]") {
   auto raw = load_string("name: &x [*x]\nnodes: {ns1: }\n", "t.yaml");
   REQUIRE_FALSE(raw);
