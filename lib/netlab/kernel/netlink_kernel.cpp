@@ -611,9 +611,12 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
   // The dumps, concurrently: each socket is used by one thread at a time.
   std::vector<std::optional<Error>> errors(jobs.size());
   std::vector<std::mutex> guard(jobs.size()); // two nodes may name one namespace
-  std::map<NsHandle*, size_t> owner_of;
+  std::map<NsHandle*, size_t> owner_of, users;
   for (size_t i = 0; i < jobs.size(); ++i)
-    if (handles[i]) owner_of.emplace(handles[i], i);
+    if (handles[i]) {
+      owner_of.emplace(handles[i], i);
+      ++users[handles[i]];
+    }
   parallel_for(jobs.size(), reader_threads(jobs.size()), [&](size_t i) {
     if (!handles[i]) return;
     std::lock_guard lock(guard[owner_of.at(handles[i])]);
@@ -641,8 +644,10 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     if (!errors[i] && jobs[i].what.qdiscs)
       if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();
     if (timed) log_observed(jobs[i].ns, out[i], errors[i], start);
-    // Closed here, on the reader, as early as can be; the handle itself goes below.
-    if (jobs[i].what.let_go && jobs[i].ns.kind == NodeKind::netns) handles[i]->sock = NlSocket{};
+    // Closed here, on the reader, as early as can be (unless another job reads
+    // the same namespace: an external node may name it); the handle goes below.
+    if (jobs[i].what.let_go && jobs[i].ns.kind == NodeKind::netns && users.at(handles[i]) == 1)
+      handles[i]->sock = NlSocket{};
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);

@@ -1,7 +1,7 @@
 #include <netlab/plan/mac.hpp>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <unordered_set>
 #include <vector>
 

@@ -7,8 +7,8 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace netlab {

@@ -18,8 +18,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <sys/epoll.h>
 #include <unordered_set>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
