@@ -220,6 +220,13 @@ std::string too_big(std::size_t bytes) {
          " bytes); a topology file may be at most " + mib_text(k_max_load_bytes);
 }
 
+/// The line and column of byte `offset` of `text`.
+Mark mark_at(const std::string& text, std::size_t offset) {
+  Mark m{1, 1};
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) m = text[i] == '\n' ? Mark{m.line + 1, 1} : Mark{m.line, m.col + 1};
+  return m;
+}
+
 /// Where the text opens its k_max_load_flow_opens + 1st flow collection, if it does.
 /// A scanner may hold every token of unclosed nested flow collections ("[[[[...")
 /// before the parser (and our depth limit) sees the first: yaml-cpp's took 3.7 GB
@@ -228,12 +235,8 @@ std::string too_big(std::size_t bytes) {
 /// these per value.
 std::optional<Mark> too_many_flow_opens(const std::string& text) {
   std::size_t opens = 0;
-  Mark at{1, 1};
-  for (char c : text) {
-    if ((c == '[' || c == '{') && ++opens > k_max_load_flow_opens) return at;
-    if (c == '\n') at = {at.line + 1, 1};
-    else ++at.col;
-  }
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if ((text[i] == '[' || text[i] == '{') && ++opens > k_max_load_flow_opens) return mark_at(text, i);
   return std::nullopt;
 }
 
@@ -249,21 +252,14 @@ struct Parser {
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
-  Mark mark_at(std::size_t offset) const {
-    Mark m{1, 1};
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) m = text[i] == '\n' ? Mark{m.line + 1, 1} : Mark{m.line, m.col + 1};
-    return m;
-  }
-
   /// "PATH:L:C: not valid YAML: <problem> (<context> at L:C)" for the parse that failed.
   std::string error(const std::string& path) const {
     // The reader (bad UTF-8, a control character) counts bytes, not lines.
-    Mark where = p.error == YAML_READER_ERROR ? mark_at(p.problem_offset) : mark_of(p.problem_mark);
-    std::string out = at(path, where) + "not valid YAML: " + text_of(reinterpret_cast<const yaml_char_t*>(p.problem));
+    Mark where = p.error == YAML_READER_ERROR ? mark_at(text, p.problem_offset) : mark_of(p.problem_mark);
+    std::string out = at(path, where) + "not valid YAML: " + (p.problem ? p.problem : "");
     if (p.context) {
       Mark c = mark_of(p.context_mark);
-      out += " (" + text_of(reinterpret_cast<const yaml_char_t*>(p.context)) + " at " + std::to_string(c.line) + ":" +
-             std::to_string(c.col) + ")";
+      out += " (" + std::string(p.context) + " at " + std::to_string(c.line) + ":" + std::to_string(c.col) + ")";
     }
     return out;
   }
