@@ -274,13 +274,12 @@ bool reaches(const Subnets& subnets, const Route& r) {
 
 void check_route(Ctx& c, const Node& node, const NodeSrc& nsrc, const Subnets& subnets, const Route& r,
                  const RouteSrc& src) {
-  std::string prefix = "route " + quoted(src.text, k_route_text_max) + ": ";
   if (r.dev && *r.dev != "lo" && !node.find_interface(*r.dev))
-    return c.diags.error(*src.dev, prefix + "dev " + quoted(*r.dev) + " is not an interface of node " +
+    return c.diags.error(*src.dev, route_named(src.text) + ": dev " + quoted(*r.dev) + " is not an interface of node " +
                                        quoted(node.name) + suggest(*r.dev, iface_names(node)));
   if (!r.via || !nsrc.addresses_ok || reaches(subnets, r)) return;
   std::string where = r.dev ? "no subnet on " + quoted(*r.dev) + " of node " : "no connected subnet of node ";
-  c.diags.error(*src.via, prefix + where + quoted(node.name) + " reaches " + r.via->str());
+  c.diags.error(*src.via, route_named(src.text) + ": " + where + quoted(node.name) + " reaches " + r.via->str());
 }
 
 void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
@@ -292,7 +291,7 @@ void check_routes(Ctx& c, const Node& node, const NodeSrc& src) {
     check_route(c, node, src, subnets, r, src.routes[k]);
     auto [it, inserted] = seen.emplace(std::pair{r.to, r.metric}, r.mark);
     if (!inserted)
-      c.diags.error(r.mark, "route " + quoted(src.routes[k].text, k_route_text_max) + " has the same destination and metric as the route at " +
+      c.diags.error(r.mark, route_named(src.routes[k].text) + " has the same destination and metric as the route at " +
                                 at_text(it->second));
   }
 }

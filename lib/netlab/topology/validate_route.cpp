@@ -46,8 +46,7 @@ std::optional<RouteSpec> spec_from_text(Ctx& c, const RawNode& item) {
   RouteSpec s{{}, item.mark, {}, item.mark, {}, {}, {}, item.mark, item.mark, item.mark};
   for (auto w : words) s.text += (s.text.empty() ? "" : " ") + std::string(w);
   if (words.empty()) return c.diags.error(item.mark, "a route must not be empty"), std::nullopt;
-  // Made only for a message: quoting each of 1000 routes was a fifth of validating them.
-  auto prefix = [&] { return "route " + quoted(s.text, k_route_text_max) + ": "; };
+  auto prefix = [&] { return route_named(s.text) + ": "; };
   s.to = words[0];
   for (std::size_t i = 1; i < words.size(); i += 2) {
     auto* slot = route_slot(s, words[i]);
@@ -94,7 +93,7 @@ void check_route_family(Ctx& c, const RouteSpec& s, const Route& r, const std::s
 
 void build_route(Ctx& c, Node& node, NodeSrc& src, const RouteSpec& s) {
   std::size_t before = c.diags.count();
-  std::string prefix = "route " + quoted(s.text, k_route_text_max) + ": ";
+  const std::string prefix = route_named(s.text) + ": "; // parse_prefix takes it in any case
   Route r;
   r.mark = s.mark;
   if (s.via) {
@@ -183,6 +182,8 @@ void parse_nat_rule(Ctx& c, Node& node, const RawNode& item) {
 }
 
 } // namespace
+
+std::string route_named(const std::string& text) { return "route " + quoted(text, k_route_text_max); }
 
 void parse_routes(Ctx& c, Node& node, NodeSrc& src, const Field& f) {
   const RawNode* list = read_sequence(c.diags, f);

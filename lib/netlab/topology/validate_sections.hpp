@@ -26,6 +26,11 @@ struct IfaceSrc {
 /// Longest route text quoted whole in a message.
 inline constexpr std::size_t k_route_text_max = 120;
 
+/// "route 'default via 10.0.0.1'": a route written as `text`, as messages name it.
+/// Made only for a message: quoting each of a large lab's routes on the way was a
+/// fifth of validating them.
+std::string route_named(const std::string& text);
+
 /// Where a route was written, and its text for messages ("default via 10.0.0.1").
 struct RouteSrc {
   bool ok = false; ///< parsed without error; only such routes are resolved
