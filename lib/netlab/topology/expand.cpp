@@ -443,10 +443,10 @@ private:
     for (auto& [k, v] : nodes.entries) {
       std::string tmpl;
       RawNode value = inherit(std::move(v), m_node_defaults, true, tmpl);
+      const bool ranged = k.is_scalar() && unbound_range(k.scalar, none);
       std::uint32_t origin = 0;
-      if (!tmpl.empty() && !(k.is_scalar() && unbound_range(k.scalar, none)))
-        origin = new_origin(k.scalar + " from template '" + tmpl + "'", 0);
-      if (k.is_scalar() && unbound_range(k.scalar, none)) expand_entry(out, k, value, none, origin, tmpl);
+      if (!tmpl.empty() && !ranged) origin = new_origin(k.scalar + " from template '" + tmpl + "'", 0);
+      if (ranged) expand_entry(out, k, value, none, origin, tmpl);
       else out.entries.emplace_back(expand_tree(k, none, origin), expand_tree(std::move(value), none, origin));
     }
     return out;
