@@ -199,16 +199,22 @@ Expected<Observed> observe_lab(Kernel& kernel, const Topology& want, const LabSt
 Expected<Observed> observe_nodes(Kernel& kernel, const Topology& want, const LabState& memory,
                                  const std::set<std::string>* nodes,
                                  const std::map<std::string, ObserveUpdate>* updates) {
-  // The namespaces of nodes the file no longer has (all of them, for `down`)
-  // are the plan's to delete: our socket in one, once closed, keeps it alive
-  // for an RCU grace period (20-40 ms), which the deletion waited for. They are
-  // read first and let go at once: that time passes while the rest is read.
+  // The namespaces the plan will delete (all of them, for `down`): our socket
+  // in one, once closed, keeps it alive for an RCU grace period (20-40 ms),
+  // which the deletion waited for. They are read first and let go at once:
+  // that time passes while the rest is read.
   std::unordered_set<std::string> going;
+  for (const auto& ref : namespaces_going(want, memory)) going.insert(ref.node);
+  return observe_targets_of(kernel, want.name, observe_targets(want, memory), nodes, updates, &going);
+}
+
+std::vector<NsRef> namespaces_going(const Topology& want, const LabState& memory) {
   std::unordered_set<std::string_view> wanted;
   for (const auto& n : want.nodes) wanted.insert(n.name);
+  std::vector<NsRef> out;
   for (const auto& r : memory.nodes)
-    if (r.kind == NodeKind::netns && !wanted.contains(r.node)) going.insert(r.node);
-  return observe_targets_of(kernel, want.name, observe_targets(want, memory), nodes, updates, &going);
+    if (r.kind == NodeKind::netns && !wanted.contains(r.node)) out.push_back(r);
+  return out;
 }
 
 Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, const std::vector<ObserveTarget>& targets,

@@ -35,6 +35,10 @@ Expected<Observed> observe_targets_of(Kernel& kernel, const std::string& lab, co
                                       const std::map<std::string, ObserveUpdate>* updates = nullptr,
                                       const std::unordered_set<std::string>* going = nullptr);
 
+/// The named namespaces the lab made (`memory`) for nodes `want` no longer has:
+/// a plan deletes them (all of them, for `down`).
+std::vector<NsRef> namespaces_going(const Topology& want, const LabState& memory);
+
 /// observe + diff. Fails (exit 1) naming every conflict, or a link kind or
 /// qdisc (impair) the kernel lacks, before anything changes.
 Expected<Plan> plan_lab(Kernel& kernel, const Topology& want, const LabState& memory);

@@ -18,7 +18,6 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <unordered_set>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -250,16 +249,12 @@ struct Watcher::Impl {
     return fresh;
   }
 
-  /// Closes our sockets in the namespaces of netns nodes an edit removes, before
-  /// its diff: a closed socket keeps its namespace alive for an RCU grace period
-  /// (20-40 ms), which the edit waited for after deleting it; now it passes
-  /// while the edit is planned. An edit undone subscribes and opens them again.
-  void let_go_of_removed(const Topology& old) {
-    std::unordered_set<std::string_view> kept;
-    for (const auto& n : want.nodes) kept.insert(n.name);
-    for (const auto& n : old.nodes) {
-      if (n.kind != NodeKind::netns || kept.contains(n.name)) continue;
-      const NsRef ref = ns_ref_for(n);
+  /// Closes our sockets in the namespaces an edit will delete (namespaces_going),
+  /// before its diff: a closed socket keeps its namespace alive for an RCU grace
+  /// period (20-40 ms), which the edit waited for after deleting it; now it
+  /// passes while the edit is planned. An edit undone subscribes and opens them again.
+  void let_go_of_going() {
+    for (const auto& ref : namespaces_going(want, memory)) {
       close_sub(key_of(ref));
       kernel.let_go(ref);
     }
@@ -553,7 +548,7 @@ struct Watcher::Impl {
     Topology old = std::move(want);
     want = std::move(*next);
     lab_changed();
-    let_go_of_removed(old);
+    let_go_of_going();
     // Read what the edit asks to read differently (new nodes, new sysctls or NAT), and what events dirtied.
     auto read = d.nodes;
     for (const auto& t : targets())
