@@ -10,7 +10,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
-  libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-dev libspdlog-dev libpcap-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-dev libspdlog-dev libpcap-dev libjemalloc-dev
   libcli11-dev nlohmann-json3-dev catch2 libgraphviz-dev libcpp-httplib-dev
   iproute2 nftables iptables iputils-ping
   dpkg-dev bash-completion groff-base zsh fish

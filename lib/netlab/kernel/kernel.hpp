@@ -39,8 +39,9 @@ struct ObserveRequest {
   bool kernel_view = false;         ///< also every main-table route in ObservedNs::all_routes and link counters (live graph)
   bool nft_ruleset = false;         ///< the whole nftables ruleset as JSON (ObservedNs::nft_ruleset; export)
   std::optional<ObserveUpdate> update; ///< read only what changed since `update->base`
-  /// Close our socket there as soon as it is read: the plan will delete the
-  /// namespace, and a closed socket keeps it alive for an RCU grace period.
+  /// The plan will delete this named namespace whole: read only its links (whose
+  /// it is, which veth ends go with it), and close our socket there as soon as
+  /// they are read (a closed socket keeps the namespace alive for an RCU grace period).
   bool let_go = false;
 };
 

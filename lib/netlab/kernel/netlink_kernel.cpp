@@ -538,6 +538,11 @@ void log_observed(const NsRef& ns, const ObservedNs& seen, const std::optional<E
   for (const auto& line : describe_observed(seen)) log_line(LogLevel::trace, "  " + ns.node + ": " + line);
 }
 
+/// A namespace the caller's plan deletes whole (ObserveRequest::let_go): only
+/// its links are read, and our socket there is closed on the reader, as early as
+/// can be (a closed socket keeps the namespace alive for an RCU grace period).
+bool going(const ObserveJob& job) { return job.what.let_go && job.ns.kind == NodeKind::netns; }
+
 Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<ObserveJob>& jobs) {
   std::vector<ObservedNs> out(jobs.size());
   std::vector<NsHandle*> handles(jobs.size(), nullptr);
@@ -624,6 +629,12 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     const bool timed = log_enabled(LogLevel::debug);
     const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     const ObserveRequest& what = jobs[i].what;
+    if (going(jobs[i])) { // deleted whole: its links tell whose it is, nothing else is asked of it
+      if (auto read = read_netlink_links(handles[i]->sock, out[i]); !read) errors[i] = read.error();
+      if (timed) log_observed(jobs[i].ns, out[i], errors[i], start);
+      if (users.at(handles[i]) == 1) handles[i]->sock = NlSocket{};
+      return;
+    }
     const bool view = what.kernel_view || m_kernel_view;
     // Only what changed when the caller knows it (netlab watch), unless the
     // caller wants more than an update keeps or the namespace is another one now.
@@ -644,18 +655,16 @@ Expected<std::vector<ObservedNs>> NetlinkKernel::observe_many(const std::vector<
     if (!errors[i] && jobs[i].what.qdiscs)
       if (auto read = read_root_qdiscs(handles[i]->sock, out[i]); !read) errors[i] = read.error();
     if (timed) log_observed(jobs[i].ns, out[i], errors[i], start);
-    // Closed here, on the reader, as early as can be (unless another job reads
-    // the same namespace: an external node may name it); the handle goes below.
-    if (jobs[i].what.let_go && jobs[i].ns.kind == NodeKind::netns && users.at(handles[i]) == 1)
-      handles[i]->sock = NlSocket{};
   });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (errors[i]) return fail_in(where(jobs[i].ns), errors[i]->message);
     if (!handles[i]) continue;
+    if (going(jobs[i])) continue;
     if (auto read = read_in_netns(jobs[i].ns, *handles[i], jobs[i].what, out[i]); !read)
       return fail_in(where(jobs[i].ns), read.error().message);
-    if (jobs[i].what.let_go && jobs[i].ns.kind == NodeKind::netns) forget(jobs[i].ns);
   }
+  for (size_t i = 0; i < jobs.size(); ++i) // after the loop above: another job may share the handle
+    if (handles[i] && going(jobs[i])) forget(jobs[i].ns);
   return out;
 }
 

@@ -130,6 +130,14 @@ Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_rout
   return {};
 }
 
+Expected<void> read_netlink_links(NlSocket& sock, ObservedNs& out) {
+  auto links = sock.dump_links(NlSocket::LinkDump::without_stats);
+  if (!links) return std::unexpected(links.error());
+  read_links(links->get(), out);
+  read_kind_options(links->get(), out);
+  return {};
+}
+
 Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::vector<int>& indexes,
                                    const std::vector<std::string>& names, std::set<int>& read, ObservedNs& out) {
   auto links = sock.get_links(indexes, names);

@@ -14,6 +14,10 @@ LinkKind link_kind_of(rtnl_link* link);
 /// (every main-table route with `all_routes`).
 Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes = false, bool kernel_view = false);
 
+/// Only the links (and owner, lo_up) of `out`: all that is asked of a namespace
+/// a plan deletes whole (its addresses and routes go with it).
+Expected<void> read_netlink_links(NlSocket& sock, ObservedNs& out);
+
 /// The same for a namespace read before (ObserveUpdate): the links it names read
 /// by index or name, `base`'s other links kept, addresses and netlab's routes
 /// dumped; `read` gets the indexes of the links read. Returns false (and reads
