@@ -230,6 +230,48 @@ TEST_CASE("watch applies an edit of the file as a delta, keeps the lab on an inv
   require_nothing_left();
 }
 
+TEST_CASE("watch: an edit that drops a node's key lets go of it early, and takes it back when not applied",
+          "[watch]") {
+  // The watcher closes its sockets in a namespace the new text no longer names
+  // before validating the file. Here the file is invalid (its link still names
+  // ns2): the lab keeps ns2, and the watcher watches it again and heals it.
+  const std::string text = read_file(topology("bridge-gateway.yaml"));
+  const std::string file = write_temp("dropped.yaml", text);
+  Background w("watch " + file);
+  REQUIRE(w.wait_for("watching lab 'bridge-gateway'", 20000ms));
+  const std::string block = "  ns2:\n    interfaces:\n      vethD: {addresses: [192.168.10.3/24]}\n    routes:\n"
+                            "      - default via 192.168.10.1\n";
+  const auto at = text.find(block);
+  REQUIRE(at != std::string::npos);
+  std::string invalid = text;
+  invalid.erase(at, block.size());
+  size_t from = w.out().size();
+  std::ofstream(file + ".new") << invalid;
+  REQUIRE(std::rename((file + ".new").c_str(), file.c_str()) == 0);
+  REQUIRE(w.wait_for("not applied; the lab stays as it was", 5000ms, from));
+  CHECK(netns_names().contains("ns2"));
+  drift_and_wait(w, "ip -n ns2 link set vethD down", "repaired ns2/vethD/state: want up, had down");
+  CHECK(sh("ip netns exec ns1 ping -c1 -W1 192.168.10.3").rc == 0);
+
+  // Valid now (its link, port, checks and exercises gone too): ns2 goes, and soon.
+  std::string valid = std::regex_replace(invalid.substr(0, invalid.find("\nchecks:") + 1), std::regex("  - \\[ns2:vethD, host:vethC\\]\n"), "");
+  valid = std::regex_replace(valid, std::regex("      vethC: \\{master: mybridge\\}\n"), "");
+  from = w.out().size();
+  const auto t0 = Clock::now();
+  std::ofstream(file + ".new") << valid;
+  REQUIRE(std::rename((file + ".new").c_str(), file.c_str()) == 0);
+  REQUIRE(w.wait_for("edit applied", 10000ms, from));
+  CHECK(Clock::now() - t0 < 3s);
+  CHECK_FALSE(netns_names().contains("ns2"));
+  CHECK(sh("ip link show vethC").rc != 0); // went with ns2
+  std::this_thread::sleep_for(100ms);
+  CHECK(w.out().find("still differs", from) == std::string::npos);
+  CHECK(netlab("status " + file).rc == 0);
+  CHECK(w.stop(SIGTERM) == 0);
+  CHECK(netlab("down " + file).rc == 0);
+  require_nothing_left();
+}
+
 TEST_CASE("watch: an edit that removes a namespace or a veth between two ends converged with no error",
           "[watch]") {
   // The host end of a deleted namespace's veth, and the far end of a deleted veth, change

@@ -124,10 +124,11 @@ class Differ {
 public:
   /// `gone`: links an earlier pass found the plan deletes; what depends on them is re-made too.
   /// `foreign_routes`: routes not made by netlab, read for --adopt (node -> routes).
+  /// `scope`: only what it names (DiffScope); null: everything.
   Differ(const Topology& want, const Observed& have, const LabState& memory, const LinkSet& gone = {},
-         const std::map<std::string, std::vector<ObservedRoute>>& foreign_routes = {})
-      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone), m_macs(want),
-        m_foreign_routes(foreign_routes) {
+         const std::map<std::string, std::vector<ObservedRoute>>& foreign_routes = {}, const DiffScope* scope = nullptr)
+      : m_want(want), m_have(have), m_memory(memory), m_tag(owner_tag(want.name)), m_gone(gone),
+        m_foreign_routes(foreign_routes), m_scope(scope) {
     m_want_nodes.reserve(want.nodes.size());
     for (const auto& n : want.nodes) m_want_nodes.emplace(n.name, &n);
     m_memory_nodes.reserve(memory.nodes.size());
@@ -137,13 +138,19 @@ public:
 
   Plan run() {
     mark_deleted_namespaces();
-    for (const auto& node : m_want.nodes) diff_node(&node, ns_ref_for(node));
+    for (const auto& node : m_want.nodes) {
+      if (whole(node.name))
+        diff_node(&node, ns_ref_for(node));
+      else if (const auto* names = scoped_interfaces(node.name))
+        diff_interfaces(node, *names);
+    }
     for (const auto& ref : m_memory.nodes)
-      if (!want_node(ref.node)) diff_node(nullptr, ref);
-    for (const auto& link : m_want.links) diff_veth(link);
-    for (const auto& node : m_want.nodes) sweep_links(node.name);
+      if (!want_node(ref.node) && whole(ref.node)) diff_node(nullptr, ref);
+    for (const auto& link : m_want.links)
+      if (in_scope(link.a) || in_scope(link.b)) diff_veth(link);
+    for (const auto& node : m_want.nodes) sweep(node.name);
     for (const auto& ref : m_memory.nodes)
-      if (!want_node(ref.node)) sweep_links(ref.node);
+      if (!want_node(ref.node)) sweep(ref.node);
     return assemble();
   }
 
@@ -153,8 +160,11 @@ private:
   const LabState& m_memory;
   std::string m_tag;
   const LinkSet& m_gone;
-  LabMacs m_macs; ///< the MAC each link is created with (the file's or derived), set in its create request
+  /// The MAC each link is created with (the file's or derived), set in its create
+  /// request; made on the first create (a status or a no-op up makes none).
+  std::optional<LabMacs> m_macs;
   const std::map<std::string, std::vector<ObservedRoute>>& m_foreign_routes;
+  const DiffScope* m_scope;
   // Deques: growing vectors of actions moved every one again and again (5 % of a
   // 1000-namespace `up` when an Action was 1.8 KB; 208 bytes since the large ones are Boxed).
   std::array<std::deque<Action>, p_count> m_create, m_remove;
@@ -172,6 +182,41 @@ private:
   std::unordered_set<std::string_view> m_ipv6_off; ///< LabState::ipv6_off
   std::unordered_set<std::string> m_conflicts; ///< paths with a conflict finding (has_conflict, once per link)
   Plan m_plan;
+
+  std::optional<std::string> mac_of(std::string_view node, std::string_view iface) {
+    if (!m_macs) m_macs.emplace(m_want);
+    return m_macs->of(node, iface);
+  }
+
+  // ---- scope (DiffScope): what is diffed ------------------------------------
+
+  bool whole(const std::string& node) const { return !m_scope || m_scope->nodes.contains(node); }
+  const std::set<std::string>* scoped_interfaces(const std::string& node) const {
+    if (!m_scope) return nullptr;
+    auto it = m_scope->interfaces.find(node);
+    return it == m_scope->interfaces.end() ? nullptr : &it->second;
+  }
+  bool in_scope(const Endpoint& end) const {
+    if (whole(end.node)) return true;
+    const auto* names = scoped_interfaces(end.node);
+    return names && names->contains(end.iface);
+  }
+
+  /// The scoped interfaces of a node otherwise unchanged: its plain links (veth
+  /// ends are their links'); the node's own settings are as they were.
+  void diff_interfaces(const Node& node, const std::set<std::string>& names) {
+    if (has_conflict(node.name)) return;
+    const NsRef ref = ns_ref_for(node);
+    for (const auto& name : names)
+      if (const Interface* i = iface_in(node, name); i && i->kind != LinkKind::veth) diff_plain_link(node, ref, *i);
+  }
+
+  void sweep(const std::string& node) {
+    if (whole(node))
+      sweep_links(node);
+    else if (const auto* names = scoped_interfaces(node))
+      sweep_links(node, names);
+  }
 
   const Node* want_node(std::string_view name) const {
     auto it = m_want_nodes.find(name);
@@ -493,10 +538,10 @@ private:
   void create_link(const NsRef& ref, const Interface& iface, const std::optional<NsRef>& peer_ns = {},
                    const Interface* peer = nullptr) {
     CreateLink c{.ns = ref, .iface = iface, .owner = iface.shared ? std::string(k_shared_tag) : m_tag, .peer_ns = peer_ns};
-    c.iface.mac = m_macs.of(ref.node, iface.name);
+    c.iface.mac = mac_of(ref.node, iface.name);
     if (peer && peer_ns) {
       c.peer = *peer;
-      c.peer->mac = m_macs.of(peer_ns->node, peer->name);
+      c.peer->mac = mac_of(peer_ns->node, peer->name);
     } else if (peer) {
       c.peer = *peer;
     }
@@ -686,8 +731,8 @@ private:
     const NsRef ra = ns_ref_for(*ba), rb = ns_ref_for(*bb);
     CreateLink c{.ns = ra, .iface = ea, .owner = m_tag, .peer_ns = rb, .peer = eb};
     // The MAC is the end's at its place, as the neighbours see it; a move keeps it.
-    c.iface.mac = m_macs.of(na.name, wa.name);
-    c.peer->mac = m_macs.of(nb.name, wb.name);
+    c.iface.mac = mac_of(na.name, wa.name);
+    c.peer->mac = mac_of(nb.name, wb.name);
     c.addrgen_none = ipv4_only(ba->name) && has_ipv6_state(wa);
     c.peer_addrgen_none = ipv4_only(bb->name) && has_ipv6_state(wb);
     // Not on an end that moves: its new namespace gives it IPv6 settings anew.
@@ -873,11 +918,12 @@ private:
   /// anyway. A veth whose peer's namespace is deleted goes with it; deleting it
   /// on its own would cost one RCU grace period per link, while the kernel's
   /// namespace cleanup removes them all in one batch (apply waits for that).
-  void sweep_links(const std::string& node) {
+  void sweep_links(const std::string& node, const std::set<std::string>* only = nullptr) {
     if (m_doomed_ns.contains(node) || m_fresh_ns.contains(node)) return;
     auto it = m_have.nodes.find(node);
     if (it == m_have.nodes.end() || !it->second.exists) return;
     for (const auto& l : it->second.links) {
+      if (only && !only->contains(l.name)) continue;
       // lo carries the namespace's tag but belongs to the namespace itself.
       // An untagged link an interrupted run was making here goes too (its namespace is not the lab's).
       if ((!owned(l) && !pending(node, l)) || l.kind == LinkKind::loopback || m_handled.contains({node, l.name}))
@@ -1078,7 +1124,9 @@ private:
 
 } // namespace
 
-Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
+namespace {
+
+Plan diff_in(const Topology& want, const Observed& have, const LabState& memory, const DiffScope* scope) {
   // Links the plan deletes take their macvlans, vlans, vxlans, bridge ports and
   // routes with them; when something the file keeps depends on one, plan again
   // knowing it goes. Deletions only grow, so this ends.
@@ -1098,7 +1146,7 @@ Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
   }
   const Observed& seen = ours ? *ours : have;
   while (true) {
-    Plan plan = Differ(want, seen, memory, gone, foreign).run();
+    Plan plan = Differ(want, seen, memory, gone, foreign, scope).run();
     LinkSet deleted = deleted_links(plan.actions);
     if (depends_on_gone(want, seen, deleted, gone)) {
       gone.insert(deleted.begin(), deleted.end());
@@ -1107,6 +1155,87 @@ Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
     fold_into_creates(plan.actions);
     return plan;
   }
+}
+
+/// The interfaces of two versions of a node, by name, that differ (added, removed or changed).
+std::set<std::string> changed_interfaces(const Node& before, const Node& after) {
+  std::map<std::string_view, const Interface*> was;
+  for (const auto& i : before.interfaces) was.emplace(i.name, &i);
+  std::set<std::string> out;
+  for (const auto& i : after.interfaces) {
+    auto it = was.find(i.name);
+    if (it == was.end() || !(*it->second == i)) out.insert(i.name);
+    if (it != was.end()) was.erase(it);
+  }
+  for (const auto& [name, i] : was) out.emplace(name);
+  return out;
+}
+
+/// Whether two versions of a node are the same but for their interfaces.
+bool same_but_interfaces(const Node& a, const Node& b) {
+  return a.name == b.name && a.kind == b.kind && a.netns_path == b.netns_path && a.loopback_up == b.loopback_up &&
+         a.forwarding == b.forwarding && a.ipv6 == b.ipv6 && a.routes == b.routes && a.sysctls == b.sysctls &&
+         a.nat == b.nat && a.host == b.host && wants_ipv6(a) == wants_ipv6(b);
+}
+
+} // namespace
+
+Plan diff(const Topology& want, const Observed& have, const LabState& memory) {
+  return diff_in(want, have, memory, nullptr);
+}
+
+Plan diff(const Topology& want, const Observed& have, const LabState& memory, const DiffScope& scope) {
+  return diff_in(want, have, memory, &scope);
+}
+
+std::optional<DiffScope> edit_scope(const Topology& before, const Topology& after) {
+  if (before.name != after.name || before.instance != after.instance || before.prefix != after.prefix ||
+      before.hosts != after.hosts || before.vxlan_port != after.vxlan_port || before.part_of != after.part_of)
+    return std::nullopt;
+  DiffScope scope;
+  std::unordered_map<std::string_view, const Node*> was;
+  for (const auto& n : before.nodes) was.emplace(n.name, &n);
+  for (const auto& n : after.nodes) {
+    auto it = was.find(n.name);
+    if (it == was.end()) {
+      scope.nodes.insert(n.name);
+      continue;
+    }
+    const Node& old = *it->second;
+    was.erase(it);
+    if (old == n) continue;
+    if (!same_but_interfaces(old, n)) {
+      scope.nodes.insert(n.name);
+      continue;
+    }
+    // Routes and NAT rules follow their links (a route goes with its link's
+    // address, diff re-adds it): a node with any is diffed whole.
+    if (!n.routes.empty() || !n.nat.empty()) {
+      scope.nodes.insert(n.name);
+      continue;
+    }
+    auto names = changed_interfaces(old, n);
+    scope.interfaces[n.name].insert(names.begin(), names.end());
+  }
+  for (const auto& [name, n] : was) scope.nodes.emplace(name); // removed
+  // Links added, removed or changed: both ends.
+  auto key = [](const Link& l) { return std::pair{l.a, l.b}; };
+  std::map<std::pair<Endpoint, Endpoint>, const Link*> links;
+  for (const auto& l : before.links) links.emplace(key(l), &l);
+  auto touch = [&](const Link& l) {
+    for (const Endpoint* e : {&l.a, &l.b})
+      if (!scope.nodes.contains(e->node)) scope.interfaces[e->node].insert(e->iface);
+  };
+  for (const auto& l : after.links) {
+    auto it = links.find(key(l));
+    if (it == links.end() || !(*it->second == l)) touch(l);
+    if (it != links.end()) {
+      if (!(*it->second == l)) touch(*it->second);
+      links.erase(it);
+    }
+  }
+  for (const auto& [k, l] : links) touch(*l);
+  return scope;
 }
 
 std::vector<ObserveTarget> observe_targets(const Topology& want, const LabState& memory) {

@@ -269,6 +269,7 @@ std::set<std::pair<std::string, std::string>> deleted_links(const std::vector<Ac
 bool depends_on_gone(const Topology& want, const Observed& have,
                      const std::set<std::pair<std::string, std::string>>& gone,
                      const std::set<std::pair<std::string, std::string>>& known) {
+  if (gone.empty()) return false; // the plan deletes no link (an edit's, a status's)
   auto fresh = [&](const std::string& node, const std::optional<std::string>& link) {
     return link && gone.contains({node, *link}) && !known.contains({node, *link});
   };

@@ -119,6 +119,7 @@ struct Interface {
   std::optional<BridgeOptions> bridge;          ///< kind bridge
   BoxedOptional<std::vector<BridgeVlan>> vlans; ///< port of a vlan_filtering bridge (or the bridge itself): its whole VLAN list
   Mark mark;
+  bool operator==(const Interface&) const = default;
 };
 
 /// A route in a node's main table. Owned routes carry netlab's rtm_protocol.
@@ -128,6 +129,7 @@ struct Route {
   std::optional<std::string> dev;
   std::optional<uint32_t> metric;
   Mark mark;
+  bool operator==(const Route&) const = default;
 };
 
 /// One NAT rule of a node; the node gets one nftables table for the lab.
@@ -143,6 +145,7 @@ struct NatRule {
   std::optional<IpAddr> to_addr;   ///< snat: new source; dnat: new destination
   std::optional<uint16_t> to_port; ///< dnat: new destination port
   Mark mark;
+  bool operator==(const NatRule&) const = default;
 };
 
 /// A node: one network namespace and what lives in it.
@@ -163,6 +166,7 @@ struct Node {
   std::string host;
   Mark mark;
 
+  bool operator==(const Node&) const = default;
   const Interface* find_interface(std::string_view n) const;
   /// The name the file gives the node (file_name, or name when not renamed).
   const std::string& as_written() const { return file_name.empty() ? name : file_name; }
@@ -174,6 +178,7 @@ struct Link {
   std::optional<Impairment> impair; ///< applied to both ends
   Mark mark;
   std::optional<uint32_t> vni;      ///< `vni:` of a link between machines; unset: allocated (multihost.hpp)
+  bool operator==(const Link&) const = default;
 };
 
 /// A connectivity assertion run by `netlab test`.
@@ -245,6 +250,7 @@ struct LabMachine {
   /// Other keys (ansible_host, ansible_user...), passed to the inventory as written.
   std::vector<std::pair<std::string, std::string>> vars;
   Mark mark;
+  bool operator==(const LabMachine&) const = default;
 };
 
 /// A whole validated lab.

@@ -12,6 +12,9 @@ struct Mark {
   int col = 0;
   /// Which expansion made the value (an index into RawTopology::origins; 0: written as is).
   std::uint32_t origin = 0;
+  /// Always true: a value is what it says, not where the file says it (an edit
+  /// above a node moves its marks, not its meaning; edit_scope compares models so).
+  bool operator==(const Mark&) const { return true; }
 };
 
 /// One YAML value with its position: the loader's whole output vocabulary.

@@ -18,6 +18,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -120,7 +122,7 @@ struct Watcher::Impl {
 
   Observed have;                                   ///< what the kernel holds, as last read
   mutable std::optional<std::vector<ObserveTarget>> targets_cache; ///< observe_targets(want, memory); reset when they change
-  std::map<std::string, std::string> signatures;   ///< node -> signature of the request it was read with
+  std::unordered_map<std::string, std::string> signatures; ///< node -> signature of the request it was read with
   std::map<std::string, Sub> subs;                 ///< namespace key -> subscription
   std::map<uint64_t, Source> sources;              ///< epoll token -> source
   uint64_t next_token = 16;
@@ -161,8 +163,10 @@ struct Watcher::Impl {
   };
   struct WantedIndex {
     std::map<std::string, Wanted> by_key;      ///< namespace key -> what to subscribe there
-    std::map<std::string, std::string> key_of; ///< node -> namespace key
-    std::map<std::string, size_t> target_of;   ///< node -> its entry in targets()
+    // Hashed: looked up for every node of an edit (names "n1".."n999" made
+    // each ordered lookup ten memcmps of a common prefix).
+    std::unordered_map<std::string, std::string> key_of; ///< node -> namespace key
+    std::unordered_map<std::string, size_t> target_of;   ///< node -> its entry in targets()
   };
   mutable std::optional<WantedIndex> wanted_cache; ///< from targets(); reset with it
 
@@ -258,6 +262,32 @@ struct Watcher::Impl {
       close_sub(key_of(ref));
       kernel.let_go(ref);
     }
+  }
+
+  /// Lets go of the namespaces whose nodes the edited file plainly dropped (no
+  /// key of its `nodes:` names them, and none is a range or a variable that
+  /// could), before the file is validated: the RCU grace period our closed
+  /// sockets hold them for (20-25 ms) then passes while it is, not after their
+  /// deletion. Returns their nodes: an edit that keeps them after all (or is
+  /// not applied) subscribes and reads them again, whole.
+  std::vector<std::string> let_go_of_dropped(const RawTopology& raw) {
+    std::vector<std::string> out;
+    if (!want.prefix.empty()) return out; // an instance renames its nodes
+    const RawNode* nodes = raw.root.find("nodes");
+    if (!nodes || !nodes->is_mapping()) return out;
+    std::unordered_set<std::string_view> keys;
+    for (const auto& [k, v] : nodes->entries) {
+      if (!k.is_scalar() || k.scalar.find_first_of("{$") != std::string::npos) return out;
+      keys.insert(k.scalar);
+    }
+    for (const auto& n : want.nodes) {
+      if (n.kind != NodeKind::netns || keys.contains(n.as_written())) continue;
+      const NsRef ref = ns_ref_for(n);
+      close_sub(key_of(ref));
+      kernel.let_go(ref);
+      out.push_back(n.name);
+    }
+    return out;
   }
 
   /// Closes the subscriptions in namespaces `plan` deletes: our sockets would keep
@@ -511,6 +541,10 @@ struct Watcher::Impl {
     phase("edit read", t0);
     auto raw = load_string(now, opt.file);
     phase("edit parsed", t0);
+    const auto released = raw ? let_go_of_dropped(*raw) : std::vector<std::string>{};
+    auto keep_released = [&] { // the edit is not applied: they are the lab's still
+      for (const auto& n : released) d.whole(n);
+    };
     std::vector<std::string> problems;
     std::optional<Topology> next;
     if (!raw) {
@@ -534,6 +568,7 @@ struct Watcher::Impl {
       }
     }
     if (!next) {
+      keep_released();
       WatchEvent e;
       e.kind = WatchEvent::Kind::invalid;
       e.problems = std::move(problems);
@@ -541,7 +576,7 @@ struct Watcher::Impl {
       return tell(std::move(e));
     }
     if (next->name != want.name)
-      return tell(WatchEvent::Kind::error, opt.file + " now names lab '" + next->name + "'; this watcher keeps lab '" +
+      return keep_released(), tell(WatchEvent::Kind::error, opt.file + " now names lab '" + next->name + "'; this watcher keeps lab '" +
                                                want.name + "': not applied (restart the watcher for another lab)");
     next->source_path = opt.file;
     phase("edit validated", t0);
@@ -551,6 +586,8 @@ struct Watcher::Impl {
     let_go_of_going();
     // Read what the edit asks to read differently (new nodes, new sysctls or NAT), and what events dirtied.
     auto read = d.nodes;
+    for (const auto& n : released)
+      if (want.find_node(n)) read[n].all = true; // kept after all
     for (const auto& t : targets())
       if (auto it = signatures.find(t.ref.node); it == signatures.end() || it->second != signature(t))
         read[t.ref.node].all = true;
@@ -560,7 +597,13 @@ struct Watcher::Impl {
     phase("edit subscribed", t0);
     if (auto ok = observe(read); !ok) return undo_edit(std::move(old), ok.error().message);
     phase("edit observed", t0);
-    Plan plan = diff(want, have, memory);
+    // Only what the edit changed, and what events dirtied (read above): the rest
+    // of the lab is as the watcher keeps it.
+    auto scope = edit_scope(old, want);
+    if (scope)
+      for (const auto& [n, c] : read) scope->nodes.insert(n);
+    auto diff_edit = [&] { return scope ? diff(want, have, memory, *scope) : diff(want, have, memory); };
+    Plan plan = diff_edit();
     phase("edit diffed", t0);
     if (auto ok = check_plan(kernel, plan); !ok) return undo_edit(std::move(old), ok.error().message);
     std::map<std::string, NsChange> touched;
@@ -581,8 +624,10 @@ struct Watcher::Impl {
       return undo_edit(std::move(old), why + " (every change of this edit was undone)");
     }
     phase("edit applied", t0);
-    memory = std::move(*r->memory);
-    lab_changed();
+    if (*r->memory != memory) { // what to read follows the memory too (an address edit leaves it as it was)
+      memory = std::move(*r->memory);
+      lab_changed();
+    }
     (void)save_lab_topology(want.name, now);
     stamp = lab_state_stamp(want.name);
     const std::set<std::string> none; // only drop the subscriptions of nodes the edit removed: settle does the rest
@@ -595,7 +640,7 @@ struct Watcher::Impl {
     e.changes = r->plan.actions.size();
     e.ms = ms_since(t0);
     tell(std::move(e));
-    for (const auto& f : drift_of(diff(want, have, memory)))
+    for (const auto& f : drift_of(diff_edit()))
       tell(WatchEvent::Kind::error, "still differs after the edit: " + f.path + ": want " + f.want + ", have " + f.have);
     d.nodes.clear(); // read above
   }

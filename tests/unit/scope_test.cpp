@@ -1,0 +1,115 @@
+// edit_scope and the scoped diff (netlab watch's edits): what an edit changed,
+// and that diffing only that plans what diffing the whole lab plans.
+#include <catch2/catch.hpp>
+
+#include "unit.hpp"
+
+#include <netlab/apply/engine.hpp>
+#include <netlab/plan/diff.hpp>
+
+using namespace netlab;
+using namespace netlab::test;
+
+namespace {
+
+const char* k_lab = R"(name: scoped
+nodes:
+  host:
+    kind: host
+    forwarding: true
+    interfaces:
+      br0: {kind: bridge, addresses: [192.168.10.1/24]}
+      vethA: {master: br0}
+      vethC: {master: br0}
+  ns1:
+    interfaces:
+      vethB: {addresses: [192.168.10.2/24]}
+    routes: [default via 192.168.10.1]
+  ns2:
+    interfaces:
+      vethD: {addresses: [192.168.10.3/24], mtu: 1400}
+links:
+  - [ns1:vethB, host:vethA]
+  - [ns2:vethD, host:vethC]
+)";
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+/// The lab up as `before`, then `after` planned whole and within edit_scope: the same actions.
+void same_plan(const std::string& before, const std::string& after) {
+  Lab lab;
+  lab.converge(parse(before));
+  const Topology old = parse(before), now = parse(after);
+  auto have = observe_lab(lab.kernel, now, lab.memory);
+  REQUIRE(have);
+  auto scope = edit_scope(old, now);
+  REQUIRE(scope);
+  Plan whole = diff(now, *have, lab.memory);
+  Plan part = diff(now, *have, lab.memory, *scope);
+  INFO("edit:\n" << after);
+  CHECK(lines(part) == lines(whole));
+  CHECK(part.conflicts == whole.conflicts);
+  CHECK(part.vanishing.size() == whole.vanishing.size());
+}
+
+} // namespace
+
+TEST_CASE("edit_scope names what an edit changed, by node or by interface", "[scope]") {
+  const Topology old = parse(k_lab);
+  SECTION("an address: its node whole (it has routes)") {
+    auto s = edit_scope(old, parse(replaced(k_lab, "192.168.10.2/24", "192.168.10.9/24")));
+    REQUIRE(s);
+    CHECK(s->nodes == std::unordered_set<std::string>{"ns1"});
+    CHECK(s->interfaces.empty());
+  }
+  SECTION("a namespace added: it whole, and only the host's new port") {
+    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "      vethC: {master: br0}\n      vethE: {master: br0}\n");
+    edited = replaced(edited, "links:\n", "  ns3:\n    interfaces:\n      vethF: {addresses: [192.168.10.4/24]}\nlinks:\n");
+    edited += "  - [ns3:vethF, host:vethE]\n";
+    auto s = edit_scope(old, parse(edited));
+    REQUIRE(s);
+    CHECK(s->nodes == std::unordered_set<std::string>{"ns3"});
+    REQUIRE(s->interfaces.contains("host"));
+    CHECK(s->interfaces.at("host") == std::set<std::string>{"vethE"});
+  }
+  SECTION("where things are written is not what they are: a comment above moves every mark, and nothing changed") {
+    auto s = edit_scope(old, parse("# a comment\n\n" + std::string(k_lab)));
+    REQUIRE(s);
+    CHECK(s->nodes.empty());
+    CHECK(s->interfaces.empty());
+  }
+  SECTION("another lab name is beyond nodes and links: diffed whole") {
+    CHECK_FALSE(edit_scope(old, parse(replaced(k_lab, "name: scoped", "name: other"))));
+  }
+}
+
+TEST_CASE("a scoped diff plans what the whole diff plans", "[scope]") {
+  SECTION("an address changed") { same_plan(k_lab, replaced(k_lab, "192.168.10.2/24", "192.168.10.9/24")); }
+  SECTION("an MTU changed") { same_plan(k_lab, replaced(k_lab, "mtu: 1400", "mtu: 1300")); }
+  SECTION("the bridge readdressed") { same_plan(k_lab, replaced(k_lab, "192.168.10.1/24]", "192.168.10.254/24]")); }
+  SECTION("a route changed") { same_plan(k_lab, replaced(k_lab, "default via 192.168.10.1", "10.9.0.0/16 via 192.168.10.1")); }
+  SECTION("a namespace removed with its link and port") {
+    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "");
+    edited = replaced(edited, "  ns2:\n    interfaces:\n      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n", "");
+    edited = replaced(edited, "  - [ns2:vethD, host:vethC]\n", "");
+    same_plan(k_lab, edited);
+  }
+  SECTION("a namespace added on the bridge") {
+    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "      vethC: {master: br0}\n      vethE: {master: br0}\n");
+    edited = replaced(edited, "links:\n", "  ns3:\n    interfaces:\n      vethF: {addresses: [192.168.10.4/24]}\nlinks:\n");
+    same_plan(k_lab, edited + "  - [ns3:vethF, host:vethE]\n");
+  }
+  SECTION("a host port renamed (its link with it)") {
+    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "      vethX: {master: br0}\n");
+    same_plan(k_lab, replaced(edited, "host:vethC]", "host:vethX]"));
+  }
+  SECTION("a port leaves its bridge") { same_plan(k_lab, replaced(k_lab, "vethC: {master: br0}", "vethC: {}")); }
+  SECTION("a link moved from the bridge to another namespace") {
+    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "");
+    same_plan(k_lab, replaced(edited, "host:vethC]", "ns1:vethZ]"));
+  }
+}
