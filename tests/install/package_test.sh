@@ -4,10 +4,12 @@
 # --version, validate of every shipped lab (one by name), then, as root in a sandbox
 # (new net + mount namespaces, tmpfs on /run/netns and /run/netlab), up, status,
 # list, the installed bash completion for labs and nodes, and down.
-# Usage: package_test.sh BUILD_DIR SOURCE_DIR
+# Usage: package_test.sh BUILD_DIR SOURCE_DIR [jemalloc|libc-malloc]
+# (jemalloc: the build links it, NETLAB_JEMALLOC; the ASan build does not)
 set -euo pipefail
 build=$(realpath "$1")
 src=$(realpath "$2")
+allocator=${3:-libc-malloc}
 tmp=$(mktemp -d /tmp/netlab-package-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -20,7 +22,9 @@ debs=("$tmp"/out/*.deb)
 deb=${debs[0]}
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "$(basename "$deb"): Depends: $depends"
-for lib in libc6 libstdc++6 libnl-3-200 libnl-route-3-200 libnftables1 libyaml-0-2 libpcap0.8; do
+libs=(libc6 libstdc++6 libnl-3-200 libnl-route-3-200 libnftables1 libyaml-0-2 libpcap0.8)
+[[ $allocator == jemalloc ]] && libs+=(libjemalloc2)
+for lib in "${libs[@]}"; do
     [[ ", $depends," == *", $lib "* || ", $depends," == *", $lib,"* ]] || fail "Depends lacks $lib"
 done
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
