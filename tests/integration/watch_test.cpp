@@ -230,36 +230,60 @@ TEST_CASE("watch applies an edit of the file as a delta, keeps the lab on an inv
   require_nothing_left();
 }
 
-TEST_CASE("watch: an edit that drops a node's key lets go of it early, and takes it back when not applied",
+TEST_CASE("watch: a namespace an edit's text no longer names is let go early, and taken back when it stays",
           "[watch]") {
-  // The watcher closes its sockets in a namespace the new text no longer names
-  // before validating the file. Here the file is invalid (its link still names
-  // ns2): the lab keeps ns2, and the watcher watches it again and heals it.
-  const std::string text = read_file(topology("bridge-gateway.yaml"));
+  // The watcher closes its sockets in the namespace of a node whose name the
+  // edited text no longer holds before it parses the file. An edit that is not
+  // applied, or that still makes the node (from a range), keeps it: the watcher
+  // watches it again, and heals it.
+  const std::string whole = read_file(topology("bridge-gateway.yaml"));
+  // From `name:` (the comments above draw ns2) to before `checks:` (checks and exercises name it).
+  const std::string text = whole.substr(whole.find("name:"), whole.find("\nchecks:") + 1 - whole.find("name:"));
   const std::string file = write_temp("dropped.yaml", text);
-  Background w("watch " + file);
+  Background w("-v watch " + file);
   REQUIRE(w.wait_for("watching lab 'bridge-gateway'", 20000ms));
+  auto save = [&](const std::string& t) {
+    std::ofstream(file + ".new") << t;
+    REQUIRE(std::rename((file + ".new").c_str(), file.c_str()) == 0);
+  };
   const std::string block = "  ns2:\n    interfaces:\n      vethD: {addresses: [192.168.10.3/24]}\n    routes:\n"
                             "      - default via 192.168.10.1\n";
-  const auto at = text.find(block);
-  REQUIRE(at != std::string::npos);
-  std::string invalid = text;
-  invalid.erase(at, block.size());
+  const std::string link = "  - [ns2:vethD, host:vethC]\n", port = "      vethC: {master: mybridge}\n";
+  REQUIRE(text.find(block) != std::string::npos);
+  REQUIRE(text.find(link) != std::string::npos);
+  REQUIRE(text.find(port) != std::string::npos);
+  auto without = [&](std::string t, const std::string& part, const std::string& by = "") {
+    return t.replace(t.find(part), part.size(), by);
+  };
+  const std::string dropped = without(without(without(text, block), link), port);
+  REQUIRE(dropped.find("ns2") == std::string::npos);
+
+  // Not applied (a typo elsewhere): ns2 stays the lab's, watched.
   size_t from = w.out().size();
-  std::ofstream(file + ".new") << invalid;
-  REQUIRE(std::rename((file + ".new").c_str(), file.c_str()) == 0);
+  save(without(dropped, "vethB: {addresses", "vethB: {adresses"));
   REQUIRE(w.wait_for("not applied; the lab stays as it was", 5000ms, from));
+  CHECK(w.out().find("the edit names ns2 no more: let go", from) != std::string::npos);
   CHECK(netns_names().contains("ns2"));
   drift_and_wait(w, "ip -n ns2 link set vethD down", "repaired ns2/vethD/state: want up, had down");
+
+  // Applied, and ns2 still made (by a range): watched. (From the file as it was:
+  // the text compared is the last one read.)
+  from = w.out().size();
+  save(text);
+  REQUIRE(w.wait_for("edit applied", 5000ms, from));
+  from = w.out().size();
+  std::string ranged = without(text, "  ns2:\n", "  ns{2..2}:\n");
+  save(without(ranged, link, "  - [\"ns{2..2}:vethD\", host:vethC]\n"));
+  REQUIRE(w.wait_for("edit applied", 5000ms, from));
+  CHECK(w.out().find("the edit names ns2 no more: let go", from) != std::string::npos);
+  CHECK(w.out().find("still differs", from) == std::string::npos);
+  drift_and_wait(w, "ip -n ns2 addr del 192.168.10.3/24 dev vethD", "repaired ns2/vethD/addresses/192.168.10.3/24");
   CHECK(sh("ip netns exec ns1 ping -c1 -W1 192.168.10.3").rc == 0);
 
-  // Valid now (its link, port, checks and exercises gone too): ns2 goes, and soon.
-  std::string valid = std::regex_replace(invalid.substr(0, invalid.find("\nchecks:") + 1), std::regex("  - \\[ns2:vethD, host:vethC\\]\n"), "");
-  valid = std::regex_replace(valid, std::regex("      vethC: \\{master: mybridge\\}\n"), "");
+  // Gone: ns2 and its port, soon.
   from = w.out().size();
   const auto t0 = Clock::now();
-  std::ofstream(file + ".new") << valid;
-  REQUIRE(std::rename((file + ".new").c_str(), file.c_str()) == 0);
+  save(dropped);
   REQUIRE(w.wait_for("edit applied", 10000ms, from));
   CHECK(Clock::now() - t0 < 3s);
   CHECK_FALSE(netns_names().contains("ns2"));

@@ -269,3 +269,31 @@ TEST_CASE("watch: only dirty namespaces are read again, and the diff sees just t
     if (f.state != Finding::State::ok) drift.push_back(f.path);
   CHECK(drift == std::vector<std::string>{"ns2/vethD/state"});
 }
+
+TEST_CASE("watch: names_gone finds the node names an edit's text plainly dropped", "[watch]") {
+  const std::set<std::string_view> nodes{"n1", "n10", "n2", "ns"};
+  auto is_node = [&](std::string_view w) { return nodes.contains(w); };
+  using Names = std::vector<std::string>;
+  const std::string before = "nodes:\n  n1: {}\n  n2:\n    interfaces: {eth0: {}}\n  n10: {}\nlinks:\n"
+                             "  - [n2:eth0, n10:eth0]\n";
+  SECTION("a node and its link removed") {
+    std::string after = "nodes:\n  n1: {}\n  n10: {}\nlinks:\n";
+    CHECK(names_gone(before, after, is_node) == Names{"n2"});
+  }
+  SECTION("a name still written elsewhere, or inside a longer word, is not gone") {
+    CHECK(names_gone(before, "nodes:\n  n10: {}\n  n2: {}\n", is_node) == Names{}); // n1 inside n10
+    CHECK(names_gone(before, "nodes:\n  n1: {}\n  n10: {}\nlinks:\n  - [n2:eth0, n10:eth0]\n", is_node).empty());
+  }
+  SECTION("a line moved, or only a value changed, drops nothing") {
+    CHECK(names_gone(before, "nodes:\n  n10: {}\n  n1: {}\n  n2:\n    interfaces: {eth0: {}}\nlinks:\n"
+                             "  - [n2:eth0, n10:eth0]\n",
+                     is_node)
+              .empty());
+    CHECK(names_gone("a: 1\nb: n2\n", "a: 2\nb: n2\n", is_node).empty());
+  }
+  SECTION("empty or whole texts") {
+    CHECK(names_gone("", "", is_node).empty());
+    CHECK(names_gone("x: ns\n", "", is_node) == Names{"ns"});
+    CHECK(names_gone("x: ns", "x: ns", is_node).empty());
+  }
+}

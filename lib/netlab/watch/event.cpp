@@ -6,12 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <set>
+#include <unordered_map>
 
 namespace netlab {
 
@@ -75,6 +78,64 @@ std::vector<std::string> nodes_for_netns_entry(const std::vector<NsRef>& watched
   const std::string path = "/run/netns/" + std::string(entry);
   for (const auto& r : watched)
     if (r.kind == NodeKind::netns && r.path == path) out.push_back(r.node);
+  return out;
+}
+
+namespace {
+
+/// Calls fn(line) for each line of `text` (without its '\n').
+template <class Fn> void for_each_line(std::string_view text, Fn&& fn) {
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    fn(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
+bool word_char(char ch) {
+  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
+}
+
+} // namespace
+
+std::vector<std::string> names_gone(std::string_view before, std::string_view after,
+                                    const std::function<bool(std::string_view)>& is_name) {
+  // The changed stretch: between the longest common prefix and suffix, widened to whole lines.
+  size_t head = 0;
+  const size_t shortest = std::min(before.size(), after.size());
+  while (head < shortest && before[head] == after[head]) ++head;
+  size_t tail = 0;
+  while (tail < shortest - head && before[before.size() - 1 - tail] == after[after.size() - 1 - tail]) ++tail;
+  head = before.rfind('\n', head == 0 ? 0 : head - 1);
+  head = head == std::string_view::npos ? 0 : head + 1;
+  auto stretch = [&](std::string_view text) {
+    size_t end = text.find('\n', text.size() - tail);
+    return text.substr(head, (end == std::string_view::npos ? text.size() : end) - head);
+  };
+  const std::string_view was = stretch(before), now = stretch(after);
+  std::unordered_map<std::string_view, int> kept;
+  for_each_line(now, [&](std::string_view line) { ++kept[line]; });
+  std::set<std::string> candidates;
+  for_each_line(was, [&](std::string_view line) {
+    if (auto it = kept.find(line); it != kept.end() && it->second > 0) {
+      --it->second;
+      return;
+    }
+    for (size_t i = 0; i < line.size();) {
+      if (!word_char(line[i])) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < line.size() && word_char(line[j])) ++j;
+      if (std::string_view word = line.substr(i, j - i); is_name(word)) candidates.emplace(word);
+      i = j;
+    }
+  });
+  std::vector<std::string> out;
+  for (const auto& name : candidates)
+    if (after.find(name) == std::string_view::npos) out.push_back(name);
   return out;
 }
 

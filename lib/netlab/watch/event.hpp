@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -68,6 +69,15 @@ std::vector<std::string> nodes_for_netns_entry(const std::vector<NsRef>& watched
 /// Whether a change of `entry` in the topology file's directory is the file
 /// (written in place, or replaced by a rename as editors do).
 bool is_topology_entry(std::string_view entry, std::string_view file_path);
+
+/// The words (runs of letters, digits, '_', '.', '-') among `is_name`'s that a
+/// file's new text plainly no longer holds: each was on a line of the old text
+/// that is gone, and the new text has it nowhere, not even inside a longer word.
+/// A guess made before the text is parsed (a range or a variable may make the
+/// name still); the watcher lets go early of the namespaces so named, and a
+/// wrong guess costs it one more read. Only the changed stretch is compared.
+std::vector<std::string> names_gone(std::string_view before, std::string_view after,
+                                    const std::function<bool(std::string_view)>& is_name);
 
 /// Waits for a burst of events to settle: due `quiet` after the last event, and
 /// never later than `max_delay` after the first (a steady stream still gets served).

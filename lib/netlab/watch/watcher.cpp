@@ -264,28 +264,27 @@ struct Watcher::Impl {
     }
   }
 
-  /// Lets go of the namespaces whose nodes the edited file plainly dropped (no
-  /// key of its `nodes:` names them, and none is a range or a variable that
-  /// could), before the file is validated: the RCU grace period our closed
-  /// sockets hold them for (20-25 ms) then passes while it is, not after their
-  /// deletion. Returns their nodes: an edit that keeps them after all (or is
-  /// not applied) subscribes and reads them again, whole.
-  std::vector<std::string> let_go_of_dropped(const RawTopology& raw) {
+  /// Lets go of the namespaces of nodes the edited text plainly no longer names
+  /// (names_gone), before it is parsed and validated: the RCU grace period our
+  /// closed sockets hold a namespace for (15-20 ms) then passes while it is,
+  /// not after the namespace's deletion. Returns those nodes: an edit that keeps
+  /// them after all (a range made the name), or is not applied, subscribes
+  /// again and reads them whole. (An instance's nodes are renamed: its file
+  /// names none of them, and nothing is let go early.)
+  std::vector<std::string> let_go_of_dropped(std::string_view before, std::string_view after) {
+    const WantedIndex& w = wanted(); // the current model's, kept since the last edit
+    auto netns_at = [&](std::string_view word) -> const ObserveTarget* {
+      auto it = w.target_of.find(std::string(word));
+      return it != w.target_of.end() && targets()[it->second].ref.kind == NodeKind::netns ? &targets()[it->second]
+                                                                                          : nullptr;
+    };
     std::vector<std::string> out;
-    if (!want.prefix.empty()) return out; // an instance renames its nodes
-    const RawNode* nodes = raw.root.find("nodes");
-    if (!nodes || !nodes->is_mapping()) return out;
-    std::unordered_set<std::string_view> keys;
-    for (const auto& [k, v] : nodes->entries) {
-      if (!k.is_scalar() || k.scalar.find_first_of("{$") != std::string::npos) return out;
-      keys.insert(k.scalar);
-    }
-    for (const auto& n : want.nodes) {
-      if (n.kind != NodeKind::netns || keys.contains(n.as_written())) continue;
-      const NsRef ref = ns_ref_for(n);
+    for (const auto& name : names_gone(before, after, [&](std::string_view word) { return netns_at(word) != nullptr; })) {
+      const NsRef ref = netns_at(name)->ref;
       close_sub(key_of(ref));
       kernel.let_go(ref);
-      out.push_back(n.name);
+      if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, "watch: the edit names " + ref.node + " no more: let go");
+      out.push_back(ref.node);
     }
     return out;
   }
@@ -537,11 +536,11 @@ struct Watcher::Impl {
   void edit(Dirty& d, Clock::time_point t0) {
     std::string now = read_text();
     if (now == text) return;
+    const auto released = let_go_of_dropped(text, now);
     text = now;
     phase("edit read", t0);
     auto raw = load_string(now, opt.file);
     phase("edit parsed", t0);
-    const auto released = raw ? let_go_of_dropped(*raw) : std::vector<std::string>{};
     auto keep_released = [&] { // the edit is not applied: they are the lab's still
       for (const auto& n : released) d.whole(n);
     };
