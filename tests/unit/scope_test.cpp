@@ -113,3 +113,22 @@ TEST_CASE("a scoped diff plans what the whole diff plans", "[scope]") {
     same_plan(k_lab, replaced(edited, "host:vethC]", "ns1:vethZ]"));
   }
 }
+
+TEST_CASE("a scoped diff that re-makes a link plans what sits on it too, out of scope or not", "[scope]") {
+  // ns2's veth pairs with another end: it is re-made, and the macvlan on it (unchanged
+  // in the file, so outside the edit's scope) goes and comes back with it.
+  std::string stacked = replaced(k_lab, "      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n",
+                                 "      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n"
+                                 "      mv0: {kind: macvlan, parent: vethD}\n");
+  std::string moved = replaced(stacked, "      vethC: {master: br0}\n", "");
+  moved = replaced(moved, "  - [ns2:vethD, host:vethC]", "  - [ns2:vethD, ns1:vethZ]");
+  same_plan(stacked, moved);
+  Lab lab;
+  lab.converge(parse(stacked));
+  auto have = observe_lab(lab.kernel, parse(moved), lab.memory);
+  REQUIRE(have);
+  auto scope = edit_scope(parse(stacked), parse(moved));
+  REQUIRE(scope);
+  CHECK_FALSE(scope->interfaces.at("ns2").contains("mv0"));
+  CHECK(has_part(lines(diff(parse(moved), *have, lab.memory, *scope)), "macvlan ns2:mv0"));
+}

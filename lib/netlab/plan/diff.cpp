@@ -1149,6 +1149,12 @@ Plan diff_in(const Topology& want, const Observed& have, const LabState& memory,
     Plan plan = Differ(want, seen, memory, gone, foreign, scope).run();
     LinkSet deleted = deleted_links(plan.actions);
     if (depends_on_gone(want, seen, deleted, gone)) {
+      // What depends on a deleted link (a bridge's ports) may lie outside the
+      // scope, unchanged in the file: the whole lab is planned again then.
+      if (scope) {
+        scope = nullptr;
+        continue;
+      }
       gone.insert(deleted.begin(), deleted.end());
       continue;
     }

@@ -574,9 +574,11 @@ struct Watcher::Impl {
       e.message = opt.file + ": not applied; the lab stays as it was";
       return tell(std::move(e));
     }
-    if (next->name != want.name)
-      return keep_released(), tell(WatchEvent::Kind::error, opt.file + " now names lab '" + next->name + "'; this watcher keeps lab '" +
+    if (next->name != want.name) {
+      keep_released();
+      return tell(WatchEvent::Kind::error, opt.file + " now names lab '" + next->name + "'; this watcher keeps lab '" +
                                                want.name + "': not applied (restart the watcher for another lab)");
+    }
     next->source_path = opt.file;
     phase("edit validated", t0);
     Topology old = std::move(want);
