@@ -82,6 +82,17 @@ TEST_CASE("edit_scope names what an edit changed, by node or by interface", "[sc
     CHECK(s->nodes.empty());
     CHECK(s->interfaces.empty());
   }
+  SECTION("nodes and links in another order: nothing changed") {
+    std::string ns1 = "  ns1:\n    interfaces:\n      vethB: {addresses: [192.168.10.2/24]}\n    routes: [default via 192.168.10.1]\n";
+    std::string moved = replaced(k_lab, ns1, "");
+    moved = replaced(moved, "links:\n", ns1 + "links:\n");
+    moved = replaced(moved, "  - [ns1:vethB, host:vethA]\n  - [ns2:vethD, host:vethC]\n",
+                     "  - [ns2:vethD, host:vethC]\n  - [ns1:vethB, host:vethA]\n");
+    auto s = edit_scope(old, parse(moved));
+    REQUIRE(s);
+    CHECK(s->nodes.empty());
+    CHECK(s->interfaces.empty());
+  }
   SECTION("another lab name is beyond nodes and links: diffed whole") {
     CHECK_FALSE(edit_scope(old, parse(replaced(k_lab, "name: scoped", "name: other"))));
   }

@@ -1199,40 +1199,57 @@ std::optional<DiffScope> edit_scope(const Topology& before, const Topology& afte
       before.hosts != after.hosts || before.vxlan_port != after.vxlan_port || before.part_of != after.part_of)
     return std::nullopt;
   DiffScope scope;
-  std::unordered_map<std::string_view, const Node*> was;
-  for (const auto& n : before.nodes) was.emplace(n.name, &n);
-  for (const auto& n : after.nodes) {
-    auto it = was.find(n.name);
-    if (it == was.end()) {
-      scope.nodes.insert(n.name);
-      continue;
-    }
-    const Node& old = *it->second;
-    was.erase(it);
-    if (old == n) continue;
-    if (!same_but_interfaces(old, n)) {
-      scope.nodes.insert(n.name);
-      continue;
-    }
+  auto compare = [&](const Node& old, const Node& n) {
+    if (old == n) return;
     // Routes and NAT rules follow their links (a route goes with its link's
     // address, diff re-adds it): a node with any is diffed whole.
-    if (!n.routes.empty() || !n.nat.empty()) {
+    if (!same_but_interfaces(old, n) || !n.routes.empty() || !n.nat.empty()) {
       scope.nodes.insert(n.name);
-      continue;
+      return;
     }
     auto names = changed_interfaces(old, n);
     scope.interfaces[n.name].insert(names.begin(), names.end());
+  };
+  // Most edits keep the file's order: nodes (and links) are paired by position
+  // as long as they line up, and only the rest by name.
+  size_t lined = 0;
+  while (lined < before.nodes.size() && lined < after.nodes.size() &&
+         before.nodes[lined].name == after.nodes[lined].name) {
+    compare(before.nodes[lined], after.nodes[lined]);
+    ++lined;
+  }
+  std::unordered_map<std::string_view, const Node*> was;
+  for (size_t i = lined; i < before.nodes.size(); ++i) was.emplace(before.nodes[i].name, &before.nodes[i]);
+  for (size_t i = lined; i < after.nodes.size(); ++i) {
+    const Node& n = after.nodes[i];
+    auto it = was.find(n.name);
+    if (it == was.end()) {
+      scope.nodes.insert(n.name); // added
+      continue;
+    }
+    compare(*it->second, n);
+    was.erase(it);
   }
   for (const auto& [name, n] : was) scope.nodes.emplace(name); // removed
   // Links added, removed or changed: both ends.
-  auto key = [](const Link& l) { return std::pair{l.a, l.b}; };
-  std::map<std::pair<Endpoint, Endpoint>, const Link*> links;
-  for (const auto& l : before.links) links.emplace(key(l), &l);
   auto touch = [&](const Link& l) {
     for (const Endpoint* e : {&l.a, &l.b})
       if (!scope.nodes.contains(e->node)) scope.interfaces[e->node].insert(e->iface);
   };
-  for (const auto& l : after.links) {
+  lined = 0;
+  while (lined < before.links.size() && lined < after.links.size() && before.links[lined].a == after.links[lined].a &&
+         before.links[lined].b == after.links[lined].b) {
+    if (!(before.links[lined] == after.links[lined])) {
+      touch(before.links[lined]);
+      touch(after.links[lined]);
+    }
+    ++lined;
+  }
+  auto key = [](const Link& l) { return std::pair{l.a, l.b}; };
+  std::map<std::pair<Endpoint, Endpoint>, const Link*> links;
+  for (size_t i = lined; i < before.links.size(); ++i) links.emplace(key(before.links[i]), &before.links[i]);
+  for (size_t i = lined; i < after.links.size(); ++i) {
+    const Link& l = after.links[i];
     auto it = links.find(key(l));
     if (it == links.end() || !(*it->second == l)) touch(l);
     if (it != links.end()) {
