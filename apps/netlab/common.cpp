@@ -56,6 +56,9 @@ std::optional<Topology> machine_part(Topology topo, Globals& g) {
   if (!g.takes_host || (topo.hosts.empty() && g.host.empty())) return topo;
   std::string host = g.host;
   if (host.empty() && topo.hosts.size() == 1) host = topo.hosts[0].name;
+  if (host.empty()) // the machine whose part is up here (an unreadable state is for the verb to report)
+    if (auto memory = load_lab_state(topo.name); memory && !memory->machine.empty() && topo.find_host(memory->machine))
+      host = memory->machine;
   if (host.empty()) {
     std::string names;
     for (const auto& m : topo.hosts) names += (names.empty() ? "" : ", ") + m.name;

@@ -214,6 +214,12 @@ TEST_CASE("multihost: a veth between two machines is a vxlan pair: ping and tcp 
   CHECK(t2.rc == 0);
   CHECK_THAT(t2.out, Catch::Contains("\"reason\": \"run on host m1\""));
   converged_everywhere(c, file);
+  // Where a machine's part is up, --host defaults to that machine (its state says which).
+  for (size_t i = 0; i < 2; ++i) {
+    Run here = c[i].in(std::string(NETLAB_BINARY) + " --json status " + file);
+    CHECK(here.rc == 0);
+    CHECK_THAT(here.out, Catch::Contains(i == 0 ? "\"host\": \"m1\"" : "\"host\": \"m2\""));
+  }
   // A re-run changes nothing, and --json says so with an empty changes array.
   for (auto& m : c.machines) {
     Run again = m->netlab("--json up " + file);

@@ -99,6 +99,7 @@ void remember_foreign_changes(LabState& s, const std::vector<Action>& plan) {
 LabState intent_state(const LabState& memory, const Topology& want, const std::vector<Action>& plan) {
   LabState s = memory;
   s.lab = want.name;
+  s.machine = want.part_of;
   if (!want.source_path.empty()) s.source_path = want.source_path;
   // Sets of names, not finds in the lists: at 10,000 nodes those were quadratic.
   std::unordered_set<std::string> known, nat(s.nat_nodes.begin(), s.nat_nodes.end()),
@@ -275,6 +276,7 @@ Expected<void> check_plan(Kernel& kernel, const Plan& plan) {
 LabState next_lab_state(const LabState& memory, const Topology& want, const std::vector<Action>& applied) {
   LabState s;
   s.lab = want.name;
+  s.machine = want.part_of;
   s.source_path = want.source_path.empty() ? memory.source_path : want.source_path;
   for (const auto& n : want.nodes) s.nodes.push_back(ns_ref_for(n));
   for (const auto& n : want.nodes)

@@ -64,7 +64,8 @@ json to_json(const LabState& s) {
           {"ipv6_off", s.ipv6_off},
           {"impaired_links", s.impaired_links},
           {"host_ns_id", s.host_ns_id},
-          {"pending_links", s.pending_links}};
+          {"pending_links", s.pending_links},
+          {"machine", s.machine}};
 }
 
 NodeKind kind_from(const std::string& k) {
@@ -90,6 +91,7 @@ LabState from_json(const json& j) {
   s.impaired_links = j.value("impaired_links", decltype(s.impaired_links){});
   s.host_ns_id = j.value("host_ns_id", uint64_t{0});
   s.pending_links = j.value("pending_links", decltype(s.pending_links){});
+  s.machine = j.value("machine", "");
   return s;
 }
 

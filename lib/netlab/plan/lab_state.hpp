@@ -30,6 +30,9 @@ struct LabState {
   /// The network namespace netlab ran in at `up` (current_netns_id()): the one the
   /// lab calls host. 0: not recorded. Verbs refuse to work on the lab from another.
   uint64_t host_ns_id = 0;
+  /// The machine of a lab over several (`hosts:`) whose part this is (`--host`);
+  /// "" for a lab on one machine. Verbs default `--host` to it.
+  std::string machine;
   /// node -> links a run was about to create in a namespace netlab does not own
   /// (host, external), recorded before that run changed anything and dropped when
   /// it ends. Found untagged later, such a link was made by a run killed before
