@@ -291,6 +291,35 @@ checks: [{from: a, ping: 10.0.2.1}, {from: b, ping: 10.0.3.1}]
   require_nothing_left();
 }
 
+TEST_CASE("a host bridge port made without IPv6 gets it back when the file gives it an IPv6 address",
+          "[cli][ipv6]") {
+  // Its far end is IPv4-only, so netlab made the port without IPv6 (disable_ipv6):
+  // the kernel refused an IPv6 address on it later ("IPv6 is disabled on this device").
+  const std::string v4 = write_temp("v6port.yaml", R"(name: v6port
+nodes:
+  host:
+    kind: host
+    interfaces:
+      br9: {kind: bridge, addresses: [10.9.0.1/24]}
+      p1: {master: br9}
+  n1: {interfaces: {eth0: {addresses: [10.9.0.2/24]}}}
+links: [[n1:eth0, host:p1]]
+)");
+  REQUIRE(netlab("up " + v4).rc == 0);
+  CHECK(sh("cat /proc/sys/net/ipv6/conf/p1/disable_ipv6").out == "1\n");
+  std::string text = read_file(v4);
+  text.replace(text.find("p1: {master: br9}"), 17, "p1: {master: br9, addresses: [\"fd09::1/64\"]}");
+  const std::string v6 = write_temp("v6port2.yaml", text);
+  Run up = netlab("up " + v6);
+  CHECK(up.rc == 0);
+  CHECK_THAT(up.out, Catch::Contains("+ address host:p1 fd09::1/64"));
+  CHECK_THAT(sh("ip -6 -o addr show dev p1").out, Catch::Contains("fd09::1/64"));
+  CHECK(netlab("status " + v6).rc == 0);
+  CHECK(changes(netlab("up " + v6).out).empty());
+  CHECK(netlab("down " + v6).rc == 0);
+  require_nothing_left();
+}
+
 namespace {
 
 /// A star of `n` namespaces on one host bridge, as the benchmark builds it;

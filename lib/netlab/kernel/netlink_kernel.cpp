@@ -298,6 +298,7 @@ private:
   Expected<void> run(const SetMac& a);
   Expected<void> run(const SetUp& a);
   Expected<void> run(const AddAddress& a);
+  Expected<void> ipv6_back_on(const NsRef& ns, const std::string& link);
   Expected<void> run(const DelAddress& a);
   Expected<void> run(const AddRoute& a);
   Expected<void> run(const DelRoute& a);
@@ -935,7 +936,26 @@ Expected<void> NetlinkKernel::run(const SetUp& a) {
 
 // ---- addresses, routes ---------------------------------------------------------------
 
+/// A bridge port outside the lab's namespaces is made without IPv6 when nothing
+/// there needs it (CreateLink::no_ipv6: disable_ipv6); an IPv6 address the file
+/// gives it later needs IPv6 back, or the kernel refuses the address (EACCES).
+/// Read first: only such a port has it off.
+Expected<void> NetlinkKernel::ipv6_back_on(const NsRef& ns, const std::string& link) {
+  auto h = handle(ns);
+  if (!h) return std::unexpected(h.error());
+  auto on = inside(ns, **h, [&]() -> Expected<void> {
+    auto off = read_sysctl(ipv6_off_key(link));
+    if (!off) return std::unexpected(off.error());
+    if (!*off || **off != "1") return {};
+    return write_sysctl(ipv6_off_key(link), "0");
+  });
+  if (!on) return fail_in(where(ns), "switch IPv6 back on for " + link + ": " + on.error().message);
+  return {};
+}
+
 Expected<void> NetlinkKernel::run(const AddAddress& a) {
+  if (a.cidr.addr.family == Family::v6 && a.ns.kind != NodeKind::netns)
+    if (auto on = ipv6_back_on(a.ns, a.link); !on) return on;
   return in_ns(a.ns, "add address " + a.cidr.str() + " to " + a.link,
                [&](NsHandle& h) { return change_address(h.sock, a.link, a.cidr, true); });
 }
