@@ -13,7 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <map>
 #include <set>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1177,11 +1180,35 @@ std::set<std::string> changed_interfaces(const Node& before, const Node& after) 
   return out;
 }
 
-/// Whether two versions of a node are the same but for their interfaces.
+/// Whether two versions of a node are the same but for their interfaces (every
+/// field of Node but `interfaces` and `mark`), IPv6 included: it follows them.
 bool same_but_interfaces(const Node& a, const Node& b) {
-  return a.name == b.name && a.kind == b.kind && a.netns_path == b.netns_path && a.loopback_up == b.loopback_up &&
-         a.forwarding == b.forwarding && a.ipv6 == b.ipv6 && a.routes == b.routes && a.sysctls == b.sysctls &&
-         a.nat == b.nat && a.host == b.host && wants_ipv6(a) == wants_ipv6(b);
+  return a.name == b.name && a.file_name == b.file_name && a.kind == b.kind && a.netns_path == b.netns_path &&
+         a.loopback_up == b.loopback_up && a.forwarding == b.forwarding && a.ipv6 == b.ipv6 && a.routes == b.routes &&
+         a.sysctls == b.sysctls && a.nat == b.nat && a.host == b.host && wants_ipv6(a) == wants_ipv6(b);
+}
+
+/// Pairs the items of two versions of a list that `key` says are the same one:
+/// by position while they line up (most edits keep the file's order), then by
+/// key. Calls both(old, new) for each pair and one(item) for each item of either
+/// list left without one (added or removed).
+template <class T, class Key, class Both, class One>
+void pair_up(const std::vector<T>& before, const std::vector<T>& after, Key key, Both both, One one) {
+  size_t lined = 0;
+  for (; lined < before.size() && lined < after.size() && key(before[lined]) == key(after[lined]); ++lined)
+    both(before[lined], after[lined]);
+  std::map<std::invoke_result_t<Key, const T&>, const T*> was; // keys may refer into `before`: it outlives them
+  for (size_t i = lined; i < before.size(); ++i) was.emplace(key(before[i]), &before[i]);
+  for (size_t i = lined; i < after.size(); ++i) {
+    auto it = was.find(key(after[i]));
+    if (it == was.end()) {
+      one(after[i]);
+      continue;
+    }
+    both(*it->second, after[i]);
+    was.erase(it);
+  }
+  for (const auto& [k, item] : was) one(*item);
 }
 
 } // namespace
@@ -1199,65 +1226,31 @@ std::optional<DiffScope> edit_scope(const Topology& before, const Topology& afte
       before.hosts != after.hosts || before.vxlan_port != after.vxlan_port || before.part_of != after.part_of)
     return std::nullopt;
   DiffScope scope;
-  auto compare = [&](const Node& old, const Node& n) {
-    if (old == n) return;
-    // Routes and NAT rules follow their links (a route goes with its link's
-    // address, diff re-adds it): a node with any is diffed whole.
-    if (!same_but_interfaces(old, n) || !n.routes.empty() || !n.nat.empty()) {
-      scope.nodes.insert(n.name);
-      return;
-    }
-    auto names = changed_interfaces(old, n);
-    scope.interfaces[n.name].insert(names.begin(), names.end());
-  };
-  // Most edits keep the file's order: nodes (and links) are paired by position
-  // as long as they line up, and only the rest by name.
-  size_t lined = 0;
-  while (lined < before.nodes.size() && lined < after.nodes.size() &&
-         before.nodes[lined].name == after.nodes[lined].name) {
-    compare(before.nodes[lined], after.nodes[lined]);
-    ++lined;
-  }
-  std::unordered_map<std::string_view, const Node*> was;
-  for (size_t i = lined; i < before.nodes.size(); ++i) was.emplace(before.nodes[i].name, &before.nodes[i]);
-  for (size_t i = lined; i < after.nodes.size(); ++i) {
-    const Node& n = after.nodes[i];
-    auto it = was.find(n.name);
-    if (it == was.end()) {
-      scope.nodes.insert(n.name); // added
-      continue;
-    }
-    compare(*it->second, n);
-    was.erase(it);
-  }
-  for (const auto& [name, n] : was) scope.nodes.emplace(name); // removed
+  auto whole = [&](const Node& n) { scope.nodes.insert(n.name); }; // added, removed, or changed beyond its interfaces
+  pair_up(
+      before.nodes, after.nodes, [](const Node& n) { return std::string_view(n.name); },
+      [&](const Node& old, const Node& n) {
+        if (old == n) return;
+        // Routes and NAT rules follow their links (a route goes with its link's
+        // address, diff re-adds it): a node with any is diffed whole.
+        if (!same_but_interfaces(old, n) || !n.routes.empty() || !n.nat.empty()) return whole(n);
+        auto names = changed_interfaces(old, n);
+        scope.interfaces[n.name].insert(names.begin(), names.end());
+      },
+      whole);
   // Links added, removed or changed: both ends.
   auto touch = [&](const Link& l) {
     for (const Endpoint* e : {&l.a, &l.b})
       if (!scope.nodes.contains(e->node)) scope.interfaces[e->node].insert(e->iface);
   };
-  lined = 0;
-  while (lined < before.links.size() && lined < after.links.size() && before.links[lined].a == after.links[lined].a &&
-         before.links[lined].b == after.links[lined].b) {
-    if (!(before.links[lined] == after.links[lined])) {
-      touch(before.links[lined]);
-      touch(after.links[lined]);
-    }
-    ++lined;
-  }
-  auto key = [](const Link& l) { return std::pair{l.a, l.b}; };
-  std::map<std::pair<Endpoint, Endpoint>, const Link*> links;
-  for (size_t i = lined; i < before.links.size(); ++i) links.emplace(key(before.links[i]), &before.links[i]);
-  for (size_t i = lined; i < after.links.size(); ++i) {
-    const Link& l = after.links[i];
-    auto it = links.find(key(l));
-    if (it == links.end() || !(*it->second == l)) touch(l);
-    if (it != links.end()) {
-      if (!(*it->second == l)) touch(*it->second);
-      links.erase(it);
-    }
-  }
-  for (const auto& [k, l] : links) touch(*l);
+  pair_up(
+      before.links, after.links, [](const Link& l) { return std::tie(l.a, l.b); },
+      [&](const Link& old, const Link& l) {
+        if (old == l) return;
+        touch(old);
+        touch(l);
+      },
+      touch);
   return scope;
 }
 
