@@ -116,26 +116,33 @@ LinkKind link_kind_of(rtnl_link* link) {
   return LinkKind::other;
 }
 
-Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes, bool kernel_view) {
-  auto links = sock.dump_links(kernel_view ? NlSocket::LinkDump::with_stats : NlSocket::LinkDump::without_stats);
+namespace {
+
+Expected<void> read_links_dumped(NlSocket& sock, ObservedNs& out, NlSocket::LinkDump dump) {
+  auto links = sock.dump_links(dump);
   if (!links) return std::unexpected(links.error());
+  read_links(links->get(), out);
+  read_kind_options(links->get(), out);
+  return {};
+}
+
+} // namespace
+
+Expected<void> read_netlink_state(NlSocket& sock, ObservedNs& out, bool all_routes, bool kernel_view) {
+  // Links first: addresses and routes name them.
+  if (auto links = read_links_dumped(sock, out, kernel_view ? NlSocket::LinkDump::with_stats : NlSocket::LinkDump::without_stats); !links)
+    return links;
   auto addrs = sock.dump_addrs();
   if (!addrs) return std::unexpected(addrs.error());
   auto routes = sock.dump_routes(all_routes || kernel_view ? NlSocket::RouteDump::all_main : NlSocket::RouteDump::netlab_main);
   if (!routes) return std::unexpected(routes.error());
-  read_links(links->get(), out);
-  read_kind_options(links->get(), out);
   read_addrs(addrs->get(), out);
   read_routes(routes->get(), out, all_routes, kernel_view);
   return {};
 }
 
 Expected<void> read_netlink_links(NlSocket& sock, ObservedNs& out) {
-  auto links = sock.dump_links(NlSocket::LinkDump::without_stats);
-  if (!links) return std::unexpected(links.error());
-  read_links(links->get(), out);
-  read_kind_options(links->get(), out);
-  return {};
+  return read_links_dumped(sock, out, NlSocket::LinkDump::without_stats);
 }
 
 Expected<bool> read_netlink_update(NlSocket& sock, const ObservedNs& base, const std::vector<int>& indexes,
