@@ -107,8 +107,8 @@ std::vector<std::string> names_gone(std::string_view before, std::string_view af
   while (head < shortest && before[head] == after[head]) ++head;
   size_t tail = 0;
   while (tail < shortest - head && before[before.size() - 1 - tail] == after[after.size() - 1 - tail]) ++tail;
-  head = before.rfind('\n', head == 0 ? 0 : head - 1);
-  head = head == std::string_view::npos ? 0 : head + 1;
+  const size_t line_end = head == 0 ? std::string_view::npos : before.rfind('\n', head - 1); // of the line before
+  head = line_end == std::string_view::npos ? 0 : line_end + 1;
   auto stretch = [&](std::string_view text) {
     size_t end = text.find('\n', text.size() - tail);
     return text.substr(head, (end == std::string_view::npos ? text.size() : end) - head);
