@@ -105,6 +105,32 @@ inline Topology empty_lab(const std::string& name) {
 }
 
 /// plan + apply + remember, like `up`, without the state dir.
+/// A host bridge with two namespaces on it, each with a route: the engine
+/// tests' lab, and the scoped diff's (with ns2's route dropped).
+inline constexpr const char* k_bridge_lab = R"(
+name: lab1
+nodes:
+  host:
+    kind: host
+    forwarding: true
+    interfaces:
+      br0: {kind: bridge, addresses: [192.168.10.1/24]}
+      vethA: {master: br0}
+      vethC: {master: br0}
+  ns1:
+    interfaces:
+      vethB: {addresses: [192.168.10.2/24]}
+    routes: [default via 192.168.10.1]
+  ns2:
+    interfaces:
+      vethD: {addresses: [192.168.10.3/24], mtu: 1400}
+    routes:
+      - {to: default, via: 192.168.10.1}
+links:
+  - [ns1:vethB, host:vethA]
+  - [ns2:vethD, host:vethC]
+)";
+
 struct Lab {
   FakeKernel kernel;
   LabState memory;

@@ -14,34 +14,6 @@
 using namespace netlab;
 using namespace netlab::test;
 
-namespace {
-
-const char* k_bridge_lab = R"(
-name: lab1
-nodes:
-  host:
-    kind: host
-    forwarding: true
-    interfaces:
-      br0: {kind: bridge, addresses: [192.168.10.1/24]}
-      vethA: {master: br0}
-      vethC: {master: br0}
-  ns1:
-    interfaces:
-      vethB: {addresses: [192.168.10.2/24]}
-    routes: [default via 192.168.10.1]
-  ns2:
-    interfaces:
-      vethD: {addresses: [192.168.10.3/24], mtu: 1400}
-    routes:
-      - {to: default, via: 192.168.10.1}
-links:
-  - [ns1:vethB, host:vethA]
-  - [ns2:vethD, host:vethC]
-)";
-
-} // namespace
-
 TEST_CASE("first up creates everything in dependency order", "[engine]") {
   Lab lab;
   Plan p = lab.plan(parse(k_bridge_lab));

@@ -12,32 +12,14 @@ using namespace netlab::test;
 
 namespace {
 
-const char* k_lab = R"(name: scoped
-nodes:
-  host:
-    kind: host
-    forwarding: true
-    interfaces:
-      br0: {kind: bridge, addresses: [192.168.10.1/24]}
-      vethA: {master: br0}
-      vethC: {master: br0}
-  ns1:
-    interfaces:
-      vethB: {addresses: [192.168.10.2/24]}
-    routes: [default via 192.168.10.1]
-  ns2:
-    interfaces:
-      vethD: {addresses: [192.168.10.3/24], mtu: 1400}
-links:
-  - [ns1:vethB, host:vethA]
-  - [ns2:vethD, host:vethC]
-)";
-
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   auto at = text.find(from);
   REQUIRE(at != std::string::npos);
   return text.replace(at, from.size(), to);
 }
+
+/// k_bridge_lab with no route in ns2: a node an edit may diff interface by interface.
+std::string bridge_lab() { return replaced(k_bridge_lab, "    routes:\n      - {to: default, via: 192.168.10.1}\n", ""); }
 
 /// The lab up as `before`, then `after` planned whole and within edit_scope: the same actions.
 void same_plan(const std::string& before, const std::string& after) {
@@ -59,15 +41,15 @@ void same_plan(const std::string& before, const std::string& after) {
 } // namespace
 
 TEST_CASE("edit_scope names what an edit changed, by node or by interface", "[scope]") {
-  const Topology old = parse(k_lab);
+  const Topology old = parse(bridge_lab());
   SECTION("an address: its node whole (it has routes)") {
-    auto s = edit_scope(old, parse(replaced(k_lab, "192.168.10.2/24", "192.168.10.9/24")));
+    auto s = edit_scope(old, parse(replaced(bridge_lab(), "192.168.10.2/24", "192.168.10.9/24")));
     REQUIRE(s);
     CHECK(s->nodes == std::unordered_set<std::string>{"ns1"});
     CHECK(s->interfaces.empty());
   }
   SECTION("a namespace added: it whole, and only the host's new port") {
-    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "      vethC: {master: br0}\n      vethE: {master: br0}\n");
+    std::string edited = replaced(bridge_lab(), "      vethC: {master: br0}\n", "      vethC: {master: br0}\n      vethE: {master: br0}\n");
     edited = replaced(edited, "links:\n", "  ns3:\n    interfaces:\n      vethF: {addresses: [192.168.10.4/24]}\nlinks:\n");
     edited += "  - [ns3:vethF, host:vethE]\n";
     auto s = edit_scope(old, parse(edited));
@@ -77,14 +59,14 @@ TEST_CASE("edit_scope names what an edit changed, by node or by interface", "[sc
     CHECK(s->interfaces.at("host") == std::set<std::string>{"vethE"});
   }
   SECTION("where things are written is not what they are: a comment above moves every mark, and nothing changed") {
-    auto s = edit_scope(old, parse("# a comment\n\n" + std::string(k_lab)));
+    auto s = edit_scope(old, parse("# a comment\n\n" + bridge_lab()));
     REQUIRE(s);
     CHECK(s->nodes.empty());
     CHECK(s->interfaces.empty());
   }
   SECTION("nodes and links in another order: nothing changed") {
     std::string ns1 = "  ns1:\n    interfaces:\n      vethB: {addresses: [192.168.10.2/24]}\n    routes: [default via 192.168.10.1]\n";
-    std::string moved = replaced(k_lab, ns1, "");
+    std::string moved = replaced(bridge_lab(), ns1, "");
     moved = replaced(moved, "links:\n", ns1 + "links:\n");
     moved = replaced(moved, "  - [ns1:vethB, host:vethA]\n  - [ns2:vethD, host:vethC]\n",
                      "  - [ns2:vethD, host:vethC]\n  - [ns1:vethB, host:vethA]\n");
@@ -94,41 +76,41 @@ TEST_CASE("edit_scope names what an edit changed, by node or by interface", "[sc
     CHECK(s->interfaces.empty());
   }
   SECTION("another lab name is beyond nodes and links: diffed whole") {
-    CHECK_FALSE(edit_scope(old, parse(replaced(k_lab, "name: scoped", "name: other"))));
+    CHECK_FALSE(edit_scope(old, parse(replaced(bridge_lab(), "name: lab1", "name: other"))));
   }
 }
 
 TEST_CASE("a scoped diff plans what the whole diff plans", "[scope]") {
-  SECTION("an address changed") { same_plan(k_lab, replaced(k_lab, "192.168.10.2/24", "192.168.10.9/24")); }
-  SECTION("an MTU changed") { same_plan(k_lab, replaced(k_lab, "mtu: 1400", "mtu: 1300")); }
-  SECTION("the bridge readdressed") { same_plan(k_lab, replaced(k_lab, "192.168.10.1/24]", "192.168.10.254/24]")); }
-  SECTION("a route changed") { same_plan(k_lab, replaced(k_lab, "default via 192.168.10.1", "10.9.0.0/16 via 192.168.10.1")); }
+  SECTION("an address changed") { same_plan(bridge_lab(), replaced(bridge_lab(), "192.168.10.2/24", "192.168.10.9/24")); }
+  SECTION("an MTU changed") { same_plan(bridge_lab(), replaced(bridge_lab(), "mtu: 1400", "mtu: 1300")); }
+  SECTION("the bridge readdressed") { same_plan(bridge_lab(), replaced(bridge_lab(), "192.168.10.1/24]", "192.168.10.254/24]")); }
+  SECTION("a route changed") { same_plan(bridge_lab(), replaced(bridge_lab(), "default via 192.168.10.1", "10.9.0.0/16 via 192.168.10.1")); }
   SECTION("a namespace removed with its link and port") {
-    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "");
+    std::string edited = replaced(bridge_lab(), "      vethC: {master: br0}\n", "");
     edited = replaced(edited, "  ns2:\n    interfaces:\n      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n", "");
     edited = replaced(edited, "  - [ns2:vethD, host:vethC]\n", "");
-    same_plan(k_lab, edited);
+    same_plan(bridge_lab(), edited);
   }
   SECTION("a namespace added on the bridge") {
-    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "      vethC: {master: br0}\n      vethE: {master: br0}\n");
+    std::string edited = replaced(bridge_lab(), "      vethC: {master: br0}\n", "      vethC: {master: br0}\n      vethE: {master: br0}\n");
     edited = replaced(edited, "links:\n", "  ns3:\n    interfaces:\n      vethF: {addresses: [192.168.10.4/24]}\nlinks:\n");
-    same_plan(k_lab, edited + "  - [ns3:vethF, host:vethE]\n");
+    same_plan(bridge_lab(), edited + "  - [ns3:vethF, host:vethE]\n");
   }
   SECTION("a host port renamed (its link with it)") {
-    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "      vethX: {master: br0}\n");
-    same_plan(k_lab, replaced(edited, "host:vethC]", "host:vethX]"));
+    std::string edited = replaced(bridge_lab(), "      vethC: {master: br0}\n", "      vethX: {master: br0}\n");
+    same_plan(bridge_lab(), replaced(edited, "host:vethC]", "host:vethX]"));
   }
-  SECTION("a port leaves its bridge") { same_plan(k_lab, replaced(k_lab, "vethC: {master: br0}", "vethC: {}")); }
+  SECTION("a port leaves its bridge") { same_plan(bridge_lab(), replaced(bridge_lab(), "vethC: {master: br0}", "vethC: {}")); }
   SECTION("a link moved from the bridge to another namespace") {
-    std::string edited = replaced(k_lab, "      vethC: {master: br0}\n", "");
-    same_plan(k_lab, replaced(edited, "host:vethC]", "ns1:vethZ]"));
+    std::string edited = replaced(bridge_lab(), "      vethC: {master: br0}\n", "");
+    same_plan(bridge_lab(), replaced(edited, "host:vethC]", "ns1:vethZ]"));
   }
 }
 
 TEST_CASE("a scoped diff that re-makes a link plans what sits on it too, out of scope or not", "[scope]") {
   // ns2's veth pairs with another end: it is re-made, and the macvlan on it (unchanged
   // in the file, so outside the edit's scope) goes and comes back with it.
-  std::string stacked = replaced(k_lab, "      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n",
+  std::string stacked = replaced(bridge_lab(), "      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n",
                                  "      vethD: {addresses: [192.168.10.3/24], mtu: 1400}\n"
                                  "      mv0: {kind: macvlan, parent: vethD}\n");
   std::string moved = replaced(stacked, "      vethC: {master: br0}\n", "");
